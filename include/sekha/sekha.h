@@ -1,0 +1,13 @@
+/* libsekha: a C client for the Sekha AI memory stack (controller, bridge, MCP).
+ * Include this one header. */
+#ifndef SEKHA_H
+#define SEKHA_H
+
+#include "sekha/version.h"
+#include "sekha/common.h"
+#include "sekha/error.h"
+#include "sekha/options.h"
+#include "sekha/client.h"
+#include "sekha/http.h"
+
+#endif

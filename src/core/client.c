@@ -1,0 +1,331 @@
+#include "core/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define EASY_POOL_MAX 256
+
+static struct curl_slist *node_new(char *data)
+{
+    struct curl_slist *n = malloc(sizeof *n);
+    if (n) {
+        n->data = data;
+        n->next = NULL;
+    }
+    return n;
+}
+
+/* Builds the header tail every request of a service shares: the Authorization line (in
+ * guarded memory) followed by "Expect:", which stops libcurl from waiting for a
+ * 100-continue on larger POST bodies. */
+static int build_service_headers(sekha_client *c)
+{
+    char *expect = strdup("Expect:");
+    struct curl_slist *common = expect ? node_new(expect) : NULL;
+    if (!common) {
+        free(expect);
+        return -1;
+    }
+    c->common_tail = common;
+    for (int s = 0; s < SEKHA_SERVICE_COUNT; s++) {
+        c->svc_headers[s] = common;
+        const char *key = sekha__options_key(c->opts, (sekha_service)s);
+        if (!key)
+            continue;
+        static const char prefix[] = "Authorization: Bearer ";
+        size_t plen = sizeof prefix - 1, klen = strlen(key);
+        char *line = sekha__secret_alloc(plen + klen);
+        if (!line)
+            return -1;
+        memcpy(line, prefix, plen);
+        memcpy(line + plen, key, klen);
+        struct curl_slist *auth = node_new(line);
+        if (!auth) {
+            sekha__secret_free(line);
+            return -1;
+        }
+        auth->next = common;
+        c->auth_line[s] = line;
+        c->svc_headers[s] = auth;
+    }
+    return 0;
+}
+
+static void destroy(sekha_client *c);
+
+sekha_client *sekha_client_new(const sekha_options *opts, sekha_error **err)
+{
+    if (err)
+        *err = NULL;
+    if (sekha_global_init() != 0) {
+        if (err)
+            *err = sekha__error_new(SEKHA_E_INTERNAL, SEKHA_LAYER_LOCAL,
+                                    "libcurl or libsodium failed to initialise");
+        return NULL;
+    }
+    sekha_client *c = calloc(1, sizeof *c);
+    if (!c)
+        goto nomem;
+    c->wake_fd = -1;
+    c->main.epfd = -1;
+    pthread_mutex_init(&c->xlock, NULL);
+    c->opts = sekha_options_copy(opts);
+    c->pool = calloc(EASY_POOL_MAX, sizeof *c->pool);
+    if (!c->opts || !c->pool)
+        goto nomem;
+    if (!c->opts->user_agent && !(c->opts->user_agent = strdup("libsekha/" SEKHA_VERSION)))
+        goto nomem;
+    c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (c->wake_fd < 0 || sekha__loop_init(&c->main, c) != 0) {
+        if (err)
+            *err = sekha__error_new(SEKHA_E_INTERNAL, SEKHA_LAYER_LOCAL,
+                                    "could not create the event loop (out of file descriptors?)");
+        destroy(c);
+        return NULL;
+    }
+    for (int s = 0; s < SEKHA_SERVICE_COUNT; s++) {
+        c->base_url[s] = strdup(sekha_options_get_url(c->opts, (sekha_service)s));
+        if (!c->base_url[s])
+            goto nomem;
+        sekha__bucket_init(&c->buckets[s], c->opts->rate_requests[s], c->opts->rate_window_ms[s],
+                           sekha__now_ms());
+    }
+    if (build_service_headers(c) != 0)
+        goto nomem;
+    return c;
+nomem:
+    if (err)
+        *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "creating the client");
+    if (c)
+        destroy(c);
+    return NULL;
+}
+
+static void close_all_requests(sekha_client *c)
+{
+    /* Callbacks may start new requests; those fail with SEKHA_E_CLOSED too, so loop until
+     * the list stays empty. */
+    while (c->first) {
+        sekha_request *r = c->first;
+        r->closing = 1;
+        if (!r->err)
+            r->err = sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL, NULL);
+        sekha__request_finish(r);
+    }
+}
+
+static void destroy(sekha_client *c)
+{
+    c->freeing = 1;
+    close_all_requests(c);
+    if (c->sync_loop) {
+        sekha__loop_cleanup(c->sync_loop);
+        free(c->sync_loop);
+    }
+    if (c->main.multi || c->main.epfd >= 0)
+        sekha__loop_cleanup(&c->main);
+    for (size_t i = 0; i < c->pool_len; i++)
+        curl_easy_cleanup(c->pool[i]);
+    free(c->pool);
+    for (int s = 0; s < SEKHA_SERVICE_COUNT; s++) {
+        if (c->auth_line[s]) {
+            sekha__secret_free(c->auth_line[s]);
+            free(c->svc_headers[s]);
+        }
+        free(c->base_url[s]);
+    }
+    if (c->common_tail) {
+        free(c->common_tail->data);
+        free(c->common_tail);
+    }
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    free(c->xcancel);
+    pthread_mutex_destroy(&c->xlock);
+    sekha_options_free(c->opts);
+    free(c);
+}
+
+void sekha_client_free(sekha_client *c)
+{
+    if (!c || c->freeing)
+        return;
+    if (c->cb_depth > 0 || c->entry_depth > 0) {
+        c->free_requested = 1; /* finished by the outermost libsekha call on the stack */
+        return;
+    }
+    destroy(c);
+}
+
+void sekha__client_enter(sekha_client *c)
+{
+    c->entry_depth++;
+}
+
+void sekha__client_leave(sekha_client *c)
+{
+    if (--c->entry_depth == 0 && c->free_requested && c->cb_depth == 0) {
+        c->free_requested = 0;
+        destroy(c);
+    }
+}
+
+const sekha_options *sekha_client_options(const sekha_client *c)
+{
+    return c ? c->opts : NULL;
+}
+
+size_t sekha_client_pending(const sekha_client *c)
+{
+    return c ? c->pending : 0;
+}
+
+static sekha_code driver_check(sekha_client *c)
+{
+    if (!c)
+        return SEKHA_E_INVALID_ARG;
+    if (c->cb_depth > 0 || c->entry_depth > 0)
+        return SEKHA_E_IN_CALLBACK;
+    if (c->main.external)
+        return SEKHA_E_INVALID_ARG;
+    return SEKHA_OK;
+}
+
+sekha_code sekha_client_run(sekha_client *c)
+{
+    sekha_code rc = driver_check(c);
+    if (rc != SEKHA_OK)
+        return rc;
+    sekha__client_enter(c);
+    while (c->main.requests > 0 && !c->free_requested)
+        sekha__loop_poll(&c->main, -1);
+    sekha__client_leave(c);
+    return SEKHA_OK;
+}
+
+int sekha_client_poll(sekha_client *c, int timeout_ms)
+{
+    sekha_code rc = driver_check(c);
+    if (rc != SEKHA_OK)
+        return -(int)rc;
+    sekha__client_enter(c);
+    sekha__loop_poll(&c->main, timeout_ms);
+    int left = (int)c->main.requests;
+    sekha__client_leave(c); /* may free c */
+    return left;
+}
+
+void sekha_client_wakeup(sekha_client *c)
+{
+    if (!c)
+        return;
+    uint64_t one = 1;
+    ssize_t n = write(c->wake_fd, &one, sizeof one); /* EAGAIN: already signalled */
+    (void)n;
+}
+
+sekha_code sekha_client_set_loop_hooks(sekha_client *c, sekha_watch_fn watch, sekha_timer_fn timer,
+                                       void *userdata)
+{
+    if (!c || !watch || !timer || c->next_id != 0 || c->main.external)
+        return SEKHA_E_INVALID_ARG;
+    c->main.external = 1;
+    c->main.watch = watch;
+    c->main.timer = timer;
+    c->main.hook_ud = userdata;
+    watch(c, c->wake_fd, SEKHA_WATCH_READ, userdata);
+    return SEKHA_OK;
+}
+
+void sekha_client_socket_ready(sekha_client *c, int fd, int events)
+{
+    if (!c || !c->main.external || c->cb_depth > 0 || c->entry_depth > 0)
+        return;
+    sekha__client_enter(c);
+    if (events == 0)
+        events = SEKHA_WATCH_READ | SEKHA_WATCH_WRITE;
+    sekha__loop_socket_ready(&c->main, fd, events);
+    sekha__loop_dispatch(&c->main);
+    sekha__client_leave(c);
+}
+
+void sekha_client_timer_expired(sekha_client *c)
+{
+    if (!c || !c->main.external || c->cb_depth > 0 || c->entry_depth > 0)
+        return;
+    sekha__client_enter(c);
+    c->main.hook_deadline = -2; /* the user's timer is spent: tell the next one anew */
+    sekha__loop_dispatch(&c->main);
+    sekha__client_leave(c);
+}
+
+void sekha_client_cancel(sekha_client *c, uint64_t id)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->xlock);
+    if (c->xcancel_len == c->xcancel_cap) {
+        size_t cap = c->xcancel_cap ? c->xcancel_cap * 2 : 16;
+        uint64_t *p = realloc(c->xcancel, cap * sizeof *p);
+        if (!p) {
+            pthread_mutex_unlock(&c->xlock);
+            return;
+        }
+        c->xcancel = p;
+        c->xcancel_cap = cap;
+    }
+    c->xcancel[c->xcancel_len++] = id;
+    pthread_mutex_unlock(&c->xlock);
+    sekha_client_wakeup(c);
+}
+
+void sekha__client_drain_cancels(sekha_client *c)
+{
+    uint64_t ids[64];
+    size_t n;
+    do {
+        pthread_mutex_lock(&c->xlock);
+        n = c->xcancel_len < 64 ? c->xcancel_len : 64;
+        if (n)
+            memcpy(ids, c->xcancel + (c->xcancel_len - n), n * sizeof *ids);
+        c->xcancel_len -= n;
+        pthread_mutex_unlock(&c->xlock);
+        for (size_t i = 0; i < n; i++)
+            for (sekha_request *r = c->first; r; r = r->next)
+                if (r->id == ids[i]) {
+                    sekha_request_cancel(r);
+                    break;
+                }
+    } while (n == 64);
+}
+
+void sekha__client_unlink(sekha_client *c, sekha_request *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->first = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+    c->pending--;
+    r->loop->requests--;
+}
+
+CURL *sekha__client_easy_get(sekha_client *c)
+{
+    if (c->pool_len)
+        return c->pool[--c->pool_len];
+    return curl_easy_init();
+}
+
+void sekha__client_easy_put(sekha_client *c, CURL *e)
+{
+    curl_easy_reset(e);
+    if (c->pool_len < EASY_POOL_MAX)
+        c->pool[c->pool_len++] = e;
+    else
+        curl_easy_cleanup(e);
+}

@@ -1,0 +1,298 @@
+/* libsekha core internals, shared by the core's files and the service sub-clients.
+ * Nothing here knows Sekha paths or JSON shapes. */
+#ifndef SEKHA_CORE_INTERNAL_H
+#define SEKHA_CORE_INTERNAL_H
+
+#include <curl/curl.h>
+#include <pthread.h>
+
+#include "sekha/sekha.h"
+#include "core/buf.h"
+#include "core/ratelimit.h"
+#include "core/sse.h"
+#include "core/timers.h"
+
+#define SEKHA__ERRBUF 256
+
+/* ---- secrets (secret.c) ---- */
+
+/* A NUL-terminated string in libsodium-guarded memory (guard pages, mlock'd, wiped on
+ * free). */
+char *sekha__secret_dup(const char *s, size_t len);
+/* len + 1 zeroed bytes of guarded memory. */
+char *sekha__secret_alloc(size_t len);
+void sekha__secret_free(char *s);
+
+/* ---- options (options.c) ---- */
+
+struct sekha_options {
+    char *url[SEKHA_SERVICE_COUNT];          /* NULL = default (MCP: controller's) */
+    char *key[SEKHA_SERVICE_COUNT];          /* guarded; NULL = none (MCP: controller's) */
+    long request_timeout_ms;
+    long connect_timeout_ms;
+    long stream_idle_timeout_ms;
+    int max_retries;
+    long backoff_base_ms;
+    long backoff_cap_ms;
+    long retry_budget_ms;
+    long max_retry_after_ms;
+    long rate_requests[SEKHA_SERVICE_COUNT];
+    long rate_window_ms[SEKHA_SERVICE_COUNT];
+    char *user_agent;
+    int tls_insecure;
+    char *ca_file;
+    size_t max_response_bytes;
+    size_t max_event_bytes;
+    sekha_log_level log_level;
+    sekha_log_fn log_fn;
+    void *log_ud;
+    char last_error[SEKHA__ERRBUF];
+};
+
+/* The effective key of a service after the MCP fallback, NULL when none. */
+const char *sekha__options_key(const sekha_options *o, sekha_service svc);
+
+/* ---- URLs and header values (url.c) ---- */
+
+/* Checks a base URL; on failure writes the reason to why and returns -1. */
+int sekha__url_check_base(const char *url, char *why, size_t why_len);
+/* Percent-encodes everything but RFC 3986 unreserved characters. */
+int sekha__url_encode(sekha_buf *out, const char *s);
+/* Appends "name=value" (encoded) to a query being built, with '?' or '&'. */
+int sekha__url_query_add(sekha_buf *url, const char *name, const char *value);
+/* 1 when the string may be sent as (part of) a header value: no CR, LF or NUL. */
+int sekha__header_value_ok(const char *s);
+/* 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
+int sekha__is_uuid(const char *s);
+
+/* ---- errors (error.c) ---- */
+
+struct sekha_error {
+    sekha_code code;
+    sekha_layer layer;
+    char *message;
+    int curl_code;
+    int http_status;
+    long retry_after_ms;
+    char *service_message;
+    long service_code;
+    char *body;
+    size_t body_len;
+    int attempts;
+};
+
+/* A new error with a printf-style detail; never NULL (falls back to a static
+ * out-of-memory error that sekha_error_free ignores). */
+sekha_error *sekha__error_new(sekha_code code, sekha_layer layer, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* An HTTP-layer error from a complete response: code mapped from the status, the service
+ * message parsed from the body. */
+sekha_error *sekha__error_http(int status, long retry_after_ms, const char *body, size_t len,
+                               const char *what);
+/* A transport error from a CURLcode and curl's error buffer. */
+sekha_error *sekha__error_curl(int curl_code, const char *errbuf, const char *what);
+/* Parses a service error body into message and code (any of the known shapes). */
+void sekha__error_parse_body(sekha_error *e, const char *body, size_t len);
+/* The sekha_code for an HTTP status >= 400. */
+sekha_code sekha__code_for_status(int status);
+/* Rebuilds e->message from its parts (after fields change). */
+void sekha__error_compose(sekha_error *e, const char *what);
+extern sekha_error sekha__nomem_error;
+
+/* ---- responses ---- */
+
+struct sekha_response {
+    int status;
+    sekha_buf body;
+    sekha_buf headers; /* raw header lines of the final response */
+};
+
+void sekha__response_clear(sekha_response *r);
+void sekha__response_free_fields(sekha_response *r);
+
+/* ---- the loop (loop.c) ---- */
+
+typedef struct sekha_loop {
+    sekha_client *client;
+    CURLM *multi;
+    int epfd;               /* built-in poller (mode A and sync loops) */
+    int external;           /* mode B: the user's loop drives this one */
+    sekha_watch_fn watch;
+    sekha_timer_fn timer;
+    void *hook_ud;
+    int64_t curl_deadline;  /* -1 = curl wants no timeout */
+    int64_t hook_deadline;  /* what the timer hook was last told, -2 = nothing yet */
+    sekha_timer_heap timers;
+    int in_curl;            /* depth of libcurl calls on this loop's stack */
+    int dispatching;        /* inside dispatch: the mode-B timer hook is refreshed at the end */
+    size_t requests;        /* requests attached to this loop */
+} sekha_loop;
+
+int sekha__loop_init(sekha_loop *l, sekha_client *c);
+void sekha__loop_cleanup(sekha_loop *l);
+/* Waits up to timeout_ms for events on a loop with a built-in poller and handles them. */
+int sekha__loop_poll(sekha_loop *l, int timeout_ms);
+/* Handles due timers and completed transfers, then refreshes the mode-B timer hook. */
+void sekha__loop_dispatch(sekha_loop *l);
+/* Handles readiness of one socket (or the wake fd) without dispatching. */
+void sekha__loop_socket_ready(sekha_loop *l, int fd, int events);
+/* Arms a request timer on the loop. */
+void sekha__loop_arm(sekha_loop *l, sekha_timer *t, int64_t deadline);
+void sekha__loop_disarm(sekha_loop *l, sekha_timer *t);
+
+/* ---- requests (request.c) ---- */
+
+typedef enum sekha_req_state {
+    SEKHA_REQ_QUEUED = 0,   /* waiting for its first turn of the loop */
+    SEKHA_REQ_RATE_WAIT,    /* holds a token reservation, waiting for it */
+    SEKHA_REQ_RUNNING,      /* an attempt is in libcurl */
+    SEKHA_REQ_BACKOFF,      /* waiting before the next attempt */
+    SEKHA_REQ_FINISHING,    /* final callback due on the next loop turn */
+    SEKHA_REQ_DONE
+} sekha_req_state;
+
+/* What a sub-client asks the core to send. Strings are copied by sekha__start(). */
+typedef struct sekha__spec {
+    sekha_service service;
+    const char *method;
+    const char *path;           /* appended to the service base URL; already encoded */
+    const char *url;            /* absolute URL instead of service + path (optional) */
+    const char *content_type;   /* NULL = none */
+    const char *accept;         /* NULL = none */
+    const void *body;
+    size_t body_len;
+    const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
+    unsigned flags;             /* SEKHA_HTTP_* */
+    sekha_request *parent;      /* for composed requests: run on the parent's loop */
+    const char *what;           /* short label for messages, e.g. "controller GET /health" */
+} sekha__spec;
+
+struct sekha_request {
+    uint64_t id;
+    sekha_client *client;
+    sekha_loop *loop;
+    sekha_req_state state;
+    sekha_timer timer;
+    /* what to send */
+    sekha_service service;
+    char *url;
+    char *method;
+    char *what;
+    sekha_buf body;
+    struct curl_slist *own_headers; /* this request's lines, chained to the service's */
+    struct curl_slist *last_own;
+    unsigned flags;
+    int idempotent;
+    /* callbacks */
+    sekha_event_cb on_event;
+    sekha_response_cb done;
+    void *ud;
+    /* attempt state */
+    CURL *easy;
+    int attempts;
+    int64_t first_attempt_ms;
+    int64_t last_activity_ms;
+    int status_checked;       /* status and content type read for this attempt */
+    int is_sse;
+    int events_delivered;
+    int paused;
+    int resume_due;           /* resume() asked for stashed events to be delivered */
+    int stopped;              /* the event callback ended the stream early */
+    int held;                 /* transfer ended while paused: outcome waits for resume */
+    int held_rc;
+    int held_sent;
+    int closing;              /* the client is being freed */
+    sekha_sse_parser *sse;
+    sekha_response resp;
+    sekha_error *err;         /* the final error, NULL on success */
+    char errbuf[CURL_ERROR_SIZE];
+    /* client bookkeeping */
+    sekha_request *prev, *next;
+    void *sub;                /* owned by the sub-client that made the request */
+    void (*sub_free)(void *sub);
+};
+
+/* Starts a request: it is queued and sent from the loop. Never calls done from inside.
+ * Returns NULL only when out of memory (done is then never called). */
+sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
+                            sekha_response_cb done, void *ud);
+/* A request that sends nothing and ends with err (taken) on the next loop turn: used for
+ * arguments rejected before sending, so the one-final-callback rule holds. */
+sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
+                                   sekha_response_cb done, void *ud);
+/* Timer expiry of a request (called by the loop). */
+void sekha__request_on_timer(sekha_request *r);
+/* A transfer of this loop finished in libcurl. */
+void sekha__request_on_done(sekha_request *r, CURLcode rc);
+/* Ends a request right now with the final callback (from the loop or client free). */
+void sekha__request_finish(sekha_request *r);
+/* Marks the request for ending with err (taken) on the next loop turn. */
+void sekha__request_fail_later(sekha_request *r, sekha_error *err);
+
+/* ---- the client (client.c) ---- */
+
+struct sekha_client {
+    sekha_options *opts;
+    sekha_loop main;
+    sekha_loop *sync_loop;      /* created on the first sync call */
+    int sync_start;             /* the next sekha__start goes to the sync loop */
+    sekha_bucket buckets[SEKHA_SERVICE_COUNT];
+    struct curl_slist *svc_headers[SEKHA_SERVICE_COUNT]; /* shared tail: auth, Expect: */
+    char *auth_line[SEKHA_SERVICE_COUNT];               /* guarded "Authorization: ..." */
+    char *base_url[SEKHA_SERVICE_COUNT];
+    uint64_t next_id;
+    sekha_request *first;       /* every request that has not had its final callback */
+    size_t pending;
+    int cb_depth;               /* user callbacks on the stack */
+    int entry_depth;            /* libsekha entry points (poll, hooks, sync) on the stack */
+    int free_requested;         /* sekha_client_free was called inside; finish on the way out */
+    int freeing;
+    int woken;                  /* the wake fd fired: look at the cross-thread queue */
+    struct curl_slist *common_tail; /* "Expect:" shared by every request */
+    int wake_fd;                /* eventfd: wakeups and cross-thread cancels */
+    pthread_mutex_t xlock;      /* guards the cross-thread cancel queue */
+    uint64_t *xcancel;
+    size_t xcancel_len, xcancel_cap;
+    CURL **pool;                /* idle easy handles, reset, ready for reuse */
+    size_t pool_len;
+};
+
+/* Calls a user callback with the depth counted (so sync calls and free know). */
+#define SEKHA__USER_CB(c, call) \
+    do {                         \
+        (c)->cb_depth++;         \
+        call;                    \
+        (c)->cb_depth--;         \
+    } while (0)
+
+void sekha__client_unlink(sekha_client *c, sekha_request *r);
+/* Brackets a libsekha entry point; leaving the outermost one completes a deferred free. */
+void sekha__client_enter(sekha_client *c);
+void sekha__client_leave(sekha_client *c);
+/* Drains the cross-thread cancel queue (from the loop). */
+void sekha__client_drain_cancels(sekha_client *c);
+CURL *sekha__client_easy_get(sekha_client *c);
+void sekha__client_easy_put(sekha_client *c, CURL *easy);
+
+/* ---- sync calls (sync.c) ---- */
+
+/* Runs `start` on the client's private loop and drives that loop until *done becomes
+ * non-zero. Fails with SEKHA_E_IN_CALLBACK inside a callback. */
+sekha_code sekha__sync_call(sekha_client *c, sekha_request *(*start)(sekha_client *, void *),
+                            void *arg, const int *done);
+
+/* ---- logging (log.c) ---- */
+
+void sekha__log(const sekha_client *c, sekha_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+int sekha__log_on(const sekha_client *c, sekha_log_level level);
+/* libcurl's CURLOPT_DEBUGFUNCTION: headers go to the log with Authorization redacted. */
+int sekha__log_curl_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud);
+
+#endif

@@ -1,0 +1,245 @@
+/* One loop = one libcurl multi handle driven through curl_multi_socket_action, plus a timer
+ * heap for request states (queued, rate-wait, backoff, idle checks, deferred finishes).
+ * Mode A and sync loops watch sockets with a built-in epoll instance; in mode B the same
+ * socket and timer notifications go to the user's hooks instead. */
+#include "core/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 64
+
+static sekha_request *request_of_timer(sekha_timer *t)
+{
+    return (sekha_request *)((char *)t - offsetof(sekha_request, timer));
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    sekha_loop *l = userp;
+    if (l->external) {
+        int ev = 0;
+        if (what != CURL_POLL_REMOVE) {
+            if (what & CURL_POLL_IN)
+                ev |= SEKHA_WATCH_READ;
+            if (what & CURL_POLL_OUT)
+                ev |= SEKHA_WATCH_WRITE;
+        }
+        l->watch(l->client, (int)s, ev, l->hook_ud);
+        return 0;
+    }
+    if (what == CURL_POLL_REMOVE) {
+        if (socketp) {
+            epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL);
+            curl_multi_assign(l->multi, s, NULL);
+        }
+        return 0;
+    }
+    struct epoll_event ee = {0};
+    ee.data.fd = s;
+    if (what & CURL_POLL_IN)
+        ee.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT)
+        ee.events |= EPOLLOUT;
+    if (socketp) {
+        if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ee) != 0 && errno == ENOENT)
+            epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ee);
+    } else {
+        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ee) != 0 && errno == EEXIST)
+            epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ee);
+        /* any non-NULL marker: "this socket is in our epoll set" */
+        curl_multi_assign(l->multi, s, l);
+    }
+    return 0;
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    sekha_loop *l = userp;
+    l->curl_deadline = timeout_ms < 0 ? -1 : sekha__now_ms() + timeout_ms;
+    return 0;
+}
+
+int sekha__loop_init(sekha_loop *l, sekha_client *c)
+{
+    *l = (sekha_loop){0};
+    l->client = c;
+    l->curl_deadline = -1;
+    l->hook_deadline = -2;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    l->multi = curl_multi_init();
+    if (l->epfd < 0 || !l->multi) {
+        sekha__loop_cleanup(l);
+        return -1;
+    }
+    /* Cross-thread wakeups and cancels arrive on the client's eventfd, which every loop
+     * watches, so whichever loop is waiting wakes up. */
+    struct epoll_event ee = {.events = EPOLLIN, .data.fd = c->wake_fd};
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->wake_fd, &ee) != 0) {
+        sekha__loop_cleanup(l);
+        return -1;
+    }
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+    return 0;
+}
+
+void sekha__loop_cleanup(sekha_loop *l)
+{
+    if (l->multi)
+        curl_multi_cleanup(l->multi);
+    if (l->epfd >= 0)
+        close(l->epfd);
+    sekha__heap_free(&l->timers);
+    l->multi = NULL;
+    l->epfd = -1;
+}
+
+static int64_t next_deadline(const sekha_loop *l)
+{
+    sekha_timer *t = sekha__heap_top(&l->timers);
+    int64_t d = l->curl_deadline;
+    if (t && (d < 0 || t->deadline < d))
+        d = t->deadline;
+    return d;
+}
+
+/* Mode B: tell the user's timer hook when to call back, only when that changed. */
+static void refresh_hook(sekha_loop *l)
+{
+    if (!l->external || l->dispatching)
+        return;
+    int64_t d = next_deadline(l);
+    if (d == l->hook_deadline)
+        return;
+    l->hook_deadline = d;
+    long ms = -1;
+    if (d >= 0) {
+        int64_t left = d - sekha__now_ms();
+        ms = left < 0 ? 0 : (long)left;
+    }
+    l->timer(l->client, ms, l->hook_ud);
+}
+
+void sekha__loop_arm(sekha_loop *l, sekha_timer *t, int64_t deadline)
+{
+    if (sekha__heap_arm(&l->timers, t, deadline) != 0) {
+        /* Out of memory growing the heap: nothing can be scheduled. The request would
+         * never finish, which breaks the one-callback promise; abort loudly instead. */
+        abort();
+    }
+    refresh_hook(l);
+}
+
+void sekha__loop_disarm(sekha_loop *l, sekha_timer *t)
+{
+    sekha__heap_disarm(&l->timers, t);
+}
+
+static void read_completions(sekha_loop *l)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(l->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *e = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        sekha_request *r = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
+        if (r)
+            sekha__request_on_done(r, rc);
+        else
+            curl_multi_remove_handle(l->multi, e);
+    }
+}
+
+static void socket_action(sekha_loop *l, curl_socket_t fd, int flags)
+{
+    int running;
+    l->in_curl++;
+    curl_multi_socket_action(l->multi, fd, flags, &running);
+    l->in_curl--;
+}
+
+void sekha__loop_dispatch(sekha_loop *l)
+{
+    sekha_client *c = l->client;
+    l->dispatching++;
+    for (int progress = 1; progress;) {
+        progress = 0;
+        int64_t now = sekha__now_ms();
+        if (l->curl_deadline >= 0 && l->curl_deadline <= now) {
+            l->curl_deadline = -1;
+            socket_action(l, CURL_SOCKET_TIMEOUT, 0);
+            progress = 1;
+        }
+        read_completions(l);
+        sekha_timer *t;
+        while ((t = sekha__heap_top(&l->timers)) && t->deadline <= now) {
+            sekha__heap_disarm(&l->timers, t);
+            sekha__request_on_timer(request_of_timer(t));
+            read_completions(l);
+            progress = 1;
+        }
+        if (c->woken) {
+            c->woken = 0;
+            sekha__client_drain_cancels(c);
+            progress = 1;
+        }
+    }
+    l->dispatching--;
+    refresh_hook(l);
+}
+
+void sekha__loop_socket_ready(sekha_loop *l, int fd, int events)
+{
+    if (fd == l->client->wake_fd) {
+        uint64_t v;
+        ssize_t n = read(fd, &v, sizeof v); /* drain; the value does not matter */
+        (void)n;
+        l->client->woken = 1;
+    } else {
+        int flags = 0;
+        if (events & SEKHA_WATCH_READ)
+            flags |= CURL_CSELECT_IN;
+        if (events & SEKHA_WATCH_WRITE)
+            flags |= CURL_CSELECT_OUT;
+        l->dispatching++;
+        socket_action(l, fd, flags);
+        l->dispatching--;
+    }
+}
+
+int sekha__loop_poll(sekha_loop *l, int timeout_ms)
+{
+    int wait = timeout_ms;
+    int64_t d = next_deadline(l);
+    if (d >= 0) {
+        int64_t left = d - sekha__now_ms();
+        if (left < 0)
+            left = 0;
+        if (wait < 0 || left < wait)
+            wait = left > 1000000 ? 1000000 : (int)left;
+    }
+    struct epoll_event evs[MAX_EVENTS];
+    int n = epoll_wait(l->epfd, evs, MAX_EVENTS, wait);
+    if (n < 0 && errno != EINTR)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        int ev = 0;
+        if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            ev |= SEKHA_WATCH_READ;
+        if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+            ev |= SEKHA_WATCH_WRITE;
+        sekha__loop_socket_ready(l, evs[i].data.fd, ev);
+    }
+    sekha__loop_dispatch(l);
+    return 0;
+}

@@ -1,0 +1,732 @@
+/* The request state machine: queued -> rate-wait -> running -> backoff -> ... -> done.
+ * Every transition happens from the loop (timers or completed transfers), never from
+ * inside the call that caused it, so callbacks never re-enter their caller. */
+#include "core/internal.h"
+#include "core/retry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_HEADER_BYTES (256 * 1024)
+#define MAX_REDIRECTS 5
+
+static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+
+static int method_ok(const char *m)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+        if (m && strcmp(m, methods[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int path_ok(const char *p)
+{
+    if (!p || p[0] != '/')
+        return 0;
+    for (; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int absolute_url_ok(const char *u)
+{
+    if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0)
+        return 0;
+    for (; *u; u++)
+        if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int append_header(sekha_request *r, const char *line)
+{
+    struct curl_slist *node = malloc(sizeof *node);
+    char *data = node ? strdup(line) : NULL;
+    if (!data) {
+        free(node);
+        return -1;
+    }
+    node->data = data;
+    node->next = NULL;
+    if (r->last_own)
+        r->last_own->next = node;
+    else
+        r->own_headers = node;
+    r->last_own = node;
+    return 0;
+}
+
+/* The request's own header nodes end in the client's shared per-service tail, which is
+ * not ours to free: stop at the last own node. */
+static void free_own_headers(sekha_request *r)
+{
+    struct curl_slist *n = r->last_own ? r->own_headers : NULL;
+    while (n) {
+        struct curl_slist *next = n == r->last_own ? NULL : n->next;
+        free(n->data);
+        free(n);
+        n = next;
+    }
+    r->own_headers = r->last_own = NULL;
+}
+
+static sekha_error *build(sekha_request *r, const sekha__spec *s)
+{
+    sekha_client *c = r->client;
+    if (!method_ok(s->method))
+        return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                "method must be GET, POST, PUT, PATCH, DELETE or HEAD");
+    if ((int)s->service < 0 || (int)s->service >= SEKHA_SERVICE_COUNT)
+        return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "unknown service");
+    r->service = s->service;
+    r->method = strdup(s->method);
+    r->what = strdup(s->what ? s->what : s->method);
+    if (s->url) {
+        if (!absolute_url_ok(s->url))
+            return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                    "URL must be http(s):// without spaces or control "
+                                    "characters");
+        r->url = strdup(s->url);
+    } else {
+        if (!path_ok(s->path))
+            return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                    "path must start with '/' and contain no spaces or "
+                                    "control characters (percent-encode them)");
+        sekha_buf u = {0};
+        if (sekha__buf_puts(&u, c->base_url[s->service]) == 0 && sekha__buf_puts(&u, s->path) == 0)
+            r->url = sekha__buf_steal(&u, NULL);
+        sekha__buf_free(&u);
+    }
+    if (!r->method || !r->what || !r->url)
+        return &sekha__nomem_error;
+    char line[512];
+    if (s->content_type) {
+        if (!sekha__header_value_ok(s->content_type) || strlen(s->content_type) > 256)
+            return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                    "content type contains CR/LF or is too long");
+        snprintf(line, sizeof line, "Content-Type: %s", s->content_type);
+        if (append_header(r, line) != 0)
+            return &sekha__nomem_error;
+    }
+    if (s->accept) {
+        snprintf(line, sizeof line, "Accept: %s", s->accept);
+        if (append_header(r, line) != 0)
+            return &sekha__nomem_error;
+    }
+    for (const char *const *h = s->headers; h && *h; h++) {
+        const char *colon = strchr(*h, ':');
+        if (!sekha__header_value_ok(*h) || !colon || colon == *h || strlen(*h) > 8192)
+            return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                    "extra header must be \"Name: value\" without CR/LF");
+        if (strncasecmp(*h, "authorization:", 14) == 0)
+            return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                    "set API keys with sekha_options_set_api_key, not headers");
+        if (append_header(r, *h) != 0)
+            return &sekha__nomem_error;
+    }
+    struct curl_slist *tail = c->svc_headers[s->service];
+    if (s->flags & SEKHA_HTTP_NO_AUTH)
+        tail = c->svc_headers[s->service] && c->auth_line[s->service]
+                   ? c->svc_headers[s->service]->next : c->svc_headers[s->service];
+    if (r->last_own)
+        r->last_own->next = tail;
+    else
+        r->own_headers = tail; /* only shared nodes: free_own_headers frees nothing */
+    if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)
+        return &sekha__nomem_error;
+    r->flags = s->flags;
+    r->idempotent = (s->flags & SEKHA_HTTP_IDEMPOTENT) ||
+                    (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PATCH") != 0);
+    return NULL;
+}
+
+static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekha_response_cb done,
+                                    void *ud)
+{
+    sekha_request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->id = ++c->next_id;
+    r->client = c;
+    r->loop = parent ? parent->loop : (c->sync_start && c->sync_loop ? c->sync_loop : &c->main);
+    sekha__timer_init(&r->timer);
+    r->done = done;
+    r->ud = ud;
+    r->next = c->first;
+    if (c->first)
+        c->first->prev = r;
+    c->first = r;
+    c->pending++;
+    r->loop->requests++;
+    return r;
+}
+
+sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
+                            sekha_response_cb done, void *ud)
+{
+    sekha_request *r = alloc_request(c, spec->parent, done, ud);
+    if (!r)
+        return NULL;
+    r->on_event = on_event;
+    sekha_error *err = c->freeing ? sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
+                                                     "the client is being freed")
+                                  : build(r, spec);
+    if (err) {
+        if (!r->what)
+            r->what = strdup(spec->what ? spec->what : "request");
+        sekha__request_fail_later(r, err);
+        return r;
+    }
+    r->state = SEKHA_REQ_QUEUED;
+    sekha__loop_arm(r->loop, &r->timer, sekha__now_ms());
+    return r;
+}
+
+sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
+                                   sekha_response_cb done, void *ud)
+{
+    sekha_request *r = alloc_request(c, parent, done, ud);
+    if (!r) {
+        sekha_error_free(err);
+        return NULL;
+    }
+    sekha__request_fail_later(r, err);
+    return r;
+}
+
+/* ---- libcurl callbacks ---- */
+
+static void check_status(sekha_request *r)
+{
+    long status = 0;
+    char *ct = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+    r->resp.status = (int)status;
+    r->is_sse = (r->flags & SEKHA_HTTP_STREAM) && status >= 200 && status < 300 && ct &&
+                strncasecmp(ct, "text/event-stream", 17) == 0;
+    if (r->is_sse && !r->sse) {
+        r->sse = malloc(sizeof *r->sse);
+        if (r->sse)
+            sekha__sse_init(r->sse, r->client->opts->max_event_bytes,
+                            r->client->opts->max_event_bytes);
+    }
+    r->status_checked = 1;
+}
+
+enum { DELIVER_DRAINED, DELIVER_PAUSED, DELIVER_STOPPED, DELIVER_FAILED };
+
+static int deliver_events(sekha_request *r)
+{
+    sekha_client *c = r->client;
+    for (;;) {
+        if (r->paused)
+            return DELIVER_PAUSED;
+        struct sekha_sse_event *ev;
+        int k = sekha__sse_next(r->sse, &ev);
+        if (k == 0)
+            return DELIVER_DRAINED;
+        if (k < 0) {
+            r->err = sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
+                                      "an SSE line or event exceeded %zu bytes",
+                                      c->opts->max_event_bytes);
+            return DELIVER_FAILED;
+        }
+        r->events_delivered++;
+        if (!r->on_event)
+            continue;
+        int action;
+        SEKHA__USER_CB(c, action = r->on_event(r, ev, r->ud));
+        if (r->err)
+            return DELIVER_FAILED; /* cancelled or failed from inside the callback */
+        if (action == SEKHA_EVENT_PAUSE)
+            r->paused = 1;
+        else if (action == SEKHA_EVENT_STOP)
+            return DELIVER_STOPPED;
+    }
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    sekha_request *r = ud;
+    size_t n = size * nmemb;
+    r->last_activity_ms = sekha__now_ms();
+    if (r->err)
+        return 0;
+    if (!r->status_checked)
+        check_status(r);
+    if (!r->is_sse) {
+        if (r->resp.body.len + n > r->client->opts->max_response_bytes) {
+            r->err = sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
+                                      "response body exceeded %zu bytes",
+                                      r->client->opts->max_response_bytes);
+            return 0;
+        }
+        if (sekha__buf_append(&r->resp.body, ptr, n) != 0) {
+            r->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "response body");
+            return 0;
+        }
+        return n;
+    }
+    if (!r->sse) {
+        r->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "SSE parser");
+        return 0;
+    }
+    if (r->paused)
+        return CURL_WRITEFUNC_PAUSE; /* libcurl keeps this chunk until we resume */
+    sekha__sse_feed(r->sse, ptr, n);
+    switch (deliver_events(r)) {
+    case DELIVER_PAUSED:
+        /* The chunk is consumed; its unread rest moves into the parser (bounded by one
+         * chunk) and libcurl is paused by the next write returning PAUSE. */
+        if (sekha__sse_stash(r->sse) != 0) {
+            r->err = sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
+                                      "an SSE line or event exceeded its limit");
+            return 0;
+        }
+        return n;
+    case DELIVER_STOPPED:
+        r->stopped = 1;
+        return 0;
+    case DELIVER_FAILED:
+        return 0;
+    default:
+        return n;
+    }
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+    sekha_request *r = ud;
+    size_t n = size * nitems;
+    r->last_activity_ms = sekha__now_ms();
+    if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+        /* a new response begins (after a redirect or a 1xx): forget the previous one */
+        sekha__buf_clear(&r->resp.headers);
+        r->status_checked = 0;
+    }
+    if (r->resp.headers.len + n > MAX_HEADER_BYTES) {
+        r->err = sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
+                                  "response headers exceeded %d bytes", MAX_HEADER_BYTES);
+        return 0;
+    }
+    if (sekha__buf_append(&r->resp.headers, buf, n) != 0)
+        return 0;
+    return n;
+}
+
+/* ---- attempts ---- */
+
+static void set_method(CURL *e, const sekha_request *r)
+{
+    if (strcmp(r->method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    if (strcmp(r->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.data ? r->body.data : "");
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+    if (strcmp(r->method, "POST") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+}
+
+static void configure(CURL *e, sekha_request *r)
+{
+    const sekha_options *o = r->client->opts;
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
+    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->own_headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, r->client->opts->user_agent);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (!(r->flags & SEKHA_HTTP_STREAM))
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
+    if (strncmp(r->url, "https", 5) == 0)
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* wait to multiplex on HTTP/2 */
+    if (o->tls_insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    if (sekha__log_on(r->client, SEKHA_LOG_DEBUG)) {
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, sekha__log_curl_debug);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+    }
+    set_method(e, r);
+}
+
+static void attempt_start(sekha_request *r)
+{
+    sekha_client *c = r->client;
+    CURL *e = sekha__client_easy_get(c);
+    if (!e) {
+        sekha__request_fail_later(r, sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "curl handle"));
+        return;
+    }
+    sekha__response_clear(&r->resp);
+    r->errbuf[0] = '\0';
+    r->status_checked = 0;
+    r->is_sse = 0;
+    if (r->sse)
+        sekha__sse_reset(r->sse);
+    configure(e, r);
+    r->easy = e;
+    int64_t now = sekha__now_ms();
+    if (r->attempts++ == 0)
+        r->first_attempt_ms = now;
+    r->last_activity_ms = now;
+    r->state = SEKHA_REQ_RUNNING;
+    sekha__log(c, SEKHA_LOG_INFO, "%s %s: attempt %d", r->method, r->url, r->attempts);
+    CURLMcode mc = curl_multi_add_handle(r->loop->multi, e);
+    if (mc != CURLM_OK) {
+        r->easy = NULL;
+        sekha__client_easy_put(c, e);
+        r->state = SEKHA_REQ_BACKOFF; /* not running: fail_later must not detach */
+        sekha__request_fail_later(r, sekha__error_new(SEKHA_E_INTERNAL, SEKHA_LAYER_LOCAL,
+                                                      "curl_multi_add_handle: %s",
+                                                      curl_multi_strerror(mc)));
+        return;
+    }
+    if (r->flags & SEKHA_HTTP_STREAM)
+        sekha__loop_arm(r->loop, &r->timer, now + c->opts->stream_idle_timeout_ms);
+}
+
+static void admit(sekha_request *r)
+{
+    int64_t now = sekha__now_ms();
+    int64_t wait = sekha__bucket_reserve(&r->client->buckets[r->service], now);
+    if (wait > 0) {
+        r->state = SEKHA_REQ_RATE_WAIT;
+        sekha__log(r->client, SEKHA_LOG_INFO, "%s %s: rate limited locally, waiting %lld ms",
+                   r->method, r->url, (long long)wait);
+        sekha__loop_arm(r->loop, &r->timer, now + wait);
+        return;
+    }
+    attempt_start(r);
+}
+
+/* Takes the easy handle out of libcurl and back to the pool. */
+static void detach(sekha_request *r)
+{
+    if (!r->easy)
+        return;
+    curl_multi_remove_handle(r->loop->multi, r->easy);
+    sekha__client_easy_put(r->client, r->easy);
+    r->easy = NULL;
+}
+
+void sekha__request_fail_later(sekha_request *r, sekha_error *err)
+{
+    if (r->state == SEKHA_REQ_FINISHING || r->state == SEKHA_REQ_DONE) {
+        sekha_error_free(err);
+        return;
+    }
+    if (!r->err)
+        r->err = err;
+    else
+        sekha_error_free(err);
+    if (r->state == SEKHA_REQ_RATE_WAIT)
+        sekha__bucket_refund(&r->client->buckets[r->service], sekha__now_ms());
+    /* A running transfer is detached from the timer callback, outside libcurl's callbacks
+     * where removing a handle is not allowed. */
+    if (r->state != SEKHA_REQ_RUNNING)
+        r->state = SEKHA_REQ_FINISHING;
+    sekha__loop_arm(r->loop, &r->timer, sekha__now_ms());
+}
+
+static void complete(sekha_request *r, CURLcode rc, long status, int sent);
+
+/* Returns 0 when the request was completed (and may be gone), 1 when it keeps running. */
+static int resume_delivery(sekha_request *r)
+{
+    r->resume_due = 0;
+    if (r->paused || !r->sse)
+        return 1;
+    int d = deliver_events(r); /* events stashed when the pause began */
+    if (d == DELIVER_PAUSED)
+        return 1;
+    if (d == DELIVER_FAILED || d == DELIVER_STOPPED) {
+        if (d == DELIVER_STOPPED)
+            r->stopped = 1;
+        detach(r);
+        if (r->held)
+            complete(r, CURLE_OK, r->resp.status, r->held_sent);
+        else
+            complete(r, CURLE_WRITE_ERROR, r->resp.status, 1);
+        return 0;
+    }
+    if (r->held) {
+        sekha__loop_disarm(r->loop, &r->timer);
+        complete(r, r->held_rc, r->resp.status, r->held_sent);
+        return 0;
+    }
+    r->last_activity_ms = sekha__now_ms();
+    curl_easy_pause(r->easy, CURLPAUSE_CONT);
+    return 1;
+}
+
+void sekha__request_on_timer(sekha_request *r)
+{
+    switch (r->state) {
+    case SEKHA_REQ_QUEUED:
+    case SEKHA_REQ_BACKOFF:
+        admit(r);
+        break;
+    case SEKHA_REQ_RATE_WAIT:
+        attempt_start(r);
+        break;
+    case SEKHA_REQ_FINISHING:
+        sekha__request_finish(r);
+        break;
+    case SEKHA_REQ_RUNNING: {
+        if (r->err) { /* cancelled or failed while running */
+            detach(r);
+            sekha__request_finish(r);
+            return;
+        }
+        if (r->resume_due && !resume_delivery(r))
+            return;
+        int64_t now = sekha__now_ms();
+        int64_t idle = r->client->opts->stream_idle_timeout_ms;
+        if (r->paused || now - r->last_activity_ms < idle) {
+            sekha__loop_arm(r->loop, &r->timer, (r->paused ? now : r->last_activity_ms) + idle);
+            return;
+        }
+        r->err = sekha__error_new(SEKHA_E_TIMEOUT, SEKHA_LAYER_TRANSPORT,
+                                  "no data received for %lld ms", (long long)idle);
+        detach(r);
+        sekha__request_finish(r);
+        break;
+    }
+    case SEKHA_REQ_DONE:
+        break;
+    }
+}
+
+/* ---- completion ---- */
+
+/* Rewrites the raw header block into "name\0value\0" pairs with values trimmed, so
+ * lookups can hand out NUL-terminated values without copies. */
+static void index_headers(sekha_response *resp)
+{
+    sekha_buf out = {0};
+    const char *p = sekha__buf_str(&resp->headers);
+    const char *end = p + resp->headers.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *colon = memchr(p, ':', (size_t)(le - p));
+        if (colon && colon > p) {
+            const char *v = colon + 1, *ve = le;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            sekha__buf_append(&out, p, (size_t)(colon - p));
+            sekha__buf_append(&out, "", 1);
+            sekha__buf_append(&out, v, (size_t)(ve - v));
+            sekha__buf_append(&out, "", 1);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    sekha__buf_free(&resp->headers);
+    resp->headers = out;
+}
+
+static long retry_after_ms(const sekha_response *resp)
+{
+    const char *v = sekha_response_header(resp, "retry-after");
+    if (!v || !*v)
+        return -1;
+    char *end;
+    long secs = strtol(v, &end, 10);
+    if (end != v && *end == '\0')
+        return secs < 0 ? -1 : (secs > 86400 ? 86400L * 1000 : secs * 1000);
+    time_t when = curl_getdate(v, NULL);
+    if (when < 0)
+        return -1;
+    double delta = difftime(when, time(NULL));
+    if (delta < 0)
+        delta = 0;
+    return delta > 86400 ? 86400L * 1000 : (long)(delta * 1000);
+}
+
+/* Schedules the next attempt if policy, retry count, Retry-After cap and budget allow;
+ * returns 1 when scheduled. */
+static int schedule_retry(sekha_request *r, long ra_ms)
+{
+    const sekha_options *o = r->client->opts;
+    if ((r->flags & SEKHA_HTTP_NO_RETRY) || r->attempts > o->max_retries || r->closing)
+        return 0;
+    int64_t delay;
+    if (ra_ms >= 0) {
+        if (ra_ms > o->max_retry_after_ms)
+            return 0;
+        delay = ra_ms;
+    } else {
+        delay = sekha__backoff_delay(o->backoff_base_ms, o->backoff_cap_ms, r->attempts);
+    }
+    int64_t now = sekha__now_ms();
+    if (now + delay - r->first_attempt_ms > o->retry_budget_ms)
+        return 0;
+    sekha__log(r->client, SEKHA_LOG_INFO, "%s %s: retrying in %lld ms (%s)", r->method, r->url,
+               (long long)delay, ra_ms >= 0 ? "Retry-After" : "backoff");
+    r->state = SEKHA_REQ_BACKOFF;
+    sekha__loop_arm(r->loop, &r->timer, now + delay);
+    return 1;
+}
+
+/* Decides the fate of a finished attempt: success, retry, or the final error. */
+static void complete(sekha_request *r, CURLcode rc, long status, int sent)
+{
+    int stopped = r->stopped;
+    r->stopped = 0;
+    if (r->err) { /* cancelled, limit crossed, or failed inside a callback */
+        sekha__request_finish(r);
+        return;
+    }
+    if (stopped)
+        rc = CURLE_OK;
+    sekha_outcome out = {
+        .curl_code = rc,
+        .http_status = rc == CURLE_OK ? (int)status : 0,
+        .idempotent = r->idempotent,
+        .connected = sent,
+        .events_delivered = r->events_delivered > 0,
+    };
+    if (rc == CURLE_OK && status < 400) {
+        if (r->is_sse && !stopped && r->sse && sekha__sse_pending(r->sse))
+            r->err = sekha__error_new(SEKHA_E_STREAM_CUT, SEKHA_LAYER_TRANSPORT,
+                                      "the stream ended inside an event");
+        sekha__request_finish(r);
+        return;
+    }
+    sekha_retry_verdict v = sekha__retry_verdict(&out);
+    long ra = rc == CURLE_OK ? retry_after_ms(&r->resp) : -1;
+    if (v == SEKHA_RETRY_YES && schedule_retry(r, ra))
+        return;
+    if (rc == CURLE_OK) {
+        r->err = sekha__error_http((int)status, ra, r->resp.body.data, r->resp.body.len, r->what);
+    } else {
+        r->err = sekha__error_curl(rc, r->errbuf, r->what);
+        if (r->err != &sekha__nomem_error) {
+            if (v == SEKHA_RETRY_UNSAFE)
+                r->err->code = SEKHA_E_OUTCOME_UNKNOWN;
+            else if (r->events_delivered && r->err->code == SEKHA_E_CONNECTION_LOST)
+                r->err->code = SEKHA_E_STREAM_CUT;
+            r->err->http_status = (int)status;
+        }
+    }
+    sekha__request_finish(r);
+}
+
+void sekha__request_on_done(sekha_request *r, CURLcode rc)
+{
+    long status = 0;
+    curl_off_t sent = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
+    detach(r);
+    index_headers(&r->resp);
+    r->resp.status = (int)status;
+    if (!r->err && r->paused && r->sse) {
+        /* The transfer ended while the caller had paused us with events still stashed:
+         * hold the outcome until sekha_request_resume() has delivered them. */
+        r->held = 1;
+        r->held_rc = rc;
+        r->held_sent = sent > 0;
+        return;
+    }
+    sekha__loop_disarm(r->loop, &r->timer);
+    complete(r, rc, status, sent > 0);
+}
+
+void sekha__request_finish(sekha_request *r)
+{
+    sekha_client *c = r->client;
+    sekha__loop_disarm(r->loop, &r->timer);
+    detach(r);
+    r->state = SEKHA_REQ_DONE;
+    sekha_error *err = r->err;
+    if (err && err != &sekha__nomem_error) {
+        err->attempts = r->attempts;
+        sekha__error_compose(err, r->what);
+    }
+    const sekha_response *resp = NULL;
+    if (!err || err->layer == SEKHA_LAYER_HTTP || err->code == SEKHA_E_STREAM_CUT)
+        resp = &r->resp;
+    if (err)
+        sekha__log(c, SEKHA_LOG_WARN, "%s", err->message);
+    if (r->done)
+        SEKHA__USER_CB(c, r->done(r, err, resp, r->ud));
+    err = r->err; /* a sync caller may have taken it */
+    sekha__client_unlink(c, r);
+    if (r->sub_free)
+        r->sub_free(r->sub);
+    free_own_headers(r);
+    free(r->url);
+    free(r->method);
+    free(r->what);
+    sekha__buf_free(&r->body);
+    sekha__response_free_fields(&r->resp);
+    if (r->sse) {
+        sekha__sse_free(r->sse);
+        free(r->sse);
+    }
+    sekha_error_free(err);
+    free(r);
+}
+
+/* ---- public request API ---- */
+
+void sekha_request_cancel(sekha_request *r)
+{
+    if (!r || r->state == SEKHA_REQ_FINISHING || r->state == SEKHA_REQ_DONE || r->err)
+        return;
+    sekha__request_fail_later(r, sekha__error_new(SEKHA_E_CANCELLED, SEKHA_LAYER_LOCAL, NULL));
+}
+
+uint64_t sekha_request_id(const sekha_request *r)
+{
+    return r ? r->id : 0;
+}
+
+int sekha_request_attempts(const sekha_request *r)
+{
+    return r ? r->attempts : 0;
+}
+
+void sekha_request_pause(sekha_request *r)
+{
+    if (r && r->state == SEKHA_REQ_RUNNING)
+        r->paused = 1;
+}
+
+void sekha_request_resume(sekha_request *r)
+{
+    if (!r || !r->paused || r->state != SEKHA_REQ_RUNNING)
+        return;
+    r->paused = 0;
+    r->resume_due = 1;
+    sekha__loop_arm(r->loop, &r->timer, sekha__now_ms());
+}

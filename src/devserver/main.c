@@ -1,0 +1,177 @@
+/* sekha-devserver: a local stand-in for the Sekha stack (controller + MCP tools on one port,
+ * LLM bridge on another), for tests and offline development. It binds 127.0.0.1 only.
+ *
+ * Once both listeners are up it prints one JSON line on stdout, e.g.
+ *   {"controller_url":"http://127.0.0.1:8080","bridge_url":"http://127.0.0.1:5001",
+ *    "mcp_url":"http://127.0.0.1:8080/mcp"}
+ * so a parent that asked for port 0 learns the real ports. SIGTERM or SIGINT stops it
+ * cleanly (exit 0), stalled and endless connections included. */
+#include "faults.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: sekha-devserver [options]\n"
+          "  --port N            controller port (default 8080, 0 = any free port)\n"
+          "  --bridge-port N     bridge port (default 5001, 0 = any free port)\n"
+          "  --db FILE           SQLite database file (default: in memory)\n"
+          "  --faults            enable fault injection and the /_devserver/* routes\n"
+          "  --rate-limit N      controller requests per minute (default: unlimited)\n"
+          "  --api-key KEY       require 'Authorization: Bearer KEY' on controller REST routes\n"
+          "  --mcp-api-key KEY   MCP tool key (default dev_default_key_change_me_1234567890)\n"
+          "  --no-stream         the bridge ignores \"stream\": true, like the real bridge\n"
+          "  --verbose           log libmicrohttpd errors to stderr\n"
+          "  --help              show this help\n"
+          "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
+          f);
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Returns 0 to run, 1 after --help, 2 on a bad command line. */
+static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--faults")) {
+            cfg->faults = 1;
+        } else if (!strcmp(a, "--no-stream")) {
+            cfg->no_stream = 1;
+        } else if (!strcmp(a, "--verbose")) {
+            *verbose = 1;
+        } else if (!strcmp(a, "--port") || !strcmp(a, "--bridge-port")) {
+            if (!val || parse_long(val, 0, 65535, &n)) {
+                fprintf(stderr, "sekha-devserver: %s needs a port number 0-65535\n", a);
+                return 2;
+            }
+            *(a[2] == 'p' ? &cfg->port : &cfg->bridge_port) = (int)n;
+            i++;
+        } else if (!strcmp(a, "--rate-limit")) {
+            if (!val || parse_long(val, 1, 1000000000L, &n)) {
+                fprintf(stderr, "sekha-devserver: --rate-limit needs a positive number\n");
+                return 2;
+            }
+            cfg->rate_limit = n;
+            i++;
+        } else if (!strcmp(a, "--db") || !strcmp(a, "--api-key") || !strcmp(a, "--mcp-api-key")) {
+            if (!val || !*val) {
+                fprintf(stderr, "sekha-devserver: %s needs a value\n", a);
+                return 2;
+            }
+            if (!strcmp(a, "--db"))
+                cfg->db_path = val;
+            else if (!strcmp(a, "--api-key"))
+                cfg->api_key = val;
+            else
+                cfg->mcp_api_key = val;
+            i++;
+        } else {
+            fprintf(stderr, "sekha-devserver: unknown argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (cfg->port != 0 && cfg->port == cfg->bridge_port) {
+        fprintf(stderr, "sekha-devserver: --port and --bridge-port must differ\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* One thread per connection and 1,000+ concurrent clients need more than the usual 1024. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && rl.rlim_max > 1048576) {
+        rl.rlim_cur = 1048576;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    ds_config cfg = {
+        .port = 8080,
+        .bridge_port = 5001,
+        .mcp_api_key = "dev_default_key_change_me_1234567890",
+    };
+    int verbose = 0;
+    int rc = parse_args(argc, argv, &cfg, &verbose);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+
+    /* Blocked before any thread exists so every MHD thread inherits the mask and the
+     * signals are only ever taken by sigwait below. */
+    /* A parent (nohup, a non-interactive shell's background job) may have left these
+     * ignored; sigwait must still see them. */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+
+    char *err = NULL;
+    ds_store *st = ds_store_open(cfg.db_path, &err);
+    if (!st) {
+        fprintf(stderr, "sekha-devserver: cannot open the store: %s\n", err ? err : "?");
+        free(err);
+        return 1;
+    }
+    ds_http_init(&cfg, st, verbose);
+
+    int cport = 0, bport = 0;
+    struct MHD_Daemon *ctl = ds_http_start(DS_SRV_CONTROLLER, cfg.port, &cport);
+    struct MHD_Daemon *br = ctl ? ds_http_start(DS_SRV_BRIDGE, cfg.bridge_port, &bport) : NULL;
+    if (!ctl || !br) {
+        fprintf(stderr, "sekha-devserver: cannot listen on 127.0.0.1:%d (%s)\n",
+                ctl ? cfg.bridge_port : cfg.port, ctl ? "bridge" : "controller");
+        ds_http_stop(ctl);
+        ds_store_close(st);
+        return 1;
+    }
+    printf("{\"controller_url\":\"http://127.0.0.1:%d\",\"bridge_url\":\"http://127.0.0.1:%d\","
+           "\"mcp_url\":\"http://127.0.0.1:%d/mcp\"}\n",
+           cport, bport, cport);
+    fflush(stdout);
+
+    int sig = 0;
+    while (sigwait(&stop_sigs, &sig) != 0) {
+    }
+    /* Wait loops notice this within 50 ms, which lets MHD_stop_daemon join every
+     * connection thread, stalled and streaming ones included. */
+    ds_set_stopping();
+    ds_http_stop(ctl);
+    ds_http_stop(br);
+    ds_store_close(st);
+    ds_faults_shutdown();
+    ds_http_shutdown();
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* Starting and steering a sekha-devserver child process from a test. */
+#ifndef SEKHA_TEST_DEVSERVER_H
+#define SEKHA_TEST_DEVSERVER_H
+
+typedef struct ds_proc {
+    int pid;
+    char controller_url[128];
+    char bridge_url[128];
+    char mcp_url[160];
+} ds_proc;
+
+/* Forks and execs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --faults [extra_args...]
+ * (extra_args is NULL-terminated, or NULL), waits up to 10 s for its ready line and fills
+ * in the URLs. Returns 0 on success; on failure the child (if any) is gone and p->pid is 0. */
+int ds_proc_start(ds_proc *p, const char *const *extra_args);
+
+/* SIGTERM, then wait up to 10 s (SIGKILL after that). Returns the exit status, 128 + signal
+ * number when it died from a signal, -1 when there was nothing to stop. */
+int ds_proc_stop(ds_proc *p);
+
+/* POSTs rule_json to <url_base>/_devserver/faults. url_base is p->controller_url or
+ * p->bridge_url (NULL = controller). Returns 0 when the server accepted the rule. */
+int ds_proc_fault(const ds_proc *p, const char *url_base, const char *rule_json);
+
+/* How many requests reached path on that listener (GET /_devserver/requests), -1 on error. */
+long ds_proc_count(const ds_proc *p, const char *url_base, const char *path);
+
+#endif

@@ -1,0 +1,42 @@
+/* Shared helpers for the integration tests: a devserver per test and clients aimed at it. */
+#ifndef SEKHA_TEST_UTIL_H
+#define SEKHA_TEST_UTIL_H
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devserver.h"
+#include "fdcount.h"
+#include "sekha/sekha.h"
+
+/* Options aimed at a running devserver, with fast retries so tests stay quick. */
+static inline sekha_options *test_options(const ds_proc *p)
+{
+    sekha_options *o = sekha_options_new();
+    cr_assert_not_null(o);
+    cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_CONTROLLER, p->controller_url), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_BRIDGE, p->bridge_url), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_backoff(o, 5, 50), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_CONTROLLER, 0, 1000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 10000), SEKHA_OK);
+    return o;
+}
+
+static inline sekha_client *test_client(const sekha_options *o)
+{
+    sekha_error *err = NULL;
+    sekha_client *c = sekha_client_new(o, &err);
+    cr_assert_not_null(c, "client: %s", sekha_error_message(err));
+    return c;
+}
+
+static inline void start_devserver(ds_proc *p, const char *const *extra)
+{
+    cr_assert_eq(ds_proc_start(p, extra), 0, "devserver did not start (SEKHA_DEVSERVER_BIN=%s)",
+                 getenv("SEKHA_DEVSERVER_BIN") ? getenv("SEKHA_DEVSERVER_BIN") : "unset");
+}
+
+#endif

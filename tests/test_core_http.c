@@ -1,0 +1,501 @@
+/* The async core over real loopback HTTP: concurrency, retries, Retry-After, error layers,
+ * timeouts, cancel, free, rate limiting, redaction. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/timers.h"
+#include "testutil.h"
+
+static ds_proc ds;
+
+static void setup(void) { start_devserver(&ds, NULL); }
+static void teardown(void) { ds_proc_stop(&ds); }
+
+TestSuite(core_http, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- a counting callback ---- */
+
+typedef struct tally {
+    int calls;
+    int ok;
+    int errors[128];
+    int last_attempts;
+    sekha_code last_code;
+    sekha_layer last_layer;
+    int last_status;
+} tally;
+
+static void count_cb(sekha_request *req, const sekha_error *err, const sekha_response *resp, void *ud)
+{
+    tally *t = ud;
+    t->calls++;
+    t->last_attempts = sekha_request_attempts(req);
+    t->last_code = sekha_error_code(err);
+    t->last_layer = sekha_error_layer(err);
+    t->last_status = sekha_response_status(resp);
+    if (!err)
+        t->ok++;
+    else if (sekha_error_code(err) < 128)
+        t->errors[sekha_error_code(err)]++;
+}
+
+static sekha_code get_sync(sekha_client *c, const char *path, sekha_response **resp, sekha_error **err)
+{
+    return sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", path, NULL, NULL, NULL, 0, 0,
+                                   NULL, NULL, resp, err);
+}
+
+Test(core_http, sync_get_roundtrip_sends_user_agent_and_key)
+{
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_CONTROLLER, "key-abcdefghijklmnopqrstuvwxyz012345"), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_response *resp = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo?x=1", &resp, &err), SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_response_status(resp), 200);
+    const char *body = sekha_response_body(resp, NULL);
+    cr_assert_not_null(strstr(body, "libsekha/"), "user agent sent: %s", body);
+    cr_assert_not_null(strstr(body, "Bearer key-abcdefghijklmnopqrstuvwxyz012345"), "auth sent: %s", body);
+    cr_assert_not_null(sekha_response_header(resp, "content-type"));
+    cr_assert_null(sekha_response_header(resp, "x-not-there"));
+    sekha_response_free(resp);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, thousand_concurrent_requests_on_one_thread)
+{
+    int fds_before = fd_count();
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    tally t = {0};
+    for (int i = 0; i < 1000; i++)
+        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
+                                              NULL, NULL, 0, 0, NULL, count_cb, &t));
+    cr_assert_eq(sekha_client_pending(c), 1000);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(t.calls, 1000);
+    cr_assert_eq(t.ok, 1000, "errors: connect %d timeout %d lost %d", t.errors[SEKHA_E_CONNECT],
+                 t.errors[SEKHA_E_TIMEOUT], t.errors[SEKHA_E_CONNECTION_LOST]);
+    cr_assert_eq(sekha_client_pending(c), 0);
+    sekha_client_free(c);
+    sekha_options_free(o);
+    cr_assert_eq(fd_count(), fds_before, "file descriptors leaked");
+}
+
+static void arm(const char *path, const char *steps)
+{
+    char *buf = malloc(strlen(path) + strlen(steps) + 64);
+    sprintf(buf, "{\"path\":\"%s\",\"steps\":%s}", path, steps);
+    cr_assert_eq(ds_proc_fault(&ds, ds.controller_url, buf), 0, "fault rule rejected: %s", buf);
+    free(buf);
+}
+
+/* n copies of one step, as a JSON array */
+static void arm_n(const char *path, const char *step, int n)
+{
+    char *steps = malloc((strlen(step) + 1) * (size_t)n + 3);
+    char *p = steps;
+    *p++ = '[';
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s%s", i ? "," : "", step);
+    strcpy(p, "]");
+    arm(path, steps);
+    free(steps);
+}
+
+typedef struct log_capture {
+    char text[65536];
+    size_t len;
+} log_capture;
+
+static void capture_log(sekha_log_level level, const char *line, void *ud)
+{
+    (void)level;
+    log_capture *lc = ud;
+    size_t n = strlen(line);
+    if (lc->len + n + 2 < sizeof lc->text) {
+        memcpy(lc->text + lc->len, line, n);
+        lc->len += n;
+        lc->text[lc->len++] = '\n';
+        lc->text[lc->len] = '\0';
+    }
+}
+
+Test(core_http, retry_honours_retry_after_seconds)
+{
+    arm("/_devserver/echo", "[{\"status\":503,\"retry_after\":\"1\"},{\"pass\":true}]");
+    sekha_options *o = test_options(&ds);
+    log_capture lc = {0};
+    cr_assert_eq(sekha_options_set_log(o, SEKHA_LOG_INFO, capture_log, &lc), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    int64_t t0 = sekha__now_ms();
+    tally t = {0};
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
+                       count_cb, &t);
+    sekha_client_run(c);
+    int64_t elapsed = sekha__now_ms() - t0;
+    cr_assert_eq(t.ok, 1);
+    cr_assert_eq(t.last_attempts, 2);
+    cr_assert_geq(elapsed, 1000, "waited %lld ms, Retry-After said 1 s", (long long)elapsed);
+    cr_assert_not_null(strstr(lc.text, "retrying in 1000 ms (Retry-After)"), "log:\n%s", lc.text);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 2);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, retry_after_http_date_and_cap)
+{
+    /* An HTTP-date far in the future exceeds the cap: no retry, the wait is reported. */
+    arm("/_devserver/echo", "[{\"status\":429,\"retry_after\":\"Fri, 31 Dec 2100 23:59:59 GMT\"}]");
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_max_retry_after_ms(o, 2000), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, &err), SEKHA_E_RATE_LIMITED);
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_HTTP);
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    cr_assert_gt(sekha_error_retry_after_ms(err), 2000);
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, client_error_is_not_retried_and_is_http_layer)
+{
+    arm("/_devserver/echo", "[{\"status\":404,\"body\":\"{\\\"error\\\":\\\"Conversation not found\\\",\\\"code\\\":404}\",\"content_type\":\"application/json\"}]");
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_response *resp = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", &resp, &err), SEKHA_E_NOT_FOUND);
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_HTTP);
+    cr_assert_eq(sekha_error_http_status(err), 404);
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    cr_assert_str_eq(sekha_error_service_message(err), "Conversation not found");
+    cr_assert_eq(sekha_response_status(resp), 404, "the HTTP error's response is handed back");
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 1);
+    sekha_response_free(resp);
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, server_error_burst_longer_than_retries)
+{
+    arm("/_devserver/echo", "[{\"status\":500},{\"status\":502},{\"status\":503},{\"status\":504},{\"pass\":true}]");
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_max_retries(o, 2), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, &err), SEKHA_E_SERVER);
+    cr_assert_eq(sekha_error_attempts(err), 3);
+    cr_assert_eq(sekha_error_http_status(err), 503);
+    cr_assert_not_null(strstr(sekha_error_message(err), "after 3 attempts"), "%s", sekha_error_message(err));
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, non_idempotent_post_retried_only_when_unprocessed)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    arm("/_devserver/echo", "[{\"status\":500},{\"pass\":true}]");
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
+                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+                 SEKHA_E_SERVER, "a 500 to a POST may have been processed: not re-sent");
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    sekha_error_free(err);
+    arm("/_devserver/echo", "[{\"status\":503},{\"pass\":true}]");
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
+                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+                 SEKHA_OK, "a 503 promises the POST was not processed");
+    arm("/_devserver/echo", "[{\"status\":500},{\"pass\":true}]");
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
+                                         "application/json", "{}", 2, SEKHA_HTTP_IDEMPOTENT, NULL, NULL,
+                                         NULL, &err),
+                 SEKHA_OK, "the caller marked it safe");
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, reset_after_handling_is_outcome_unknown_not_resent)
+{
+    arm("/_devserver/echo", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
+                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+                 SEKHA_E_OUTCOME_UNKNOWN, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 1, "sent exactly once");
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, idempotent_get_retried_after_mid_body_close)
+{
+    arm("/_devserver/echo", "[{\"close\":\"mid_body\"},{\"pass\":true}]");
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    sekha_response *resp = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", &resp, &err), SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 2);
+    sekha_response_free(resp);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, request_timeout_is_transport_timeout)
+{
+    arm("/_devserver/echo", "[{\"stall\":true}]");
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 300), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_max_retries(o, 0), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, &err), SEKHA_E_TIMEOUT);
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
+    cr_assert_eq(sekha_error_curl_code(err), CURLE_OPERATION_TIMEDOUT);
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, connection_refused_is_retried_then_reported)
+{
+    sekha_options *o = test_options(&ds);
+    /* port 1 on loopback: nothing listens there */
+    cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_CONTROLLER, "http://127.0.0.1:1"), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_max_retries(o, 2), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/health", NULL, &err), SEKHA_E_CONNECT);
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
+    cr_assert_eq(sekha_error_curl_code(err), CURLE_COULDNT_CONNECT);
+    cr_assert_eq(sekha_error_attempts(err), 3);
+    cr_assert_eq(sekha_error_http_status(err), 0);
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, invalid_arguments_end_through_the_callback)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    tally t = {0};
+    const char *inject[] = {"X-Ok: 1", "X-Bad: a\r\nX-Injected: 1", NULL};
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", inject, NULL, NULL, 0, 0, NULL,
+                       count_cb, &t);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/has space", NULL, NULL, NULL, 0, 0, NULL,
+                       count_cb, &t);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "BREW", "/x", NULL, NULL, NULL, 0, 0, NULL, count_cb, &t);
+    cr_assert_eq(t.calls, 0, "never called from inside the starting call");
+    sekha_client_run(c);
+    cr_assert_eq(t.calls, 3);
+    cr_assert_eq(t.errors[SEKHA_E_INVALID_ARG], 3);
+    cr_assert_eq(t.last_layer, SEKHA_LAYER_LOCAL);
+    cr_assert_eq(t.last_attempts, 0);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 0);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, local_rate_limit_spaces_requests)
+{
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_CONTROLLER, 5, 1000), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    tally t = {0};
+    int64_t t0 = sekha__now_ms();
+    for (int i = 0; i < 8; i++)
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0,
+                           NULL, count_cb, &t);
+    sekha_client_run(c);
+    int64_t elapsed = sekha__now_ms() - t0;
+    cr_assert_eq(t.ok, 8);
+    /* 5 tokens at once, then one every 200 ms: the 8th cannot start before 600 ms */
+    cr_assert_geq(elapsed, 600, "elapsed %lld ms", (long long)elapsed);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+/* ---- cancel and free ---- */
+
+Test(core_http, cancel_before_send_and_while_stalled)
+{
+    arm("/_devserver/echo", "[{\"stall\":true}]");
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    tally a = {0}, b = {0};
+    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
+                                                NULL, NULL, 0, 0, NULL, count_cb, &a);
+    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/other", NULL,
+                                               NULL, NULL, 0, 0, NULL, count_cb, &b);
+    sekha_request_cancel(queued);
+    sekha_request_cancel(queued); /* twice is harmless */
+    /* let the stalled one reach the server before cancelling it */
+    while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 1)
+        sekha_client_poll(c, 10);
+    sekha_request_cancel(stalled);
+    sekha_client_run(c);
+    cr_assert_eq(a.calls, 1);
+    cr_assert_eq(a.last_code, SEKHA_E_CANCELLED);
+    cr_assert_eq(a.last_layer, SEKHA_LAYER_LOCAL);
+    cr_assert_eq(b.calls, 1);
+    cr_assert_eq(b.last_code, SEKHA_E_CANCELLED);
+    cr_assert_eq(b.last_attempts, 0);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/other"), 0);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, free_with_100_in_flight_gives_each_one_callback)
+{
+    int fds_before = fd_count();
+    arm_n("/_devserver/echo", "{\"stall\":true}", 100);
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    tally t = {0};
+    for (int i = 0; i < 100; i++)
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0,
+                           NULL, count_cb, &t);
+    /* some requests in flight at the server, the rest anywhere in between */
+    while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 50)
+        sekha_client_poll(c, 10);
+    sekha_client_free(c);
+    cr_assert_eq(t.calls, 100);
+    cr_assert_eq(t.errors[SEKHA_E_CLOSED], 100);
+    sekha_options_free(o);
+    cr_assert_eq(fd_count(), fds_before, "file descriptors leaked");
+}
+
+typedef struct reentry {
+    sekha_client *c;
+    sekha_code sync_rc;
+    int freed_inside;
+    int calls;
+} reentry;
+
+static void reenter_cb(sekha_request *req, const sekha_error *err, const sekha_response *resp, void *ud)
+{
+    (void)req; (void)err; (void)resp;
+    reentry *r = ud;
+    r->calls++;
+    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
+                                         NULL, NULL, 0, 0, NULL, NULL, NULL, NULL);
+    cr_assert_eq(sekha_client_run(r->c), SEKHA_E_IN_CALLBACK);
+    if (r->freed_inside) {
+        sekha_client_free(r->c); /* deferred until the loop call returns */
+        sekha_client_free(r->c); /* a second call is ignored */
+    }
+}
+
+Test(core_http, sync_inside_callback_fails_fast_and_free_inside_is_deferred)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    reentry r = {.c = c};
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
+                       reenter_cb, &r);
+    sekha_client_run(c);
+    cr_assert_eq(r.sync_rc, SEKHA_E_IN_CALLBACK);
+    reentry r2 = {.c = c, .freed_inside = 1};
+    tally other = {0};
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
+                       reenter_cb, &r2);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/slow", NULL, NULL, NULL, 0, 0, NULL,
+                       count_cb, &other);
+    arm("/_devserver/slow", "[{\"stall\":true}]");
+    sekha_client_run(c); /* returns once the free completes */
+    cr_assert_eq(r2.calls, 1);
+    cr_assert_eq(other.calls, 1, "the other request still got its one callback");
+    cr_assert_eq(other.last_code, SEKHA_E_CLOSED);
+    sekha_options_free(o);
+}
+
+typedef struct canceller {
+    sekha_client *c;
+    uint64_t id;
+} canceller;
+
+static void *cancel_thread(void *arg)
+{
+    canceller *k = arg;
+    sekha_client_cancel(k->c, k->id);
+    return NULL;
+}
+
+Test(core_http, cancel_from_another_thread)
+{
+    arm("/_devserver/echo", "[{\"stall\":true}]");
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    tally t = {0};
+    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL,
+                                          NULL, 0, 0, NULL, count_cb, &t);
+    canceller k = {c, sekha_request_id(r)};
+    while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 1)
+        sekha_client_poll(c, 10);
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_thread, &k);
+    sekha_client_run(c); /* woken by the cancel, returns when the request ends */
+    pthread_join(th, NULL);
+    cr_assert_eq(t.calls, 1);
+    cr_assert_eq(t.last_code, SEKHA_E_CANCELLED);
+    sekha_client_cancel(c, k.id); /* a finished id is ignored */
+    sekha_client_poll(c, 0);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+static void *wake_thread(void *arg)
+{
+    sekha_client_wakeup(arg);
+    return NULL;
+}
+
+Test(core_http, wakeup_ends_a_blocking_poll)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    pthread_t th;
+    pthread_create(&th, NULL, wake_thread, c);
+    cr_assert_eq(sekha_client_poll(c, -1), 0, "poll(-1) with nothing pending returns on wakeup");
+    pthread_join(th, NULL);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, debug_log_redacts_keys)
+{
+    const char *key = "sk-sekha-SECRETSECRETSECRETSECRET00000";
+    sekha_options *o = test_options(&ds);
+    log_capture lc = {0};
+    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_CONTROLLER, key), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_log(o, SEKHA_LOG_DEBUG, capture_log, &lc), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    arm("/_devserver/echo", "[{\"status\":401}]");
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, &err), SEKHA_E_AUTH);
+    cr_assert_null(strstr(sekha_error_message(err), "SECRET"));
+    sekha_response *resp = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", &resp, NULL), SEKHA_OK);
+    cr_assert_not_null(strstr(sekha_response_body(resp, NULL), "SECRET"), "the key was really sent");
+    cr_assert_not_null(strstr(lc.text, "Authorization: [redacted]"), "log:\n%s", lc.text);
+    cr_assert_null(strstr(lc.text, "SECRET"), "the key leaked into the log:\n%s", lc.text);
+    sekha_response_free(resp);
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}

@@ -1,0 +1,106 @@
+/* Error layers, codes and service-body parsing. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+static sekha_error *http(int status, const char *body)
+{
+    return sekha__error_http(status, -1, body, strlen(body), "test");
+}
+
+Test(errors, controller_error_response)
+{
+    sekha_error *e = http(404, "{\"error\":\"Conversation not found\",\"code\":404}");
+    cr_assert_eq(sekha_error_layer(e), SEKHA_LAYER_HTTP);
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_NOT_FOUND);
+    cr_assert_eq(sekha_error_http_status(e), 404);
+    cr_assert_str_eq(sekha_error_service_message(e), "Conversation not found");
+    cr_assert_eq(sekha_error_service_code(e), 404);
+    cr_assert_not_null(strstr(sekha_error_message(e), "Conversation not found"));
+    sekha_error_free(e);
+}
+
+Test(errors, fastapi_detail_string_and_list)
+{
+    sekha_error *e = http(503, "{\"detail\":\"provider down\"}");
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_SERVER);
+    cr_assert_str_eq(sekha_error_service_message(e), "provider down");
+    sekha_error_free(e);
+    e = http(422, "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\",\"messages\"],\"msg\":\"Field required\"}]}");
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_VALIDATION);
+    cr_assert_str_eq(sekha_error_service_message(e), "body.messages: Field required");
+    sekha_error_free(e);
+}
+
+Test(errors, openai_and_jsonrpc_error_objects)
+{
+    sekha_error *e = http(401, "{\"error\":{\"message\":\"bad key\",\"type\":\"invalid_request_error\"}}");
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_AUTH);
+    cr_assert_str_eq(sekha_error_service_message(e), "bad key");
+    sekha_error_free(e);
+    e = http(400, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"}}");
+    cr_assert_eq(sekha_error_service_code(e), -32700);
+    cr_assert_str_eq(sekha_error_service_message(e), "Parse error");
+    sekha_error_free(e);
+}
+
+Test(errors, plain_text_and_empty_bodies)
+{
+    sekha_error *e = http(429, "Rate limit exceeded. Please try again later.");
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_RATE_LIMITED);
+    cr_assert_str_eq(sekha_error_service_message(e), "Rate limit exceeded. Please try again later.");
+    cr_assert_eq(sekha_error_retry_after_ms(e), -1);
+    sekha_error_free(e);
+    e = http(422, "Failed to deserialize the JSON body into the target type: missing field `folder`");
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_VALIDATION);
+    cr_assert_not_null(strstr(sekha_error_service_message(e), "missing field"));
+    sekha_error_free(e);
+    e = http(500, "");
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_SERVER);
+    cr_assert_str_eq(sekha_error_service_message(e), "Internal Server Error");
+    size_t len = 99;
+    sekha_error_body(e, &len);
+    cr_assert_eq(len, 0);
+    sekha_error_free(e);
+}
+
+Test(errors, hostile_bodies_are_sanitised_and_bounded)
+{
+    char big[200000];
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    big[10] = '\033';
+    big[11] = '\n';
+    sekha_error *e = http(500, big);
+    cr_assert_leq(strlen(sekha_error_service_message(e)), 512);
+    cr_assert_null(strchr(sekha_error_service_message(e), '\033'));
+    cr_assert_null(strchr(sekha_error_message(e), '\n'));
+    size_t len;
+    sekha_error_body(e, &len);
+    cr_assert_eq(len, 64 * 1024, "the kept body is capped");
+    sekha_error_free(e);
+}
+
+Test(errors, transport_errors_keep_curl_details)
+{
+    sekha_error *e = sekha__error_curl(CURLE_COULDNT_CONNECT, "Failed to connect to 127.0.0.1 port 1", "GET /x");
+    cr_assert_eq(sekha_error_layer(e), SEKHA_LAYER_TRANSPORT);
+    cr_assert_eq(sekha_error_code(e), SEKHA_E_CONNECT);
+    cr_assert_eq(sekha_error_curl_code(e), CURLE_COULDNT_CONNECT);
+    cr_assert_not_null(strstr(sekha_error_message(e), "Failed to connect"));
+    sekha_error *copy = sekha_error_copy(e);
+    sekha_error_free(e);
+    cr_assert_eq(sekha_error_code(copy), SEKHA_E_CONNECT);
+    cr_assert_not_null(strstr(sekha_error_message(copy), "transport"));
+    sekha_error_free(copy);
+}
+
+Test(errors, strerror_covers_every_code)
+{
+    for (int c = 0; c < 100; c++)
+        cr_assert_not_null(sekha_strerror((sekha_code)c));
+    cr_assert_str_eq(sekha_layer_name(SEKHA_LAYER_HTTP), "http");
+    cr_assert_eq(sekha_error_code(NULL), SEKHA_OK);
+    sekha_error_free(NULL);
+}
