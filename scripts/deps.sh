@@ -18,3 +18,17 @@ ensure_packages() {
 BUILD_PACKAGES=(gcc pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev
                 libmicrohttpd-dev libsqlite3-dev libjansson-dev)
 TEST_PACKAGES=(libcriterion-dev)
+
+# Third-party test peers from npm (tests/peers/package.json, pinned by its lock file),
+# installed into tests/peers/node_modules when missing or out of date.
+ensure_peers() {
+    command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+    local dir=tests/peers
+    local stamp=$dir/node_modules/.libsekha-lock
+    if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
+        return 0
+    fi
+    echo "installing test peers from npm" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$dir/package-lock.json" "$stamp"
+}

@@ -9,5 +9,8 @@
 #include "sekha/options.h"
 #include "sekha/client.h"
 #include "sekha/http.h"
+#include "sekha/controller.h"
+#include "sekha/bridge.h"
+#include "sekha/mcp.h"
 
 #endif

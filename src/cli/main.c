@@ -1,0 +1,138 @@
+/* sekha: command-line access to a Sekha deployment (or a local sekha-devserver).
+ * Configuration comes from the SEKHA_* environment variables, then from common flags. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command *const tables[] = {
+    cli_controller_commands, cli_bridge_commands, cli_mcp_commands, cli_workflow_commands};
+
+static const char common_help[] =
+    "Common flags (before or after the command):\n"
+    "  --controller-url URL   --bridge-url URL   --mcp-url URL\n"
+    "  --api-key KEY          --bridge-api-key KEY   --mcp-api-key KEY\n"
+    "  --timeout SECONDS      --retries N            --json   --verbose\n"
+    "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,\n"
+    "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES (flags win).\n"
+    "Exit status: 0 success, 1 the request failed (cause on stderr), 2 bad usage.\n";
+
+static void help(FILE *out)
+{
+    fprintf(out, "usage: sekha COMMAND [ARGS] [FLAGS]\n\nCommands:\n");
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (const cli_command *cmd = tables[t]; cmd->name; cmd++)
+            fprintf(out, "  %-44s %s\n", cmd->usage, cmd->summary);
+    fprintf(out, "  %-44s %s\n\n%s", "version", "print the libsekha version", common_help);
+}
+
+static void log_to_stderr(sekha_log_level level, const char *line, void *ud)
+{
+    (void)level;
+    (void)ud;
+    fprintf(stderr, "[sekha] %s\n", line);
+}
+
+/* Consumes the common flags wherever they are; returns 0 or CLI_USAGE. */
+static int common_flags(cli *c, int *argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            c->json = 1;
+            continue;
+        }
+        if (strcmp(a, "--verbose") == 0) {
+            c->verbose = 1;
+            continue;
+        }
+        static const char *const valued[] = {"--controller-url", "--bridge-url", "--mcp-url",
+                                             "--api-key", "--bridge-api-key", "--mcp-api-key",
+                                             "--timeout", "--retries"};
+        size_t k = 0;
+        while (k < sizeof valued / sizeof *valued && strcmp(a, valued[k]) != 0)
+            k++;
+        if (k == sizeof valued / sizeof *valued) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= *argc) {
+            fprintf(stderr, "%s: %s needs a value\n", c->prog, a);
+            return CLI_USAGE;
+        }
+        const char *v = argv[++i];
+        sekha_code rc = SEKHA_OK;
+        static const sekha_service svc[] = {SEKHA_SERVICE_CONTROLLER, SEKHA_SERVICE_BRIDGE,
+                                            SEKHA_SERVICE_MCP};
+        if (k < 3) {
+            rc = sekha_options_set_url(c->opts, svc[k], v);
+        } else if (k < 6) {
+            rc = sekha_options_set_api_key(c->opts, svc[k - 3], v);
+        } else if (k == 6) {
+            char *end;
+            double s = strtod(v, &end);
+            rc = (*end || s <= 0 || s > 86400)
+                     ? SEKHA_E_INVALID_ARG
+                     : sekha_options_set_request_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
+            if (rc == SEKHA_OK)
+                rc = sekha_options_set_stream_idle_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
+        } else {
+            long n = cli_parse_long(v);
+            rc = n < 0 ? SEKHA_E_INVALID_ARG : sekha_options_set_max_retries(c->opts, (int)n);
+        }
+        if (rc != SEKHA_OK) {
+            const char *why = sekha_options_last_error(c->opts);
+            fprintf(stderr, "%s: %s: %s\n", c->prog, a, *why ? why : "invalid value");
+            return CLI_USAGE;
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {.prog = "sekha"};
+    c.opts = sekha_options_new();
+    if (!c.opts) {
+        fprintf(stderr, "sekha: out of memory\n");
+        return CLI_FAILED;
+    }
+    int status = CLI_USAGE;
+    if (sekha_options_from_env(c.opts) != SEKHA_OK) {
+        fprintf(stderr, "sekha: %s\n", sekha_options_last_error(c.opts));
+        goto out;
+    }
+    argc--;
+    argv++;
+    if ((status = common_flags(&c, &argc, argv)) != 0)
+        goto out;
+    if (c.verbose)
+        sekha_options_set_log(c.opts, SEKHA_LOG_DEBUG, log_to_stderr, NULL);
+    if (argc == 0 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
+        strcmp(argv[0], "-h") == 0) {
+        help(argc == 0 ? stderr : stdout);
+        status = argc == 0 ? CLI_USAGE : CLI_OK;
+        goto out;
+    }
+    if (strcmp(argv[0], "version") == 0 || strcmp(argv[0], "--version") == 0) {
+        printf("sekha %s\n", sekha_version());
+        status = CLI_OK;
+        goto out;
+    }
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (const cli_command *cmd = tables[t]; cmd->name; cmd++)
+            if (strcmp(cmd->name, argv[0]) == 0) {
+                status = cmd->run(&c, argc, argv);
+                goto out;
+            }
+    fprintf(stderr, "sekha: unknown command \"%s\" (try: sekha help)\n", argv[0]);
+out:
+    sekha_client_free(c.client);
+    sekha_options_free(c.opts);
+    return status;
+}

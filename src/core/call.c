@@ -1,0 +1,214 @@
+#include "core/call.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sync_slot {
+    int done;
+    sekha_code code;
+    void *result;
+    void (*free_result)(void *);
+    sekha_error *err;
+} sync_slot;
+
+typedef struct call_ctx {
+    const sekha__call_spec *cs;
+    sekha__fn cb;
+    void *ud;
+    void *dctx;
+    void (*dctx_free)(void *);
+} call_ctx;
+
+static void sync_marker_fn(void) {}
+
+sekha__fn sekha__sync_marker(void)
+{
+    return sync_marker_fn;
+}
+
+static void call_free(void *p)
+{
+    call_ctx *x = p;
+    if (x->dctx_free)
+        x->dctx_free(x->dctx);
+    free(x);
+}
+
+static void call_done(sekha_request *req, const sekha_error *err, const sekha_response *resp, void *ud)
+{
+    call_ctx *x = ud;
+    void *res = NULL;
+    sekha_error *derr = NULL;
+    if (!err && x->cs->decode) {
+        res = x->cs->decode(resp, x->dctx, &derr);
+        if (derr && derr != &sekha__nomem_error) {
+            derr->attempts = req->attempts;
+            sekha__error_compose(derr, req->what);
+        }
+    }
+    const sekha_error *e = err ? err : derr;
+    if (x->cb == sync_marker_fn) {
+        sync_slot *slot = x->ud;
+        slot->done = 1;
+        slot->code = sekha_error_code(e);
+        slot->result = res;
+        slot->free_result = x->cs->free_result;
+        res = NULL;
+        if (derr) {
+            slot->err = derr;
+            derr = NULL;
+        } else if (err) { /* take the core's error instead of copying it */
+            slot->err = req->err;
+            req->err = NULL;
+        }
+    } else if (x->cb) {
+        x->cs->deliver(x->cb, req, e, res, x->ud);
+    }
+    if (res && x->cs->free_result)
+        x->cs->free_result(res);
+    sekha_error_free(derr);
+}
+
+static call_ctx *ctx_new(const sekha__call_spec *cs, void *dctx, void (*dctx_free)(void *),
+                         sekha__fn cb, void *ud)
+{
+    call_ctx *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->cs = cs;
+    x->cb = cb;
+    x->ud = ud;
+    x->dctx = dctx;
+    x->dctx_free = dctx_free;
+    return x;
+}
+
+sekha_request *sekha__call(sekha_client *c, const sekha__spec *http, const sekha__call_spec *cs,
+                           void *dctx, void (*dctx_free)(void *), sekha__fn cb, void *ud)
+{
+    call_ctx *x = ctx_new(cs, dctx, dctx_free, cb, ud);
+    if (!x) {
+        if (dctx_free)
+            dctx_free(dctx);
+        return NULL;
+    }
+    sekha_request *req = sekha__start(c, http, NULL, call_done, x);
+    if (!req) {
+        call_free(x);
+        return NULL;
+    }
+    req->sub = x;
+    req->sub_free = call_free;
+    return req;
+}
+
+sekha_request *sekha__call_fail(sekha_client *c, sekha_request *parent, const sekha__call_spec *cs,
+                                sekha_error *err, sekha__fn cb, void *ud)
+{
+    call_ctx *x = ctx_new(cs, NULL, NULL, cb, ud);
+    if (!x) {
+        sekha_error_free(err);
+        return NULL;
+    }
+    sekha_request *req = sekha__start_failed(c, parent, err, call_done, x);
+    if (!req) {
+        free(x);
+        return NULL;
+    }
+    req->sub = x;
+    req->sub_free = call_free;
+    return req;
+}
+
+typedef struct sync_args {
+    sekha__sync_start_fn start;
+    void *args;
+    sync_slot *slot;
+} sync_args;
+
+static sekha_request *sync_trampoline(sekha_client *c, void *arg)
+{
+    sync_args *a = arg;
+    return a->start(c, a->args, sync_marker_fn, a->slot);
+}
+
+sekha_code sekha__call_sync(sekha_client *c, sekha__sync_start_fn start, void *args, void **out,
+                            sekha_error **err)
+{
+    sync_slot slot = {0};
+    sync_args a = {start, args, &slot};
+    if (out)
+        *out = NULL;
+    if (err)
+        *err = NULL;
+    sekha_code rc = sekha__sync_call(c, sync_trampoline, &a, &slot.done);
+    if (rc != SEKHA_OK) {
+        if (err)
+            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
+        return rc;
+    }
+    if (out)
+        *out = slot.result;
+    else if (slot.result && slot.free_result)
+        slot.free_result(slot.result);
+    if (err)
+        *err = slot.err;
+    else
+        sekha_error_free(slot.err);
+    return slot.code;
+}
+
+/* ---- JSON helpers ---- */
+
+cJSON *sekha__json_parse(const sekha_response *resp, const char *what, sekha_error **err)
+{
+    size_t len = 0;
+    const char *body = sekha_response_body(resp, &len);
+    const char *end = NULL;
+    cJSON *root = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+    if (root)
+        return root;
+    if (!len)
+        *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "%s: expected a JSON body, got an empty one", what);
+    else
+        *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "%s: the body is not valid JSON (broken at byte %ld of %zu)", what,
+                                end ? (long)(end - body) : -1L, len);
+    return NULL;
+}
+
+sekha_error *sekha__json_bad(const char *what, const char *field, const char *expected)
+{
+    return sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                            "%s: field \"%s\" is missing or not %s", what, field, expected);
+}
+
+const char *sekha__json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double sekha__json_num(const cJSON *obj, const char *key, double fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+}
+
+int sekha__json_bool(const cJSON *obj, const char *key, int fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
+}
+
+int sekha__json_body(cJSON *v, char **body, size_t *len)
+{
+    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
+    cJSON_Delete(v);
+    if (!s)
+        return -1;
+    *body = s;
+    *len = strlen(s);
+    return 0;
+}
