@@ -68,3 +68,88 @@ Test(core_loop, hooks_are_set_before_requests_and_exclude_run)
     sekha_client_free(c);
     sekha_options_free(o);
 }
+
+/* ---- virtual requests and extra fd watches (what stdio transports and workflows use) ---- */
+#include <unistd.h>
+
+#include "core/internal.h"
+
+typedef struct pipe_job {
+    sekha__watch w;
+    sekha_request *req;
+    sekha_loop *loop;
+    char got[16];
+    int cancel_hook_calls;
+    int done_calls;
+    sekha_code code;
+} pipe_job;
+
+static void pipe_ready(void *ud, int fd, int events)
+{
+    pipe_job *j = ud;
+    cr_assert(events & SEKHA_WATCH_READ);
+    ssize_t n = read(fd, j->got, sizeof j->got - 1);
+    cr_assert_gt(n, 0);
+    j->got[n] = '\0';
+    sekha__loop_unwatch(j->loop, &j->w);
+    sekha__request_end(j->req, NULL, NULL);
+}
+
+static void virtual_done(sekha_request *req, const sekha_error *err, const sekha_response *resp, void *ud)
+{
+    (void)req; (void)resp;
+    pipe_job *j = ud;
+    j->done_calls++;
+    j->code = sekha_error_code(err);
+}
+
+static void on_cancel_hook(sekha_request *r)
+{
+    pipe_job *j = r->ud;
+    j->cancel_hook_calls++;
+}
+
+Test(core_loop, virtual_request_ended_by_a_watched_pipe)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pipe_job j = {.loop = &c->main};
+    j.req = sekha__start_virtual(c, NULL, "pipe job", virtual_done, &j);
+    j.w = (sekha__watch){.fd = fds[0], .events = SEKHA_WATCH_READ, .fn = pipe_ready, .ud = &j};
+    cr_assert_eq(sekha__loop_watch(&c->main, &j.w), 0);
+    cr_assert_eq(sekha_client_pending(c), 1);
+    cr_assert_eq(write(fds[1], "hello", 5), 5);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_str_eq(j.got, "hello");
+    cr_assert_eq(j.done_calls, 1);
+    cr_assert_eq(j.code, SEKHA_OK);
+    close(fds[0]);
+    close(fds[1]);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_loop, virtual_request_cancel_and_close_call_the_hook_once)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    pipe_job a = {0}, b = {0};
+    a.req = sekha__start_virtual(c, NULL, "a", virtual_done, &a);
+    a.req->on_cancel = on_cancel_hook;
+    b.req = sekha__start_virtual(c, NULL, "b", virtual_done, &b);
+    b.req->on_cancel = on_cancel_hook;
+    sekha_request_cancel(a.req);
+    sekha_request_cancel(a.req);
+    cr_assert_eq(a.cancel_hook_calls, 1);
+    sekha_client_poll(c, 0);
+    cr_assert_eq(a.done_calls, 1);
+    cr_assert_eq(a.code, SEKHA_E_CANCELLED);
+    cr_assert_eq(b.done_calls, 0, "b waits for its owner");
+    sekha_client_free(c);
+    cr_assert_eq(b.cancel_hook_calls, 1);
+    cr_assert_eq(b.done_calls, 1);
+    cr_assert_eq(b.code, SEKHA_E_CLOSED);
+    sekha_options_free(o);
+}

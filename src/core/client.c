@@ -112,6 +112,11 @@ static void close_all_requests(sekha_client *c)
         r->closing = 1;
         if (!r->err)
             r->err = sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL, NULL);
+        if (r->state == SEKHA_REQ_EXTERNAL && r->on_cancel) {
+            void (*hook)(sekha_request *) = r->on_cancel;
+            r->on_cancel = NULL;
+            hook(r);
+        }
         sekha__request_finish(r);
     }
 }

@@ -115,6 +115,15 @@ void sekha__response_free_fields(sekha_response *r);
 
 /* ---- the loop (loop.c) ---- */
 
+/* A file descriptor the loop watches for a non-HTTP transport (e.g. a child's pipes). */
+typedef void (*sekha__fd_fn)(void *ud, int fd, int events);
+typedef struct sekha__watch {
+    int fd;
+    int events;            /* SEKHA_WATCH_* bits */
+    sekha__fd_fn fn;
+    void *ud;
+} sekha__watch;
+
 typedef struct sekha_loop {
     sekha_client *client;
     CURLM *multi;
@@ -129,6 +138,8 @@ typedef struct sekha_loop {
     int in_curl;            /* depth of libcurl calls on this loop's stack */
     int dispatching;        /* inside dispatch: the mode-B timer hook is refreshed at the end */
     size_t requests;        /* requests attached to this loop */
+    sekha__watch **watches; /* extra fds (not libcurl's) */
+    size_t nwatches, watches_cap;
 } sekha_loop;
 
 int sekha__loop_init(sekha_loop *l, sekha_client *c);
@@ -139,6 +150,11 @@ int sekha__loop_poll(sekha_loop *l, int timeout_ms);
 void sekha__loop_dispatch(sekha_loop *l);
 /* Handles readiness of one socket (or the wake fd) without dispatching. */
 void sekha__loop_socket_ready(sekha_loop *l, int fd, int events);
+/* Watches w->fd for events (SEKHA_WATCH_* bits) and calls fn from the loop when ready;
+ * calling it again changes the events. The watch lives in the caller's memory. Returns 0
+ * or -1. In mode B the fd goes to the user's watch hook like libcurl's sockets. */
+int sekha__loop_watch(sekha_loop *l, sekha__watch *w);
+void sekha__loop_unwatch(sekha_loop *l, sekha__watch *w);
 /* Arms a request timer on the loop. */
 void sekha__loop_arm(sekha_loop *l, sekha_timer *t, int64_t deadline);
 void sekha__loop_disarm(sekha_loop *l, sekha_timer *t);
@@ -150,6 +166,7 @@ typedef enum sekha_req_state {
     SEKHA_REQ_RATE_WAIT,    /* holds a token reservation, waiting for it */
     SEKHA_REQ_RUNNING,      /* an attempt is in libcurl */
     SEKHA_REQ_BACKOFF,      /* waiting before the next attempt */
+    SEKHA_REQ_EXTERNAL,     /* a virtual request: its owner ends it (sekha__request_end) */
     SEKHA_REQ_FINISHING,    /* final callback due on the next loop turn */
     SEKHA_REQ_DONE
 } sekha_req_state;
@@ -213,6 +230,9 @@ struct sekha_request {
     sekha_request *prev, *next;
     void *sub;                /* owned by the sub-client that made the request */
     void (*sub_free)(void *sub);
+    /* told when a virtual request is cancelled or its client closes, before its final
+     * callback; may cancel children, must not finish the request itself */
+    void (*on_cancel)(sekha_request *r);
 };
 
 /* Starts a request: it is queued and sent from the loop. Never calls done from inside.
@@ -223,6 +243,14 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
  * arguments rejected before sending, so the one-final-callback rule holds. */
 sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
                                    sekha_response_cb done, void *ud);
+/* A virtual request: it sends nothing itself, counts as pending, can be cancelled, and is
+ * ended by its owner with sekha__request_end (a composed workflow, a stdio transport).
+ * Children started with spec.parent = it run on its loop. */
+sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, const char *what,
+                                    sekha_response_cb done, void *ud);
+/* Ends a virtual request with err (taken; NULL = success) and resp (NULL or a response the
+ * request takes over) on the next loop turn. */
+void sekha__request_end(sekha_request *r, sekha_error *err, sekha_response *resp);
 /* Timer expiry of a request (called by the loop). */
 void sekha__request_on_timer(sekha_request *r);
 /* A transfer of this loop finished in libcurl. */

@@ -97,6 +97,9 @@ void sekha__loop_cleanup(sekha_loop *l)
     if (l->epfd >= 0)
         close(l->epfd);
     sekha__heap_free(&l->timers);
+    free(l->watches);
+    l->watches = NULL;
+    l->nwatches = l->watches_cap = 0;
     l->multi = NULL;
     l->epfd = -1;
 }
@@ -198,8 +201,71 @@ void sekha__loop_dispatch(sekha_loop *l)
     refresh_hook(l);
 }
 
+static sekha__watch *find_watch(const sekha_loop *l, int fd)
+{
+    for (size_t i = 0; i < l->nwatches; i++)
+        if (l->watches[i]->fd == fd)
+            return l->watches[i];
+    return NULL;
+}
+
+static int epoll_set(sekha_loop *l, int fd, int events, int op)
+{
+    struct epoll_event ee = {0};
+    ee.data.fd = fd;
+    if (events & SEKHA_WATCH_READ)
+        ee.events |= EPOLLIN;
+    if (events & SEKHA_WATCH_WRITE)
+        ee.events |= EPOLLOUT;
+    return epoll_ctl(l->epfd, op, fd, &ee);
+}
+
+int sekha__loop_watch(sekha_loop *l, sekha__watch *w)
+{
+    int known = find_watch(l, w->fd) != NULL;
+    if (!known) {
+        if (l->nwatches == l->watches_cap) {
+            size_t cap = l->watches_cap ? l->watches_cap * 2 : 8;
+            sekha__watch **p = realloc(l->watches, cap * sizeof *p);
+            if (!p)
+                return -1;
+            l->watches = p;
+            l->watches_cap = cap;
+        }
+        l->watches[l->nwatches++] = w;
+    }
+    if (l->external) {
+        l->watch(l->client, w->fd, w->events, l->hook_ud);
+        return 0;
+    }
+    if (epoll_set(l, w->fd, w->events, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD) != 0) {
+        sekha__loop_unwatch(l, w);
+        return -1;
+    }
+    return 0;
+}
+
+void sekha__loop_unwatch(sekha_loop *l, sekha__watch *w)
+{
+    for (size_t i = 0; i < l->nwatches; i++) {
+        if (l->watches[i] != w)
+            continue;
+        l->watches[i] = l->watches[--l->nwatches];
+        if (l->external)
+            l->watch(l->client, w->fd, 0, l->hook_ud);
+        else
+            epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+        return;
+    }
+}
+
 void sekha__loop_socket_ready(sekha_loop *l, int fd, int events)
 {
+    sekha__watch *w = find_watch(l, fd);
+    if (w) {
+        w->fn(w->ud, fd, events);
+        return;
+    }
     if (fd == l->client->wake_fd) {
         uint64_t v;
         ssize_t n = read(fd, &v, sizeof v); /* drain; the value does not matter */

@@ -186,6 +186,41 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
     return r;
 }
 
+sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, const char *what,
+                                    sekha_response_cb done, void *ud)
+{
+    sekha_request *r = alloc_request(c, parent, done, ud);
+    if (!r)
+        return NULL;
+    r->what = strdup(what ? what : "request");
+    if (c->freeing) {
+        sekha__request_fail_later(r, sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
+                                                      "the client is being freed"));
+        return r;
+    }
+    r->state = SEKHA_REQ_EXTERNAL;
+    return r;
+}
+
+void sekha__request_end(sekha_request *r, sekha_error *err, sekha_response *resp)
+{
+    if (resp) {
+        sekha__response_free_fields(&r->resp);
+        r->resp = *resp;
+        free(resp);
+    }
+    if (r->state != SEKHA_REQ_EXTERNAL) {
+        sekha_error_free(err);
+        return;
+    }
+    r->state = SEKHA_REQ_FINISHING;
+    if (err && !r->err)
+        r->err = err;
+    else
+        sekha_error_free(err);
+    sekha__loop_arm(r->loop, &r->timer, sekha__now_ms());
+}
+
 sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
                                    sekha_response_cb done, void *ud)
 {
@@ -447,6 +482,12 @@ void sekha__request_fail_later(sekha_request *r, sekha_error *err)
         sekha_error_free(err);
     if (r->state == SEKHA_REQ_RATE_WAIT)
         sekha__bucket_refund(&r->client->buckets[r->service], sekha__now_ms());
+    if (r->state == SEKHA_REQ_EXTERNAL && r->on_cancel) {
+        void (*hook)(sekha_request *) = r->on_cancel;
+        r->on_cancel = NULL; /* once */
+        r->state = SEKHA_REQ_FINISHING;
+        hook(r);
+    }
     /* A running transfer is detached from the timer callback, outside libcurl's callbacks
      * where removing a handle is not allowed. */
     if (r->state != SEKHA_REQ_RUNNING)
@@ -497,6 +538,8 @@ void sekha__request_on_timer(sekha_request *r)
         break;
     case SEKHA_REQ_FINISHING:
         sekha__request_finish(r);
+        break;
+    case SEKHA_REQ_EXTERNAL:
         break;
     case SEKHA_REQ_RUNNING: {
         if (r->err) { /* cancelled or failed while running */
