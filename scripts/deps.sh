@@ -15,7 +15,7 @@ ensure_packages() {
 }
 
 # What building and testing libsekha needs.
-BUILD_PACKAGES=(gcc pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev
+BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev
                 libmicrohttpd-dev libsqlite3-dev libjansson-dev)
 TEST_PACKAGES=(libcriterion-dev)
 
