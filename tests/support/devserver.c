@@ -222,7 +222,7 @@ static size_t keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /* One request with a private easy handle; returns the HTTP status or -1. */
-static long call(const char *url, const char *post_body, body_buf *out)
+static long call_method(const char *method, const char *url, const char *post_body, body_buf *out)
 {
     CURL *h = curl_easy_init();
     if (!h)
@@ -238,6 +238,8 @@ static long call(const char *url, const char *post_body, body_buf *out)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, post_body);
     }
+    if (method)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     long status = -1;
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
@@ -247,6 +249,11 @@ static long call(const char *url, const char *post_body, body_buf *out)
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
     return status;
+}
+
+static long call(const char *url, const char *post_body, body_buf *out)
+{
+    return call_method(NULL, url, post_body, out);
 }
 
 static const char *base_of(const ds_proc *p, const char *url_base)
@@ -283,4 +290,12 @@ long ds_proc_count(const ds_proc *p, const char *url_base, const char *path)
         return -1;
     const char *c = strstr(b.data, "\"count\":");
     return c ? strtol(c + 8, NULL, 10) : -1;
+}
+
+int ds_proc_clear_faults(const ds_proc *p)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/_devserver/faults", p->controller_url);
+    body_buf b = { .len = 0 };
+    return call_method("DELETE", url, NULL, &b) == 200 ? 0 : -1;
 }

@@ -22,6 +22,9 @@ int ds_proc_stop(ds_proc *p);
  * p->bridge_url (NULL = controller). Returns 0 when the server accepted the rule. */
 int ds_proc_fault(const ds_proc *p, const char *url_base, const char *rule_json);
 
+/* Removes every fault rule of both listeners. Returns 0 on success. */
+int ds_proc_clear_faults(const ds_proc *p);
+
 /* How many requests reached path on that listener (GET /_devserver/requests), -1 on error. */
 long ds_proc_count(const ds_proc *p, const char *url_base, const char *path);
 
