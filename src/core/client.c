@@ -1,5 +1,6 @@
 #include "core/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -29,6 +30,19 @@ static int build_service_headers(sekha_client *c)
         return -1;
     }
     c->common_tail = common;
+    /* The User-Agent travels as a prepared header line: cheaper than CURLOPT_USERAGENT,
+     * which libcurl formats anew for every request. */
+    size_t ua_len = strlen(c->opts->user_agent) + sizeof "User-Agent: ";
+    char *ua = malloc(ua_len);
+    struct curl_slist *ua_node = ua ? node_new(ua) : NULL;
+    if (!ua_node) {
+        free(ua);
+        return -1;
+    }
+    snprintf(ua, ua_len, "User-Agent: %s", c->opts->user_agent);
+    ua_node->next = common;
+    c->common_tail = ua_node;
+    common = ua_node;
     for (int s = 0; s < SEKHA_SERVICE_COUNT; s++) {
         c->svc_headers[s] = common;
         const char *key = sekha__options_key(c->opts, (sekha_service)s);
@@ -141,9 +155,10 @@ static void destroy(sekha_client *c)
         }
         free(c->base_url[s]);
     }
-    if (c->common_tail) {
-        free(c->common_tail->data);
-        free(c->common_tail);
+    for (struct curl_slist *n = c->common_tail, *next; n; n = next) {
+        next = n->next;
+        free(n->data);
+        free(n);
     }
     if (c->wake_fd >= 0)
         close(c->wake_fd);
@@ -319,16 +334,44 @@ void sekha__client_unlink(sekha_client *c, sekha_request *r)
     r->loop->requests--;
 }
 
+/* Options every request of this client shares, set once per handle. */
+static void configure_handle(const sekha_client *c, CURL *e)
+{
+    const sekha_options *o = c->opts;
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sekha__request_write_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sekha__request_header_cb);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (o->tls_insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    if (sekha__log_on(c, SEKHA_LOG_DEBUG)) {
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, sekha__log_curl_debug);
+    }
+}
+
 CURL *sekha__client_easy_get(sekha_client *c)
 {
     if (c->pool_len)
         return c->pool[--c->pool_len];
-    return curl_easy_init();
+    CURL *e = curl_easy_init();
+    if (e)
+        configure_handle(c, e);
+    return e;
 }
 
 void sekha__client_easy_put(sekha_client *c, CURL *e)
 {
-    curl_easy_reset(e);
     if (c->pool_len < EASY_POOL_MAX)
         c->pool[c->pool_len++] = e;
     else

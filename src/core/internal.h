@@ -196,8 +196,9 @@ struct sekha_request {
     /* what to send */
     sekha_service service;
     char *url;
-    char *method;
-    char *what;
+    const char *method;       /* static canonical spelling */
+    const char *what;         /* label for messages: what_owned or a static string */
+    char *what_owned;
     sekha_buf body;
     struct curl_slist *own_headers; /* this request's lines, chained to the service's */
     struct curl_slist *last_own;
@@ -251,6 +252,9 @@ sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, cons
 /* Ends a virtual request with err (taken; NULL = success) and resp (NULL or a response the
  * request takes over) on the next loop turn. */
 void sekha__request_end(sekha_request *r, sekha_error *err, sekha_response *resp);
+/* libcurl's write and header callbacks for every request handle. */
+size_t sekha__request_write_cb(char *ptr, size_t size, size_t nmemb, void *ud);
+size_t sekha__request_header_cb(char *buf, size_t size, size_t nitems, void *ud);
 /* Timer expiry of a request (called by the loop). */
 void sekha__request_on_timer(sekha_request *r);
 /* A transfer of this loop finished in libcurl. */
@@ -279,7 +283,7 @@ struct sekha_client {
     int free_requested;         /* sekha_client_free was called inside; finish on the way out */
     int freeing;
     int woken;                  /* the wake fd fired: look at the cross-thread queue */
-    struct curl_slist *common_tail; /* "Expect:" shared by every request */
+    struct curl_slist *common_tail; /* User-Agent and "Expect:", shared by every request */
     int wake_fd;                /* eventfd: wakeups and cross-thread cancels */
     pthread_mutex_t xlock;      /* guards the cross-thread cancel queue */
     uint64_t *xcancel;

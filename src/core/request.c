@@ -10,16 +10,16 @@
 #include <time.h>
 
 #define MAX_HEADER_BYTES (256 * 1024)
-#define MAX_REDIRECTS 5
 
 static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
 
-static int method_ok(const char *m)
+/* The canonical (static) spelling of a supported method, NULL for others. */
+static const char *method_static(const char *m)
 {
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
         if (m && strcmp(m, methods[i]) == 0)
-            return 1;
-    return 0;
+            return methods[i];
+    return NULL;
 }
 
 static int path_ok(const char *p)
@@ -77,14 +77,16 @@ static void free_own_headers(sekha_request *r)
 static sekha_error *build(sekha_request *r, const sekha__spec *s)
 {
     sekha_client *c = r->client;
-    if (!method_ok(s->method))
+    r->method = method_static(s->method);
+    if (!r->method)
         return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
                                 "method must be GET, POST, PUT, PATCH, DELETE or HEAD");
     if ((int)s->service < 0 || (int)s->service >= SEKHA_SERVICE_COUNT)
         return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "unknown service");
     r->service = s->service;
-    r->method = strdup(s->method);
-    r->what = strdup(s->what ? s->what : s->method);
+    if (s->what && !(r->what_owned = strdup(s->what)))
+        return &sekha__nomem_error;
+    r->what = s->what ? r->what_owned : r->method;
     if (s->url) {
         if (!absolute_url_ok(s->url))
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
@@ -101,7 +103,7 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
             r->url = sekha__buf_steal(&u, NULL);
         sekha__buf_free(&u);
     }
-    if (!r->method || !r->what || !r->url)
+    if (!r->url)
         return &sekha__nomem_error;
     char line[512];
     if (s->content_type) {
@@ -177,7 +179,7 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
                                   : build(r, spec);
     if (err) {
         if (!r->what)
-            r->what = strdup(spec->what ? spec->what : "request");
+            r->what = "request";
         sekha__request_fail_later(r, err);
         return r;
     }
@@ -192,7 +194,8 @@ sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, cons
     sekha_request *r = alloc_request(c, parent, done, ud);
     if (!r)
         return NULL;
-    r->what = strdup(what ? what : "request");
+    r->what_owned = what ? strdup(what) : NULL;
+    r->what = r->what_owned ? r->what_owned : "request";
     if (c->freeing) {
         sekha__request_fail_later(r, sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
                                                       "the client is being freed"));
@@ -285,7 +288,7 @@ static int deliver_events(sekha_request *r)
     }
 }
 
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
+size_t sekha__request_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     sekha_request *r = ud;
     size_t n = size * nmemb;
@@ -334,7 +337,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     }
 }
 
-static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
+size_t sekha__request_header_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
     sekha_request *r = ud;
     size_t n = size * nitems;
@@ -356,18 +359,22 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
 
 /* ---- attempts ---- */
 
+/* Reused handles keep their options (no curl_easy_reset: re-parsing every option per
+ * request costs more than the request's own work), so every per-request option is set
+ * here each time, including back to its default. */
 static void set_method(CURL *e, const sekha_request *r)
 {
-    if (strcmp(r->method, "GET") == 0) {
+    int get = strcmp(r->method, "GET") == 0, head = strcmp(r->method, "HEAD") == 0;
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    curl_easy_setopt(e, CURLOPT_NOBODY, head ? 1L : 0L);
+    if (get || head) {
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        if (head)
+            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         return;
     }
-    if (strcmp(r->method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-        return;
-    }
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.data ? r->body.data : "");
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.data ? r->body.data : "");
     if (strcmp(r->method, "POST") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 }
@@ -377,36 +384,16 @@ static void configure(CURL *e, sekha_request *r)
     const sekha_options *o = r->client->opts;
     curl_easy_setopt(e, CURLOPT_URL, r->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
-    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->own_headers);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, r->client->opts->user_agent);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    if (!(r->flags & SEKHA_HTTP_STREAM))
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->request_timeout_ms);
-    if (strncmp(r->url, "https", 5) == 0)
-        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* wait to multiplex on HTTP/2 */
-    if (o->tls_insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (o->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-    if (sekha__log_on(r->client, SEKHA_LOG_DEBUG)) {
-        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, sekha__log_curl_debug);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->request_timeout_ms);
+    /* wait to multiplex on HTTP/2 rather than open a second connection */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(r->url, "https", 5) == 0 ? 1L : 0L);
+    if (sekha__log_on(r->client, SEKHA_LOG_DEBUG))
         curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
-    }
     set_method(e, r);
 }
 
@@ -568,32 +555,34 @@ void sekha__request_on_timer(sekha_request *r)
 
 /* ---- completion ---- */
 
-/* Rewrites the raw header block into "name\0value\0" pairs with values trimmed, so
- * lookups can hand out NUL-terminated values without copies. */
+/* Rewrites the raw header block in place into "name\0value\0" pairs with values
+ * trimmed, so lookups hand out NUL-terminated values without copies. The output never
+ * outgrows the input, which is why in place is safe. */
 static void index_headers(sekha_response *resp)
 {
-    sekha_buf out = {0};
-    const char *p = sekha__buf_str(&resp->headers);
-    const char *end = p + resp->headers.len;
+    char *p = resp->headers.data, *end = p + resp->headers.len, *out = p;
+    if (!p)
+        return;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *colon = memchr(p, ':', (size_t)(le - p));
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *le = nl ? nl : end;
+        char *colon = memchr(p, ':', (size_t)(le - p));
         if (colon && colon > p) {
-            const char *v = colon + 1, *ve = le;
+            char *v = colon + 1, *ve = le;
             while (v < ve && (*v == ' ' || *v == '\t'))
                 v++;
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
-            sekha__buf_append(&out, p, (size_t)(colon - p));
-            sekha__buf_append(&out, "", 1);
-            sekha__buf_append(&out, v, (size_t)(ve - v));
-            sekha__buf_append(&out, "", 1);
+            size_t nlen = (size_t)(colon - p), vlen = (size_t)(ve - v);
+            memmove(out, p, nlen);
+            out[nlen] = '\0';
+            memmove(out + nlen + 1, v, vlen);
+            out[nlen + 1 + vlen] = '\0';
+            out += nlen + vlen + 2;
         }
         p = nl ? nl + 1 : end;
     }
-    sekha__buf_free(&resp->headers);
-    resp->headers = out;
+    resp->headers.len = (size_t)(out - resp->headers.data);
 }
 
 static long retry_after_ms(const sekha_response *resp)
@@ -728,8 +717,7 @@ void sekha__request_finish(sekha_request *r)
         r->sub_free(r->sub);
     free_own_headers(r);
     free(r->url);
-    free(r->method);
-    free(r->what);
+    free(r->what_owned);
     sekha__buf_free(&r->body);
     sekha__response_free_fields(&r->resp);
     if (r->sse) {
