@@ -1,0 +1,195 @@
+/* Controller sub-client internals: the result objects, the defensive JSON readers their
+ * decoders use, and the request helpers shared by the endpoint files. */
+#ifndef SEKHA_CONTROLLER_CTL_H
+#define SEKHA_CONTROLLER_CTL_H
+
+#include "core/call.h"
+
+/* ---- results: every result starts with this header ---- */
+
+typedef struct ctl_result {
+    int refs;          /* one per owner; retain/free may run on any one thread at a time */
+    char *raw;         /* the body, NUL-terminated */
+    cJSON *json;       /* parse of raw (NULL for metrics) */
+    void (*fini)(struct ctl_result *r); /* frees what the type added (may be NULL) */
+} ctl_result;
+
+/* Allocates a zeroed result of `size` bytes with one reference, a copy of the body and
+ * (when parse is set) its JSON parse; NULL with *err set on failure. */
+void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const char *what,
+                     sekha_error **err);
+void ctl_result_release(void *r);
+void *ctl_result_retain(const void *r);
+
+struct sekha_conversation {
+    ctl_result base;
+    const char *id, *label, *folder, *status, *created_at;
+    long long message_count;
+};
+
+struct sekha_search_result {
+    const char *conversation_id, *message_id, *content, *label, *folder, *timestamp;
+    double score;
+    char *metadata; /* compact JSON */
+};
+
+struct sekha_search_results {
+    ctl_result base;
+    sekha_search_result *items;
+    size_t n;
+    long long total, page, page_size;
+};
+
+struct sekha_message {
+    const char *id, *conversation_id, *role, *content, *timestamp, *embedding_id;
+    char *flat_content; /* owned when content came as parts */
+    char *metadata;     /* compact JSON */
+};
+
+struct sekha_message_list {
+    ctl_result base;
+    sekha_message *items;
+    size_t n;
+    long long total;
+};
+
+struct sekha_count_result {
+    ctl_result base;
+    long long count;
+    const char *label, *folder;
+};
+
+struct sekha_summary {
+    ctl_result base;
+    const char *conversation_id, *level, *summary, *generated_at, *model;
+};
+
+struct sekha_prune_suggestion {
+    const char *conversation_id, *label, *last_accessed, *preview, *recommendation;
+    long long message_count, token_estimate;
+    double importance;
+};
+
+struct sekha_prune_suggestions {
+    ctl_result base;
+    sekha_prune_suggestion *items;
+    size_t n;
+    long long total;
+};
+
+struct sekha_label_suggestion {
+    const char *label, *reason;
+    double confidence;
+    int is_existing;
+};
+
+struct sekha_label_suggestions {
+    ctl_result base;
+    const char *conversation_id;
+    sekha_label_suggestion *items;
+    size_t n;
+};
+
+struct sekha_health {
+    ctl_result base;
+    const char *status, *timestamp, *version;
+};
+
+struct sekha_metrics {
+    ctl_result base;
+};
+
+/* ---- defensive readers: the first problem is kept, later reads return defaults ---- */
+
+typedef struct ctl_dec {
+    const char *what;  /* the result being decoded, for messages */
+    char at[64];       /* prefix of the item being read, e.g. "results[3]." */
+    sekha_error *err;
+} ctl_dec;
+
+/* Sets d->at for item i of array `name` ("" for top-level fields). */
+void ctl_dec_item(ctl_dec *d, const char *name, size_t i);
+/* A required string ("" on failure). */
+const char *ctl_req_str(ctl_dec *d, const cJSON *o, const char *key);
+/* A string, or NULL when absent or null; another type is an error. */
+const char *ctl_opt_str(ctl_dec *d, const cJSON *o, const char *key);
+/* A required number. */
+double ctl_req_num(ctl_dec *d, const cJSON *o, const char *key);
+/* A required whole number >= 0 that fits in a long long. */
+long long ctl_req_count(ctl_dec *d, const cJSON *o, const char *key);
+/* A required boolean. */
+int ctl_req_bool(ctl_dec *d, const cJSON *o, const char *key);
+/* A required array (NULL on failure). */
+const cJSON *ctl_req_array(ctl_dec *d, const cJSON *o, const char *key);
+/* Compact JSON of v ("null" when v is NULL); NULL only on no memory (recorded). */
+char *ctl_compact(ctl_dec *d, const cJSON *v);
+/* The root must be an object; records the error when it is not. */
+int ctl_need_object(ctl_dec *d, const cJSON *root);
+
+/* The "messages" value of a create body into *out (a copy). SEKHA_E_INVALID_ARG with the
+ * reason in why when the builder cannot be sent, SEKHA_E_NOMEM. */
+sekha_code ctl_builder_messages(const sekha_message_builder *b, cJSON **out, char *why,
+                                size_t why_len);
+
+/* Message content flattened: a string as is, parts as their text joined with one space.
+ * Returns a malloc'd string, NULL on no memory. */
+char *ctl_flatten_content(const cJSON *content);
+
+/* ---- typed calls ---- */
+
+extern const sekha__call_spec ctl_conversation_call;
+extern const sekha__call_spec ctl_search_results_call;
+extern const sekha__call_spec ctl_fts_call;
+extern const sekha__call_spec ctl_context_call;
+extern const sekha__call_spec ctl_count_call;
+extern const sekha__call_spec ctl_summary_call;
+extern const sekha__call_spec ctl_prune_call;
+extern const sekha__call_spec ctl_labels_call;
+extern const sekha__call_spec ctl_health_call;
+extern const sekha__call_spec ctl_metrics_call;
+extern const sekha__call_spec ctl_done_call;
+
+/* One controller request: method, an encoded path, an optional JSON body (taken, even on
+ * failure), retry flags and the label errors carry. */
+typedef struct ctl_send_args {
+    const char *method;
+    const char *path;
+    cJSON *body;
+    unsigned flags;
+    const char *what;
+    const char *accept;   /* NULL = application/json */
+} ctl_send_args;
+
+sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__call_spec *cs,
+                        sekha__fn cb, void *ud);
+
+/* Ends a call before sending with SEKHA_E_INVALID_ARG and the formatted reason. */
+sekha_request *ctl_reject(sekha_client *c, const sekha__call_spec *cs, sekha__fn cb, void *ud,
+                          const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Ends a call before sending with SEKHA_E_NOMEM. */
+sekha_request *ctl_nomem(sekha_client *c, const sekha__call_spec *cs, sekha__fn cb, void *ud);
+
+/* Runs start on the private loop. out is NULL or the address of a typed result pointer
+ * (sekha_conversation ** ...), which receives the result. */
+sekha_code ctl_sync(sekha_client *c, sekha__sync_start_fn start, void *args, void *out,
+                    sekha_error **err);
+
+/* Argument checks shared by the endpoint files: 1 when acceptable. An optional u32
+ * argument is 0 (the default) or 1..UINT32_MAX. */
+int ctl_check_u32(long v);
+/* 1 when s has a character other than white space. */
+int ctl_not_blank(const char *s);
+
+/* A JSON array of the strings of a NULL-terminated list (NULL = empty); NULL on no
+ * memory. */
+cJSON *ctl_string_array(const char *const *list);
+
+/* "/api/v1/conversations/<id><suffix>" (id percent-encoded); NULL on no memory. */
+char *ctl_conversation_path(const char *id, const char *suffix);
+
+#endif

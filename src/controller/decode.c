@@ -1,0 +1,375 @@
+/* Decoders of the controller's answers into result objects, and the typed-call specs that
+ * pair each decoder with its result's free function and callback type. A field that is
+ * missing or of the wrong type ends the call with SEKHA_E_BAD_RESPONSE naming the field;
+ * unknown fields are ignored, as serde does on the server. */
+#include "controller/ctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Hands the result over, or frees it and reports the first decoding problem. */
+static void *finish(ctl_dec *d, void *result, sekha_error **err)
+{
+    if (!d->err)
+        return result;
+    ctl_result_release(result);
+    *err = d->err;
+    return NULL;
+}
+
+static const char *req_uuid(ctl_dec *d, const cJSON *o, const char *key)
+{
+    const char *s = ctl_req_str(d, o, key);
+    if (!d->err && !sekha__is_uuid(s)) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", d->at, key);
+        d->err = sekha__json_bad(d->what, f, "a UUID");
+    }
+    return s;
+}
+
+/* Reads every element of arr (when not NULL) with read_item into a new zeroed array of
+ * item_size-byte items, counting them in *n. NULL when arr is NULL or on no memory. */
+static void *read_items(ctl_dec *d, const cJSON *arr, const char *name, size_t item_size,
+                        void (*read_item)(ctl_dec *d, const cJSON *it, void *item), size_t *n)
+{
+    *n = 0;
+    size_t len = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
+    char *items = arr ? calloc(len ? len : 1, item_size) : NULL;
+    if (arr && !items && !d->err)
+        d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+    const cJSON *it;
+    if (items) {
+        cJSON_ArrayForEach(it, arr) {
+            ctl_dec_item(d, name, *n);
+            read_item(d, it, items + *n * item_size);
+            ++*n;
+        }
+    }
+    return items;
+}
+
+/* ---- conversation ---- */
+
+static void *decode_conversation(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_conversation *cv = ctl_result_new(sizeof *cv, resp, 1, "conversation", err);
+    if (!cv)
+        return NULL;
+    ctl_dec d = {.what = "conversation"};
+    const cJSON *o = cv->base.json;
+    if (ctl_need_object(&d, o)) {
+        cv->id = req_uuid(&d, o, "id");
+        cv->label = ctl_req_str(&d, o, "label");
+        cv->folder = ctl_req_str(&d, o, "folder");
+        cv->status = ctl_req_str(&d, o, "status");
+        cv->message_count = ctl_req_count(&d, o, "message_count");
+        cv->created_at = ctl_req_str(&d, o, "created_at");
+    }
+    return finish(&d, cv, err);
+}
+
+/* ---- search results (list and semantic query) ---- */
+
+static void search_results_fini(ctl_result *r)
+{
+    sekha_search_results *s = (sekha_search_results *)r;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i].metadata);
+    free(s->items);
+}
+
+static void read_search_result(ctl_dec *d, const cJSON *it, void *item)
+{
+    sekha_search_result *r = item;
+    r->conversation_id = req_uuid(d, it, "conversation_id");
+    r->message_id = req_uuid(d, it, "message_id");
+    r->score = ctl_req_num(d, it, "score");
+    r->content = ctl_req_str(d, it, "content");
+    r->label = ctl_req_str(d, it, "label");
+    r->folder = ctl_req_str(d, it, "folder");
+    r->timestamp = ctl_req_str(d, it, "timestamp");
+    r->metadata = ctl_compact(d, cJSON_GetObjectItemCaseSensitive(it, "metadata"));
+}
+
+static void *decode_search_results(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_search_results *s = ctl_result_new(sizeof *s, resp, 1, "search results", err);
+    if (!s)
+        return NULL;
+    s->base.fini = search_results_fini;
+    ctl_dec d = {.what = "search results"};
+    const cJSON *o = s->base.json;
+    const cJSON *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
+    s->total = ctl_req_count(&d, o, "total");
+    s->page = ctl_req_count(&d, o, "page");
+    s->page_size = ctl_req_count(&d, o, "page_size");
+    s->items = read_items(&d, arr, "results", sizeof *s->items, read_search_result, &s->n);
+    return finish(&d, s, err);
+}
+
+/* ---- message lists (full-text search and context assembly) ---- */
+
+static void message_list_fini(ctl_result *r)
+{
+    sekha_message_list *l = (sekha_message_list *)r;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].metadata);
+        free(l->items[i].flat_content);
+    }
+    free(l->items);
+}
+
+static void read_message(ctl_dec *d, const cJSON *it, void *item)
+{
+    sekha_message *m = item;
+    m->id = req_uuid(d, it, "id");
+    m->conversation_id = req_uuid(d, it, "conversation_id");
+    m->role = ctl_req_str(d, it, "role");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(it, "content");
+    if (cJSON_IsArray(content)) { /* parts, should a server send them unflattened */
+        if (!(m->flat_content = ctl_flatten_content(content)) && !d->err)
+            d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+        m->content = m->flat_content ? m->flat_content : "";
+    } else {
+        m->content = ctl_req_str(d, it, "content");
+    }
+    m->timestamp = ctl_req_str(d, it, "timestamp");
+    m->embedding_id = ctl_opt_str(d, it, "embedding_id");
+    m->metadata = ctl_compact(d, cJSON_GetObjectItemCaseSensitive(it, "metadata"));
+}
+
+static void read_messages(ctl_dec *d, sekha_message_list *l, const cJSON *arr, const char *name)
+{
+    l->items = read_items(d, arr, name, sizeof *l->items, read_message, &l->n);
+}
+
+static void *decode_fts(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_message_list *l = ctl_result_new(sizeof *l, resp, 1, "full-text search", err);
+    if (!l)
+        return NULL;
+    l->base.fini = message_list_fini;
+    ctl_dec d = {.what = "full-text search"};
+    const cJSON *o = l->base.json;
+    const cJSON *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
+    l->total = ctl_req_count(&d, o, "total");
+    read_messages(&d, l, arr, "results");
+    return finish(&d, l, err);
+}
+
+/* The real route answers Json<Vec<Message>>; the SDKs' type (and other versions of the
+ * stack) wrap it as {"messages":[...]}. Both are accepted. */
+static void *decode_context(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_message_list *l = ctl_result_new(sizeof *l, resp, 1, "context", err);
+    if (!l)
+        return NULL;
+    l->base.fini = message_list_fini;
+    ctl_dec d = {.what = "context"};
+    const cJSON *o = l->base.json;
+    if (cJSON_IsArray(o)) {
+        read_messages(&d, l, o, "");
+    } else if (cJSON_IsObject(o)) {
+        read_messages(&d, l, ctl_req_array(&d, o, "messages"), "messages");
+    } else {
+        d.err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                 "context: expected a JSON array of messages or an object "
+                                 "with \"messages\"");
+    }
+    l->total = (long long)l->n;
+    return finish(&d, l, err);
+}
+
+/* ---- count ---- */
+
+static void *decode_count(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_count_result *r = ctl_result_new(sizeof *r, resp, 1, "count", err);
+    if (!r)
+        return NULL;
+    ctl_dec d = {.what = "count"};
+    const cJSON *o = r->base.json;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(o, "error");
+    if (ctl_need_object(&d, o) && error && !cJSON_IsNull(error)) {
+        /* The controller's 200 {"count":0,"error":"..."}: a failure told in-band. */
+        sekha_error *e = sekha__error_new(SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE,
+                                          "count: the controller reported an error");
+        if (e != &sekha__nomem_error) {
+            size_t len = 0;
+            const char *body = sekha_response_body(resp, &len);
+            e->http_status = sekha_response_status(resp);
+            sekha__error_parse_body(e, body, len);
+        }
+        d.err = e;
+    }
+    r->count = ctl_req_count(&d, o, "count");
+    r->label = ctl_opt_str(&d, o, "label");
+    r->folder = ctl_opt_str(&d, o, "folder");
+    return finish(&d, r, err);
+}
+
+/* ---- summary ---- */
+
+static void *decode_summary(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_summary *s = ctl_result_new(sizeof *s, resp, 1, "summary", err);
+    if (!s)
+        return NULL;
+    ctl_dec d = {.what = "summary"};
+    const cJSON *o = s->base.json;
+    if (ctl_need_object(&d, o)) {
+        s->conversation_id = req_uuid(&d, o, "conversation_id");
+        s->level = ctl_req_str(&d, o, "level");
+        s->summary = ctl_req_str(&d, o, "summary");
+        s->generated_at = ctl_req_str(&d, o, "generated_at");
+        s->model = ctl_opt_str(&d, o, "model");
+    }
+    return finish(&d, s, err);
+}
+
+/* ---- pruning suggestions ---- */
+
+static void prune_fini(ctl_result *r)
+{
+    free(((sekha_prune_suggestions *)r)->items);
+}
+
+static void read_prune_suggestion(ctl_dec *d, const cJSON *it, void *item)
+{
+    sekha_prune_suggestion *s = item;
+    s->conversation_id = req_uuid(d, it, "conversation_id");
+    s->label = ctl_req_str(d, it, "conversation_label");
+    s->last_accessed = ctl_req_str(d, it, "last_accessed");
+    s->message_count = ctl_req_count(d, it, "message_count");
+    s->token_estimate = ctl_req_count(d, it, "token_estimate");
+    s->importance = ctl_req_num(d, it, "importance_score");
+    s->preview = ctl_opt_str(d, it, "preview");
+    s->recommendation = ctl_req_str(d, it, "recommendation");
+    if (!s->preview)
+        s->preview = "";
+}
+
+static void *decode_prune(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_prune_suggestions *p = ctl_result_new(sizeof *p, resp, 1, "prune suggestions", err);
+    if (!p)
+        return NULL;
+    p->base.fini = prune_fini;
+    ctl_dec d = {.what = "prune suggestions"};
+    const cJSON *o = p->base.json;
+    const cJSON *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "suggestions") : NULL;
+    p->total = ctl_req_count(&d, o, "total");
+    p->items = read_items(&d, arr, "suggestions", sizeof *p->items, read_prune_suggestion, &p->n);
+    return finish(&d, p, err);
+}
+
+/* ---- label suggestions ---- */
+
+static void labels_fini(ctl_result *r)
+{
+    free(((sekha_label_suggestions *)r)->items);
+}
+
+static void read_label_suggestion(ctl_dec *d, const cJSON *it, void *item)
+{
+    sekha_label_suggestion *s = item;
+    s->label = ctl_req_str(d, it, "label");
+    s->confidence = ctl_req_num(d, it, "confidence");
+    s->is_existing = ctl_req_bool(d, it, "is_existing");
+    s->reason = ctl_opt_str(d, it, "reason");
+    if (!s->reason)
+        s->reason = "";
+}
+
+static void *decode_labels(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_label_suggestions *l = ctl_result_new(sizeof *l, resp, 1, "label suggestions", err);
+    if (!l)
+        return NULL;
+    l->base.fini = labels_fini;
+    ctl_dec d = {.what = "label suggestions"};
+    const cJSON *o = l->base.json;
+    const cJSON *arr = NULL;
+    if (ctl_need_object(&d, o)) {
+        l->conversation_id = req_uuid(&d, o, "conversation_id");
+        arr = ctl_req_array(&d, o, "suggestions");
+    }
+    l->items = read_items(&d, arr, "suggestions", sizeof *l->items, read_label_suggestion, &l->n);
+    return finish(&d, l, err);
+}
+
+/* ---- health and metrics ---- */
+
+static void *decode_health(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    sekha_health *h = ctl_result_new(sizeof *h, resp, 1, "health", err);
+    if (!h)
+        return NULL;
+    ctl_dec d = {.what = "health"};
+    const cJSON *o = h->base.json;
+    if (ctl_need_object(&d, o)) {
+        h->status = ctl_req_str(&d, o, "status");
+        /* Jan sends timestamp + checks, Feb version + uptime_seconds: all optional. */
+        h->timestamp = ctl_opt_str(&d, o, "timestamp");
+        h->version = ctl_opt_str(&d, o, "version");
+    }
+    return finish(&d, h, err);
+}
+
+static void *decode_metrics(const sekha_response *resp, void *dctx, sekha_error **err)
+{
+    (void)dctx;
+    return ctl_result_new(sizeof(sekha_metrics), resp, 0, "metrics", err);
+}
+
+/* ---- the typed-call specs ---- */
+
+#define CTL_DELIVER(name, cb_type, res_type)                                               \
+    static void name(sekha__fn cb, sekha_request *req, const sekha_error *err, void *res,  \
+                     void *ud)                                                             \
+    {                                                                                      \
+        ((cb_type)cb)(req, err, (const res_type *)res, ud);                                \
+    }
+
+CTL_DELIVER(deliver_conversation, sekha_conversation_cb, sekha_conversation)
+CTL_DELIVER(deliver_search_results, sekha_search_results_cb, sekha_search_results)
+CTL_DELIVER(deliver_message_list, sekha_message_list_cb, sekha_message_list)
+CTL_DELIVER(deliver_count, sekha_count_cb, sekha_count_result)
+CTL_DELIVER(deliver_summary, sekha_summary_cb, sekha_summary)
+CTL_DELIVER(deliver_prune, sekha_prune_suggestions_cb, sekha_prune_suggestions)
+CTL_DELIVER(deliver_labels, sekha_label_suggestions_cb, sekha_label_suggestions)
+CTL_DELIVER(deliver_health, sekha_health_cb, sekha_health)
+CTL_DELIVER(deliver_metrics, sekha_metrics_cb, sekha_metrics)
+
+static void deliver_done(sekha__fn cb, sekha_request *req, const sekha_error *err, void *res,
+                         void *ud)
+{
+    (void)res;
+    ((sekha_controller_done_cb)cb)(req, err, ud);
+}
+
+const sekha__call_spec ctl_conversation_call = {decode_conversation, ctl_result_release,
+                                                deliver_conversation};
+const sekha__call_spec ctl_search_results_call = {decode_search_results, ctl_result_release,
+                                                  deliver_search_results};
+const sekha__call_spec ctl_fts_call = {decode_fts, ctl_result_release, deliver_message_list};
+const sekha__call_spec ctl_context_call = {decode_context, ctl_result_release,
+                                           deliver_message_list};
+const sekha__call_spec ctl_count_call = {decode_count, ctl_result_release, deliver_count};
+const sekha__call_spec ctl_summary_call = {decode_summary, ctl_result_release, deliver_summary};
+const sekha__call_spec ctl_prune_call = {decode_prune, ctl_result_release, deliver_prune};
+const sekha__call_spec ctl_labels_call = {decode_labels, ctl_result_release, deliver_labels};
+const sekha__call_spec ctl_health_call = {decode_health, ctl_result_release, deliver_health};
+const sekha__call_spec ctl_metrics_call = {decode_metrics, ctl_result_release, deliver_metrics};
+/* Empty-bodied answers: nothing to decode (whatever body a server adds is ignored). */
+const sekha__call_spec ctl_done_call = {NULL, NULL, deliver_done};

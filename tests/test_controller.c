@@ -1,0 +1,1070 @@
+/* The controller sub-client against sekha-devserver over 127.0.0.1: every call in its sync
+ * and async form, the controller's real shapes and quirks, validation before sending (with
+ * the server's request counters proving nothing was sent), retries and their limits, and
+ * decoders that reject bad answers by naming the field. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define MISSING "3f8a5c1e-0000-4000-8000-000000000001"
+
+static ds_proc ds;
+static sekha_options *opts;
+static sekha_client *cl;
+
+static void setup(void)
+{
+    start_devserver(&ds, NULL);
+    opts = test_options(&ds);
+    cl = test_client(opts);
+}
+
+static void teardown(void)
+{
+    sekha_client_free(cl);
+    sekha_options_free(opts);
+    ds_proc_stop(&ds);
+}
+
+TestSuite(controller, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- helpers ---- */
+
+static void arm(const char *method, const char *path, const char *steps)
+{
+    char rule[2048];
+    snprintf(rule, sizeof rule, "{\"path\":\"%s\",\"method\":\"%s\",\"steps\":%s}", path, method,
+             steps);
+    cr_assert_eq(ds_proc_fault(&ds, ds.controller_url, rule), 0, "rule rejected: %s", rule);
+}
+
+static long hits(const char *path)
+{
+    return ds_proc_count(&ds, ds.controller_url, path);
+}
+
+/* The path of one conversation (a static buffer). */
+static const char *conv_path(const char *id)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s", id);
+    return path;
+}
+
+/* Stores one conversation with one user message; returns its id (caller frees). */
+static char *store(const char *label, const char *folder, const char *text)
+{
+    sekha_message_builder *b = sekha_message_builder_new();
+    cr_assert_eq(sekha_message_builder_add(b, "user", text), SEKHA_OK);
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, label, folder, b, 0, &conv, &err),
+                 SEKHA_OK, "create: %s", sekha_error_message(err));
+    char *id = strdup(sekha_conversation_id(conv));
+    sekha_conversation_free(conv);
+    sekha_message_builder_free(b);
+    return id;
+}
+
+static long long count_all(void)
+{
+    sekha_count_result *r = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_count_conversations_sync(cl, NULL, NULL, &r, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    long long n = sekha_count_result_value(r);
+    sekha_count_result_free(r);
+    return n;
+}
+
+/* Asserts a failed sync call's error and frees it. */
+static void expect_err(sekha_code got, sekha_error *err, sekha_code code, sekha_layer layer,
+                       const char *needle)
+{
+    cr_assert_eq(got, code, "code %d, want %d: %s", got, code, sekha_error_message(err));
+    cr_assert_eq(sekha_error_code(err), code);
+    cr_assert_eq(sekha_error_layer(err), layer, "layer %s: %s",
+                 sekha_layer_name(sekha_error_layer(err)), sekha_error_message(err));
+    if (needle)
+        cr_assert_not_null(strstr(sekha_error_message(err), needle), "\"%s\" not in: %s", needle,
+                           sekha_error_message(err));
+    sekha_error_free(err);
+}
+
+/* ---- conversations ---- */
+
+Test(controller, create_answers_201_shape_and_get_returns_it)
+{
+    sekha_message_builder *b = sekha_message_builder_new();
+    cr_assert_eq(sekha_message_builder_add(b, "user", "How do I bake sourdough?"), SEKHA_OK);
+    cr_assert_eq(sekha_message_builder_add(b, "assistant", "Feed the starter first."), SEKHA_OK);
+    cr_assert_eq(sekha_message_builder_count(b), 2);
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "Cooking", "/home", b, 7, &conv,
+                                                           &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    cr_assert_null(err);
+    cr_assert_str_eq(sekha_conversation_label(conv), "Cooking");
+    cr_assert_str_eq(sekha_conversation_folder(conv), "/home");
+    cr_assert_str_eq(sekha_conversation_status(conv), "active");
+    cr_assert_eq(sekha_conversation_message_count(conv), 2);
+    cr_assert_not_null(strstr(sekha_conversation_json(conv), "\"conversation_id\""),
+                       "the raw 201 body is kept: %s", sekha_conversation_json(conv));
+    double t = 0;
+    cr_assert_eq(sekha_timestamp_to_epoch(sekha_conversation_created_at(conv), &t), SEKHA_OK,
+                 "naive timestamp %s", sekha_conversation_created_at(conv));
+    double now = (double)time(NULL);
+    cr_assert(t > now - 86400 && t < now + 86400, "created_at is read as UTC");
+
+    sekha_conversation *got = NULL;
+    cr_assert_eq(sekha_controller_get_conversation_sync(cl, sekha_conversation_id(conv), &got,
+                                                        &err), SEKHA_OK);
+    cr_assert_str_eq(sekha_conversation_id(got), sekha_conversation_id(conv));
+    cr_assert_str_eq(sekha_conversation_created_at(got), sekha_conversation_created_at(conv));
+    cr_assert_eq(sekha_conversation_message_count(got), 2);
+    sekha_conversation_free(got);
+    sekha_conversation_free(conv);
+    sekha_message_builder_free(b);
+    cr_assert_eq(hits("/api/v1/conversations"), 1);
+}
+
+typedef struct conv_box {
+    int calls;
+    sekha_code code;
+    char id[40];
+    const sekha_conversation *lent;
+    sekha_conversation *kept;
+} conv_box;
+
+static void on_conv(sekha_request *req, const sekha_error *err, const sekha_conversation *conv,
+                    void *ud)
+{
+    conv_box *b = ud;
+    (void)req;
+    b->calls++;
+    b->code = sekha_error_code(err);
+    b->lent = conv;
+    if (conv) {
+        snprintf(b->id, sizeof b->id, "%s", sekha_conversation_id(conv));
+        b->kept = sekha_conversation_retain(conv);
+    }
+}
+
+Test(controller, async_create_lends_result_and_retain_keeps_it)
+{
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", "lent results");
+    conv_box box = {0};
+    sekha_request *req = sekha_controller_create_conversation(cl, "L", "F", b, 0, on_conv, &box);
+    sekha_message_builder_free(b); /* the body was built at call time */
+    cr_assert_not_null(req);
+    cr_assert_eq(box.calls, 0, "never called back from inside the call");
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(box.code, SEKHA_OK);
+    cr_assert_eq((const void *)box.kept, (const void *)box.lent, "retain hands out the result");
+    /* The library released its reference after the callback; ours keeps the object alive. */
+    cr_assert_str_eq(sekha_conversation_id(box.kept), box.id);
+    cr_assert_str_eq(sekha_conversation_label(box.kept), "L");
+    sekha_conversation_free(box.kept);
+}
+
+Test(controller, multimodal_parts_are_stored_as_joined_text)
+{
+    sekha_message_builder *b = sekha_message_builder_new();
+    cr_assert_eq(sekha_message_builder_add_parts(b, "user"), SEKHA_OK);
+    cr_assert_eq(sekha_message_builder_text_part(b, "zebra picture"), SEKHA_OK);
+    cr_assert_eq(sekha_message_builder_image_part(b, "https://img.example/z.png", "high"),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_message_builder_text_part(b, "describe stripes"), SEKHA_OK);
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "Img", "/", b, 0, &conv, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    sekha_message_list *l = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "zebra", 0, &l, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_message_list_count(l), 1);
+    const sekha_message *m = sekha_message_list_at(l, 0);
+    cr_assert_str_eq(sekha_message_content(m), "zebra picture describe stripes");
+    cr_assert_str_eq(sekha_message_conversation_id(m), sekha_conversation_id(conv));
+    cr_assert_not_null(strstr(sekha_message_metadata_json(m), "https://img.example/z.png"),
+                       "image kept in metadata: %s", sekha_message_metadata_json(m));
+    cr_assert_null(sekha_message_embedding_id(m), "null embedding_id reads as NULL");
+    cr_assert_null(sekha_message_list_at(l, 1));
+    sekha_message_list_free(l);
+    sekha_conversation_free(conv);
+    sekha_message_builder_free(b);
+}
+
+static void create_fails_locally(sekha_message_builder *b, const char *label, int importance,
+                                 const char *needle)
+{
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, label, "f", b, importance, &conv,
+                                                              &err);
+    cr_assert_null(conv);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, needle);
+}
+
+Test(controller, create_validates_before_sending)
+{
+    sekha_message_builder *empty = sekha_message_builder_new();
+    create_fails_locally(empty, "l", 0, "at least one message");
+    create_fails_locally(NULL, "l", 0, "at least one message");
+
+    sekha_message_builder *bad_role = sekha_message_builder_new();
+    cr_assert_eq(sekha_message_builder_add(bad_role, "robot", "hi"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_message_builder_add(bad_role, "user", "hi"), SEKHA_OK);
+    cr_assert_not_null(strstr(sekha_message_builder_error(bad_role), "robot"));
+    create_fails_locally(bad_role, "l", 0, "robot");
+
+    sekha_message_builder *no_parts = sekha_message_builder_new();
+    sekha_message_builder_add_parts(no_parts, "user");
+    create_fails_locally(no_parts, "l", 0, "no content parts");
+
+    sekha_message_builder *bad_part = sekha_message_builder_new();
+    cr_assert_eq(sekha_message_builder_text_part(bad_part, "x"), SEKHA_E_INVALID_ARG,
+                 "a part needs an open parts message");
+    sekha_message_builder_add_parts(bad_part, "tool");
+    cr_assert_eq(sekha_message_builder_image_part(bad_part, "u", "huge"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_message_builder_image_part(bad_part, "", NULL), SEKHA_E_INVALID_ARG);
+
+    sekha_message_builder *ok = sekha_message_builder_new();
+    sekha_message_builder_add(ok, "system", "fine");
+    create_fails_locally(ok, NULL, 0, "label and folder");
+    create_fails_locally(ok, "l", 11, "importance");
+    cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was sent");
+
+    sekha_message_builder_free(empty);
+    sekha_message_builder_free(bad_role);
+    sekha_message_builder_free(no_parts);
+    sekha_message_builder_free(bad_part);
+    sekha_message_builder_free(ok);
+}
+
+Test(controller, async_validation_failure_calls_back_once_from_the_loop)
+{
+    conv_box box = {0};
+    cr_assert_not_null(sekha_controller_get_conversation(cl, "not-a-uuid", on_conv, &box));
+    cr_assert_eq(box.calls, 0);
+    sekha_client_run(cl);
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(box.code, SEKHA_E_INVALID_ARG);
+    cr_assert_null(box.lent);
+    cr_assert_null(sekha_controller_get_conversation(NULL, MISSING, on_conv, &box),
+                   "no client: nothing to call back with");
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(sekha_controller_get_conversation_sync(NULL, MISSING, NULL, NULL),
+                 SEKHA_E_INVALID_ARG);
+}
+
+Test(controller, get_unknown_is_not_found_and_bad_id_is_never_sent)
+{
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_get_conversation_sync(cl, MISSING, &conv, &err);
+    cr_assert_eq(sekha_error_http_status(err), 404);
+    cr_assert_str_eq(sekha_error_service_message(err), "Conversation not found");
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP,
+               "GET /api/v1/conversations/{id}");
+    cr_assert_null(conv);
+    rc = sekha_controller_get_conversation_sync(cl, "../count", &conv, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "UUID");
+    cr_assert_eq(hits("/api/v1/conversations/" MISSING), 1);
+    cr_assert_eq(hits("/api/v1/conversations/count"), 0, "the bad id was not sent");
+}
+
+Test(controller, list_filters_pages_and_percent_encodes)
+{
+    const char *odd = "a&b=c d/#?+%";
+    char *a = store(odd, "/x y", "first");
+    char *b = store("plain", "/x y", "second");
+    char *c = store("plain", "/z", "third");
+    sekha_search_results *r = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY,
+                                                          SEKHA_FILTER_ANY, 0, 0, &r, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_search_results_count(r), 3);
+    cr_assert_eq(sekha_search_results_total(r), 3);
+    cr_assert_eq(sekha_search_results_page(r), 1);
+    cr_assert_eq(sekha_search_results_page_size(r), 50);
+    const sekha_search_result *it = sekha_search_results_at(r, 0);
+    cr_assert_str_eq(sekha_search_result_conversation_id(it), c, "newest first");
+    cr_assert_str_eq(sekha_search_result_message_id(it), "00000000-0000-0000-0000-000000000000");
+    cr_assert_float_eq(sekha_search_result_score(it), 1.0, 1e-9);
+    cr_assert_str_eq(sekha_search_result_content(it), "plain", "content is the label");
+    cr_assert_not_null(strstr(sekha_search_result_metadata_json(it), "\"status\":\"active\""));
+    sekha_search_results_free(r);
+
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, odd, NULL, SEKHA_FILTER_ANY,
+                                                          SEKHA_FILTER_ANY, 0, 0, &r, &err),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1, "the odd label survives the query string");
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), a);
+    sekha_search_results_free(r);
+
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, "/x y", SEKHA_FILTER_ANY,
+                                                          SEKHA_FILTER_ANY, 2, 1, &r, &err),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1);
+    cr_assert_eq(sekha_search_results_total(r), 2);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), a,
+                     "page 2 of size 1 holds the older one");
+    sekha_search_results_free(r);
+
+    cr_assert_eq(sekha_controller_pin_conversation_sync(cl, b, &err), SEKHA_OK);
+    cr_assert_eq(sekha_controller_archive_conversation_sync(cl, c, &err), SEKHA_OK);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, NULL, 1, SEKHA_FILTER_ANY,
+                                                          0, 0, &r, &err), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), b);
+    sekha_search_results_free(r);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY, 1,
+                                                          0, 0, &r, &err), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), c);
+    sekha_search_results_free(r);
+
+    long before = hits("/api/v1/conversations");
+    sekha_code rc = sekha_controller_list_conversations_sync(cl, NULL, NULL, 2, SEKHA_FILTER_ANY,
+                                                             0, 0, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "pinned");
+    rc = sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY,
+                                                  SEKHA_FILTER_ANY, -1, 0, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "page");
+    rc = sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY,
+                                                  SEKHA_FILTER_ANY, 1, -5, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "-5");
+    cr_assert_eq(hits("/api/v1/conversations"), before);
+    free(a);
+    free(b);
+    free(c);
+}
+
+typedef struct done_box {
+    int calls, ok;
+    sekha_code last;
+} done_box;
+
+static void on_done(sekha_request *req, const sekha_error *err, void *ud)
+{
+    done_box *b = ud;
+    (void)req;
+    b->calls++;
+    b->ok += err == NULL;
+    b->last = sekha_error_code(err);
+}
+
+Test(controller, async_updates_apply_and_get_sees_them)
+{
+    char *id = store("old", "/old", "text");
+    done_box box = {0};
+    sekha_controller_update_label(cl, id, "new label", "/new", on_done, &box);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    sekha_controller_update_folder(cl, id, "/newer", on_done, &box);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    sekha_controller_pin_conversation(cl, id, on_done, &box);
+    sekha_controller_archive_conversation(cl, id, on_done, &box);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(box.calls, 4);
+    cr_assert_eq(box.ok, 4, "last error %d", box.last);
+    sekha_conversation *conv = NULL;
+    cr_assert_eq(sekha_controller_get_conversation_sync(cl, id, &conv, NULL), SEKHA_OK);
+    cr_assert_str_eq(sekha_conversation_label(conv), "new label");
+    cr_assert_str_eq(sekha_conversation_folder(conv), "/newer");
+    cr_assert_str_eq(sekha_conversation_status(conv), "archived");
+    sekha_conversation_free(conv);
+    free(id);
+}
+
+Test(controller, update_errors_follow_the_controller)
+{
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_update_label_sync(cl, MISSING, "l", "f", &err);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, "Entity not found");
+    rc = sekha_controller_update_folder_sync(cl, MISSING, "f", &err);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
+    /* pin and archive surface not-found as the repository's 500, as the real one does */
+    rc = sekha_controller_pin_conversation_sync(cl, MISSING, &err);
+    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "Entity not found");
+    rc = sekha_controller_archive_conversation_sync(cl, MISSING, &err);
+    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, NULL);
+    rc = sekha_controller_update_label_sync(cl, MISSING, NULL, "f", &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "label and folder");
+    rc = sekha_controller_update_folder_sync(cl, MISSING, NULL, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "folder is required");
+    rc = sekha_controller_pin_conversation_sync(cl, "", &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "UUID");
+    cr_assert_eq(hits("/api/v1/conversations/" MISSING "/label"), 1);
+}
+
+Test(controller, delete_then_get_is_not_found)
+{
+    char *id = store("gone", "/", "soon deleted");
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_delete_conversation_sync(cl, id, &err), SEKHA_OK);
+    sekha_conversation *conv = NULL;
+    sekha_code rc = sekha_controller_get_conversation_sync(cl, id, &conv, &err);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
+    rc = sekha_controller_delete_conversation_sync(cl, id, &err);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
+    cr_assert_eq(count_all(), 0);
+    free(id);
+}
+
+Test(controller, count_all_by_label_and_by_folder)
+{
+    free(store("a b", "/one", "x"));
+    free(store("a b", "/two", "y"));
+    free(store("c", "/two", "z"));
+    cr_assert_eq(count_all(), 3);
+    sekha_count_result *r = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_count_conversations_sync(cl, "a b", NULL, &r, &err), SEKHA_OK);
+    cr_assert_eq(sekha_count_result_value(r), 2);
+    cr_assert_str_eq(sekha_count_result_label(r), "a b");
+    cr_assert_null(sekha_count_result_folder(r), "null folder reads as NULL");
+    sekha_count_result_free(r);
+    cr_assert_eq(sekha_controller_count_conversations_sync(cl, NULL, "/two", &r, &err), SEKHA_OK);
+    cr_assert_eq(sekha_count_result_value(r), 2);
+    sekha_count_result_free(r);
+    sekha_code rc = sekha_controller_count_conversations_sync(cl, "a b", "/two", &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "not both");
+    cr_assert_null(r);
+    cr_assert_eq(hits("/api/v1/conversations/count"), 3);
+}
+
+Test(controller, count_error_field_in_a_200_is_a_service_error)
+{
+    arm("GET", "/api/v1/conversations/count",
+        "[{\"status\":200,\"body\":\"{\\\"count\\\":0,\\\"error\\\":\\\"Cannot specify both "
+        "label and folder\\\"}\"}]");
+    sekha_count_result *r = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_count_conversations_sync(cl, "x", NULL, &r, &err);
+    cr_assert_null(r);
+    cr_assert_str_eq(sekha_error_service_message(err), "Cannot specify both label and folder");
+    expect_err(rc, err, SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE, "Cannot specify both");
+}
+
+/* ---- search and memory ---- */
+
+Test(controller, query_ranks_the_matching_conversation_first)
+{
+    char *bread = store("Cooking", "/home", "How do I bake sourdough bread with a starter?");
+    char *car = store("Cars", "/work", "My car engine makes a knocking noise when accelerating");
+    char *trip = store("Travel", "/home", "Best time to visit Japan for cherry blossoms");
+    sekha_search_results *r = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_query_sync(cl, "engine knocking noise", 0, 0, NULL, &r, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_search_results_count(r), 3);
+    const sekha_search_result *top = sekha_search_results_at(r, 0);
+    cr_assert_str_eq(sekha_search_result_conversation_id(top), car);
+    cr_assert_str_eq(sekha_search_result_label(top), "Cars");
+    cr_assert_str_eq(sekha_search_result_folder(top), "/work");
+    cr_assert(sekha_search_result_score(top) > sekha_search_result_score(sekha_search_results_at(r, 1)));
+    cr_assert_eq(sekha_search_results_page(r), 0, "the first page reports page 0 (quirk)");
+    sekha_search_results_free(r);
+
+    char filters[128];
+    snprintf(filters, sizeof filters, "{\"conversation_id\":\"%s\"}", trip);
+    cr_assert_eq(sekha_controller_query_sync(cl, "engine", 1, 3, filters, &r, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_search_results_count(r), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), trip);
+    cr_assert_eq(sekha_search_results_page(r), 3, "page = ceil(offset / limit)");
+    sekha_search_results_free(r);
+
+    sekha_code rc = sekha_controller_query_sync(cl, " \t\n", 0, 0, NULL, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "blank");
+    rc = sekha_controller_query_sync(cl, "x", 0, 0, "{not json", &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "filters_json");
+    rc = sekha_controller_query_sync(cl, "x", -1, 0, NULL, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    cr_assert_eq(hits("/api/v1/query"), 2);
+    free(bread);
+    free(car);
+    free(trip);
+}
+
+Test(controller, full_text_search_limit_and_syntax_error)
+{
+    free(store("a", "/", "alpha beta gamma"));
+    free(store("b", "/", "beta delta"));
+    sekha_message_list *l = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "beta", 0, &l, &err), SEKHA_OK);
+    cr_assert_eq(sekha_message_list_count(l), 2);
+    cr_assert_eq(sekha_message_list_total(l), 2);
+    cr_assert_str_eq(sekha_message_role(sekha_message_list_at(l, 0)), "user");
+    sekha_message_list_free(l);
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "beta", 1, &l, &err), SEKHA_OK);
+    cr_assert_eq(sekha_message_list_count(l), 1);
+    sekha_message_list_free(l);
+    sekha_code rc = sekha_controller_full_text_search_sync(cl, "\"unbalanced", 0, &l, &err);
+    cr_assert_eq(sekha_error_attempts(err), 4, "a 500 is retried (3 retries)");
+    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "Database error");
+    rc = sekha_controller_full_text_search_sync(cl, "", 0, &l, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
+}
+
+Test(controller, rebuild_embeddings_answers_202_empty)
+{
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_rebuild_embeddings_sync(cl, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    done_box box = {0};
+    sekha_controller_rebuild_embeddings(cl, on_done, &box);
+    sekha_client_run(cl);
+    cr_assert_eq(box.ok, 1);
+    cr_assert_eq(hits("/api/v1/rebuild-embeddings"), 2);
+}
+
+Test(controller, context_packs_messages_within_the_budget)
+{
+    char text[400];
+    for (int i = 0; i < 12; i++) {
+        snprintf(text, sizeof text, "Message %d about gardening tomatoes and watering plants "
+                 "in the summer heat, with enough words to weigh about twenty tokens.", i);
+        free(store(i % 2 ? "Garden" : "Other", i < 6 ? "/keep" : "/secret", text));
+    }
+    sekha_message_list *l = NULL;
+    sekha_error *err = NULL;
+    const char *const labels[] = {"Garden", NULL};
+    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "watering tomatoes", labels, 120,
+                                                        NULL, &l, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    size_t n = sekha_message_list_count(l);
+    cr_assert(n > 0 && n < 12, "some but not all fit: %zu", n);
+    cr_assert(sekha_message_list_token_estimate(l) <= 102, "85%% of 120 tokens at chars/4: %zu",
+              sekha_message_list_token_estimate(l));
+    cr_assert_eq(sekha_message_list_total(l), (long long)n);
+    cr_assert_eq(sekha_message_list_json(l)[0], '[', "the real shape is a bare array");
+    cr_assert_not_null(strstr(sekha_message_metadata_json(sekha_message_list_at(l, 0)),
+                              "\"citation\""));
+    sekha_message_list_free(l);
+
+    const char *const excluded[] = {"/sec", NULL};
+    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "gardening", NULL, 0, excluded, &l,
+                                                        &err), SEKHA_OK);
+    cr_assert_eq(sekha_message_list_count(l), 6, "default budget 4000; /secret* excluded");
+    for (size_t i = 0; i < sekha_message_list_count(l); i++)
+        cr_assert_null(strstr(sekha_message_metadata_json(sekha_message_list_at(l, i)), "/secret"));
+    sekha_message_list_free(l);
+    sekha_code rc = sekha_controller_assemble_context_sync(cl, "", NULL, 0, NULL, &l, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
+    cr_assert_eq(hits("/api/v1/context/assemble"), 2);
+}
+
+Test(controller, context_accepts_a_messages_object_and_rejects_other_shapes)
+{
+    arm("POST", "/api/v1/context/assemble",
+        "[{\"status\":200,\"body\":\"{\\\"messages\\\":[{\\\"id\\\":\\\"" MISSING "\\\","
+        "\\\"conversation_id\\\":\\\"" MISSING "\\\",\\\"role\\\":\\\"user\\\","
+        "\\\"content\\\":[{\\\"type\\\":\\\"text\\\",\\\"text\\\":\\\"a\\\"},"
+        "{\\\"type\\\":\\\"text\\\",\\\"text\\\":\\\"b\\\"}],"
+        "\\\"timestamp\\\":\\\"2026-01-16T10:20:30\\\"}],\\\"estimated_tokens\\\":1}\"},"
+        "{\"status\":200,\"body\":\"{\\\"results\\\":[]}\"},"
+        "{\"status\":200,\"body\":\"[{\\\"id\\\":\\\"" MISSING "\\\"}]\"}]");
+    sekha_message_list *l = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "q", NULL, 0, NULL, &l, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_message_list_count(l), 1);
+    cr_assert_str_eq(sekha_message_content(sekha_message_list_at(l, 0)), "a b",
+                     "parts are flattened with one space");
+    cr_assert_str_eq(sekha_message_metadata_json(sekha_message_list_at(l, 0)), "null");
+    sekha_message_list_free(l);
+    sekha_code rc = sekha_controller_assemble_context_sync(cl, "q", NULL, 0, NULL, &l, &err);
+    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "\"messages\"");
+    rc = sekha_controller_assemble_context_sync(cl, "q", NULL, 0, NULL, &l, &err);
+    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "[0].conversation_id");
+    cr_assert_null(l);
+}
+
+Test(controller, summarize_levels_and_errors)
+{
+    char *id = store("Notes", "/", "The meeting moved to Tuesday. Bring the slides.");
+    sekha_summary *s = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_summarize_sync(cl, id, NULL, &s, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_summary_level(s), "daily", "NULL level is daily");
+    cr_assert_str_eq(sekha_summary_conversation_id(s), id);
+    cr_assert_not_null(strstr(sekha_summary_text(s), "The meeting moved to Tuesday."));
+    cr_assert_str_eq(sekha_summary_model(s), "devserver-extractive");
+    cr_assert_eq(sekha_timestamp_to_epoch(sekha_summary_generated_at(s), NULL), SEKHA_OK);
+    sekha_summary_free(s);
+    cr_assert_eq(sekha_controller_summarize_sync(cl, id, "monthly", &s, &err), SEKHA_OK);
+    cr_assert_str_eq(sekha_summary_level(s), "monthly");
+    sekha_summary_free(s);
+    long sent = hits("/api/v1/summarize");
+    sekha_code rc = sekha_controller_summarize_sync(cl, id, "hourly", &s, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "hourly");
+    rc = sekha_controller_summarize_sync(cl, id, "Daily", &s, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
+    cr_assert_eq(hits("/api/v1/summarize"), sent, "invalid levels are never sent");
+    rc = sekha_controller_summarize_sync(cl, MISSING, "weekly", &s, &err);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
+    free(id);
+}
+
+Test(controller, prune_dry_run_then_execute_archives)
+{
+    char *a = store("A", "/", "one");
+    char *b = store("B", "/", "two");
+    sekha_prune_suggestions *p = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_prune_dry_run_sync(cl, 0, &p, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_prune_suggestions_count(p), 2);
+    cr_assert_eq(sekha_prune_suggestions_total(p), 2);
+    const sekha_prune_suggestion *s = sekha_prune_suggestions_at(p, 0);
+    cr_assert_str_eq(sekha_prune_suggestion_recommendation(s), "keep");
+    cr_assert_eq(sekha_prune_suggestion_message_count(s), 1);
+    cr_assert_eq(sekha_prune_suggestion_token_estimate(s), 200);
+    cr_assert_float_eq(sekha_prune_suggestion_importance(s), 5.0, 1e-9);
+    cr_assert_not_null(strstr(sekha_prune_suggestion_preview(s), "user: "));
+    cr_assert_eq(sekha_timestamp_to_epoch(sekha_prune_suggestion_last_accessed(s), NULL),
+                 SEKHA_OK);
+    sekha_prune_suggestions_free(p);
+    cr_assert_eq(sekha_controller_prune_dry_run_sync(cl, 90, &p, &err), SEKHA_OK);
+    cr_assert_eq(sekha_prune_suggestions_count(p), 0, "nothing is 90 days old");
+    sekha_prune_suggestions_free(p);
+
+    const char *const ids[] = {a, b, NULL};
+    cr_assert_eq(sekha_controller_prune_execute_sync(cl, ids, &err), SEKHA_OK);
+    sekha_conversation *conv = NULL;
+    sekha_controller_get_conversation_sync(cl, b, &conv, NULL);
+    cr_assert_str_eq(sekha_conversation_status(conv), "archived");
+    sekha_conversation_free(conv);
+
+    const char *const bad[] = {a, "nope", NULL};
+    sekha_code rc = sekha_controller_prune_execute_sync(cl, bad, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "conversation_ids[1]");
+    rc = sekha_controller_prune_execute_sync(cl, NULL, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "empty");
+    rc = sekha_controller_prune_dry_run_sync(cl, -1, &p, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "threshold_days");
+    const char *const missing[] = {MISSING, NULL};
+    rc = sekha_controller_prune_execute_sync(cl, missing, &err);
+    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "not found");
+    cr_assert_eq(hits("/api/v1/prune/execute"), 1 + 4, "retried as idempotent");
+    free(a);
+    free(b);
+}
+
+Test(controller, suggest_labels_shape_and_unknown_id)
+{
+    char *id = store("Cooking", "/", "Sourdough sourdough starter and Cooking tips");
+    sekha_label_suggestions *l = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_suggest_labels_sync(cl, id, &l, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_label_suggestions_conversation_id(l), id);
+    cr_assert(sekha_label_suggestions_count(l) >= 2);
+    const sekha_label_suggestion *first = sekha_label_suggestions_at(l, 0);
+    cr_assert_str_eq(sekha_label_suggestion_label(first), "Cooking");
+    cr_assert_eq(sekha_label_suggestion_is_existing(first), 1);
+    cr_assert_float_eq(sekha_label_suggestion_confidence(first), 0.9, 1e-6);
+    cr_assert_neq(sekha_label_suggestion_reason(first)[0], '\0');
+    const sekha_label_suggestion *second = sekha_label_suggestions_at(l, 1);
+    cr_assert_str_eq(sekha_label_suggestion_label(second), "Sourdough");
+    cr_assert_eq(sekha_label_suggestion_is_existing(second), 0);
+    cr_assert_null(sekha_label_suggestions_at(l, 99));
+    sekha_label_suggestions_free(l);
+    sekha_code rc = sekha_controller_suggest_labels_sync(cl, MISSING, &l, &err);
+    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "not found");
+    free(id);
+}
+
+Test(controller, health_and_metrics)
+{
+    free(store("m", "/", "counted"));
+    sekha_health *h = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_health_sync(cl, &h, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_health_status(h), "healthy");
+    cr_assert_str_eq(sekha_health_check(h, "database"), "ok");
+    cr_assert_null(sekha_health_check(h, "nope"));
+    cr_assert_null(sekha_health_version(h), "the Jan shape has no version");
+    double t = 0;
+    cr_assert_eq(sekha_timestamp_to_epoch(sekha_health_timestamp(h), &t), SEKHA_OK);
+    sekha_health_free(h);
+    sekha_metrics *m = NULL;
+    cr_assert_eq(sekha_controller_metrics_sync(cl, &m, &err), SEKHA_OK);
+    double v = -1;
+    cr_assert_eq(sekha_metrics_value(m, "sekha_conversations_total", &v), 1);
+    cr_assert_float_eq(v, 1.0, 1e-9);
+    cr_assert_eq(sekha_metrics_value(m, "sekha_conversations", &v), 0, "whole names only");
+    sekha_metrics_free(m);
+    arm("GET", "/metrics",
+        "[{\"status\":200,\"content_type\":\"text/plain\",\"body\":\"# HELP x y\\n"
+        "req{path=\\\"/a}b\\\",code=\\\"200\\\"} 42.5 1700000000\\n\"}]");
+    cr_assert_eq(sekha_controller_metrics_sync(cl, &m, &err), SEKHA_OK);
+    cr_assert_eq(sekha_metrics_value(m, "req", &v), 1);
+    cr_assert_float_eq(v, 42.5, 1e-9, "labels with a quoted brace are skipped");
+    sekha_metrics_free(m);
+    arm("GET", "/health", "[{\"status\":503,\"body\":\"\"}]");
+    sekha_options_set_max_retries(opts, 0);
+    sekha_client *once = test_client(opts);
+    sekha_code rc = sekha_controller_health_sync(once, &h, &err);
+    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "503");
+    sekha_client_free(once);
+}
+
+/* ---- the wire's failure modes ---- */
+
+Test(controller, server_422_plain_text_is_validation_with_the_text)
+{
+    arm("POST", "/api/v1/conversations",
+        "[{\"status\":422,\"content_type\":\"text/plain; charset=utf-8\",\"body\":"
+        "\"Failed to deserialize the JSON body into the target type: messages: invalid type\"}]");
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", "x");
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, "l", "f", b, 0, &conv, &err);
+    cr_assert_eq(sekha_error_http_status(err), 422);
+    cr_assert_str_eq(sekha_error_service_message(err),
+                     "Failed to deserialize the JSON body into the target type: messages: "
+                     "invalid type");
+    cr_assert_eq(sekha_error_attempts(err), 1, "a 422 is not retried");
+    expect_err(rc, err, SEKHA_E_VALIDATION, SEKHA_LAYER_HTTP, NULL);
+    cr_assert_eq(count_all(), 0);
+    sekha_message_builder_free(b);
+}
+
+typedef struct results_box {
+    int calls, attempts;
+    sekha_code code;
+    size_t n;
+} results_box;
+
+static void on_results(sekha_request *req, const sekha_error *err, const sekha_search_results *r,
+                       void *ud)
+{
+    results_box *b = ud;
+    b->calls++;
+    b->attempts = sekha_request_attempts(req);
+    b->code = sekha_error_code(err);
+    b->n = sekha_search_results_count(r);
+}
+
+Test(controller, rate_limit_429_plain_text_then_success)
+{
+    free(store("r", "/", "rate limited search"));
+    static const char steps[] = "[{\"status\":429,\"body\":\"Rate limit exceeded. Please try "
+                                "again later.\",\"content_type\":\"text/plain\"},{\"pass\":true}]";
+    arm("POST", "/api/v1/query", steps);
+    results_box box = {0};
+    sekha_controller_query(cl, "rate", 0, 0, NULL, on_results, &box);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(box.code, SEKHA_OK);
+    cr_assert_eq(box.attempts, 2);
+    cr_assert_eq(box.n, 1);
+    /* A 429 promises the request was not processed, so even a create is re-sent. */
+    arm("POST", "/api/v1/conversations", steps);
+    char *id = store("r2", "/", "second");
+    cr_assert_eq(hits("/api/v1/conversations"), 3);
+    cr_assert_eq(count_all(), 2, "stored once");
+    free(id);
+}
+
+Test(controller, close_mid_body_on_a_get_is_retried)
+{
+    char *id = store("cut", "/", "body cut");
+    arm("GET", conv_path(id), "[{\"close\":\"mid_body\"},{\"pass\":true}]");
+    conv_box box = {0};
+    sekha_request *req = sekha_controller_get_conversation(cl, id, on_conv, &box);
+    cr_assert_not_null(req);
+    sekha_client_run(cl);
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(box.code, SEKHA_OK);
+    cr_assert_str_eq(box.id, id);
+    cr_assert_eq(hits(conv_path(id)), 2);
+    sekha_conversation_free(box.kept);
+    free(id);
+}
+
+Test(controller, create_cut_after_handling_is_outcome_unknown_and_not_resent)
+{
+    arm("POST", "/api/v1/conversations", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", "maybe stored");
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, "l", "f", b, 0, &conv, &err);
+    expect_err(rc, err, SEKHA_E_OUTCOME_UNKNOWN, SEKHA_LAYER_TRANSPORT, NULL);
+    cr_assert_null(conv);
+    cr_assert_eq(hits("/api/v1/conversations"), 1, "sent exactly once");
+    cr_assert_eq(count_all(), 1, "the server did store it, once");
+    sekha_message_builder_free(b);
+}
+
+Test(controller, bad_answers_are_bad_response_naming_the_field)
+{
+    char *id = store("bad", "/", "answers");
+    arm("GET", conv_path(id),
+        "[{\"malformed_json\":true},{\"invalid_utf8\":true},"
+        "{\"status\":200,\"body\":\"{\\\"id\\\":\\\"x\\\"}\"},"
+        "{\"status\":200,\"body\":\"{\\\"id\\\":\\\"" MISSING "\\\",\\\"label\\\":7}\"},"
+        "{\"status\":200,\"body\":\"\"},"
+        "{\"status\":200,\"body\":\"[1,2]\"}]");
+    static const char *const needles[] = {"not valid JSON", "UTF-8", "\"id\"", "\"label\"",
+                                          "empty", "object"};
+    for (size_t i = 0; i < sizeof needles / sizeof *needles; i++) {
+        sekha_conversation *conv = NULL;
+        sekha_error *err = NULL;
+        sekha_code rc = sekha_controller_get_conversation_sync(cl, id, &conv, &err);
+        cr_assert_null(conv);
+        cr_assert_eq(sekha_error_attempts(err), 1, "decoding failures are not retried");
+        expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, needles[i]);
+    }
+    arm("POST", "/api/v1/query",
+        "[{\"status\":200,\"body\":\"{\\\"results\\\":[{\\\"conversation_id\\\":\\\"" MISSING
+        "\\\",\\\"message_id\\\":\\\"" MISSING "\\\",\\\"score\\\":\\\"high\\\"}],"
+        "\\\"total\\\":1,\\\"page\\\":0,\\\"page_size\\\":10}\"},"
+        "{\"status\":200,\"body\":\"{\\\"results\\\":[],\\\"total\\\":-1,\\\"page\\\":0,"
+        "\\\"page_size\\\":10}\"}]");
+    sekha_search_results *r = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_query_sync(cl, "q", 0, 0, NULL, &r, &err);
+    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "results[0].score");
+    rc = sekha_controller_query_sync(cl, "q", 0, 0, NULL, &r, &err);
+    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "\"total\"");
+    arm("POST", "/api/v1/labels/suggest",
+        "[{\"status\":200,\"body\":\"{\\\"conversation_id\\\":\\\"" MISSING "\\\","
+        "\\\"suggestions\\\":[{\\\"label\\\":\\\"x\\\",\\\"confidence\\\":0.5,"
+        "\\\"is_existing\\\":\\\"yes\\\"}]}\"}]");
+    sekha_label_suggestions *l = NULL;
+    rc = sekha_controller_suggest_labels_sync(cl, id, &l, &err);
+    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "suggestions[0].is_existing");
+    free(id);
+}
+
+/* Every async form on one client at once: each ends with exactly one callback. */
+typedef struct tally {
+    int calls, ok;
+} tally;
+
+#define TALLY_CB(name, type)                                                                  \
+    static void name(sekha_request *req, const sekha_error *err, const type *r, void *ud)    \
+    {                                                                                         \
+        tally *t = ud;                                                                        \
+        (void)req;                                                                            \
+        t->calls++;                                                                           \
+        t->ok += !err && r;                                                                   \
+    }
+TALLY_CB(t_conv, sekha_conversation)
+TALLY_CB(t_results, sekha_search_results)
+TALLY_CB(t_messages, sekha_message_list)
+TALLY_CB(t_count, sekha_count_result)
+TALLY_CB(t_summary, sekha_summary)
+TALLY_CB(t_prune, sekha_prune_suggestions)
+TALLY_CB(t_labels, sekha_label_suggestions)
+TALLY_CB(t_health, sekha_health)
+TALLY_CB(t_metrics, sekha_metrics)
+
+static void t_done(sekha_request *req, const sekha_error *err, void *ud)
+{
+    tally *t = ud;
+    (void)req;
+    t->calls++;
+    t->ok += !err;
+}
+
+Test(controller, every_async_form_completes_once)
+{
+    char *id = store("all", "/all", "every async call runs together");
+    char *other = store("other", "/all", "to be deleted");
+    const char *const ids[] = {id, NULL};
+    tally t = {0, 0};
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "tool", "{}");
+    sekha_controller_create_conversation(cl, "x", "/x", b, 3, t_conv, &t);
+    sekha_message_builder_free(b);
+    sekha_controller_get_conversation(cl, id, t_conv, &t);
+    sekha_controller_list_conversations(cl, NULL, "/all", SEKHA_FILTER_ANY, 0, 1, 10,
+                                        t_results, &t);
+    sekha_controller_count_conversations(cl, "all", NULL, t_count, &t);
+    sekha_controller_query(cl, "async", 5, 0, NULL, t_results, &t);
+    sekha_controller_full_text_search(cl, "async", 5, t_messages, &t);
+    sekha_controller_assemble_context(cl, "async", ids, 500, NULL, t_messages, &t);
+    sekha_controller_summarize(cl, id, "weekly", t_summary, &t);
+    sekha_controller_prune_dry_run(cl, 0, t_prune, &t);
+    sekha_controller_suggest_labels(cl, id, t_labels, &t);
+    sekha_controller_health(cl, t_health, &t);
+    sekha_controller_metrics(cl, t_metrics, &t);
+    sekha_controller_rebuild_embeddings(cl, t_done, &t);
+    sekha_controller_update_folder(cl, id, "/all", t_done, &t);
+    sekha_controller_delete_conversation(cl, other, t_done, &t);
+    cr_assert_eq(sekha_client_pending(cl), 15);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(t.calls, 15);
+    cr_assert_eq(t.ok, 15);
+    sekha_controller_pin_conversation(cl, id, t_done, &t);
+    sekha_controller_archive_conversation(cl, id, t_done, &t);
+    sekha_controller_update_label(cl, id, "l", "/f", t_done, &t);
+    sekha_controller_prune_execute(cl, ids, t_done, &t);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(t.ok, 19);
+    free(id);
+    free(other);
+}
+
+/* ---- local helpers: content and timestamps ---- */
+
+Test(controller, content_helpers_follow_the_sdk_type_guards)
+{
+    cr_assert(sekha_is_valid_role("user") && sekha_is_valid_role("assistant") &&
+              sekha_is_valid_role("system") && sekha_is_valid_role("tool"));
+    cr_assert(!sekha_is_valid_role("User") && !sekha_is_valid_role("") &&
+              !sekha_is_valid_role(NULL) && !sekha_is_valid_role("function"));
+    sekha_content *c = sekha_content_parse("\"plain text\"");
+    cr_assert_str_eq(sekha_content_text(c), "plain text");
+    cr_assert_eq(sekha_content_image_count(c), 0);
+    sekha_content_free(c);
+    c = sekha_content_parse("[{\"type\":\"text\",\"text\":\"look\"},"
+                            "{\"type\":\"image_url\",\"image_url\":{\"url\":\"u1\",\"detail\":\"low\"}},"
+                            "{\"type\":\"image_url\",\"image_url\":{}},"
+                            "{\"type\":\"text\",\"text\":7},{\"text\":\"untyped\"},"
+                            "{\"type\":\"image_url\",\"image_url\":{\"url\":\"u2\"}},"
+                            "{\"type\":\"text\",\"text\":\"here\"}]");
+    cr_assert_str_eq(sekha_content_text(c), "look here");
+    cr_assert_eq(sekha_content_image_count(c), 2);
+    cr_assert_str_eq(sekha_content_image_url(c, 0), "u1");
+    cr_assert_str_eq(sekha_content_image_detail(c, 0), "low");
+    cr_assert_str_eq(sekha_content_image_url(c, 1), "u2");
+    cr_assert_null(sekha_content_image_detail(c, 1));
+    cr_assert_null(sekha_content_image_url(c, 2));
+    sekha_content_free(c);
+    c = sekha_content_parse("42");
+    cr_assert_str_eq(sekha_content_text(c), "", "other values carry no text");
+    sekha_content_free(c);
+    cr_assert_null(sekha_content_parse("[\"unterminated"));
+    cr_assert_null(sekha_content_parse(NULL));
+    cr_assert_str_eq(sekha_content_text(NULL), "");
+}
+
+Test(controller, timestamps_parse_as_utc)
+{
+    double t = 0;
+    cr_assert_eq(sekha_timestamp_to_epoch("1970-01-01T00:00:00", &t), SEKHA_OK);
+    cr_assert_float_eq(t, 0.0, 1e-9);
+    cr_assert_eq(sekha_timestamp_to_epoch("2026-01-16T10:20:30.123456789", &t), SEKHA_OK);
+    cr_assert_float_eq(t, 1768558830.123456789, 1e-6);
+    cr_assert_eq(sekha_timestamp_to_epoch("2026-01-16 10:20:30.5", &t), SEKHA_OK,
+                 "the MCP tools' spaced form");
+    cr_assert_float_eq(t, 1768558830.5, 1e-6);
+    cr_assert_eq(sekha_timestamp_to_epoch("2026-01-16T12:20:30+02:00", &t), SEKHA_OK);
+    cr_assert_float_eq(t, 1768558830.0, 1e-6);
+    cr_assert_eq(sekha_timestamp_to_epoch("2026-01-16T10:20:30Z", &t), SEKHA_OK);
+    cr_assert_float_eq(t, 1768558830.0, 1e-6);
+    cr_assert_eq(sekha_timestamp_to_epoch("2024-02-29T00:00:00", &t), SEKHA_OK, "leap day");
+    cr_assert_float_eq(t, 1709164800.0, 1e-6);
+    static const char *const bad[] = {"", "2026-01-16", "2026-13-01T00:00:00",
+                                      "2025-02-29T00:00:00", "2026-01-16T24:00:00",
+                                      "2026-01-16T10:20:30.", "2026-01-16T10:20:30.1234567890",
+                                      "2026-01-16T10:20:30 extra", "2026-01-16T10:20:30+2",
+                                      "26-01-16T10:20:30"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(sekha_timestamp_to_epoch(bad[i], &t), SEKHA_E_INVALID_ARG, "%s", bad[i]);
+    cr_assert_eq(sekha_timestamp_to_epoch(NULL, &t), SEKHA_E_INVALID_ARG);
+}
+
+/* ---- persistence across a devserver restart ---- */
+
+Test(controller_own_server, stored_data_survives_a_restart)
+{
+    char dir[] = "/tmp/sekha-ctl-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char db[64];
+    snprintf(db, sizeof db, "%s/store.db", dir);
+    const char *const args[] = {"--db", db, NULL};
+    ds_proc p;
+    start_devserver(&p, args);
+    sekha_options *o = test_options(&p);
+    sekha_client *c = test_client(o);
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", "remember the lighthouse keeper");
+    sekha_conversation *conv = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, "Durable", "/disk", b, 0, &conv,
+                                                           NULL), SEKHA_OK);
+    char id[40];
+    snprintf(id, sizeof id, "%s", sekha_conversation_id(conv));
+    sekha_conversation_free(conv);
+    sekha_message_builder_free(b);
+    sekha_client_free(c);
+    sekha_options_free(o);
+    cr_assert_eq(ds_proc_stop(&p), 0);
+
+    start_devserver(&p, args);
+    o = test_options(&p);
+    c = test_client(o);
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_get_conversation_sync(c, id, &conv, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_conversation_label(conv), "Durable");
+    cr_assert_str_eq(sekha_conversation_folder(conv), "/disk");
+    cr_assert_eq(sekha_conversation_message_count(conv), 1);
+    sekha_conversation_free(conv);
+    sekha_message_list *l = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(c, "lighthouse", 0, &l, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_message_list_count(l), 1);
+    sekha_message_list_free(l);
+    sekha_client_free(c);
+    sekha_options_free(o);
+    ds_proc_stop(&p);
+    /* SQLite's side files may or may not exist, depending on its journal mode. */
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char f[96];
+        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
+        unlink(f);
+    }
+    cr_assert_eq(rmdir(dir), 0, "the temporary directory is left empty");
+}
+
+Test(controller_own_server, api_key_and_the_real_rate_limit)
+{
+    const char *const args[] = {"--api-key", "rest-key-0123456789abcdefghijklmnopq",
+                                "--rate-limit", "3", NULL};
+    ds_proc p;
+    start_devserver(&p, args);
+    sekha_options *o = test_options(&p);
+    cr_assert_eq(sekha_options_set_max_retries(o, 0), SEKHA_OK);
+    sekha_client *anon = test_client(o);
+    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_CONTROLLER,
+                                           "rest-key-0123456789abcdefghijklmnopq"), SEKHA_OK);
+    sekha_client *keyed = test_client(o);
+    sekha_count_result *r = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_count_conversations_sync(anon, NULL, NULL, &r, &err);
+    expect_err(rc, err, SEKHA_E_AUTH, SEKHA_LAYER_HTTP, NULL);
+    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    sekha_count_result_free(r);
+    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err), SEKHA_OK);
+    sekha_count_result_free(r);
+    /* The fourth request in the minute: plain text, no Retry-After, as the real limiter. */
+    rc = sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err);
+    cr_assert_eq(sekha_error_retry_after_ms(err), -1);
+    cr_assert_str_eq(sekha_error_service_message(err),
+                     "Rate limit exceeded. Please try again later.");
+    expect_err(rc, err, SEKHA_E_RATE_LIMITED, SEKHA_LAYER_HTTP, "429");
+    sekha_client_free(anon);
+    sekha_client_free(keyed);
+    sekha_options_free(o);
+    ds_proc_stop(&p);
+}
