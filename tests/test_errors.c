@@ -104,3 +104,34 @@ Test(errors, strerror_covers_every_code)
     cr_assert_eq(sekha_error_code(NULL), SEKHA_OK);
     sekha_error_free(NULL);
 }
+
+#include "core/call.h"
+
+static sekha_response body_of(const char *s)
+{
+    sekha_response r = {0};
+    r.status = 200;
+    sekha__buf_puts(&r.body, s);
+    return r;
+}
+
+Test(errors, json_bodies_must_be_one_complete_value)
+{
+    const char *bad[] = {"{\"a\":1}xyz", "{\"a\":1", "", "not json", "{\"a\":1} {\"b\":2}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sekha_response r = body_of(bad[i]);
+        sekha_error *err = NULL;
+        cJSON *v = sekha__json_parse(&r, "test", &err);
+        cr_assert_null(v, "accepted %s", bad[i]);
+        cr_assert_eq(sekha_error_code(err), SEKHA_E_BAD_RESPONSE);
+        cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_SERVICE);
+        sekha_error_free(err);
+        sekha__buf_free(&r.body);
+    }
+    sekha_response r = body_of("  {\"a\":[1,2]} \n");
+    sekha_error *err = NULL;
+    cJSON *v = sekha__json_parse(&r, "test", &err);
+    cr_assert_not_null(v, "%s", sekha_error_message(err));
+    cJSON_Delete(v);
+    sekha__buf_free(&r.body);
+}

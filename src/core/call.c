@@ -86,6 +86,11 @@ static call_ctx *ctx_new(const sekha__call_spec *cs, void *dctx, void (*dctx_fre
 sekha_request *sekha__call(sekha_client *c, const sekha__spec *http, const sekha__call_spec *cs,
                            void *dctx, void (*dctx_free)(void *), sekha__fn cb, void *ud)
 {
+    if (!c) {
+        if (dctx_free)
+            dctx_free(dctx);
+        return NULL;
+    }
     call_ctx *x = ctx_new(cs, dctx, dctx_free, cb, ud);
     if (!x) {
         if (dctx_free)
@@ -105,6 +110,10 @@ sekha_request *sekha__call(sekha_client *c, const sekha__spec *http, const sekha
 sekha_request *sekha__call_fail(sekha_client *c, sekha_request *parent, const sekha__call_spec *cs,
                                 sekha_error *err, sekha__fn cb, void *ud)
 {
+    if (!c) {
+        sekha_error_free(err);
+        return NULL;
+    }
     call_ctx *x = ctx_new(cs, NULL, NULL, cb, ud);
     if (!x) {
         sekha_error_free(err);
@@ -165,7 +174,9 @@ cJSON *sekha__json_parse(const sekha_response *resp, const char *what, sekha_err
     size_t len = 0;
     const char *body = sekha_response_body(resp, &len);
     const char *end = NULL;
-    cJSON *root = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+    /* The body is NUL-terminated: parsing len + 1 bytes with require_null_terminated
+     * rejects anything after the value except whitespace. */
+    cJSON *root = len ? cJSON_ParseWithLengthOpts(body, len + 1, &end, 1) : NULL;
     if (root)
         return root;
     if (!len)

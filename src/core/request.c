@@ -170,6 +170,8 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekh
 sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
                             sekha_response_cb done, void *ud)
 {
+    if (!c || !spec)
+        return NULL;
     sekha_request *r = alloc_request(c, spec->parent, done, ud);
     if (!r)
         return NULL;
@@ -191,7 +193,7 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
 sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, const char *what,
                                     sekha_response_cb done, void *ud)
 {
-    sekha_request *r = alloc_request(c, parent, done, ud);
+    sekha_request *r = c ? alloc_request(c, parent, done, ud) : NULL;
     if (!r)
         return NULL;
     r->what_owned = what ? strdup(what) : NULL;
@@ -227,7 +229,7 @@ void sekha__request_end(sekha_request *r, sekha_error *err, sekha_response *resp
 sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
                                    sekha_response_cb done, void *ud)
 {
-    sekha_request *r = alloc_request(c, parent, done, ud);
+    sekha_request *r = c ? alloc_request(c, parent, done, ud) : NULL;
     if (!r) {
         sekha_error_free(err);
         return NULL;

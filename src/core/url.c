@@ -13,6 +13,8 @@ static int unreserved(unsigned char ch)
 int sekha__url_encode(sekha_buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
+    if (!s)
+        return -1;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (unreserved(*p)) {
             if (sekha__buf_append(out, p, 1) != 0)
@@ -28,6 +30,8 @@ int sekha__url_encode(sekha_buf *out, const char *s)
 
 int sekha__url_query_add(sekha_buf *url, const char *name, const char *value)
 {
+    if (!name || !value)
+        return -1;
     const char *sep = memchr(sekha__buf_str(url), '?', url->len) ? "&" : "?";
     if (sekha__buf_puts(url, sep) != 0 || sekha__url_encode(url, name) != 0 ||
         sekha__buf_puts(url, "=") != 0 || sekha__url_encode(url, value) != 0)
