@@ -21,6 +21,8 @@ typedef struct ds_config {
     const char *api_key;      /* REST Bearer key required when set (--api-key) */
     const char *mcp_api_key;  /* MCP tool key (--mcp-api-key), default dev_default_key_change_me_1234567890 */
     int no_stream;            /* bridge ignores stream:true like today's bridge (--no-stream) */
+    char *tls_cert_pem;       /* both listeners speak HTTPS when set (--tls-cert/--tls-key) */
+    char *tls_key_pem;
 } ds_config;
 
 /* One parsed request, as handed to route handlers. */

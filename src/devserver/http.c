@@ -677,8 +677,15 @@ struct MHD_Daemon *ds_http_start(int kind, int port, int *bound)
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
     if (g_verbose)
         flags |= MHD_USE_ERROR_LOG;
+    /* With TLS the key and certificate go in first; MHD ignores the two options when the
+     * TLS flag is off, so the same call serves both. */
+    int tls = g_cfg->tls_cert_pem && g_cfg->tls_key_pem;
+    if (tls)
+        flags |= MHD_USE_TLS;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, (void *)&g_kinds[kind],
+        MHD_OPTION_HTTPS_MEM_KEY, tls ? g_cfg->tls_key_pem : "",
+        MHD_OPTION_HTTPS_MEM_CERT, tls ? g_cfg->tls_cert_pem : "",
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,

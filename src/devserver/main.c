@@ -27,6 +27,8 @@ static void usage(FILE *f)
           "  --api-key KEY       require 'Authorization: Bearer KEY' on controller REST routes\n"
           "  --mcp-api-key KEY   MCP tool key (default dev_default_key_change_me_1234567890)\n"
           "  --no-stream         the bridge ignores \"stream\": true, like the real bridge\n"
+          "  --tls-cert FILE     serve HTTPS with this PEM certificate (needs --tls-key)\n"
+          "  --tls-key FILE      the certificate's PEM private key\n"
           "  --verbose           log libmicrohttpd errors to stderr\n"
           "  --help              show this help\n"
           "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
@@ -42,6 +44,35 @@ static int parse_long(const char *s, long lo, long hi, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* The whole file as a NUL-terminated string (PEM files are small), NULL on failure. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *p = cap <= (1u << 20) ? realloc(buf, cap) : NULL;
+            if (!p) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = p;
+        }
+        size_t n = fread(buf + len, 1, 4096, f);
+        len += n;
+        if (n < 4096)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
 }
 
 /* Returns 0 to run, 1 after --help, 2 on a bad command line. */
@@ -74,6 +105,16 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
             }
             cfg->rate_limit = n;
             i++;
+        } else if (!strcmp(a, "--tls-cert") || !strcmp(a, "--tls-key")) {
+            char *pem = val ? read_file(val) : NULL;
+            if (!pem) {
+                fprintf(stderr, "sekha-devserver: %s needs a readable PEM file\n", a);
+                return 2;
+            }
+            char **slot = a[6] == 'c' ? &cfg->tls_cert_pem : &cfg->tls_key_pem;
+            free(*slot);
+            *slot = pem;
+            i++;
         } else if (!strcmp(a, "--db") || !strcmp(a, "--api-key") || !strcmp(a, "--mcp-api-key")) {
             if (!val || !*val) {
                 fprintf(stderr, "sekha-devserver: %s needs a value\n", a);
@@ -91,6 +132,10 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
             usage(stderr);
             return 2;
         }
+    }
+    if (!cfg->tls_cert_pem != !cfg->tls_key_pem) {
+        fprintf(stderr, "sekha-devserver: --tls-cert and --tls-key go together\n");
+        return 2;
     }
     if (cfg->port != 0 && cfg->port == cfg->bridge_port) {
         fprintf(stderr, "sekha-devserver: --port and --bridge-port must differ\n");
@@ -121,8 +166,11 @@ int main(int argc, char **argv)
     };
     int verbose = 0;
     int rc = parse_args(argc, argv, &cfg, &verbose);
-    if (rc)
+    if (rc) {
+        free(cfg.tls_cert_pem);
+        free(cfg.tls_key_pem);
         return rc == 1 ? 0 : 2;
+    }
 
     /* Blocked before any thread exists so every MHD thread inherits the mask and the
      * signals are only ever taken by sigwait below. */
@@ -143,6 +191,8 @@ int main(int argc, char **argv)
     if (!st) {
         fprintf(stderr, "sekha-devserver: cannot open the store: %s\n", err ? err : "?");
         free(err);
+        free(cfg.tls_cert_pem);
+        free(cfg.tls_key_pem);
         return 1;
     }
     ds_http_init(&cfg, st, verbose);
@@ -155,11 +205,14 @@ int main(int argc, char **argv)
                 ctl ? cfg.bridge_port : cfg.port, ctl ? "bridge" : "controller");
         ds_http_stop(ctl);
         ds_store_close(st);
+        free(cfg.tls_cert_pem);
+        free(cfg.tls_key_pem);
         return 1;
     }
-    printf("{\"controller_url\":\"http://127.0.0.1:%d\",\"bridge_url\":\"http://127.0.0.1:%d\","
-           "\"mcp_url\":\"http://127.0.0.1:%d/mcp\"}\n",
-           cport, bport, cport);
+    const char *scheme = cfg.tls_cert_pem ? "https" : "http";
+    printf("{\"controller_url\":\"%s://127.0.0.1:%d\",\"bridge_url\":\"%s://127.0.0.1:%d\","
+           "\"mcp_url\":\"%s://127.0.0.1:%d/mcp\"}\n",
+           scheme, cport, scheme, bport, scheme, cport);
     fflush(stdout);
 
     int sig = 0;
@@ -173,5 +226,7 @@ int main(int argc, char **argv)
     ds_store_close(st);
     ds_faults_shutdown();
     ds_http_shutdown();
+    free(cfg.tls_cert_pem);
+    free(cfg.tls_key_pem);
     return 0;
 }
