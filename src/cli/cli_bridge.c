@@ -1,6 +1,228 @@
-/* sekha subcommands of the bridge area (filled in by its issue). */
+/* sekha subcommands of the bridge area: complete (streamed to the terminal as tokens
+ * arrive) and embed. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 
+/* Parsed command line of one bridge command. */
+typedef struct bridge_args {
+    const char *text;       /* the positional PROMPT or TEXT */
+    const char *system;
+    const char *model;
+    double temperature;
+    long max_tokens;
+    int no_stream;
+    sekha_embed_api api;
+} bridge_args;
+
+static int parse_temperature(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double t = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(t) || t < 0)
+        return -1;
+    *out = t;
+    return 0;
+}
+
+static int parse_api(const char *s, sekha_embed_api *out)
+{
+    static const char *const names[] = {"sekha", "sekha-v1", "openai"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (sekha_embed_api)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* 1 when word is one of the space-separated words of list. */
+static int in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* Flags are accepted before or after the positional argument ("--" ends the flags). `valued` lists the flags
+ * this command takes with a value, `plain` those without. Returns 0 or CLI_USAGE. */
+static int parse(cli *c, const cli_command *cmd, int argc, char **argv, const char *valued,
+                 const char *plain, bridge_args *a)
+{
+    *a = (bridge_args){.temperature = NAN, .max_tokens = SEKHA_MAX_TOKENS_UNSET};
+    int flags_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i];
+        if (!flags_done && strcmp(f, "--") == 0) {
+            flags_done = 1;
+            continue;
+        }
+        if (flags_done || strncmp(f, "--", 2) != 0) {
+            if (a->text)
+                return cli_usage(c, cmd, "one argument expected, got \"%s\" too", f);
+            a->text = f;
+            continue;
+        }
+        if (in_list(plain, f)) {
+            a->no_stream = 1;
+            continue;
+        }
+        if (!in_list(valued, f))
+            return cli_usage(c, cmd, "unknown flag %s", f);
+        if (i + 1 >= argc)
+            return cli_usage(c, cmd, "%s needs a value", f);
+        const char *v = argv[++i];
+        if (strcmp(f, "--system") == 0)
+            a->system = v;
+        else if (strcmp(f, "--model") == 0)
+            a->model = v;
+        else if (strcmp(f, "--temperature") == 0 && parse_temperature(v, &a->temperature))
+            return cli_usage(c, cmd, "--temperature must be a number >= 0");
+        else if (strcmp(f, "--max-tokens") == 0 && (a->max_tokens = cli_parse_long(v)) < 1)
+            return cli_usage(c, cmd, "--max-tokens must be a whole number >= 1");
+        else if (strcmp(f, "--api") == 0 && parse_api(v, &a->api))
+            return cli_usage(c, cmd, "--api must be sekha, sekha-v1 or openai");
+    }
+    if (!a->text)
+        return cli_usage(c, cmd, "missing argument");
+    return 0;
+}
+
+/* ---- complete ---- */
+
+typedef struct complete_run {
+    cli *c;
+    int printed;      /* some text went to stdout */
+    int status;
+} complete_run;
+
+static int print_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
+{
+    complete_run *r = ud;
+    size_t len;
+    const char *s = sekha_chunk_content(ch, &len);
+    if (len == 0 || r->c->json)
+        return SEKHA_EVENT_CONTINUE;
+    /* One write per token, flushed now: the reader sees tokens as they arrive. */
+    if (fwrite(s, 1, len, stdout) != len || fflush(stdout) != 0) {
+        sekha_request_cancel(req); /* stdout is gone: no point reading further */
+        return SEKHA_EVENT_CONTINUE;
+    }
+    r->printed = 1;
+    return SEKHA_EVENT_CONTINUE;
+}
+
+/* Prints the end of a reply: the JSON with --json, else the newline (and for a reply that
+ * did not stream, the text). Returns the exit status. */
+static int finish(cli *c, const sekha_error *err, const sekha_completion *res, int printed)
+{
+    if (printed || (!err && !c->json)) {
+        if (!printed)
+            fputs(sekha_completion_content(res, NULL), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    if (err)
+        return cli_fail(c, err);
+    if (c->json) {
+        const char *json = sekha_completion_json(res);
+        if (!json)
+            return cli_fail(c, NULL);
+        cli_print_json(json);
+    }
+    return CLI_OK;
+}
+
+static void complete_done(sekha_request *req, const sekha_error *err, const sekha_completion *res,
+                          void *ud)
+{
+    (void)req;
+    complete_run *r = ud;
+    r->status = finish(r->c, err, res, r->printed);
+}
+
+static int cmd_complete(cli *c, int argc, char **argv);
+
+static int cmd_embed(cli *c, int argc, char **argv);
+
 const cli_command cli_bridge_commands[] = {
+    {"complete", cmd_complete,
+     "complete PROMPT [--system TEXT] [--model M] [--temperature T] [--max-tokens N] "
+     "[--no-stream]",
+     "chat completion from the bridge, streamed as it arrives"},
+    {"embed", cmd_embed, "embed TEXT [--model M] [--api sekha|sekha-v1|openai]",
+     "embedding vector of TEXT from the bridge"},
     {0, 0, 0, 0},
 };
+
+static int cmd_complete(cli *c, int argc, char **argv)
+{
+    bridge_args a;
+    int rc = parse(c, &cli_bridge_commands[0], argc, argv,
+                   "--system --model --temperature --max-tokens", "--no-stream", &a);
+    if (rc)
+        return rc;
+    sekha_client *client = cli_client(c);
+    if (!client)
+        return CLI_FAILED;
+    sekha_messages *msgs = sekha_messages_new();
+    if (!msgs || (a.system && sekha_messages_add(msgs, "system", a.system) != SEKHA_OK) ||
+        sekha_messages_add(msgs, "user", a.text) != SEKHA_OK) {
+        sekha_messages_free(msgs);
+        return cli_usage(c, &cli_bridge_commands[0], "the prompt must be valid UTF-8");
+    }
+    complete_run r = {c, 0, CLI_FAILED};
+    if (a.no_stream) {
+        sekha_completion *res = NULL;
+        sekha_error *err = NULL;
+        sekha_bridge_complete_sync(client, msgs, a.model, a.temperature, a.max_tokens, NULL,
+                                   &res, &err);
+        r.status = finish(c, err, res, 0);
+        sekha_completion_free(res);
+        sekha_error_free(err);
+    } else if (sekha_bridge_stream_complete(client, msgs, a.model, a.temperature, a.max_tokens,
+                                            NULL, print_chunk, complete_done, &r)) {
+        sekha_client_run(client);
+    }
+    sekha_messages_free(msgs);
+    return r.status;
+}
+
+/* ---- embed ---- */
+
+static int cmd_embed(cli *c, int argc, char **argv)
+{
+    bridge_args a;
+    int rc = parse(c, &cli_bridge_commands[1], argc, argv, "--model --api", "", &a);
+    if (rc)
+        return rc;
+    sekha_client *client = cli_client(c);
+    if (!client)
+        return CLI_FAILED;
+    const char *texts[1] = {a.text};
+    sekha_embeddings *e = NULL;
+    sekha_error *err = NULL;
+    if (sekha_bridge_embed_sync(client, texts, 1, a.model, a.api, &e, &err) != SEKHA_OK) {
+        rc = cli_fail(c, err);
+        sekha_error_free(err);
+        return rc;
+    }
+    if (c->json) {
+        cli_print_json(sekha_embeddings_json(e));
+    } else {
+        size_t dim;
+        const float *v = sekha_embeddings_vector(e, 0, &dim);
+        for (size_t i = 0; i < dim; i++)
+            printf(i ? " %.9g" : "%.9g", (double)v[i]);
+        putchar('\n');
+    }
+    sekha_embeddings_free(e);
+    return CLI_OK;
+}

@@ -16,7 +16,8 @@
  *   close "after_handling"      run the handler, then reset the connection unanswered
  *   malformed_json, invalid_utf8 true   corrupt the handler's (200) answer
  *   chunk_size, chunk_delay_ms, truncate_after [clean_close], cut_mid_event, endless,
- *   inband_error, event_bytes   shape an SSE answer (the bridge stream, /_devserver/sse)
+ *   inband_error, event_bytes, cut_after_done   shape an SSE answer (the bridge stream,
+ *   /_devserver/sse)
  * Unknown keys are rejected with 400 so a typo cannot silently disable a fault.
  *
  * Everything here is shared by many connection threads at once (MHD runs one thread per
@@ -179,6 +180,7 @@ static int *bool_field(ds_step *st, const char *key)
     if (!strcmp(key, "endless")) return &st->stream.endless;
     if (!strcmp(key, "inband_error")) return &st->stream.inband_error;
     if (!strcmp(key, "clean_close")) return &st->stream.clean_close;
+    if (!strcmp(key, "cut_after_done")) return &st->stream.cut_after_done;
     return NULL;
 }
 
@@ -652,7 +654,7 @@ static int produce(ds_stream *s)
         data = s->fn(s->ctx, s->k, s->k == 0 ? s->o.event_bytes : 0, s->o.endless);
         if (!data) {
             data = strdup("[DONE]");
-            s->end = END_CLEAN;
+            s->end = s->o.cut_after_done ? END_ABORT : END_CLEAN;
         } else {
             if (s->k == 0)
                 data = first_event_faults(s, data);

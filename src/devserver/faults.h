@@ -46,6 +46,7 @@ typedef struct ds_stream_opts {
     int cut_mid_event;       /* abort in the middle of the second event */
     int endless;             /* never finish; one event per chunk_delay_ms (default 100) */
     int inband_error;        /* after the first event send an error event and end */
+    int cut_after_done;      /* abort the connection right after "data: [DONE]" */
     size_t event_bytes;      /* make the first event's data this many bytes long */
     int malformed_json;      /* first event's data is truncated JSON */
     int invalid_utf8;        /* first event's data carries invalid UTF-8 */

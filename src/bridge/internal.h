@@ -1,0 +1,92 @@
+/* Bridge sub-client internals shared by its files (and reachable from the tests). */
+#ifndef SEKHA_BRIDGE_INTERNAL_H
+#define SEKHA_BRIDGE_INTERNAL_H
+
+#include "core/call.h"
+#include "bridge/chunk.h"
+
+#define SEKHA__CHAT_PATH "/v1/chat/completions"
+
+/* ---- messages.c ---- */
+
+typedef struct sekha__message {
+    const char *role; /* one of the static role names */
+    char *content;
+    size_t len;
+} sekha__message;
+
+struct sekha_messages {
+    sekha__message *items;
+    size_t n, cap;
+};
+
+/* Appends s[0..n) as a JSON string literal (quotes included). s must be valid UTF-8. */
+int sekha__json_put_string(sekha_buf *b, const char *s, size_t n);
+
+/* Builds the body of a chat request; NULL on success, else the (local) error. */
+sekha_error *sekha__bridge_chat_body(sekha_buf *out, const sekha_messages *msgs,
+                                     const char *model, double temperature, long max_tokens,
+                                     const char *extra_json, int stream);
+
+/* ---- completion.c ---- */
+
+struct sekha_completion {
+    sekha_buf text;       /* the content; always NUL-terminated once allocated */
+    char *role, *finish, *model, *id;
+    long usage[3];
+    int has_usage;
+    int streamed;         /* arrived as SSE chunks */
+    int complete;         /* a whole completion, or a stream that reached [DONE] */
+    size_t chunks;
+    char *json;           /* the body as received, or built on demand for streams */
+};
+
+struct sekha_chunk {
+    const char *content;
+    size_t content_len;
+    const char *role, *finish;
+    const char *data;
+    size_t data_len;
+    size_t index;
+    int synthetic;
+};
+
+sekha_completion *sekha__completion_new(void);
+
+/* Replaces *dst with a copy of span (kept when span is absent). Returns 0, -1 on no
+ * memory. */
+int sekha__set_span(char **dst, sekha__span span);
+
+/* The arguments every chat call shares. */
+typedef struct sekha__chat_args {
+    const sekha_messages *msgs;
+    const char *model;
+    double temperature;
+    long max_tokens;
+    const char *extra_json;
+} sekha__chat_args;
+
+/* Fills *spec for a chat request (non-streaming or streaming); the body is written into
+ * *body, which must outlive sekha__start (the core copies it). */
+sekha_error *sekha__bridge_chat_spec(sekha__spec *spec, sekha_buf *body,
+                                     const sekha__chat_args *a, int stream);
+
+/* Fills c from a chat.completion JSON body (the whole answer). Returns NULL or a
+ * service-layer error: SEKHA_E_SERVICE for an "error" member, SEKHA_E_BAD_RESPONSE for
+ * anything that is not a completion. `what` labels the message (may be NULL). */
+sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, size_t len,
+                                         const char *what);
+
+/* ---- embed.c, shared with health.c ---- */
+
+/* Parses a JSON object answer; a 2xx that carries an "error" member is the service's
+ * failure (SEKHA_E_SERVICE). NULL with *err set otherwise. */
+cJSON *sekha__bridge_parse_reply(const sekha_response *resp, const char *what, sekha_error **err);
+
+/* A NUL-terminated copy of the body (NULL on no memory). */
+char *sekha__bridge_dup_body(const sekha_response *resp);
+
+/* A service-layer SEKHA_E_SERVICE built from an error body ({"error":{message,code}}...). */
+sekha_error *sekha__bridge_service_error(const char *body, size_t len, const char *what);
+
+#endif

@@ -1,0 +1,320 @@
+/* Streamed chat completions: SSE chunks decoded on the hot path, text assembled as it
+ * arrives, one final callback with the whole (or partial) completion.
+ *
+ * Per event the work is: one validating scan of the chunk (bridge/chunk_scan.c) that
+ * unescapes the delta straight onto the end of the assembled text, and the user's chunk
+ * callback, which is lent a view whose content points at that tail. Nothing is
+ * allocated per event; role, finish reason, model and id are copied only when they
+ * appear (normally once per stream).
+ *
+ * Not built on the typed-call helper (src/core/call.c): a stream needs the core's event
+ * callback, and its final callback gets a result on failure too. */
+#include "bridge/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct stream_sync {
+    int done;
+    sekha_code code;
+    sekha_completion *res;
+    sekha_error *err;
+} stream_sync;
+
+typedef struct bridge_stream {
+    sekha_chunk_cb on_chunk;
+    sekha_completion_cb cb;
+    void *ud;
+    stream_sync *sync;      /* set for the sync form: the result is handed over there */
+    sekha_completion *res;  /* being assembled; NULL once handed over */
+    sekha_error *fail;      /* a decode or in-band error that ended the stream */
+    sekha__chunk_tpl tpl;   /* the layout of the last chunk, for the fast path */
+    int stopped;            /* the chunk callback returned SEKHA_EVENT_STOP */
+} bridge_stream;
+
+static void stream_free(void *p)
+{
+    bridge_stream *st = p;
+    sekha_completion_free(st->res);
+    sekha_error_free(st->fail);
+    sekha__chunk_tpl_free(&st->tpl);
+    free(st);
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* "[DONE]", allowing the surrounding whitespace the reference SDKs strip. */
+static int is_done_marker(const char *d, size_t n)
+{
+    while (n && is_space(*d)) {
+        d++;
+        n--;
+    }
+    while (n && is_space(d[n - 1]))
+        n--;
+    return n == 6 && memcmp(d, "[DONE]", 6) == 0;
+}
+
+static int is_blank(const char *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_space(d[i]))
+            return 0;
+    return 1;
+}
+
+static sekha_error *chunk_error(sekha__chunk_rc rc, const sekha__chunk_fields *f,
+                                const char *data, size_t len, size_t index, const char *what)
+{
+    switch (rc) {
+    case SEKHA__CHUNK_ERROR:
+        return sekha__bridge_service_error(data, len, what);
+    case SEKHA__CHUNK_BAD:
+        return sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "chunk %zu: %s",
+                                index, f->why);
+    default:
+        return sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "chunk %zu is not valid JSON in UTF-8 (broken near byte %zu "
+                                "of %zu)", index, f->error_at, len);
+    }
+}
+
+/* Records what the chunk says beyond its text. Returns 0, -1 on no memory. */
+static int absorb(sekha_completion *res, const sekha__chunk_fields *f)
+{
+    if ((f->role.p && sekha__set_span(&res->role, f->role)) ||
+        (f->finish.p && sekha__set_span(&res->finish, f->finish)) ||
+        (!res->model && sekha__set_span(&res->model, f->model)) ||
+        (!res->id && sekha__set_span(&res->id, f->id)))
+        return -1;
+    if (f->has_usage) {
+        res->has_usage = 1;
+        memcpy(res->usage, f->usage, sizeof res->usage);
+    }
+    return 0;
+}
+
+static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
+{
+    bridge_stream *st = ud;
+    sekha_completion *res = st->res;
+    if (res->complete)
+        return SEKHA_EVENT_CONTINUE; /* anything after [DONE] is not part of the reply */
+    const char *d = ev->data;
+    size_t n = ev->data_len;
+    if (ev->type[0] != 'm' || strcmp(ev->type, "message") != 0) {
+        if (strcmp(ev->type, "error") != 0)
+            return SEKHA_EVENT_CONTINUE;
+        st->fail = sekha__bridge_service_error(d, n, req->what);
+        return SEKHA_EVENT_STOP;
+    }
+    if (n == 0 || is_blank(d, n))
+        return SEKHA_EVENT_CONTINUE;
+    if (d[0] == '[' || is_space(d[0])) {
+        if (is_done_marker(d, n)) {
+            res->complete = 1;
+            return SEKHA_EVENT_CONTINUE;
+        }
+    }
+    sekha__chunk_fields f;
+    cJSON *root;
+    sekha__chunk_rc rc = sekha__chunk_decode_tpl(&st->tpl, d, n, &res->text, &f, &root);
+    if (rc == SEKHA__CHUNK_OK && absorb(res, &f) != 0)
+        st->fail = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "stream chunk");
+    else if (rc != SEKHA__CHUNK_OK)
+        st->fail = chunk_error(rc, &f, d, n, res->chunks, req->what);
+    cJSON_Delete(root);
+    if (st->fail)
+        return SEKHA_EVENT_STOP;
+    sekha_chunk ch = {
+        .content = f.has_content ? res->text.data + f.content_off : "",
+        .content_len = f.has_content ? f.content_len : 0,
+        .role = f.role.p ? res->role : NULL,
+        .finish = f.finish.p ? res->finish : NULL,
+        .data = d,
+        .data_len = n,
+        .index = res->chunks++,
+    };
+    if (!st->on_chunk)
+        return SEKHA_EVENT_CONTINUE;
+    int action = st->on_chunk(req, &ch, st->ud);
+    if (action == SEKHA_EVENT_STOP)
+        st->stopped = 1;
+    return action == SEKHA_EVENT_PAUSE || action == SEKHA_EVENT_STOP ? action
+                                                                      : SEKHA_EVENT_CONTINUE;
+}
+
+/* A server that ignored "stream": its one JSON completion becomes one chunk. */
+static sekha_error *deliver_whole(sekha_request *req, bridge_stream *st,
+                                  const sekha_response *resp)
+{
+    size_t len;
+    const char *body = sekha_response_body(resp, &len);
+    sekha_error *e = sekha__completion_from_body(st->res, body, len, req->what);
+    if (e)
+        return e;
+    st->res->chunks = 1;
+    if (st->on_chunk) {
+        sekha_chunk ch = {
+            .content = sekha__buf_str(&st->res->text),
+            .content_len = st->res->text.len,
+            .role = st->res->role,
+            .finish = st->res->finish,
+            .data = body,
+            .data_len = len,
+            .synthetic = 1,
+        };
+        (void)st->on_chunk(req, &ch, st->ud); /* complete already: nothing to pause or stop */
+    }
+    return NULL;
+}
+
+static void stream_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+                        void *ud)
+{
+    bridge_stream *st = ud;
+    sekha_completion *res = st->res;
+    sekha_error *own = NULL;
+    res->streamed = req->is_sse;
+    /* [DONE] made the reply whole: a connection lost or stalled after it changes nothing. */
+    if (err && res->complete && sekha_error_layer(err) == SEKHA_LAYER_TRANSPORT)
+        err = NULL;
+    if (!err) {
+        if (st->fail) {
+            own = st->fail;
+            st->fail = NULL;
+        } else if (req->is_sse) {
+            if (!res->complete && !st->stopped)
+                own = sekha__error_new(SEKHA_E_STREAM_CUT, SEKHA_LAYER_TRANSPORT,
+                                       "the stream ended before data: [DONE] (%zu chunks, %zu "
+                                       "bytes of text received)", res->chunks, res->text.len);
+        } else {
+            own = deliver_whole(req, st, resp);
+        }
+        if (own && own != &sekha__nomem_error) {
+            own->attempts = req->attempts;
+            sekha__error_compose(own, req->what);
+        }
+    }
+    const sekha_error *e = err ? err : own;
+    if (st->sync) {
+        stream_sync *s = st->sync;
+        s->done = 1;
+        s->code = sekha_error_code(e);
+        s->res = res;
+        st->res = NULL;
+        if (own) {
+            s->err = own;
+            own = NULL;
+        } else if (err) { /* take the core's error instead of copying it */
+            s->err = req->err;
+            req->err = NULL;
+        }
+    } else if (st->cb) {
+        st->cb(req, e, res, st->ud);
+    }
+    sekha_error_free(own);
+}
+
+typedef struct stream_args {
+    sekha__chat_args chat;
+    sekha_chunk_cb on_chunk;
+    void *ud;
+    stream_sync *sync;
+} stream_args;
+
+static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_completion_cb cb)
+{
+    if (!c)
+        return NULL;
+    bridge_stream *st = calloc(1, sizeof *st);
+    if (!st || !(st->res = sekha__completion_new())) {
+        free(st);
+        return NULL;
+    }
+    st->on_chunk = a->on_chunk;
+    st->cb = cb;
+    st->ud = a->ud;
+    st->sync = a->sync;
+    sekha_buf body = {0};
+    sekha__spec spec;
+    sekha_error *e = sekha__bridge_chat_spec(&spec, &body, &a->chat, 1);
+    sekha_request *req = e ? sekha__start_failed(c, NULL, e, stream_done, st)
+                           : sekha__start(c, &spec, stream_event, stream_done, st);
+    sekha__buf_free(&body);
+    if (!req) {
+        stream_free(st);
+        return NULL;
+    }
+    req->sub = st;
+    req->sub_free = stream_free;
+    return req;
+}
+
+sekha_request *sekha_bridge_stream_complete(sekha_client *c, const sekha_messages *msgs,
+                                            const char *model, double temperature,
+                                            long max_tokens, const char *extra_json,
+                                            sekha_chunk_cb on_chunk, sekha_completion_cb cb,
+                                            void *ud)
+{
+    stream_args a = {{msgs, model, temperature, max_tokens, extra_json}, on_chunk, ud, NULL};
+    return stream_start(c, &a, cb);
+}
+
+static sekha_request *stream_sync_start(sekha_client *c, void *arg)
+{
+    return stream_start(c, arg, NULL);
+}
+
+sekha_code sekha_bridge_stream_complete_sync(sekha_client *c, const sekha_messages *msgs,
+                                             const char *model, double temperature,
+                                             long max_tokens, const char *extra_json,
+                                             sekha_chunk_cb on_chunk, void *ud,
+                                             sekha_completion **out, sekha_error **err)
+{
+    stream_sync s = {0};
+    stream_args a = {{msgs, model, temperature, max_tokens, extra_json}, on_chunk, ud, &s};
+    if (out)
+        *out = NULL;
+    if (err)
+        *err = NULL;
+    sekha_code rc = sekha__sync_call(c, stream_sync_start, &a, &s.done);
+    if (rc != SEKHA_OK) {
+        if (err)
+            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
+        return rc;
+    }
+    if (out)
+        *out = s.res;
+    else
+        sekha_completion_free(s.res);
+    if (err)
+        *err = s.err;
+    else
+        sekha_error_free(s.err);
+    return s.code;
+}
+
+/* ---- chunk accessors ---- */
+
+const char *sekha_chunk_content(const sekha_chunk *ch, size_t *len)
+{
+    if (len)
+        *len = ch ? ch->content_len : 0;
+    return ch ? ch->content : "";
+}
+
+const char *sekha_chunk_role(const sekha_chunk *ch) { return ch ? ch->role : NULL; }
+const char *sekha_chunk_finish_reason(const sekha_chunk *ch) { return ch ? ch->finish : NULL; }
+size_t sekha_chunk_index(const sekha_chunk *ch) { return ch ? ch->index : 0; }
+int sekha_chunk_synthetic(const sekha_chunk *ch) { return ch ? ch->synthetic : 0; }
+
+const char *sekha_chunk_data(const sekha_chunk *ch, size_t *len)
+{
+    if (len)
+        *len = ch ? ch->data_len : 0;
+    return ch ? ch->data : "";
+}
