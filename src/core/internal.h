@@ -249,6 +249,15 @@ sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha
  * Children started with spec.parent = it run on its loop. */
 sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, const char *what,
                                     sekha_response_cb done, void *ud);
+/* Runs `call` with every request it starts made a child of parent (so it runs on the
+ * parent's loop, e.g. inside a sync call). For composing public sub-client calls. */
+#define SEKHA__AS_CHILD(c, parent, call)            \
+    do {                                              \
+        sekha_request *saved_parent_ = (c)->start_parent; \
+        (c)->start_parent = (parent);                 \
+        call;                                         \
+        (c)->start_parent = saved_parent_;            \
+    } while (0)
 /* Ends a virtual request with err (taken; NULL = success) and resp (NULL or a response the
  * request takes over) on the next loop turn. */
 void sekha__request_end(sekha_request *r, sekha_error *err, sekha_response *resp);
@@ -271,6 +280,8 @@ struct sekha_client {
     sekha_loop main;
     sekha_loop *sync_loop;      /* created on the first sync call */
     int sync_start;             /* the next sekha__start goes to the sync loop */
+    sekha_request *start_parent;/* set by composers around a public call: its requests
+                                   become children of this one (same loop) */
     sekha_bucket buckets[SEKHA_SERVICE_COUNT];
     struct curl_slist *svc_headers[SEKHA_SERVICE_COUNT]; /* shared tail: auth, Expect: */
     char *auth_line[SEKHA_SERVICE_COUNT];               /* guarded "Authorization: ..." */

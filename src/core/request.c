@@ -152,6 +152,8 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekh
     sekha_request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
+    if (!parent)
+        parent = c->start_parent;
     r->id = ++c->next_id;
     r->client = c;
     r->loop = parent ? parent->loop : (c->sync_start && c->sync_loop ? c->sync_loop : &c->main);
