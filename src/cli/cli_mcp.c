@@ -1,6 +1,368 @@
-/* sekha subcommands of the mcp area (filled in by its issue). */
+/* sekha mcp ...: the Sekha memory tools (stats, search) over the controller's tool
+ * endpoints, and a generic MCP client (tools, call) for any server over Streamable HTTP,
+ * legacy SSE or stdio. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
+#define CMD (&cli_mcp_commands[0])
+
+/* Where a generic MCP command connects: --url, --sse or --stdio (default: <MCP URL>/mcp). */
+typedef struct target {
+    const char *url, *sse, *stdio;
+} target;
+
+/* Splits a command line the way a shell would for plain words and quotes ('...', "...",
+ * backslash escapes); no expansions. Returns a NULL-terminated vector, NULL on bad quoting. */
+static char **split_command(const char *cmd)
+{
+    size_t cap = 8, n = 0;
+    char **argv = calloc(cap, sizeof *argv);
+    char *buf = malloc(strlen(cmd) + 1);
+    const char *p = cmd;
+    if (!argv || !buf)
+        goto fail;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t len = 0;
+        char quote = 0;
+        for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
+            if (quote && *p == quote)
+                quote = 0;
+            else if (!quote && (*p == '\'' || *p == '"'))
+                quote = *p;
+            else if (*p == '\\' && quote != '\'' && p[1])
+                buf[len++] = *++p;
+            else
+                buf[len++] = *p;
+        }
+        if (quote)
+            goto fail;
+        if (n + 2 > cap) {
+            char **more = realloc(argv, (cap *= 2) * sizeof *argv);
+            if (!more)
+                goto fail;
+            argv = more;
+        }
+        if (!(argv[n] = strndup(buf, len)))
+            goto fail;
+        argv[++n] = NULL;
+    }
+    free(buf);
+    if (n == 0)
+        goto fail_nobuf;
+    return argv;
+fail:
+    free(buf);
+fail_nobuf:
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+    return NULL;
+}
+
+static void free_argv(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+/* Opens the session the flags ask for; NULL after printing why. */
+static sekha_mcp_session *open_session(cli *c, const target *t, int *status)
+{
+    sekha_client *client = cli_client(c);
+    *status = CLI_FAILED;
+    if (!client)
+        return NULL;
+    sekha_error *err = NULL;
+    sekha_mcp_session *s = NULL;
+    if (t->stdio) {
+        char **argv = split_command(t->stdio);
+        if (!argv) {
+            *status = cli_usage(c, CMD, "--stdio needs a command (check its quoting)");
+            return NULL;
+        }
+        s = sekha_mcp_session_new_stdio(client, (const char *const *)argv, &err);
+        free_argv(argv);
+    } else if (t->sse) {
+        s = sekha_mcp_session_new_sse(client, t->sse, &err);
+    } else {
+        s = sekha_mcp_session_new_http(client, t->url, &err);
+    }
+    if (!s) {
+        cli_fail(c, err);
+        sekha_error_free(err);
+        return NULL;
+    }
+    sekha_mcp_session_set_client_info(s, "sekha-cli", sekha_version());
+    return s;
+}
+
+/* Closes and frees the session; a failed close only matters when all else went well. */
+static int close_session(cli *c, sekha_mcp_session *s, int status)
+{
+    sekha_error *err = NULL;
+    if (sekha_mcp_session_close_sync(s, &err) != SEKHA_OK && status == CLI_OK)
+        status = cli_fail(c, err);
+    sekha_error_free(err);
+    sekha_mcp_session_free(s);
+    return status;
+}
+
+/* Every page of tools/list, merged into one {"tools":[...]}; NULL after printing why. */
+static cJSON *all_tools(cli *c, sekha_mcp_session *s)
+{
+    cJSON *tools = cJSON_CreateArray();
+    char *cursor = NULL;
+    for (int page = 0; tools && page < 1000; page++) {
+        sekha_mcp_tools *t = NULL;
+        sekha_error *err = NULL;
+        if (sekha_mcp_session_list_tools_sync(s, cursor, &t, &err) != SEKHA_OK) {
+            cli_fail(c, err);
+            sekha_error_free(err);
+            cJSON_Delete(tools);
+            free(cursor);
+            return NULL;
+        }
+        cJSON *page_json = cJSON_Parse(sekha_mcp_tools_json(t));
+        cJSON *list = cJSON_DetachItemFromObject(page_json, "tools");
+        cJSON *tool;
+        while (list && (tool = cJSON_DetachItemFromArray(list, 0)))
+            cJSON_AddItemToArray(tools, tool);
+        cJSON_Delete(list);
+        cJSON_Delete(page_json);
+        free(cursor);
+        cursor = sekha_mcp_tools_next_cursor(t) ? strdup(sekha_mcp_tools_next_cursor(t)) : NULL;
+        sekha_mcp_tools_free(t);
+        if (!cursor)
+            break;
+    }
+    free(cursor);
+    cJSON *out = cJSON_CreateObject();
+    if (out && tools)
+        cJSON_AddItemToObject(out, "tools", tools);
+    else
+        cJSON_Delete(tools);
+    return out;
+}
+
+static int cmd_tools(cli *c, const target *t)
+{
+    int status;
+    sekha_mcp_session *s = open_session(c, t, &status);
+    if (!s)
+        return status;
+    cJSON *all = all_tools(c, s);
+    if (all && c->json) {
+        char *text = cJSON_PrintUnformatted(all);
+        cli_print_json(text ? text : "{}");
+        cJSON_free(text);
+    } else if (all) {
+        const cJSON *tool;
+        cJSON_ArrayForEach(tool, cJSON_GetObjectItem(all, "tools")) {
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(tool, "name"));
+            const char *desc = cJSON_GetStringValue(cJSON_GetObjectItem(tool, "description"));
+            int width = desc ? (int)strcspn(desc, "\n") : 0;
+            printf("%-32s %.*s\n", name ? name : "?", width, desc ? desc : "");
+        }
+    }
+    status = all ? CLI_OK : CLI_FAILED;
+    cJSON_Delete(all);
+    return close_session(c, s, status);
+}
+
+static void show_progress(sekha_request *req, double progress, double total, const char *message,
+                          void *ud)
+{
+    (void)req;
+    (void)ud;
+    if (total >= 0)
+        fprintf(stderr, "progress: %g/%g", progress, total);
+    else
+        fprintf(stderr, "progress: %g", progress);
+    fprintf(stderr, "%s%s\n", message ? " " : "", message ? message : "");
+}
+
+static int cmd_call(cli *c, const target *t, const char *name, const char *args)
+{
+    int status;
+    sekha_mcp_session *s = open_session(c, t, &status);
+    if (!s)
+        return status;
+    sekha_mcp_tool_result *r = NULL;
+    sekha_error *err = NULL;
+    if (sekha_mcp_session_call_tool_sync(s, name, args, show_progress, NULL, &r, &err) != SEKHA_OK) {
+        status = cli_fail(c, err);
+        sekha_error_free(err);
+        return close_session(c, s, status);
+    }
+    if (c->json) {
+        cli_print_json(sekha_mcp_tool_result_json(r));
+    } else {
+        for (size_t i = 0; i < sekha_mcp_tool_result_content_count(r); i++) {
+            const char *text = sekha_mcp_tool_result_content_text(r, i);
+            puts(text ? text : sekha_mcp_tool_result_content_json(r, i));
+        }
+        if (sekha_mcp_tool_result_structured(r) && sekha_mcp_tool_result_content_count(r) == 0)
+            cli_print_json(sekha_mcp_tool_result_structured(r));
+    }
+    status = CLI_OK;
+    if (sekha_mcp_tool_result_is_error(r)) {
+        fprintf(stderr, "%s: the tool %s reported an error\n", c->prog, name);
+        status = CLI_FAILED;
+    }
+    sekha_mcp_tool_result_free(r);
+    return close_session(c, s, status);
+}
+
+/* ---- the Sekha memory tools ---- */
+
+static void print_list(const sekha_mcp_data *d, const char *key)
+{
+    size_t n = sekha_mcp_data_count(d, key);
+    if (!n)
+        return;
+    printf("%s:", key);
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "%s.%zu", key, i);
+        const char *v = sekha_mcp_data_str(d, path);
+        printf("%s %s", i ? "," : "", v ? v : "?");
+    }
+    putchar('\n');
+}
+
+typedef struct memory_args {
+    const char *a, *b;
+    unsigned limit;
+} memory_args;
+
+static sekha_code stats_call(sekha_client *c, const memory_args *a, sekha_mcp_data **d,
+                             sekha_error **err)
+{
+    return sekha_mcp_memory_stats_sync(c, a->a, a->b, d, err);
+}
+
+static sekha_code search_call(sekha_client *c, const memory_args *a, sekha_mcp_data **d,
+                              sekha_error **err)
+{
+    return sekha_mcp_memory_search_sync(c, a->a, a->b, a->limit, d, err);
+}
+
+static void print_stats(const sekha_mcp_data *d)
+{
+    printf("total_conversations: %.0f\n", sekha_mcp_data_num(d, "total_conversations", 0));
+    printf("average_importance: %.2f\n", sekha_mcp_data_num(d, "average_importance", 0));
+    print_list(d, "folders");
+    print_list(d, "labels");
+}
+
+static void print_results(const sekha_mcp_data *d)
+{
+    size_t n = sekha_mcp_data_count(d, "results");
+    for (size_t i = 0; i < n; i++) {
+        char p[4][48];
+        snprintf(p[0], sizeof p[0], "results.%zu.score", i);
+        snprintf(p[1], sizeof p[1], "results.%zu.label", i);
+        snprintf(p[2], sizeof p[2], "results.%zu.folder", i);
+        snprintf(p[3], sizeof p[3], "results.%zu.content", i);
+        const char *label = sekha_mcp_data_str(d, p[1]);
+        const char *folder = sekha_mcp_data_str(d, p[2]);
+        const char *content = sekha_mcp_data_str(d, p[3]);
+        printf("[%.3f] %s (%s): %s\n", sekha_mcp_data_num(d, p[0], 0), label ? label : "",
+               folder ? folder : "", content ? content : "");
+    }
+    if (n == 0)
+        printf("no results\n");
+}
+
+/* A Sekha memory tool: the data as JSON with --json, else in a few readable lines. */
+static int memory_cmd(cli *c,
+                      sekha_code (*call)(sekha_client *, const memory_args *, sekha_mcp_data **,
+                                         sekha_error **),
+                      const memory_args *args, void (*print)(const sekha_mcp_data *))
+{
+    sekha_client *client = cli_client(c);
+    if (!client)
+        return CLI_FAILED;
+    sekha_mcp_data *d = NULL;
+    sekha_error *err = NULL;
+    if (call(client, args, &d, &err) != SEKHA_OK) {
+        int status = cli_fail(c, err);
+        sekha_error_free(err);
+        return status;
+    }
+    if (c->json)
+        cli_print_json(sekha_mcp_data_json(d));
+    else
+        print(d);
+    sekha_mcp_data_free(d);
+    return CLI_OK;
+}
+
+/* ---- argument parsing ---- */
+
+static int run_mcp(cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage(c, CMD, "which mcp command?");
+    const char *sub = argv[1];
+    target t = {0};
+    const char *args = NULL, *folder = NULL, *label = NULL, *filters = NULL;
+    const char *positional = NULL;
+    long limit = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = !strcmp(a, "--url") ? &t.url : !strcmp(a, "--sse") ? &t.sse
+                          : !strcmp(a, "--stdio") ? &t.stdio : !strcmp(a, "--args") ? &args
+                          : !strcmp(a, "--folder") ? &folder : !strcmp(a, "--label") ? &label
+                          : !strcmp(a, "--filters") ? &filters : NULL;
+        if (slot || !strcmp(a, "--limit")) {
+            if (i + 1 >= argc)
+                return cli_usage(c, CMD, "%s needs a value", a);
+            if (slot)
+                *slot = argv[++i];
+            else if ((limit = cli_parse_long(argv[++i])) <= 0)
+                return cli_usage(c, CMD, "--limit needs a positive number");
+        } else if (a[0] == '-' && a[1] == '-') {
+            return cli_usage(c, CMD, "unknown option %s", a);
+        } else if (!positional) {
+            positional = a;
+        } else {
+            return cli_usage(c, CMD, "unexpected argument %s", a);
+        }
+    }
+    if ((t.url != NULL) + (t.sse != NULL) + (t.stdio != NULL) > 1)
+        return cli_usage(c, CMD, "use one of --url, --sse and --stdio");
+    if (!strcmp(sub, "tools") && !positional)
+        return cmd_tools(c, &t);
+    if (!strcmp(sub, "call") && positional)
+        return cmd_call(c, &t, positional, args);
+    if (!strcmp(sub, "stats") && !positional) {
+        if (folder && label)
+            return cli_usage(c, CMD, "give --folder or --label, not both");
+        memory_args m = {folder, label, 0};
+        return memory_cmd(c, stats_call, &m, print_stats);
+    }
+    if (!strcmp(sub, "search") && positional) {
+        memory_args m = {positional, filters, (unsigned)limit};
+        return memory_cmd(c, search_call, &m, print_results);
+    }
+    return cli_usage(c, CMD, "bad mcp command line");
+}
+
 const cli_command cli_mcp_commands[] = {
+    {"mcp", run_mcp,
+     "mcp tools | call NAME [--args JSON] [--url URL | --sse URL | --stdio CMD] | "
+     "stats [--folder F | --label L] | search QUERY [--limit N] [--filters JSON]",
+     "MCP: any server's tools (list, call); Sekha memory stats and search"},
     {0, 0, 0, 0},
 };

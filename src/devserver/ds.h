@@ -47,6 +47,8 @@ typedef struct ds_response {
     size_t body_len;
     const char *content_type;  /* static string or NULL for none */
     char retry_after[64];      /* Retry-After header value, "" for none */
+    char header_name[32];      /* one extra response header (e.g. Mcp-Session-Id), "" for none */
+    char header_value[160];
 } ds_response;
 
 /* Serialises v compactly as the body (application/json) and releases v. */
@@ -75,6 +77,14 @@ int ds_controller_handle(ds_store *st, const ds_config *cfg, const ds_request *r
 /* Handles POST /mcp/tools/<tool> (the controller's MCP-tool HTTP endpoints).
  * Returns 1 when the path starts with /mcp/tools/, else 0. */
 int ds_mcp_tools_handle(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs);
+
+/* The McpAuth Bearer check of the tool endpoints (401 missing, 400 not "Bearer ", 401 wrong
+ * or short key). Returns 1 when authorized, else 0 with rs set. */
+int ds_mcp_authorized(const ds_config *cfg, const ds_request *rq, ds_response *rs);
+
+/* Real MCP (Streamable HTTP, JSON-RPC 2.0) at exactly /mcp, serving the seven memory tools
+ * through ds_mcp_tools_handle (mcp_rpc.c). Returns 1 when the path is /mcp, else 0. */
+int ds_mcp_rpc_handle(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs);
 
 /* Deterministic local embedding (feature-hashed character n-grams, L2-normalised), shared
  * by semantic search, context assembly and the bridge's embed endpoints. */

@@ -173,6 +173,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, ds_response *rs,
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, rs->retry_after);
     if (location)
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+    if (rs->header_name[0])
+        MHD_add_response_header(r, rs->header_name, rs->header_value);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)(rs->status ? rs->status : 500), r);
     MHD_destroy_response(r);
     return ok;
@@ -286,6 +288,8 @@ static void controller_route(const ds_request *rq, ds_response *rs)
             return;
         }
     }
+    if (ds_mcp_rpc_handle(g_store, g_cfg, rq, rs))
+        return;
     if (ds_mcp_tools_handle(g_store, g_cfg, rq, rs))
         return;
     if (ds_controller_handle(g_store, g_cfg, rq, rs))

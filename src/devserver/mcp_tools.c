@@ -31,7 +31,7 @@ static int key_equal(const char *a, const char *b)
 }
 
 /* McpAuth: 401 missing, 400 not "Bearer " (case-sensitive, one space), 401 wrong or short. */
-static int authorized(const ds_config *cfg, const ds_request *rq, ds_response *rs)
+int ds_mcp_authorized(const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
     const char *h = ds_header(rq, "Authorization");
     if (!h) {
@@ -352,7 +352,7 @@ int ds_mcp_tools_handle(ds_store *st, const ds_config *cfg, const ds_request *rq
             ds_respond_empty(rs, 405);
             return 1;
         }
-        if (!authorized(cfg, rq, rs))
+        if (!ds_mcp_authorized(cfg, rq, rs))
             return 1;
         return tools[i].fn(st, rq, rs);
     }

@@ -1,0 +1,202 @@
+/* `sekha mcp ...` run as a subprocess: the issue's acceptance (tools over the devserver's
+ * /mcp, a stored conversation found by memory_search, stats, a wrong key failing with an
+ * auth error), the Sekha tool commands, --stdio with progress on stderr, and exit statuses
+ * (0 ok, 1 failed, 2 usage). */
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define DEV_KEY "dev_default_key_change_me_1234567890"
+
+extern char **environ;
+
+static ds_proc ds;
+static char dir[64];
+
+static void setup(void)
+{
+    start_devserver(&ds, NULL);
+    snprintf(dir, sizeof dir, "/tmp/sekha-cli-mcp-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    ds_proc_stop(&ds);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(cli_mcp, .init = setup, .fini = teardown, .timeout = 60);
+
+typedef struct cli_run {
+    int status;
+    char out[32768];
+    char err[8192];
+} cli_run;
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Runs sekha with the devserver as controller (and so MCP) URL and key, then args; stdout
+ * and stderr go to files read back once it exited. */
+static cli_run *cli(const char *key, const char *const *args)
+{
+    const char *bin = getenv("SEKHA_CLI");
+    cr_assert_not_null(bin, "SEKHA_CLI is not set");
+    const char *argv[32] = {bin, "--controller-url", ds.controller_url};
+    size_t n = 3;
+    if (key) {
+        argv[n++] = "--mcp-api-key";
+        argv[n++] = key;
+    }
+    for (size_t i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char out_path[128], err_path[128];
+    snprintf(out_path, sizeof out_path, "%s/out", dir);
+    snprintf(err_path, sizeof err_path, "%s/err", dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    static cli_run r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(out_path, r.out, sizeof r.out);
+    slurp(err_path, r.err, sizeof r.err);
+    return &r;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const char *STORE_ARGS =
+    "{\"label\":\"Kayak trip\",\"folder\":\"/personal\",\"messages\":[{\"role\":\"user\","
+    "\"content\":\"Packing list for the fjord kayak trip: dry bags and a spare paddle\"}]}";
+
+Test(cli_mcp, acceptance_tools_search_stats_and_a_wrong_key)
+{
+    char url[192];
+    snprintf(url, sizeof url, "%s/mcp", ds.controller_url);
+    cli_run *r = cli(DEV_KEY, ARGS("mcp", "tools", "--url", url, "--json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cJSON *v = cJSON_Parse(r->out);
+    cr_assert_not_null(v, "not JSON: %s", r->out);
+    const cJSON *tools = cJSON_GetObjectItem(v, "tools");
+    cr_assert_eq(cJSON_GetArraySize(tools), 7);
+    static const char *const names[] = {"memory_store", "memory_search", "memory_update",
+                                        "memory_prune", "memory_get_context", "memory_export",
+                                        "memory_stats"};
+    for (size_t i = 0; i < 7; i++) {
+        int found = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, tools)
+            found |= !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(t, "name")), names[i]);
+        cr_assert(found, "%s listed", names[i]);
+    }
+    cJSON_Delete(v);
+
+    r = cli(DEV_KEY, ARGS("mcp", "call", "memory_store", "--args", STORE_ARGS, "--url", url));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "{\"query\":\"fjord kayak packing\"}",
+                          "--url", url));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_not_null(strstr(r->out, "spare paddle"), "%s", r->out);
+    cr_assert_not_null(strstr(r->out, "Kayak trip"), "%s", r->out);
+
+    r = cli(DEV_KEY, ARGS("mcp", "stats"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_not_null(strstr(r->out, "total_conversations: 1"), "%s", r->out);
+    cr_assert_not_null(strstr(r->out, "folders: /personal"), "%s", r->out);
+
+    r = cli("wrong_key_wrong_key_wrong_key_wrong_key", ARGS("mcp", "stats"));
+    cr_assert_eq(r->status, 1);
+    cr_assert_not_null(strstr(r->err, "authentication failed"), "%s", r->err);
+    cr_assert_not_null(strstr(r->err, "Invalid API key"), "%s", r->err);
+    r = cli("wrong_key_wrong_key_wrong_key_wrong_key", ARGS("mcp", "tools", "--url", url));
+    cr_assert_eq(r->status, 1);
+    cr_assert_not_null(strstr(r->err, "authentication failed"), "%s", r->err);
+    r = cli(NULL, ARGS("mcp", "stats"));
+    cr_assert_eq(r->status, 1, "no key at all");
+    cr_assert_not_null(strstr(r->err, "Missing authorization header"), "%s", r->err);
+}
+
+Test(cli_mcp, sekha_tool_commands)
+{
+    cli_run *r = cli(DEV_KEY, ARGS("mcp", "call", "memory_store", "--args", STORE_ARGS));
+    cr_assert_eq(r->status, 0, "default URL is <MCP>/mcp: %s", r->err);
+    r = cli(DEV_KEY, ARGS("mcp", "search", "spare paddle", "--limit", "3"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_not_null(strstr(r->out, "Kayak trip (/personal): Packing list"), "%s", r->out);
+    r = cli(DEV_KEY, ARGS("mcp", "search", "spare paddle", "--json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cJSON *v = cJSON_Parse(r->out);
+    cr_assert_not_null(v, "%s", r->out);
+    cr_assert_eq(cJSON_GetObjectItem(v, "total_results")->valueint, 1);
+    cJSON_Delete(v);
+    r = cli(DEV_KEY, ARGS("mcp", "stats", "--label", "Kayak trip", "--json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_not_null(strstr(r->out, "\"labels\":[\"Kayak trip\"]"), "%s", r->out);
+    r = cli(DEV_KEY, ARGS("mcp", "call", "memory_get_context", "--args", "{\"conversation_id\":\"x\"}"));
+    cr_assert_eq(r->status, 1, "a tool error fails the command");
+    cr_assert_not_null(strstr(r->err, "reported an error"), "%s", r->err);
+}
+
+Test(cli_mcp, stdio_server_with_progress_on_stderr)
+{
+    char script[128];
+    snprintf(script, sizeof script, "%s/server.sh", dir);
+    FILE *f = fopen(script, "w");
+    cr_assert_not_null(f);
+    fputs("read l\n"
+          "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"2025-11-25\","
+          "\"capabilities\":{},\"serverInfo\":{\"name\":\"sh\",\"version\":\"1\"}}}'\n"
+          "read l\nread l\n"
+          "case \"$l\" in *'\"progressToken\":2'*) ;; *) exit 1;; esac\n"
+          "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":"
+          "{\"progressToken\":2,\"progress\":1,\"total\":2,\"message\":\"halfway\"}}'\n"
+          "printf '%s\\n' '{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","
+          "\"text\":\"done by sh\"}]}}'\n"
+          "while read l; do :; done\n",
+          f);
+    fclose(f);
+    char cmd[192];
+    snprintf(cmd, sizeof cmd, "sh '%s'", script);
+    cli_run *r = cli(NULL, ARGS("mcp", "call", "work", "--stdio", cmd));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_str_eq(r->out, "done by sh\n");
+    cr_assert_not_null(strstr(r->err, "progress: 1/2 halfway"), "%s", r->err);
+}
+
+Test(cli_mcp, usage_errors_exit_2)
+{
+    cr_assert_eq(cli(NULL, ARGS("mcp"))->status, 2);
+    cr_assert_eq(cli(NULL, ARGS("mcp", "call"))->status, 2);
+    cr_assert_eq(cli(NULL, ARGS("mcp", "bogus"))->status, 2);
+    cr_assert_eq(cli(NULL, ARGS("mcp", "tools", "--url", "http://x", "--stdio", "y"))->status, 2);
+    cr_assert_eq(cli(NULL, ARGS("mcp", "stats", "--folder", "a", "--label", "b"))->status, 2);
+    cr_assert_eq(cli(NULL, ARGS("mcp", "search", "q", "--limit", "zero"))->status, 2);
+    cr_assert_eq(cli(NULL, ARGS("mcp", "tools", "--stdio", "'unbalanced"))->status, 2);
+    cli_run *r = cli(NULL, ARGS("mcp", "tools", "--stdio", "/nonexistent/server"));
+    cr_assert_eq(r->status, 1);
+    cr_assert_not_null(strstr(r->err, "cannot start"), "%s", r->err);
+}
