@@ -27,7 +27,8 @@ static void log_header_block(const sekha_client *c, const char *prefix, const ch
                              size_t size)
 {
     static const char *const secret_names[] = {"authorization", "proxy-authorization",
-                                               "cookie", "set-cookie", "x-api-key"};
+                                               "cookie", "set-cookie", "x-api-key",
+                                               "mcp-session-id"};
     while (size > 0) {
         const char *nl = memchr(data, '\n', size);
         size_t n = nl ? (size_t)(nl - data) + 1 : size;
