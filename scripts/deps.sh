@@ -29,6 +29,16 @@ ensure_peers() {
         return 0
     fi
     echo "installing test peers from npm" >&2
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
-    cp "$dir/package-lock.json" "$stamp"
+    # The local cache first (a machine that ran this before needs no network), bounded
+    # fetch timeouts, and one more try: a registry connection can stall indefinitely.
+    local try
+    for try in 1 2; do
+        if (cd "$dir" && timeout 900 npm ci --prefer-offline --no-audit --no-fund --loglevel=error \
+            --fetch-timeout=60000 --fetch-retries=4 >&2); then
+            cp "$dir/package-lock.json" "$stamp"
+            return 0
+        fi
+        echo "npm ci failed (try $try)" >&2
+    done
+    return 1
 }
