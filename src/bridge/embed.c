@@ -1,6 +1,7 @@
 /* Embeddings: the Sekha shape (/embed, /api/v1/embed) and the OpenAI shape (/v1/embeddings). */
 #include "bridge/internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -78,7 +79,8 @@ static sekha_error *put_vector(sekha_embeddings *e, size_t i, const cJSON *arr)
     float *out = e->vec + i * dim;
     const cJSON *v;
     cJSON_ArrayForEach(v, arr) {
-        float f = cJSON_IsNumber(v) ? (float)v->valuedouble : NAN;
+        /* a double beyond float's range would make the cast undefined: treat it as invalid */
+        float f = cJSON_IsNumber(v) && fabs(v->valuedouble) <= FLT_MAX ? (float)v->valuedouble : NAN;
         if (!isfinite(f))
             return bad("embedding holds something other than finite float numbers");
         *out++ = f;
@@ -95,7 +97,7 @@ static sekha_error *decode_sekha(sekha_embeddings *e, const cJSON *root)
     const cJSON *dim = cJSON_GetObjectItemCaseSensitive(root, "dimension");
     if (cJSON_IsNumber(dim) && dim->valuedouble != (double)e->dim)
         return bad("dimension does not match the vector's length");
-    e->tokens = (long)sekha__json_num(root, "tokens_used", -1);
+    e->tokens = sekha__to_long(sekha__json_num(root, "tokens_used", -1), -1);
     return NULL;
 }
 
@@ -125,8 +127,8 @@ static sekha_error *decode_openai(sekha_embeddings *e, const cJSON *root, size_t
     }
     free(filled);
     if (!err)
-        e->tokens = (long)sekha__json_num(cJSON_GetObjectItemCaseSensitive(root, "usage"),
-                                          "prompt_tokens", -1);
+        e->tokens = sekha__to_long(sekha__json_num(cJSON_GetObjectItemCaseSensitive(root, "usage"),
+                                          "prompt_tokens", -1), -1);
     return err;
 }
 

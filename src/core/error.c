@@ -209,14 +209,14 @@ static void json_body_message(sekha_error *e, const cJSON *root)
     if (cJSON_IsString(error)) { /* controller {"error","code"}, MCP {success,error} */
         set_message(e, error->valuestring, strlen(error->valuestring));
         if (cJSON_IsNumber(code))
-            e->service_code = (long)code->valuedouble;
+            e->service_code = sekha__to_long(code->valuedouble, 0);
     } else if (cJSON_IsObject(error)) { /* OpenAI and JSON-RPC {"error":{message,code}} */
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(error, "message");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(error, "code");
         if (cJSON_IsString(m))
             set_message(e, m->valuestring, strlen(m->valuestring));
         if (cJSON_IsNumber(c))
-            e->service_code = (long)c->valuedouble;
+            e->service_code = sekha__to_long(c->valuedouble, 0);
     } else if (cJSON_IsString(detail)) { /* FastAPI HTTPException */
         set_message(e, detail->valuestring, strlen(detail->valuestring));
     } else if (cJSON_IsArray(detail)) { /* FastAPI validation */

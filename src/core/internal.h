@@ -4,6 +4,7 @@
 #define SEKHA_CORE_INTERNAL_H
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <pthread.h>
 
 #include "sekha/sekha.h"
@@ -64,6 +65,17 @@ int sekha__url_query_add(sekha_buf *url, const char *name, const char *value);
 int sekha__header_value_ok(const char *s);
 /* 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
 int sekha__is_uuid(const char *s);
+
+/* A JSON number as a long: fallback when it is not finite or does not fit (a plain cast
+ * of such a double is undefined behaviour). Truncates toward zero. */
+static inline long sekha__to_long(double v, long fallback)
+{
+    /* -2^63 and 2^63 are exact doubles, so the comparisons keep the cast defined */
+    if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0))
+        return fallback;
+    long long w = (long long)v;
+    return (sizeof(long) < sizeof(long long) && (w > LONG_MAX || w < LONG_MIN)) ? fallback : (long)w;
+}
 
 /* ---- errors (error.c) ---- */
 

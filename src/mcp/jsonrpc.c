@@ -34,7 +34,7 @@ sekha_error *mcp_rpc_error(const cJSON *error)
         return e;
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
     if (cJSON_IsNumber(code))
-        e->service_code = (long)code->valuedouble;
+        e->service_code = sekha__to_long(code->valuedouble, 0);
     char *text = cJSON_PrintUnformatted(error);
     if (text) {
         e->body = text;
