@@ -17,7 +17,8 @@ ensure_packages() {
 # What building and testing libsekha needs.
 BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev
                 libmicrohttpd-dev libsqlite3-dev libjansson-dev)
-TEST_PACKAGES=(libcriterion-dev openssl)
+# chromium: the token relay example is tested in a real (headless) browser.
+TEST_PACKAGES=(libcriterion-dev openssl chromium)
 
 # Third-party test peers from npm (tests/peers/package.json, pinned by its lock file),
 # installed into tests/peers/node_modules when missing or out of date.
