@@ -17,7 +17,10 @@ ensure_packages() {
 # What building and testing libsekha needs.
 BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev
                 libmicrohttpd-dev libsqlite3-dev libjansson-dev)
-TEST_PACKAGES=(libcriterion-dev openssl iproute2 util-linux)
+# openssl: a test CA for the TLS tests; iproute2/util-linux: a loopback-only network
+# namespace for the MCP conformance runner; chromium: the token relay example is tested in
+# a real (headless) browser.
+TEST_PACKAGES=(libcriterion-dev openssl iproute2 util-linux chromium)
 
 # Third-party test peers from npm (tests/peers/package.json, pinned by its lock file),
 # installed into tests/peers/node_modules when missing or out of date.

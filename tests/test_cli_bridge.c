@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_runner.h"
 #include "testutil.h"
 
 static ds_proc ds;
@@ -18,69 +19,16 @@ static void teardown(void) { ds_proc_stop(&ds); }
 
 TestSuite(cli_bridge, .init = setup, .fini = teardown, .timeout = 60);
 
-typedef struct cli_out {
-    char out[16384], err[8192];
-    size_t out_len, err_len;
-    int out_reads; /* read() calls that returned stdout bytes */
-    int status;
-} cli_out;
-
-static void drain(int fd, char *buf, size_t cap, size_t *len, int *reads, int *open)
-{
-    char tmp[4096];
-    ssize_t n = read(fd, tmp, sizeof tmp);
-    if (n <= 0) {
-        *open = 0;
-        return;
-    }
-    size_t k = (size_t)n < cap - 1 - *len ? (size_t)n : cap - 1 - *len;
-    memcpy(buf + *len, tmp, k);
-    *len += k;
-    buf[*len] = '\0';
-    if (reads)
-        (*reads)++;
-}
-
 /* Runs $SEKHA_CLI with args (NULL-terminated) aimed at bridge_url, reading stdout as it
  * comes so separate writes show up as separate reads. */
 static void run_cli(const char *bridge_url, const char *const *args, cli_out *o)
 {
-    const char *bin = getenv("SEKHA_CLI");
-    cr_assert_not_null(bin, "SEKHA_CLI is not set");
-    const char *argv[32] = {bin, "--bridge-url", bridge_url};
-    size_t n = 3;
+    const char *argv[32] = {"--bridge-url", bridge_url};
+    size_t n = 2;
     for (; *args && n < 31; args++)
         argv[n++] = *args;
     argv[n] = NULL;
-    int out[2], err[2];
-    cr_assert_eq(pipe(out), 0);
-    cr_assert_eq(pipe(err), 0);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(out[1], STDOUT_FILENO);
-        dup2(err[1], STDERR_FILENO);
-        close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    close(out[1]);
-    close(err[1]);
-    memset(o, 0, sizeof *o);
-    int out_open = 1, err_open = 1;
-    while (out_open || err_open) {
-        struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
-        cr_assert_gt(poll(p, 2, 20000), 0, "the CLI hangs");
-        if (p[0].revents)
-            drain(out[0], o->out, sizeof o->out, &o->out_len, &o->out_reads, &out_open);
-        if (p[1].revents)
-            drain(err[0], o->err, sizeof o->err, &o->err_len, NULL, &err_open);
-    }
-    close(out[0]);
-    close(err[0]);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    cli_exec(NULL, argv, 0, 0, o);
 }
 
 static void arm(const char *rule)

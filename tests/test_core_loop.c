@@ -153,3 +153,48 @@ Test(core_loop, virtual_request_cancel_and_close_call_the_hook_once)
     cr_assert_eq(b.code, SEKHA_E_CLOSED);
     sekha_options_free(o);
 }
+
+/* A composed request that must outlive its own cancel until its children ended. */
+static void end_it(sekha_request *r)
+{
+    pipe_job *j = r->ud;
+    j->cancel_hook_calls++;
+}
+
+static void timer_fired(sekha_request *r)
+{
+    pipe_job *j = r->ud;
+    snprintf(j->got, sizeof j->got, "timer");
+    sekha__request_end(r, NULL, NULL);
+}
+
+Test(core_loop, owner_finishes_keeps_a_cancelled_virtual_request_until_it_ends)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    pipe_job a = {0};
+    a.req = sekha__start_virtual(c, NULL, "a", virtual_done, &a);
+    a.req->on_cancel = end_it;
+    a.req->owner_finishes = 1;
+    sekha_request_cancel(a.req);
+    sekha_request_cancel(a.req);
+    cr_assert_eq(a.cancel_hook_calls, 1);
+    cr_assert_eq(sekha_client_poll(c, 0), 1, "still pending: its owner has not ended it");
+    cr_assert_eq(a.done_calls, 0);
+    sekha__request_end(a.req, NULL, NULL);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(a.done_calls, 1);
+    cr_assert_eq(a.code, SEKHA_E_CANCELLED, "the cancel is what it reports");
+
+    /* its own timer reaches the owner through on_timer */
+    pipe_job b = {0};
+    b.req = sekha__start_virtual(c, NULL, "b", virtual_done, &b);
+    b.req->on_timer = timer_fired;
+    sekha__loop_arm(b.req->loop, &b.req->timer, sekha__now_ms() + 20);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_str_eq(b.got, "timer");
+    cr_assert_eq(b.done_calls, 1);
+    cr_assert_eq(b.code, SEKHA_OK);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}

@@ -186,7 +186,11 @@ SEKHA_API int sekha_completion_complete(const sekha_completion *c);
  * while c is; not safe to call on one completion from two threads at once. */
 SEKHA_API const char *sekha_completion_json(const sekha_completion *c);
 
-/* Frees a completion returned by a sync call. NULL is a no-op. */
+/* A deep copy of a completion (e.g. to keep one lent to a callback), NULL on no memory.
+ * Free it with sekha_completion_free. */
+SEKHA_API sekha_completion *sekha_completion_copy(const sekha_completion *c);
+
+/* Frees a completion returned by a sync call or sekha_completion_copy. NULL is a no-op. */
 SEKHA_API void sekha_completion_free(sekha_completion *c);
 
 /* The text this chunk adds ("" when none). *len (optional) gets its length in bytes.

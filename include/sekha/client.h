@@ -54,7 +54,9 @@ SEKHA_API sekha_code sekha_client_run(sekha_client *client);
  * on misuse). sekha_client_wakeup() makes a waiting poll return early. */
 SEKHA_API int sekha_client_poll(sekha_client *client, int timeout_ms);
 
-/* Makes a sekha_client_poll() in another thread return early. Thread-safe. */
+/* Makes a sekha_client_poll() in another thread return early. Thread-safe, and also
+ * async-signal-safe (it is one write(2) to an eventfd), so a signal handler may call it to
+ * wake the loop, which then acts on a flag the handler set. */
 SEKHA_API void sekha_client_wakeup(sekha_client *client);
 
 /* Number of requests that have not had their final callback yet. */

@@ -12,5 +12,6 @@
 #include "sekha/controller.h"
 #include "sekha/bridge.h"
 #include "sekha/mcp.h"
+#include "sekha/workflows.h"
 
 #endif

@@ -26,6 +26,40 @@ void sekha_completion_free(sekha_completion *c)
     free(c);
 }
 
+/* strdup that keeps NULL; sets *failed when out of memory. */
+static char *dup_field(const char *s, int *failed)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *failed = 1;
+    return d;
+}
+
+sekha_completion *sekha_completion_copy(const sekha_completion *c)
+{
+    if (!c)
+        return NULL;
+    sekha_completion *d = sekha__completion_new();
+    if (!d)
+        return NULL;
+    int failed = 0;
+    *d = *c;
+    d->text = (sekha_buf){0};
+    /* The text may hold NUL bytes (\u0000): copied by length. */
+    if (c->text.data && sekha__buf_append(&d->text, c->text.data, c->text.len) != 0)
+        failed = 1;
+    d->role = dup_field(c->role, &failed);
+    d->finish = dup_field(c->finish, &failed);
+    d->model = dup_field(c->model, &failed);
+    d->id = dup_field(c->id, &failed);
+    d->json = dup_field(c->json, &failed);
+    if (failed) {
+        sekha_completion_free(d);
+        return NULL;
+    }
+    return d;
+}
+
 int sekha__set_span(char **dst, sekha__span span)
 {
     if (!span.p)

@@ -106,16 +106,7 @@ typedef struct complete_run {
 static int print_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
 {
     complete_run *r = ud;
-    size_t len;
-    const char *s = sekha_chunk_content(ch, &len);
-    if (len == 0 || r->c->json)
-        return SEKHA_EVENT_CONTINUE;
-    /* One write per token, flushed now: the reader sees tokens as they arrive. */
-    if (fwrite(s, 1, len, stdout) != len || fflush(stdout) != 0) {
-        sekha_request_cancel(req); /* stdout is gone: no point reading further */
-        return SEKHA_EVENT_CONTINUE;
-    }
-    r->printed = 1;
+    cli_print_token(r->c, req, ch, &r->printed);
     return SEKHA_EVENT_CONTINUE;
 }
 
@@ -123,6 +114,7 @@ static int print_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
  * did not stream, the text). Returns the exit status. */
 static int finish(cli *c, const sekha_error *err, const sekha_completion *res, int printed)
 {
+    cli_spinner_stop();
     if (printed || (!err && !c->json)) {
         if (!printed)
             fputs(sekha_completion_content(res, NULL), stdout);
@@ -179,6 +171,7 @@ static int cmd_complete(cli *c, int argc, char **argv)
         return cli_usage(c, &cli_bridge_commands[0], "the prompt must be valid UTF-8");
     }
     complete_run r = {c, 0, CLI_FAILED};
+    cli_spinner_start(c, "waiting");
     if (a.no_stream) {
         sekha_completion *res = NULL;
         sekha_error *err = NULL;
@@ -209,7 +202,10 @@ static int cmd_embed(cli *c, int argc, char **argv)
     const char *texts[1] = {a.text};
     sekha_embeddings *e = NULL;
     sekha_error *err = NULL;
-    if (sekha_bridge_embed_sync(client, texts, 1, a.model, a.api, &e, &err) != SEKHA_OK) {
+    cli_spinner_start(c, "waiting");
+    sekha_code code = sekha_bridge_embed_sync(client, texts, 1, a.model, a.api, &e, &err);
+    cli_spinner_stop();
+    if (code != SEKHA_OK) {
         rc = cli_fail(c, err);
         sekha_error_free(err);
         return rc;

@@ -9,125 +9,18 @@
 
 #include "cli.h"
 
-/* ---- a small option parser: flags anywhere after the command, "--" ends them ---- */
-
-typedef enum { F_BOOL, F_STR, F_LONG, F_LIST } flag_kind;
-
-typedef struct flag_spec {
-    const char *name;
-    flag_kind kind;
-    void *dst; /* int *, const char **, long * (left as is when absent), or str_list * */
-} flag_spec;
-
-typedef struct str_list {
-    const char **v; /* NULL-terminated */
-    size_t n;
-} str_list;
-
-typedef struct parsed {
-    const cli_command *cmd;
-    const char **pos;
-    size_t npos;
-    char *text; /* the positional arguments joined with spaces */
-    str_list lists[4];
-    size_t nlists;
-} parsed;
-
-static const cli_command *find(const char *name);
-
-static void parsed_free(parsed *p)
-{
-    free(p->pos);
-    free(p->text);
-    for (size_t i = 0; i < p->nlists; i++)
-        free(p->lists[i].v);
-}
-
-static char *join(const char *const *words, size_t n)
-{
-    size_t len = 1;
-    for (size_t i = 0; i < n; i++)
-        len += strlen(words[i]) + 1;
-    char *s = malloc(len);
-    if (s)
-        s[0] = '\0';
-    for (size_t i = 0; s && i < n; i++) {
-        if (i)
-            strcat(s, " ");
-        strcat(s, words[i]);
-    }
-    return s;
-}
-
-/* Parses argv[1..] against flags; positional arguments must number min..max. Returns 0,
- * or the exit status after printing why (p is then already freed). */
-static int parse(cli *c, int argc, char **argv, const flag_spec *flags, size_t nflags,
-                 size_t min, size_t max, parsed *p)
-{
-    memset(p, 0, sizeof *p);
-    p->cmd = find(argv[0]);
-    p->pos = calloc((size_t)argc + 1, sizeof *p->pos);
-    int oom = !p->pos;
-    for (size_t f = 0; f < nflags; f++) {
-        if (flags[f].kind != F_LIST)
-            continue;
-        str_list *l = flags[f].dst;
-        l->n = 0;
-        l->v = calloc((size_t)argc + 1, sizeof *l->v);
-        p->lists[p->nlists++] = *l; /* so parsed_free releases it */
-        oom |= !l->v;
-    }
-    int only_pos = 0, rc = 0;
-    for (int i = 1; !oom && !rc && i < argc; i++) {
-        const char *a = argv[i];
-        size_t f = 0;
-        if (only_pos || strncmp(a, "--", 2) != 0) {
-            p->pos[p->npos++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            only_pos = 1;
-        } else {
-            while (f < nflags && strcmp(a, flags[f].name) != 0)
-                f++;
-            if (f == nflags)
-                rc = cli_usage(c, p->cmd, "unknown option %s", a);
-            else if (flags[f].kind == F_BOOL)
-                *(int *)flags[f].dst = 1;
-            else if (i + 1 >= argc)
-                rc = cli_usage(c, p->cmd, "%s needs a value", a);
-            else if (flags[f].kind == F_STR)
-                *(const char **)flags[f].dst = argv[++i];
-            else if (flags[f].kind == F_LIST)
-                ((str_list *)flags[f].dst)->v[((str_list *)flags[f].dst)->n++] = argv[++i];
-            else if ((*(long *)flags[f].dst = cli_parse_long(argv[++i])) < 0)
-                rc = cli_usage(c, p->cmd, "%s needs a whole number >= 0", a);
-        }
-    }
-    size_t want = p->npos < min ? min : max;
-    if (!oom && !rc && (p->npos < min || p->npos > max))
-        rc = cli_usage(c, p->cmd, "expected %s%zu argument%s",
-                       min == max ? "" : p->npos < min ? "at least " : "at most ", want,
-                       want == 1 ? "" : "s");
-    if (!oom && !rc && !(p->text = join(p->pos, p->npos)))
-        oom = 1;
-    if (oom) {
-        fprintf(stderr, "%s: out of memory\n", c->prog);
-        rc = CLI_FAILED;
-    }
-    if (rc)
-        parsed_free(p);
-    return rc;
-}
-
-/* parse(), then the client; NULL with *rc set (and p freed) when either fails. */
+/* cli_parse(), then the client; NULL with *rc set (and p freed) when either fails. */
 static sekha_client *begin(cli *c, int argc, char **argv, const flag_spec *flags, size_t nflags,
                            size_t min, size_t max, parsed *p, int *rc)
 {
-    if ((*rc = parse(c, argc, argv, flags, nflags, min, max, p)) != 0)
+    if ((*rc = cli_parse(c, argc, argv, flags, nflags, min, max, p)) != 0)
         return NULL;
     sekha_client *client = cli_client(c);
     if (!client) {
-        parsed_free(p);
+        cli_parsed_free(p);
         *rc = CLI_FAILED;
+    } else {
+        cli_spinner_start(c, "waiting"); /* stopped by finish() or the first output */
     }
     return client;
 }
@@ -137,7 +30,8 @@ static sekha_client *begin(cli *c, int argc, char **argv, const flag_spec *flags
 static int finish(cli *c, parsed *p, sekha_code code, sekha_error *err, const char *json,
                   void (*human)(cli *c, const void *r), const void *r)
 {
-    parsed_free(p);
+    cli_spinner_stop();
+    cli_parsed_free(p);
     if (code != SEKHA_OK) {
         int rc = cli_fail(c, err);
         sekha_error_free(err);
@@ -211,12 +105,12 @@ static int cmd_store(cli *c, int argc, char **argv)
     if (!label || !folder || msgs.n == 0 || importance > 10) {
         rc = cli_usage(c, p.cmd, importance > 10 ? "--importance must be 1..10"
                        : "--label, --folder and at least one --message are required");
-        parsed_free(&p);
+        cli_parsed_free(&p);
         return rc;
     }
     sekha_message_builder *b = messages_from(c, &p, &msgs, &rc);
     if (!b) {
-        parsed_free(&p);
+        cli_parsed_free(&p);
         return rc;
     }
     sekha_conversation *conv = NULL;
@@ -292,7 +186,7 @@ static int cmd_list(cli *c, int argc, char **argv)
         return rc;
     if (page == 0 || page_size == 0) {
         rc = cli_usage(c, p.cmd, "--page and --page-size must be >= 1");
-        parsed_free(&p);
+        cli_parsed_free(&p);
         return rc;
     }
     sekha_search_results *r = NULL;
@@ -322,7 +216,7 @@ static int cmd_count(cli *c, int argc, char **argv)
         return rc;
     if (label && folder) {
         rc = cli_usage(c, p.cmd, "give --label or --folder, not both");
-        parsed_free(&p);
+        cli_parsed_free(&p);
         return rc;
     }
     sekha_count_result *r = NULL;
@@ -363,6 +257,7 @@ static int cmd_change(cli *c, int argc, char **argv)
         code = sekha_controller_archive_conversation_sync(client, id, &err);
     else
         code = sekha_controller_delete_conversation_sync(client, id, &err);
+    cli_spinner_stop();
     if (code == SEKHA_OK && !c->json)
         printf("%s %s\n", kinds[k].done, id);
     return finish(c, &p, code, err, NULL, NULL, NULL);
@@ -469,6 +364,7 @@ static int cmd_context(cli *c, int argc, char **argv)
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_assemble_context_sync(client, p.text, labels.v, budget,
                                                              excluded.v, &l, &err);
+    cli_spinner_stop();
     if (code == SEKHA_OK && !c->json)
         printf("budget %ld tokens\n", budget ? budget : 4000);
     rc = finish(c, &p, code, err, sekha_message_list_json(l), show_context, l);
@@ -551,12 +447,13 @@ static int cmd_prune(cli *c, int argc, char **argv)
     if (days < 0 || (all && !execute)) {
         rc = cli_usage(c, p.cmd, days < 0 ? "--days N is required"
                                           : "--all only goes with --execute");
-        parsed_free(&p);
+        cli_parsed_free(&p);
         return rc;
     }
     sekha_prune_suggestions *s = NULL;
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_prune_dry_run_sync(client, days, &s, &err);
+    cli_spinner_stop();
     if (code == SEKHA_OK) {
         /* The suggestions are shown before anything is archived. */
         if (c->json)
@@ -631,6 +528,7 @@ static int cmd_rebuild(cli *c, int argc, char **argv)
         return rc;
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_rebuild_embeddings_sync(client, &err);
+    cli_spinner_stop();
     if (code == SEKHA_OK && !c->json)
         printf("embedding rebuild accepted\n");
     return finish(c, &p, code, err, NULL, NULL, NULL);
@@ -664,11 +562,3 @@ const cli_command cli_controller_commands[] = {
     {"rebuild-embeddings", cmd_rebuild, "rebuild-embeddings", "ask for an embedding rebuild"},
     {0, 0, 0, 0},
 };
-
-static const cli_command *find(const char *name)
-{
-    for (const cli_command *cmd = cli_controller_commands; cmd->name; cmd++)
-        if (strcmp(cmd->name, name) == 0)
-            return cmd;
-    return NULL;
-}

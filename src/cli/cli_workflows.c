@@ -1,6 +1,213 @@
-/* sekha subcommands of the workflows area (filled in by its issue). */
+/* sekha subcommands of the workflows area: `chat` (a completion grounded in memory, streamed
+ * to stdout as tokens arrive, Ctrl-C cancels) and `health` (the three services checked at
+ * once; the exit status makes it a container probe or a CI gate). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 
+/* `sekha health` exit statuses. */
+#define HEALTH_ALL_HEALTHY 0
+#define HEALTH_DEGRADED 1      /* every service answered, not all of them healthy */
+#define HEALTH_UNREACHABLE 2   /* at least one service did not answer */
+#define EXIT_INTERRUPTED 130   /* 128 + SIGINT, as shells report it */
+
+static int cmd_chat(cli *c, int argc, char **argv);
+static int cmd_health(cli *c, int argc, char **argv);
+
 const cli_command cli_workflow_commands[] = {
+    {"chat", cmd_chat,
+     "chat PROMPT [--context-query Q | --memory-query Q] [--budget N] [--label L]... "
+     "[--limit N] [--model M] [--show-context]",
+     "answer PROMPT with memories as context, streamed as it arrives (Ctrl-C cancels)"},
+    {"health", cmd_health, "health [--json] [--timeout S]",
+     "check controller, bridge and MCP at once; exit 0 healthy, 1 degraded, 2 unreachable"},
     {0, 0, 0, 0},
 };
+
+/* ---- chat ---- */
+
+/* Set by the SIGINT handler, which does nothing else but wake the loop: both are
+ * async-signal-safe (sekha_client_wakeup is one write(2) to an eventfd). The loop then
+ * cancels the request from the client's own thread. */
+static volatile sig_atomic_t interrupted;
+static sekha_client *signal_client;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    sekha_client_wakeup(signal_client);
+}
+
+typedef struct chat_run {
+    cli *c;
+    int show_context;
+    int printed;      /* reply text went to stdout */
+    int done;
+    int status;
+} chat_run;
+
+static int print_token(sekha_request *req, const sekha_chunk *ch, void *ud)
+{
+    chat_run *r = ud;
+    cli_print_token(r->c, req, ch, &r->printed);
+    return SEKHA_EVENT_CONTINUE;
+}
+
+/* Which memories the answer used, on stderr so stdout stays the reply alone. */
+static void show_memories(const sekha_answer *a)
+{
+    size_t n = sekha_answer_memory_count(a);
+    fprintf(stderr, "memories used: %zu (about %zu tokens)", n, sekha_answer_memory_tokens(a));
+    if (sekha_answer_memory_dropped(a))
+        fprintf(stderr, ", %zu left out by the budget", sekha_answer_memory_dropped(a));
+    fputc('\n', stderr);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = sekha_answer_memory_text(a, i);
+        const char *label = sekha_answer_memory_label(a, i);
+        fprintf(stderr, "  [%zu] %s: ", i + 1, *label ? label : "(no label)");
+        size_t len = strlen(text), max = 100;
+        while (max < len && max > 0 && ((unsigned char)text[max] & 0xC0) == 0x80)
+            max--; /* cut on a character boundary */
+        for (size_t k = 0; k < len && k < max; k++)
+            fputc(text[k] == '\n' || text[k] == '\r' ? ' ' : text[k], stderr);
+        fputs(len > max ? "...\n" : "\n", stderr);
+    }
+}
+
+static void chat_done(sekha_request *req, const sekha_error *err, const sekha_answer *a,
+                      void *ud)
+{
+    (void)req;
+    chat_run *r = ud;
+    cli_spinner_stop();
+    r->done = 1;
+    const sekha_completion *comp = sekha_answer_completion(a);
+    if (r->printed || (!err && !r->c->json)) {
+        if (!r->printed) /* an empty reply, or one that arrived whole */
+            fputs(sekha_completion_content(comp, NULL), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    if (r->show_context && a && (sekha_answer_context(a) || sekha_answer_search_results(a)))
+        show_memories(a);
+    if (sekha_error_code(err) == SEKHA_E_CANCELLED && interrupted) {
+        fprintf(stderr, "%s: interrupted\n", r->c->prog);
+        r->status = EXIT_INTERRUPTED;
+    } else if (err) {
+        r->status = cli_fail(r->c, err);
+    } else {
+        if (r->c->json)
+            cli_print_json(sekha_completion_json(comp));
+        r->status = CLI_OK;
+    }
+}
+
+static int cmd_chat(cli *c, int argc, char **argv)
+{
+    const char *context_q = NULL, *memory_q = NULL, *model = NULL;
+    long budget = 0, limit = 0;
+    int show = 0;
+    str_list labels;
+    const flag_spec flags[] = {
+        {"--context-query", F_STR, &context_q}, {"--memory-query", F_STR, &memory_q},
+        {"--budget", F_LONG, &budget},          {"--label", F_LIST, &labels},
+        {"--limit", F_LONG, &limit},            {"--model", F_STR, &model},
+        {"--show-context", F_BOOL, &show}};
+    parsed p;
+    int rc = cli_parse(c, argc, argv, flags, sizeof flags / sizeof *flags, 1, (size_t)argc, &p);
+    if (rc)
+        return rc;
+    sekha_client *client = NULL;
+    if (context_q && memory_q)
+        rc = cli_usage(c, p.cmd, "give --context-query or --memory-query, not both");
+    else if (!(client = cli_client(c)))
+        rc = CLI_FAILED;
+    if (rc) {
+        cli_parsed_free(&p);
+        return rc;
+    }
+    const char *const *lv = labels.n ? labels.v : NULL;
+    chat_run r = {c, show, 0, 0, CLI_FAILED};
+    sekha_request *req =
+        memory_q ? sekha_workflow_stream_with_memory(client, p.text, memory_q, limit, lv, budget,
+                                                     model, SEKHA_TEMPERATURE_UNSET,
+                                                     SEKHA_MAX_TOKENS_UNSET, print_token,
+                                                     chat_done, &r)
+                 : sekha_workflow_stream_with_context(client, p.text, context_q, budget, lv, NULL,
+                                                      model, SEKHA_TEMPERATURE_UNSET,
+                                                      SEKHA_MAX_TOKENS_UNSET, print_token,
+                                                      chat_done, &r);
+    if (!req) {
+        cli_parsed_free(&p);
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return CLI_FAILED;
+    }
+    /* SA_RESETHAND: a second Ctrl-C, should cancelling ever hang, ends the process. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    signal_client = client;
+    sigaction(SIGINT, &sa, &old);
+    cli_spinner_start(c, "thinking");
+    int cancelled = 0;
+    while (!r.done) {
+        sekha_client_poll(client, -1);
+        if (interrupted && !cancelled && !r.done) {
+            cancelled = 1;
+            sekha_request_cancel(req);
+        }
+    }
+    sigaction(SIGINT, &old, NULL);
+    cli_parsed_free(&p);
+    return r.status;
+}
+
+/* ---- health ---- */
+
+static int cmd_health(cli *c, int argc, char **argv)
+{
+    parsed p;
+    int rc = cli_parse(c, argc, argv, NULL, 0, 0, 0, &p);
+    if (rc)
+        return rc;
+    cli_parsed_free(&p);
+    sekha_client *client = cli_client(c);
+    if (!client)
+        return CLI_FAILED;
+    sekha_deployment_health *h = NULL;
+    sekha_error *err = NULL;
+    cli_spinner_start(c, "checking");
+    sekha_code code = sekha_workflow_health_check_sync(client, c->timeout_ms, &h, &err);
+    cli_spinner_stop();
+    if (code != SEKHA_OK) {
+        rc = cli_fail(c, err);
+        sekha_error_free(err);
+        return rc;
+    }
+    sekha_service_status overall = sekha_deployment_health_overall(h);
+    if (c->json) {
+        cli_print_json(sekha_deployment_health_json(h));
+    } else {
+        const sekha_options *o = sekha_client_options(client);
+        printf("%-11s %-12s %10s  %s\n", "SERVICE", "STATUS", "LATENCY", "URL / DETAIL");
+        for (int i = 0; i < SEKHA_SERVICE_COUNT; i++) {
+            sekha_service s = (sekha_service)i;
+            const char *detail = sekha_deployment_health_detail(h, s);
+            printf("%-11s %-12s %7.1f ms  %s%s%s\n", sekha_service_name(s),
+                   sekha_service_status_name(sekha_deployment_health_status(h, s)),
+                   sekha_deployment_health_latency_ms(h, s), sekha_options_get_url(o, s),
+                   *detail ? "  " : "", detail);
+        }
+        printf("overall: %s\n", sekha_service_status_name(overall));
+    }
+    sekha_deployment_health_free(h);
+    if (overall == SEKHA_STATUS_HEALTHY)
+        return HEALTH_ALL_HEALTHY;
+    return overall == SEKHA_STATUS_UNREACHABLE ? HEALTH_UNREACHABLE : HEALTH_DEGRADED;
+}

@@ -10,6 +10,15 @@
 static const cli_command *const tables[] = {
     cli_controller_commands, cli_bridge_commands, cli_mcp_commands, cli_workflow_commands};
 
+const cli_command *cli_find_command(const char *name)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (const cli_command *cmd = tables[t]; cmd->name; cmd++)
+            if (strcmp(cmd->name, name) == 0)
+                return cmd;
+    return NULL;
+}
+
 static const char common_help[] =
     "Common flags (before or after the command):\n"
     "  --controller-url URL   --bridge-url URL   --mcp-url URL\n"
@@ -79,6 +88,8 @@ static int common_flags(cli *c, int *argc, char **argv)
                      : sekha_options_set_request_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
             if (rc == SEKHA_OK)
                 rc = sekha_options_set_stream_idle_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
+            if (rc == SEKHA_OK)
+                c->timeout_ms = (long)(s * 1000 + 0.5);
         } else {
             long n = cli_parse_long(v);
             rc = n < 0 ? SEKHA_E_INVALID_ARG : sekha_options_set_max_retries(c->opts, (int)n);
@@ -124,12 +135,12 @@ int main(int argc, char **argv)
         status = CLI_OK;
         goto out;
     }
-    for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
-        for (const cli_command *cmd = tables[t]; cmd->name; cmd++)
-            if (strcmp(cmd->name, argv[0]) == 0) {
-                status = cmd->run(&c, argc, argv);
-                goto out;
-            }
+    const cli_command *cmd = cli_find_command(argv[0]);
+    if (cmd) {
+        status = cmd->run(&c, argc, argv);
+        cli_spinner_stop(); /* whatever path the command took */
+        goto out;
+    }
     fprintf(stderr, "sekha: unknown command \"%s\" (try: sekha help)\n", argv[0]);
 out:
     sekha_client_free(c.client);

@@ -241,6 +241,7 @@ void sekha_client_wakeup(sekha_client *c)
 {
     if (!c)
         return;
+    /* Only write(2) here: signal handlers call this (see client.h). */
     uint64_t one = 1;
     ssize_t n = write(c->wake_fd, &one, sizeof one); /* EAGAIN: already signalled */
     (void)n;

@@ -246,6 +246,13 @@ struct sekha_request {
     /* told when a virtual request is cancelled or its client closes, before its final
      * callback; may cancel children, must not finish the request itself */
     void (*on_cancel)(sekha_request *r);
+    /* with this set, a cancel leaves the virtual request pending (its error recorded,
+     * on_cancel told) until its owner calls sekha__request_end, so a composed request can
+     * wait for its children before its own final callback (client free does not wait) */
+    int owner_finishes;
+    /* a virtual request's own timer fired (armed by its owner on r->timer with
+     * sekha__loop_arm, e.g. a workflow's deadline); may end the request */
+    void (*on_timer)(sekha_request *r);
 };
 
 /* Starts a request: it is queued and sent from the loop. Never calls done from inside.

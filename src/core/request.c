@@ -476,6 +476,10 @@ void sekha__request_fail_later(sekha_request *r, sekha_error *err)
     if (r->state == SEKHA_REQ_EXTERNAL && r->on_cancel) {
         void (*hook)(sekha_request *) = r->on_cancel;
         r->on_cancel = NULL; /* once */
+        if (r->owner_finishes) {
+            hook(r); /* the owner ends it with sekha__request_end */
+            return;
+        }
         r->state = SEKHA_REQ_FINISHING;
         hook(r);
     }
@@ -531,6 +535,8 @@ void sekha__request_on_timer(sekha_request *r)
         sekha__request_finish(r);
         break;
     case SEKHA_REQ_EXTERNAL:
+        if (r->on_timer)
+            r->on_timer(r);
         break;
     case SEKHA_REQ_RUNNING: {
         if (r->err) { /* cancelled or failed while running */

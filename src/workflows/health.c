@@ -1,0 +1,434 @@
+/* health_check: the controller, the bridge and MCP probed at the same time, no retries, one
+ * deadline for all, and a report per service that never turns one service's failure into
+ * a failure of the whole check. */
+#include "workflows/wf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_TIMEOUT_MS 5000
+
+typedef struct probe {
+    sekha_service_status status;
+    double started_ms, latency_ms;
+    char *detail;
+    sekha_error *err;
+    sekha_request *req;   /* while the probe is pending */
+    int timed_out;        /* cancelled by the deadline */
+} probe;
+
+struct sekha_deployment_health {
+    probe p[SEKHA_SERVICE_COUNT];
+    char *json;
+};
+
+typedef struct health_wf {
+    wf base;
+    long timeout_ms;
+    int pending;
+    sekha_deployment_health *h;
+} health_wf;
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+const char *sekha_service_status_name(sekha_service_status s)
+{
+    switch (s) {
+    case SEKHA_STATUS_HEALTHY: return "healthy";
+    case SEKHA_STATUS_DEGRADED: return "degraded";
+    case SEKHA_STATUS_UNHEALTHY: return "unhealthy";
+    default: return "unreachable";
+    }
+}
+
+const char *sekha_service_name(sekha_service svc)
+{
+    switch (svc) {
+    case SEKHA_SERVICE_CONTROLLER: return "controller";
+    case SEKHA_SERVICE_BRIDGE: return "bridge";
+    default: return "mcp";
+    }
+}
+
+void sekha_deployment_health_free(sekha_deployment_health *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < SEKHA_SERVICE_COUNT; i++) {
+        free(h->p[i].detail);
+        sekha_error_free(h->p[i].err);
+    }
+    free(h->json);
+    free(h);
+}
+
+static const probe *probe_of(const sekha_deployment_health *h, sekha_service svc)
+{
+    return h && (int)svc >= 0 && (int)svc < SEKHA_SERVICE_COUNT ? &h->p[svc] : NULL;
+}
+
+sekha_service_status sekha_deployment_health_overall(const sekha_deployment_health *h)
+{
+    sekha_service_status worst = h ? SEKHA_STATUS_HEALTHY : SEKHA_STATUS_UNREACHABLE;
+    for (int i = 0; h && i < SEKHA_SERVICE_COUNT; i++)
+        if (h->p[i].status > worst)
+            worst = h->p[i].status;
+    return worst;
+}
+
+sekha_service_status sekha_deployment_health_status(const sekha_deployment_health *h,
+                                                    sekha_service svc)
+{
+    const probe *p = probe_of(h, svc);
+    return p ? p->status : SEKHA_STATUS_UNREACHABLE;
+}
+
+double sekha_deployment_health_latency_ms(const sekha_deployment_health *h, sekha_service svc)
+{
+    const probe *p = probe_of(h, svc);
+    return p ? p->latency_ms : 0;
+}
+
+const char *sekha_deployment_health_detail(const sekha_deployment_health *h, sekha_service svc)
+{
+    const probe *p = probe_of(h, svc);
+    return p && p->detail ? p->detail : "";
+}
+
+const sekha_error *sekha_deployment_health_error(const sekha_deployment_health *h,
+                                                 sekha_service svc)
+{
+    const probe *p = probe_of(h, svc);
+    return p ? p->err : NULL;
+}
+
+const char *sekha_deployment_health_json(const sekha_deployment_health *h)
+{
+    return h ? h->json : NULL;
+}
+
+/* ---- the report ---- */
+
+/* Records the outcome of probe svc; detail is printf-style. */
+static void record(health_wf *hw, sekha_service svc, sekha_service_status status,
+                   const sekha_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static void record(health_wf *hw, sekha_service svc, sekha_service_status status,
+                   const sekha_error *err, const char *fmt, ...)
+{
+    probe *p = &hw->h->p[svc];
+    p->req = NULL;
+    p->status = status;
+    p->latency_ms = p->timed_out ? (double)hw->timeout_ms : mono_ms() - p->started_ms;
+    if (p->timed_out) {
+        p->err = sekha__error_new(SEKHA_E_TIMEOUT, SEKHA_LAYER_TRANSPORT,
+                                  "no answer within %ld ms", hw->timeout_ms);
+        sekha__error_compose(p->err, "health check");
+    } else if (err) {
+        p->err = sekha_error_copy(err);
+    }
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    p->detail = strdup(line); /* NULL on no memory reads as "" */
+}
+
+/* A probe that got no 2xx: no answer at all means unreachable, any answer unhealthy. */
+static void record_failure(health_wf *hw, sekha_service svc, const sekha_error *err,
+                           const char *hint)
+{
+    if (hw->h->p[svc].timed_out) {
+        record(hw, svc, SEKHA_STATUS_UNREACHABLE, NULL, "no answer within %ld ms",
+               hw->timeout_ms);
+        return;
+    }
+    const char *said = sekha_error_service_message(err);
+    int status = sekha_error_http_status(err);
+    if (sekha_error_layer(err) == SEKHA_LAYER_TRANSPORT)
+        record(hw, svc, SEKHA_STATUS_UNREACHABLE, err, "%s%s%s",
+               sekha_strerror(sekha_error_code(err)), said ? ": " : "", said ? said : "");
+    else if (status)
+        record(hw, svc, SEKHA_STATUS_UNHEALTHY, err, "HTTP %d%s%s%s", status,
+               said && *said ? ": " : "", said && *said ? said : "", hint ? hint : "");
+    else
+        record(hw, svc, SEKHA_STATUS_UNHEALTHY, err, "%s", sekha_error_message(err));
+}
+
+static cJSON *body_json(const sekha_response *resp)
+{
+    size_t len = 0;
+    const char *body = sekha_response_body(resp, &len);
+    return len ? cJSON_ParseWithLength(body, len) : NULL;
+}
+
+/* GET /health of the controller: {status, checks:{name:{status}}} (January) or
+ * {status, version} (February); an unhealthy January controller answers 503. */
+static void judge_controller(health_wf *hw, const sekha_response *resp)
+{
+    cJSON *root = body_json(resp);
+    const char *status = sekha__json_str(root, "status");
+    if (!status) {
+        record(hw, SEKHA_SERVICE_CONTROLLER, SEKHA_STATUS_DEGRADED, NULL,
+               "answered HTTP %d without a health report", sekha_response_status(resp));
+        cJSON_Delete(root);
+        return;
+    }
+    sekha_service_status st = strcmp(status, "healthy") == 0   ? SEKHA_STATUS_HEALTHY
+                              : strcmp(status, "degraded") == 0 ? SEKHA_STATUS_DEGRADED
+                                                                : SEKHA_STATUS_UNHEALTHY;
+    sekha_buf d = {0};
+    const cJSON *check;
+    cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(root, "checks")) {
+        const char *s = sekha__json_str(check, "status");
+        if (!s)
+            s = cJSON_IsString(check) ? check->valuestring : "?";
+        if (strcmp(s, "ok") != 0 && strcmp(s, "healthy") != 0 && st == SEKHA_STATUS_HEALTHY)
+            st = SEKHA_STATUS_DEGRADED;
+        sekha__buf_printf(&d, "%s%s %s", d.len ? ", " : "", check->string ? check->string : "?",
+                          s);
+    }
+    const char *version = sekha__json_str(root, "version");
+    if (version)
+        sekha__buf_printf(&d, "%sversion %s", d.len ? ", " : "", version);
+    if (st != SEKHA_STATUS_HEALTHY && !d.len)
+        sekha__buf_printf(&d, "status \"%s\"", status);
+    record(hw, SEKHA_SERVICE_CONTROLLER, st, NULL, "%s", sekha__buf_str(&d));
+    sekha__buf_free(&d);
+    cJSON_Delete(root);
+}
+
+/* The MCP tool envelope {success, data, error} of memory_stats. */
+static void judge_mcp(health_wf *hw, const sekha_response *resp)
+{
+    cJSON *root = body_json(resp);
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(root, "success");
+    const char *error = sekha__json_str(root, "error");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(data, "total_conversations");
+    if (cJSON_IsTrue(ok) && cJSON_IsNumber(total))
+        record(hw, SEKHA_SERVICE_MCP, SEKHA_STATUS_HEALTHY, NULL, "memory_stats: %.0f conversations",
+               total->valuedouble);
+    else if (cJSON_IsTrue(ok))
+        record(hw, SEKHA_SERVICE_MCP, SEKHA_STATUS_HEALTHY, NULL, "memory_stats answered");
+    else if (cJSON_IsBool(ok))
+        record(hw, SEKHA_SERVICE_MCP, SEKHA_STATUS_UNHEALTHY, NULL, "memory_stats failed: %s",
+               error ? error : "no reason given");
+    else
+        record(hw, SEKHA_SERVICE_MCP, SEKHA_STATUS_DEGRADED, NULL,
+               "answered HTTP %d without the MCP tool envelope", sekha_response_status(resp));
+    cJSON_Delete(root);
+}
+
+/* ---- the probes ---- */
+
+/* Forgets the probe's child; 1 when its outcome is still wanted. */
+static int probe_done(health_wf *hw, sekha_request *req)
+{
+    return wf_child_done(&hw->base, req, NULL); /* a probe's error is data, not a failure */
+}
+
+static void report_when_complete(health_wf *hw);
+
+static void on_bridge(sekha_request *req, const sekha_error *err,
+                      const sekha_bridge_health_report *r, void *ud)
+{
+    health_wf *hw = ud;
+    if (probe_done(hw, req)) {
+        if (err) {
+            record_failure(hw, SEKHA_SERVICE_BRIDGE, err, NULL);
+        } else {
+            sekha_bridge_verdict v = sekha_bridge_health_verdict(r);
+            const char *reason = sekha_bridge_health_reason(r);
+            const char *status = sekha_bridge_health_status(r);
+            sekha_service_status st = v == SEKHA_BRIDGE_HEALTHY    ? SEKHA_STATUS_HEALTHY
+                                      : v == SEKHA_BRIDGE_DEGRADED ? SEKHA_STATUS_DEGRADED
+                                                                   : SEKHA_STATUS_UNHEALTHY;
+            if (reason)
+                record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "%s", reason);
+            else
+                record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "status %s",
+                       status ? status : "missing");
+        }
+        report_when_complete(hw);
+    }
+    wf_unref(&hw->base);
+}
+
+/* The controller and MCP probes are raw requests: one callback, told apart by handle. */
+static void on_raw_probe(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+                         void *ud)
+{
+    health_wf *hw = ud;
+    int mcp = req == hw->h->p[SEKHA_SERVICE_MCP].req;
+    if (probe_done(hw, req)) {
+        const char *hint = NULL;
+        if (mcp && sekha_error_code(err) == SEKHA_E_AUTH)
+            hint = " (check the MCP key: SEKHA_MCP_API_KEY, or SEKHA_API_KEY)";
+        else if (mcp && sekha_error_code(err) == SEKHA_E_NOT_FOUND)
+            hint = " (no MCP tool routes here; newer controllers dropped them)";
+        if (err)
+            record_failure(hw, mcp ? SEKHA_SERVICE_MCP : SEKHA_SERVICE_CONTROLLER, err, hint);
+        else if (mcp)
+            judge_mcp(hw, resp);
+        else
+            judge_controller(hw, resp);
+        report_when_complete(hw);
+    }
+    wf_unref(&hw->base);
+}
+
+/* The MCP probe. It uses the raw request API on purpose, in this one function, so that it
+ * can switch to the MCP sub-client (include/sekha/mcp.h) once that exists: POST
+ * /mcp/tools/memory_stats with "{}" (the MCP key falls back to the controller's). */
+static sekha_request *start_mcp_probe(sekha_client *c, health_wf *hw)
+{
+    static const char body[] = "{}";
+    return sekha_http_request(c, SEKHA_SERVICE_MCP, "POST", "/mcp/tools/memory_stats", NULL,
+                              "application/json", body, sizeof body - 1,
+                              SEKHA_HTTP_NO_RETRY, NULL, on_raw_probe, hw);
+}
+
+static sekha_request *start_controller_probe(sekha_client *c, health_wf *hw)
+{
+    static const char *const accept[] = {"Accept: application/json", NULL};
+    return sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/health", accept, NULL, NULL,
+                              0, SEKHA_HTTP_NO_RETRY, NULL, on_raw_probe, hw);
+}
+
+/* The deadline: every probe still pending is cancelled and reported unreachable. */
+static void on_deadline(sekha_request *r)
+{
+    health_wf *hw = r->ud;
+    if (!wf_running(&hw->base))
+        return;
+    for (int i = 0; i < SEKHA_SERVICE_COUNT; i++)
+        if (hw->h->p[i].req) {
+            hw->h->p[i].timed_out = 1;
+            sekha_request_cancel(hw->h->p[i].req);
+        }
+}
+
+static void build_json(health_wf *hw)
+{
+    sekha_deployment_health *h = hw->h;
+    const sekha_options *o = sekha_client_options(hw->base.client);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "status",
+                            sekha_service_status_name(sekha_deployment_health_overall(h)));
+    cJSON *arr = cJSON_AddArrayToObject(root, "services");
+    for (int i = 0; i < SEKHA_SERVICE_COUNT; i++) {
+        const probe *p = &h->p[i];
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "service", sekha_service_name((sekha_service)i));
+        cJSON_AddStringToObject(s, "url", sekha_options_get_url(o, (sekha_service)i));
+        cJSON_AddStringToObject(s, "status", sekha_service_status_name(p->status));
+        cJSON_AddNumberToObject(s, "latency_ms", (double)(long long)(p->latency_ms * 10 + 0.5) / 10);
+        cJSON_AddStringToObject(s, "detail", p->detail ? p->detail : "");
+        if (p->err)
+            cJSON_AddStringToObject(s, "error", sekha_error_message(p->err));
+        else
+            cJSON_AddNullToObject(s, "error");
+        cJSON_AddItemToArray(arr, s);
+    }
+    h->json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+}
+
+static void report_when_complete(health_wf *hw)
+{
+    if (--hw->pending > 0)
+        return;
+    build_json(hw);
+    if (!hw->h->json)
+        wf_fail(&hw->base, SEKHA_E_NOMEM, "the health report");
+    else
+        wf_end(&hw->base, NULL);
+}
+
+/* ---- the workflow ---- */
+
+static void health_deliver(wf *w, sekha_request *req, const sekha_error *err)
+{
+    health_wf *hw = (health_wf *)w;
+    ((sekha_deployment_health_cb)w->cb)(req, err, err ? NULL : hw->h, w->ud);
+}
+
+static void *health_take(wf *w, const sekha_error *err)
+{
+    health_wf *hw = (health_wf *)w;
+    if (err)
+        return NULL;
+    sekha_deployment_health *h = hw->h;
+    hw->h = NULL;
+    return h;
+}
+
+static void health_destroy(wf *w)
+{
+    sekha_deployment_health_free(((health_wf *)w)->h);
+}
+
+static const wf_ops health_ops = {"workflow health_check", health_deliver, health_take,
+                                  health_destroy};
+
+static sekha_request *health_start(sekha_client *c, const void *args, sekha__fn cb, void *ud,
+                                   wf_slot *slot)
+{
+    long timeout_ms = *(const long *)args;
+    if (!c)
+        return NULL;
+    health_wf *hw = calloc(1, sizeof *hw);
+    if (!hw)
+        return NULL;
+    hw->h = calloc(1, sizeof *hw->h);
+    hw->timeout_ms = timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS;
+    wf *w = &hw->base;
+    sekha_request *req = wf_begin(w, &health_ops, c, cb, ud, slot);
+    if (!req || !wf_running(w))
+        return req;
+    if (!hw->h) {
+        wf_fail(w, SEKHA_E_NOMEM, "the health report");
+        return req;
+    }
+    if (timeout_ms < 0) {
+        wf_fail(w, SEKHA_E_INVALID_ARG, "timeout_ms must be 0 (the default) or positive");
+        return req;
+    }
+    req->on_timer = on_deadline;
+    sekha__loop_arm(req->loop, &req->timer, sekha__now_ms() + hw->timeout_ms);
+    /* All three are started now and run side by side on the loop. */
+    hw->pending = SEKHA_SERVICE_COUNT;
+    probe *p = hw->h->p;
+    p[0].started_ms = p[1].started_ms = p[2].started_ms = mono_ms();
+    WF_CHILD(w, p[SEKHA_SERVICE_CONTROLLER].req = start_controller_probe(c, hw));
+    WF_CHILD(w, p[SEKHA_SERVICE_BRIDGE].req = sekha_bridge_health(c, on_bridge, hw));
+    WF_CHILD(w, p[SEKHA_SERVICE_MCP].req = start_mcp_probe(c, hw));
+    return req;
+}
+
+sekha_request *sekha_workflow_health_check(sekha_client *client, long timeout_ms,
+                                           sekha_deployment_health_cb cb, void *userdata)
+{
+    return health_start(client, &timeout_ms, (sekha__fn)cb, userdata, NULL);
+}
+
+sekha_code sekha_workflow_health_check_sync(sekha_client *client, long timeout_ms,
+                                            sekha_deployment_health **out, sekha_error **err)
+{
+    return wf_sync(client, health_start, &timeout_ms, (void **)out,
+                   (void (*)(void *))sekha_deployment_health_free, err);
+}
