@@ -499,3 +499,22 @@ Test(core_http, debug_log_redacts_keys)
     sekha_client_free(c);
     sekha_options_free(o);
 }
+
+Test(core_http, post_on_a_reused_connection_is_never_silently_resent)
+{
+    /* libcurl retries a request whose reused connection died before any answer byte; for a
+     * POST the server already processed that would store it twice. */
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, NULL), SEKHA_OK); /* a connection to reuse */
+    arm("/_devserver/echo", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
+                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+                 SEKHA_E_OUTCOME_UNKNOWN, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 2, "the POST reached the server once");
+    sekha_error_free(err);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}

@@ -33,7 +33,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#include "core/buf.h"
+#include "core/internal.h"
 
 typedef enum sekha__chunk_rc {
     SEKHA__CHUNK_OK = 0,
@@ -95,7 +95,5 @@ sekha__chunk_rc sekha__chunk_decode(const char *data, size_t len, sekha_buf *tex
 sekha__chunk_rc sekha__chunk_decode_tpl(sekha__chunk_tpl *t, const char *data, size_t len,
                                         sekha_buf *text, sekha__chunk_fields *f, cJSON **root);
 
-/* 1 when s[0..n) is valid UTF-8 (no overlongs, surrogates or values above U+10FFFF). */
-int sekha__utf8_valid(const char *s, size_t n);
 
 #endif

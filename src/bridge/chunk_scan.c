@@ -121,56 +121,6 @@ static int hex4(const unsigned char *p, unsigned *out)
 }
 
 /* Length of the valid UTF-8 sequence starting at p (lead byte >= 0x80), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
-int sekha__utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        while (end - p >= 8 && !(load8(p) & HIGHS))
-            p += 8;
-        if (p == end)
-            break;
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        size_t k = utf8_seq(p, end);
-        if (!k)
-            return 0;
-        p += k;
-    }
-    return 1;
-}
-
 /* Validates one escape at p (just after the backslash) and returns its length after the
  * backslash (1, 5 or 11), 0 when invalid; *cp gets the code point of \u escapes. A high
  * surrogate must be followed by an escaped low one, and a low one never stands alone. */
@@ -252,7 +202,7 @@ static int scan_string(scan *s, const unsigned char **body, size_t *n, int *esca
         case 3:
             return invalid(s, p);
         default: {
-            size_t k = utf8_seq(p, end);
+            size_t k = sekha__utf8_seq(p, end);
             if (!k)
                 return invalid(s, p);
             p += k;

@@ -11,50 +11,13 @@
 
 /* ---- results ---- */
 
-/* RFC 8259 requires UTF-8; cJSON does not check it, and callers print these strings. */
-static int utf8_ok(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned long cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        static const unsigned long min[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
 void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const char *what,
                      sekha_error **err)
 {
     size_t len = 0;
     const char *body = sekha_response_body(resp, &len);
-    if (!utf8_ok((const unsigned char *)body, len)) {
+    /* RFC 8259 requires UTF-8; cJSON does not check it, and callers print these strings. */
+    if (!sekha__utf8_valid(body, len)) {
         *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
                                 "%s: the body is not valid UTF-8", what);
         return NULL;

@@ -176,6 +176,11 @@ cJSON *sekha__json_parse(const sekha_response *resp, const char *what, sekha_err
     const char *end = NULL;
     /* The body is NUL-terminated: parsing len + 1 bytes with require_null_terminated
      * rejects anything after the value except whitespace. */
+    if (len && !sekha__utf8_valid(body, len)) {
+        *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "%s: the body is not valid UTF-8", what);
+        return NULL;
+    }
     cJSON *root = len ? cJSON_ParseWithLengthOpts(body, len + 1, &end, 1) : NULL;
     if (root)
         return root;

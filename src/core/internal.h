@@ -63,6 +63,10 @@ int sekha__url_encode(sekha_buf *out, const char *s);
 int sekha__url_query_add(sekha_buf *url, const char *name, const char *value);
 /* 1 when the string may be sent as (part of) a header value: no CR, LF or NUL. */
 int sekha__header_value_ok(const char *s);
+/* 1 when s[0..n) is valid UTF-8 (no overlongs, surrogates or values above U+10FFFF). */
+int sekha__utf8_valid(const char *s, size_t n);
+/* The length of the valid multi-byte sequence at p (lead byte >= 0x80), 0 when invalid. */
+size_t sekha__utf8_seq(const unsigned char *p, const unsigned char *end);
 /* 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
 int sekha__is_uuid(const char *s);
 

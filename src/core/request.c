@@ -394,6 +394,11 @@ static void configure(CURL *e, sekha_request *r)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->request_timeout_ms);
+    /* libcurl silently re-sends a request whose reused connection dies before any answer
+     * byte, even a POST the server already processed. A non-idempotent request therefore
+     * always gets a fresh connection, where libcurl never does that: at most once, at the
+     * price of a handshake. */
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, r->idempotent ? 0L : 1L);
     /* wait to multiplex on HTTP/2 rather than open a second connection */
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(r->url, "https", 5) == 0 ? 1L : 0L);
     if (sekha__log_on(r->client, SEKHA_LOG_DEBUG))
@@ -552,8 +557,13 @@ void sekha__request_on_timer(sekha_request *r)
             sekha__loop_arm(r->loop, &r->timer, (r->paused ? now : r->last_activity_ms) + idle);
             return;
         }
-        r->err = sekha__error_new(SEKHA_E_TIMEOUT, SEKHA_LAYER_TRANSPORT,
-                                  "no data received for %lld ms", (long long)idle);
+        curl_off_t sent = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
+        /* Silence after a non-idempotent request went out: it may have been applied. */
+        int unknown = !r->idempotent && sent > 0 && !r->status_checked;
+        r->err = sekha__error_new(unknown ? SEKHA_E_OUTCOME_UNKNOWN : SEKHA_E_TIMEOUT,
+                                  SEKHA_LAYER_TRANSPORT, "no data received for %lld ms",
+                                  (long long)idle);
         detach(r);
         sekha__request_finish(r);
         break;
@@ -711,7 +721,8 @@ void sekha__request_finish(sekha_request *r)
     r->state = SEKHA_REQ_DONE;
     sekha_error *err = r->err;
     if (err && err != &sekha__nomem_error) {
-        err->attempts = r->attempts;
+        if (r->attempts > 0 || err->attempts == 0) /* a virtual request keeps its child's count */
+            err->attempts = r->attempts;
         sekha__error_compose(err, r->what);
     }
     const sekha_response *resp = NULL;

@@ -329,8 +329,16 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
     }
     size_t len = 0;
     const char *body = sekha_response_body(resp, &len);
-    if (len > 0)
-        mcp_receive(s, body, len);
+    if (len > 0 && !mcp_receive(s, body, len) && call->state == MCP_SENT) {
+        sekha_error *e = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                          "the answer (HTTP %d) is not UTF-8 JSON",
+                                          sekha_response_status(resp));
+        if (e != &sekha__nomem_error)
+            e->attempts = sekha_request_attempts(req);
+        mcp_call_end(call, e);
+        mcp_call_unref(call);
+        return;
+    }
     if (call->state == MCP_SENT) {
         if (call->stream.last_id)
             schedule_resume(call);

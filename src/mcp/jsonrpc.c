@@ -266,12 +266,13 @@ static void handle(mcp_session *s, cJSON *msg)
     }
 }
 
-void mcp_receive(mcp_session *s, const char *text, size_t len)
+int mcp_receive(mcp_session *s, const char *text, size_t len)
 {
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    /* JSON text is UTF-8 (RFC 8259); cJSON does not check, and results reach callers. */
+    cJSON *root = sekha__utf8_valid(text, len) ? cJSON_ParseWithLength(text, len) : NULL;
     if (!root) {
-        sekha__log(s->c, SEKHA_LOG_WARN, "MCP: dropped %zu bytes that are not JSON", len);
-        return;
+        sekha__log(s->c, SEKHA_LOG_WARN, "MCP: dropped %zu bytes that are not UTF-8 JSON", len);
+        return 0;
     }
     mcp_session_ref(s); /* handlers may free the session */
     if (cJSON_IsArray(root)) {
@@ -283,4 +284,5 @@ void mcp_receive(mcp_session *s, const char *text, size_t len)
     }
     cJSON_Delete(root);
     mcp_session_unref(s);
+    return 1;
 }

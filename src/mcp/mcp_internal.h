@@ -230,7 +230,8 @@ sekha__fn mcp_sync_marker(void);
 
 /* Handles one message text from the server: a response, a notification, a request or a
  * batch of them. Bad JSON is logged and dropped. */
-void mcp_receive(mcp_session *s, const char *text, size_t len);
+/* Handles one JSON-RPC message or batch; 0 when the text was dropped (not UTF-8 JSON). */
+int mcp_receive(mcp_session *s, const char *text, size_t len);
 /* A serialized JSON-RPC request or notification (id < 0 = notification); params taken. */
 char *mcp_wire(long id, const char *method, cJSON *params);
 /* Handles an answered initialize (called by mcp_receive). */
