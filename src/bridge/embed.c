@@ -166,7 +166,7 @@ static void deliver_embeddings(sekha__fn cb, sekha_request *req, const sekha_err
     ((sekha_embeddings_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec embeddings_call = {
+const sekha__call_spec sekha__bridge_embeddings_call = {
     decode_embeddings, (void (*)(void *))sekha_embeddings_free, deliver_embeddings};
 
 static sekha_error *embed_args(const char *const *texts, size_t n, const char *model,
@@ -225,7 +225,7 @@ sekha_request *sekha_bridge_embed(sekha_client *c, const char *const *texts, siz
         e = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "request body");
     if (e) {
         sekha__buf_free(&body);
-        return sekha__call_fail(c, NULL, &embeddings_call, e, (sekha__fn)cb, ud);
+        return sekha__call_fail(c, NULL, &sekha__bridge_embeddings_call, e, (sekha__fn)cb, ud);
     }
     sekha__spec spec = {
         .service = SEKHA_SERVICE_BRIDGE,
@@ -238,7 +238,7 @@ sekha_request *sekha_bridge_embed(sekha_client *c, const char *const *texts, siz
         .flags = SEKHA_HTTP_IDEMPOTENT, /* no side effects (see bridge.h) */
         .what = whats[api],
     };
-    sekha_request *req = sekha__call(c, &spec, &embeddings_call,
+    sekha_request *req = sekha__call(c, &spec, &sekha__bridge_embeddings_call,
                                      (void *)(uintptr_t)(n << 2 | (size_t)api), NULL,
                                      (sekha__fn)cb, ud);
     sekha__buf_free(&body);

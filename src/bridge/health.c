@@ -70,7 +70,7 @@ static void deliver_health(sekha__fn cb, sekha_request *req, const sekha_error *
     ((sekha_bridge_health_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec health_call = {
+const sekha__call_spec sekha__bridge_health_call = {
     decode_health, (void (*)(void *))sekha_bridge_health_free, deliver_health};
 
 sekha_request *sekha_bridge_health(sekha_client *c, sekha_bridge_health_cb cb, void *ud)
@@ -85,7 +85,7 @@ sekha_request *sekha_bridge_health(sekha_client *c, sekha_bridge_health_cb cb, v
         .flags = SEKHA_HTTP_NO_RETRY, /* a probe reports the state at the time of asking */
         .what = "bridge GET /health",
     };
-    return sekha__call(c, &spec, &health_call, NULL, NULL, (sekha__fn)cb, ud);
+    return sekha__call(c, &spec, &sekha__bridge_health_call, NULL, NULL, (sekha__fn)cb, ud);
 }
 
 static sekha_request *health_sync_start(sekha_client *c, void *args, sekha__fn cb, void *ud)

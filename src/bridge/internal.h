@@ -79,6 +79,11 @@ sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, 
 
 /* ---- embed.c, shared with health.c ---- */
 
+/* The typed-call decoders, visible to the fuzz targets. The embeddings decoder's dctx
+ * packs (number of inputs << 2 | sekha_embed_api). */
+extern const sekha__call_spec sekha__bridge_embeddings_call;
+extern const sekha__call_spec sekha__bridge_health_call;
+
 /* Parses a JSON object answer; a 2xx that carries an "error" member is the service's
  * failure (SEKHA_E_SERVICE). NULL with *err set otherwise. */
 cJSON *sekha__bridge_parse_reply(const sekha_response *resp, const char *what, sekha_error **err);

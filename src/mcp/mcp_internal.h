@@ -21,6 +21,10 @@
 #define MCP_DEFAULT_RETRY_MS 1000
 #define MCP_MAX_RESUMES 5        /* resume attempts in a row that bring no new event */
 
+/* The {success,data,error} envelope decoder of the tool endpoints (tools.c); visible to
+ * the fuzz targets. */
+extern const sekha__call_spec mcp_envelope_call;
+
 /* ---- results.c ---- */
 
 /* The value at a dotted path ("a.0.b"); NULL when absent. */

@@ -69,7 +69,7 @@ static void free_data(void *d)
     sekha_mcp_data_free(d);
 }
 
-static const sekha__call_spec envelope_call = {decode_envelope, free_data, deliver_data};
+const sekha__call_spec mcp_envelope_call = {decode_envelope, free_data, deliver_data};
 
 static void what_for(char *buf, size_t n, const char *tool)
 {
@@ -78,7 +78,7 @@ static void what_for(char *buf, size_t n, const char *tool)
 
 static sekha_request *fail(sekha_client *c, sekha_error *e, sekha_mcp_data_cb cb, void *ud)
 {
-    return sekha__call_fail(c, NULL, &envelope_call, e, (sekha__fn)cb, ud);
+    return sekha__call_fail(c, NULL, &mcp_envelope_call, e, (sekha__fn)cb, ud);
 }
 
 static sekha_error *invalid(const char *why)
@@ -112,7 +112,7 @@ static sekha_request *post_tool(sekha_client *c, const char *tool, cJSON *body, 
         .flags = read_only ? SEKHA_HTTP_IDEMPOTENT : 0,
         .what = what,
     };
-    sekha_request *r = sekha__call(c, &spec, &envelope_call, NULL, NULL, (sekha__fn)cb, ud);
+    sekha_request *r = sekha__call(c, &spec, &mcp_envelope_call, NULL, NULL, (sekha__fn)cb, ud);
     cJSON_free(text);
     return r;
 }
