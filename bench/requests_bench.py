@@ -101,12 +101,12 @@ def main():
          lambda n: ["wrk", "-t1", f"-c{n}", f"-d{secs}s", "-s",
                     os.path.join(HERE, "wrk_query.lua"), base + "/api/v1/query"], (1, 64)),
     ]
-    for mod, script in (("httpx", "peer_httpx.py"), ("aiohttp", "peer_aiohttp.py")):
+    for mod in ("httpx", "aiohttp"):
         probe = subprocess.run(["/usr/bin/python3", "-c", f"import {mod}"], capture_output=True)
         if probe.returncode == 0:
             clients.append((f"Python {mod} (async)",
-                            lambda n, s=script: ["/usr/bin/python3", os.path.join(HERE, s),
-                                                 base, str(n), secs], (64,)))
+                            lambda n, m=mod: ["/usr/bin/python3", os.path.join(HERE, "peer_python.py"),
+                                              m, base, str(n), secs], (64,)))
         else:
             print(f"(skipping Python {mod}: not importable by /usr/bin/python3)")
 
