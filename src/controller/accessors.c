@@ -133,8 +133,10 @@ const char *sekha_health_check(const sekha_health *h, const char *name)
 {
     if (!h || !name)
         return NULL;
-    const cJSON *checks = cJSON_GetObjectItemCaseSensitive(h->base.json, "checks");
-    return sekha__json_str(cJSON_GetObjectItemCaseSensitive(checks, name), "status");
+    for (size_t i = 0; i < h->n_checks; i++)
+        if (strcmp(h->check_names[i], name) == 0)
+            return h->check_status[i];
+    return NULL;
 }
 
 /* ---- sekha_metrics ---- */

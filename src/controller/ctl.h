@@ -4,14 +4,15 @@
 #define SEKHA_CONTROLLER_CTL_H
 
 #include "core/call.h"
+#include "core/jdoc.h"
 
 /* ---- results: every result starts with this header ---- */
 
 typedef struct ctl_result {
-    int refs;          /* one per owner; retain/free may run on any one thread at a time */
-    char *raw;         /* the body, NUL-terminated */
-    cJSON *json;       /* parse of raw (NULL for metrics) */
-    void (*fini)(struct ctl_result *r); /* frees what the type added (may be NULL) */
+    int refs;        /* one per owner; retain/free may run on any one thread at a time */
+    char *raw;       /* the body, NUL-terminated, stored right after the typed struct */
+    sekha_jdoc doc;  /* the parse of raw; decoded strings, item arrays and compact JSON live
+                      * in its arena, so a result is freed in a few calls */
 } ctl_result;
 
 /* Allocates a zeroed result of `size` bytes with one reference, a copy of the body and
@@ -42,7 +43,6 @@ struct sekha_search_results {
 
 struct sekha_message {
     const char *id, *conversation_id, *role, *content, *timestamp, *embedding_id;
-    char *flat_content; /* owned when content came as parts */
     char *metadata;     /* compact JSON */
 };
 
@@ -93,6 +93,8 @@ struct sekha_label_suggestions {
 struct sekha_health {
     ctl_result base;
     const char *status, *timestamp, *version;
+    const char **check_names, **check_status; /* "checks": name -> its "status" */
+    size_t n_checks;
 };
 
 struct sekha_metrics {
@@ -102,29 +104,35 @@ struct sekha_metrics {
 /* ---- defensive readers: the first problem is kept, later reads return defaults ---- */
 
 typedef struct ctl_dec {
+    sekha_jdoc *doc;   /* the document read, whose arena takes what decoding allocates */
     const char *what;  /* the result being decoded, for messages */
-    char at[64];       /* prefix of the item being read, e.g. "results[3]." */
+    const char *item;  /* the array whose element is being read (NULL: top level) ... */
+    size_t index;      /* ... and which element, named in messages as "results[3]." */
     sekha_error *err;
 } ctl_dec;
 
-/* Sets d->at for item i of array `name` ("" for top-level fields). */
+/* Records that element i of array `name` is being read (NULL name: top-level fields). */
 void ctl_dec_item(ctl_dec *d, const char *name, size_t i);
+/* Records (unless one is recorded) that field key is missing or not `expected`. */
+void ctl_dec_fail(ctl_dec *d, const char *key, const char *expected);
 /* A required string ("" on failure). */
-const char *ctl_req_str(ctl_dec *d, const cJSON *o, const char *key);
+const char *ctl_req_str(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A string, or NULL when absent or null; another type is an error. */
-const char *ctl_opt_str(ctl_dec *d, const cJSON *o, const char *key);
+const char *ctl_opt_str(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A required number. */
-double ctl_req_num(ctl_dec *d, const cJSON *o, const char *key);
+double ctl_req_num(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A required whole number >= 0 that fits in a long long. */
-long long ctl_req_count(ctl_dec *d, const cJSON *o, const char *key);
+long long ctl_req_count(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A required boolean. */
-int ctl_req_bool(ctl_dec *d, const cJSON *o, const char *key);
+int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A required array (NULL on failure). */
-const cJSON *ctl_req_array(ctl_dec *d, const cJSON *o, const char *key);
+const sekha_jv *ctl_req_array(ctl_dec *d, const sekha_jv *o, const char *key);
 /* Compact JSON of v ("null" when v is NULL); NULL only on no memory (recorded). */
-char *ctl_compact(ctl_dec *d, const cJSON *v);
+char *ctl_compact(ctl_dec *d, const sekha_jv *v);
+/* True when text is one valid UTF-8 JSON value (a caller's JSON sent on as it is). */
+int ctl_json_valid(const char *text);
 /* The root must be an object; records the error when it is not. */
-int ctl_need_object(ctl_dec *d, const cJSON *root);
+int ctl_need_object(ctl_dec *d, const sekha_jv *root);
 
 /* The "messages" value of a create body into *out (a copy). SEKHA_E_INVALID_ARG with the
  * reason in why when the builder cannot be sent, SEKHA_E_NOMEM. */
@@ -158,6 +166,7 @@ typedef struct ctl_send_args {
     unsigned flags;
     const char *what;
     const char *accept;   /* NULL = application/json */
+    const sekha_buf *text; /* a body already written as JSON text, instead of body */
 } ctl_send_args;
 
 sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__call_spec *cs,

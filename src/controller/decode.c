@@ -17,34 +17,33 @@ static void *finish(ctl_dec *d, void *result, sekha_error **err)
     return NULL;
 }
 
-static const char *req_uuid(ctl_dec *d, const cJSON *o, const char *key)
+static const char *req_uuid(ctl_dec *d, const sekha_jv *o, const char *key)
 {
     const char *s = ctl_req_str(d, o, key);
-    if (!d->err && !sekha__is_uuid(s)) {
-        char f[160];
-        snprintf(f, sizeof f, "%s%s", d->at, key);
-        d->err = sekha__json_bad(d->what, f, "a UUID");
-    }
+    if (!d->err && !sekha__is_uuid(s))
+        ctl_dec_fail(d, key, "a UUID");
     return s;
 }
 
 /* Reads every element of arr (when not NULL) with read_item into a new zeroed array of
- * item_size-byte items, counting them in *n. NULL when arr is NULL or on no memory. */
-static void *read_items(ctl_dec *d, const cJSON *arr, const char *name, size_t item_size,
-                        void (*read_item)(ctl_dec *d, const cJSON *it, void *item), size_t *n)
+ * item_size-byte items in the arena, counting them in *n. NULL when arr is NULL or on no
+ * memory. */
+static void *read_items(ctl_dec *d, const sekha_jv *arr, const char *name, size_t item_size,
+                        void (*read_item)(ctl_dec *d, const sekha_jv *it, void *item), size_t *n)
 {
     *n = 0;
-    size_t len = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
-    char *items = arr ? calloc(len ? len : 1, item_size) : NULL;
-    if (arr && !items && !d->err)
-        d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
-    const cJSON *it;
-    if (items) {
-        cJSON_ArrayForEach(it, arr) {
-            ctl_dec_item(d, name, *n);
-            read_item(d, it, items + *n * item_size);
-            ++*n;
-        }
+    if (!arr)
+        return NULL;
+    char *items = sekha__jalloc(d->doc, (arr->count ? arr->count : 1) * item_size);
+    if (!items) {
+        if (!d->err)
+            d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+        return NULL;
+    }
+    for (const sekha_jv *it = sekha__jfirst(d->doc, arr); it; it = sekha__jnext(d->doc, it)) {
+        ctl_dec_item(d, name, *n);
+        read_item(d, it, items + *n * item_size);
+        ++*n;
     }
     return items;
 }
@@ -57,8 +56,8 @@ static void *decode_conversation(const sekha_response *resp, void *dctx, sekha_e
     sekha_conversation *cv = ctl_result_new(sizeof *cv, resp, 1, "conversation", err);
     if (!cv)
         return NULL;
-    ctl_dec d = {.what = "conversation"};
-    const cJSON *o = cv->base.json;
+    ctl_dec d = {.doc = &cv->base.doc, .what = "conversation"};
+    const sekha_jv *o = sekha__jroot(&cv->base.doc);
     if (ctl_need_object(&d, o)) {
         cv->id = req_uuid(&d, o, "id");
         cv->label = ctl_req_str(&d, o, "label");
@@ -72,15 +71,7 @@ static void *decode_conversation(const sekha_response *resp, void *dctx, sekha_e
 
 /* ---- search results (list and semantic query) ---- */
 
-static void search_results_fini(ctl_result *r)
-{
-    sekha_search_results *s = (sekha_search_results *)r;
-    for (size_t i = 0; i < s->n; i++)
-        free(s->items[i].metadata);
-    free(s->items);
-}
-
-static void read_search_result(ctl_dec *d, const cJSON *it, void *item)
+static void read_search_result(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_search_result *r = item;
     r->conversation_id = req_uuid(d, it, "conversation_id");
@@ -90,7 +81,7 @@ static void read_search_result(ctl_dec *d, const cJSON *it, void *item)
     r->label = ctl_req_str(d, it, "label");
     r->folder = ctl_req_str(d, it, "folder");
     r->timestamp = ctl_req_str(d, it, "timestamp");
-    r->metadata = ctl_compact(d, cJSON_GetObjectItemCaseSensitive(it, "metadata"));
+    r->metadata = ctl_compact(d, sekha__jget(d->doc, it, "metadata"));
 }
 
 static void *decode_search_results(const sekha_response *resp, void *dctx, sekha_error **err)
@@ -99,10 +90,9 @@ static void *decode_search_results(const sekha_response *resp, void *dctx, sekha
     sekha_search_results *s = ctl_result_new(sizeof *s, resp, 1, "search results", err);
     if (!s)
         return NULL;
-    s->base.fini = search_results_fini;
-    ctl_dec d = {.what = "search results"};
-    const cJSON *o = s->base.json;
-    const cJSON *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
+    ctl_dec d = {.doc = &s->base.doc, .what = "search results"};
+    const sekha_jv *o = sekha__jroot(&s->base.doc);
+    const sekha_jv *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
     s->total = ctl_req_count(&d, o, "total");
     s->page = ctl_req_count(&d, o, "page");
     s->page_size = ctl_req_count(&d, o, "page_size");
@@ -112,36 +102,52 @@ static void *decode_search_results(const sekha_response *resp, void *dctx, sekha
 
 /* ---- message lists (full-text search and context assembly) ---- */
 
-static void message_list_fini(ctl_result *r)
+/* Content sent as parts: the text parts joined with one space, as ctl_flatten_content. */
+static const char *flatten_parts(ctl_dec *d, const sekha_jv *parts)
 {
-    sekha_message_list *l = (sekha_message_list *)r;
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].metadata);
-        free(l->items[i].flat_content);
+    size_t cap = 1;
+    for (const sekha_jv *p = sekha__jfirst(d->doc, parts); p; p = sekha__jnext(d->doc, p))
+        cap += p->len + 1; /* a part's decoded text is shorter than the part */
+    char *out = sekha__jalloc(d->doc, cap), *o = out;
+    if (!out) {
+        if (!d->err)
+            d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+        return "";
     }
-    free(l->items);
+    for (const sekha_jv *p = sekha__jfirst(d->doc, parts); p; p = sekha__jnext(d->doc, p)) {
+        const char *type = sekha__jstr(d->doc, sekha__jget(d->doc, p, "type"));
+        const char *text = sekha__jstr(d->doc, sekha__jget(d->doc, p, "text"));
+        if (!type || strcmp(type, "text") != 0 || !text)
+            continue;
+        if (o != out)
+            *o++ = ' ';
+        size_t n = strlen(text);
+        memcpy(o, text, n);
+        o += n;
+    }
+    *o = '\0';
+    return out;
 }
 
-static void read_message(ctl_dec *d, const cJSON *it, void *item)
+static void read_message(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_message *m = item;
     m->id = req_uuid(d, it, "id");
     m->conversation_id = req_uuid(d, it, "conversation_id");
     m->role = ctl_req_str(d, it, "role");
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(it, "content");
-    if (cJSON_IsArray(content)) { /* parts, should a server send them unflattened */
-        if (!(m->flat_content = ctl_flatten_content(content)) && !d->err)
-            d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
-        m->content = m->flat_content ? m->flat_content : "";
+    const sekha_jv *content = sekha__jget(d->doc, it, "content");
+    if (content && content->type == SEKHA_J_ARRAY) { /* parts, should a server send them */
+        m->content = flatten_parts(d, content);
     } else {
         m->content = ctl_req_str(d, it, "content");
     }
     m->timestamp = ctl_req_str(d, it, "timestamp");
     m->embedding_id = ctl_opt_str(d, it, "embedding_id");
-    m->metadata = ctl_compact(d, cJSON_GetObjectItemCaseSensitive(it, "metadata"));
+    m->metadata = ctl_compact(d, sekha__jget(d->doc, it, "metadata"));
 }
 
-static void read_messages(ctl_dec *d, sekha_message_list *l, const cJSON *arr, const char *name)
+static void read_messages(ctl_dec *d, sekha_message_list *l, const sekha_jv *arr,
+                          const char *name)
 {
     l->items = read_items(d, arr, name, sizeof *l->items, read_message, &l->n);
 }
@@ -152,10 +158,9 @@ static void *decode_fts(const sekha_response *resp, void *dctx, sekha_error **er
     sekha_message_list *l = ctl_result_new(sizeof *l, resp, 1, "full-text search", err);
     if (!l)
         return NULL;
-    l->base.fini = message_list_fini;
-    ctl_dec d = {.what = "full-text search"};
-    const cJSON *o = l->base.json;
-    const cJSON *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
+    ctl_dec d = {.doc = &l->base.doc, .what = "full-text search"};
+    const sekha_jv *o = sekha__jroot(&l->base.doc);
+    const sekha_jv *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
     l->total = ctl_req_count(&d, o, "total");
     read_messages(&d, l, arr, "results");
     return finish(&d, l, err);
@@ -169,12 +174,11 @@ static void *decode_context(const sekha_response *resp, void *dctx, sekha_error 
     sekha_message_list *l = ctl_result_new(sizeof *l, resp, 1, "context", err);
     if (!l)
         return NULL;
-    l->base.fini = message_list_fini;
-    ctl_dec d = {.what = "context"};
-    const cJSON *o = l->base.json;
-    if (cJSON_IsArray(o)) {
+    ctl_dec d = {.doc = &l->base.doc, .what = "context"};
+    const sekha_jv *o = sekha__jroot(&l->base.doc);
+    if (o && o->type == SEKHA_J_ARRAY) {
         read_messages(&d, l, o, "");
-    } else if (cJSON_IsObject(o)) {
+    } else if (o && o->type == SEKHA_J_OBJECT) {
         read_messages(&d, l, ctl_req_array(&d, o, "messages"), "messages");
     } else {
         d.err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
@@ -193,10 +197,10 @@ static void *decode_count(const sekha_response *resp, void *dctx, sekha_error **
     sekha_count_result *r = ctl_result_new(sizeof *r, resp, 1, "count", err);
     if (!r)
         return NULL;
-    ctl_dec d = {.what = "count"};
-    const cJSON *o = r->base.json;
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(o, "error");
-    if (ctl_need_object(&d, o) && error && !cJSON_IsNull(error)) {
+    ctl_dec d = {.doc = &r->base.doc, .what = "count"};
+    const sekha_jv *o = sekha__jroot(&r->base.doc);
+    const sekha_jv *error = sekha__jget(d.doc, o, "error");
+    if (ctl_need_object(&d, o) && error && error->type != SEKHA_J_NULL) {
         /* The controller's 200 {"count":0,"error":"..."}: a failure told in-band. */
         sekha_error *e = sekha__error_new(SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE,
                                           "count: the controller reported an error");
@@ -222,8 +226,8 @@ static void *decode_summary(const sekha_response *resp, void *dctx, sekha_error 
     sekha_summary *s = ctl_result_new(sizeof *s, resp, 1, "summary", err);
     if (!s)
         return NULL;
-    ctl_dec d = {.what = "summary"};
-    const cJSON *o = s->base.json;
+    ctl_dec d = {.doc = &s->base.doc, .what = "summary"};
+    const sekha_jv *o = sekha__jroot(&s->base.doc);
     if (ctl_need_object(&d, o)) {
         s->conversation_id = req_uuid(&d, o, "conversation_id");
         s->level = ctl_req_str(&d, o, "level");
@@ -236,12 +240,7 @@ static void *decode_summary(const sekha_response *resp, void *dctx, sekha_error 
 
 /* ---- pruning suggestions ---- */
 
-static void prune_fini(ctl_result *r)
-{
-    free(((sekha_prune_suggestions *)r)->items);
-}
-
-static void read_prune_suggestion(ctl_dec *d, const cJSON *it, void *item)
+static void read_prune_suggestion(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_prune_suggestion *s = item;
     s->conversation_id = req_uuid(d, it, "conversation_id");
@@ -262,10 +261,9 @@ static void *decode_prune(const sekha_response *resp, void *dctx, sekha_error **
     sekha_prune_suggestions *p = ctl_result_new(sizeof *p, resp, 1, "prune suggestions", err);
     if (!p)
         return NULL;
-    p->base.fini = prune_fini;
-    ctl_dec d = {.what = "prune suggestions"};
-    const cJSON *o = p->base.json;
-    const cJSON *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "suggestions") : NULL;
+    ctl_dec d = {.doc = &p->base.doc, .what = "prune suggestions"};
+    const sekha_jv *o = sekha__jroot(&p->base.doc);
+    const sekha_jv *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "suggestions") : NULL;
     p->total = ctl_req_count(&d, o, "total");
     p->items = read_items(&d, arr, "suggestions", sizeof *p->items, read_prune_suggestion, &p->n);
     return finish(&d, p, err);
@@ -273,12 +271,7 @@ static void *decode_prune(const sekha_response *resp, void *dctx, sekha_error **
 
 /* ---- label suggestions ---- */
 
-static void labels_fini(ctl_result *r)
-{
-    free(((sekha_label_suggestions *)r)->items);
-}
-
-static void read_label_suggestion(ctl_dec *d, const cJSON *it, void *item)
+static void read_label_suggestion(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_label_suggestion *s = item;
     s->label = ctl_req_str(d, it, "label");
@@ -295,10 +288,9 @@ static void *decode_labels(const sekha_response *resp, void *dctx, sekha_error *
     sekha_label_suggestions *l = ctl_result_new(sizeof *l, resp, 1, "label suggestions", err);
     if (!l)
         return NULL;
-    l->base.fini = labels_fini;
-    ctl_dec d = {.what = "label suggestions"};
-    const cJSON *o = l->base.json;
-    const cJSON *arr = NULL;
+    ctl_dec d = {.doc = &l->base.doc, .what = "label suggestions"};
+    const sekha_jv *o = sekha__jroot(&l->base.doc);
+    const sekha_jv *arr = NULL;
     if (ctl_need_object(&d, o)) {
         l->conversation_id = req_uuid(&d, o, "conversation_id");
         arr = ctl_req_array(&d, o, "suggestions");
@@ -309,19 +301,42 @@ static void *decode_labels(const sekha_response *resp, void *dctx, sekha_error *
 
 /* ---- health and metrics ---- */
 
+/* "checks": {"name": {"status": "..."}, ...}, kept as pairs for sekha_health_check. */
+static void read_checks(ctl_dec *d, sekha_health *h, const sekha_jv *checks)
+{
+    if (!checks || checks->type != SEKHA_J_OBJECT || !checks->count)
+        return;
+    h->check_names = sekha__jalloc(d->doc, checks->count * sizeof *h->check_names);
+    h->check_status = sekha__jalloc(d->doc, checks->count * sizeof *h->check_status);
+    if (!h->check_names || !h->check_status) {
+        if (!d->err)
+            d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+        return;
+    }
+    for (const sekha_jv *c = sekha__jfirst(d->doc, checks); c; c = sekha__jnext(d->doc, c)) {
+        const char *status = sekha__jstr(d->doc, sekha__jget(d->doc, c, "status"));
+        const char *name = status ? sekha__jkey(d->doc, c) : NULL;
+        if (!name)
+            continue;
+        h->check_names[h->n_checks] = name;
+        h->check_status[h->n_checks++] = status;
+    }
+}
+
 static void *decode_health(const sekha_response *resp, void *dctx, sekha_error **err)
 {
     (void)dctx;
     sekha_health *h = ctl_result_new(sizeof *h, resp, 1, "health", err);
     if (!h)
         return NULL;
-    ctl_dec d = {.what = "health"};
-    const cJSON *o = h->base.json;
+    ctl_dec d = {.doc = &h->base.doc, .what = "health"};
+    const sekha_jv *o = sekha__jroot(&h->base.doc);
     if (ctl_need_object(&d, o)) {
         h->status = ctl_req_str(&d, o, "status");
         /* Jan sends timestamp + checks, Feb version + uptime_seconds: all optional. */
         h->timestamp = ctl_opt_str(&d, o, "timestamp");
         h->version = ctl_opt_str(&d, o, "version");
+        read_checks(&d, h, sekha__jget(d.doc, o, "checks"));
     }
     return finish(&d, h, err);
 }

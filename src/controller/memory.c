@@ -3,13 +3,15 @@
  * only read or compute (or, for prune execution and rebuild, repeat harmlessly), so they are
  * marked SEKHA_HTTP_IDEMPOTENT and the core may re-send them after a lost connection. */
 #include "controller/ctl.h"
+#include "core/jwrite.h"
 
 #include <string.h>
 
-/* Adds a count field unless it is 0 (the default, left to the controller). */
-static int add_count(cJSON *o, const char *key, long v)
+/* Writes ,"key":v unless v is 0 (the default, left to the controller). */
+static int put_count(sekha_buf *b, const char *key, long v)
 {
-    return v == 0 || cJSON_AddNumberToObject(o, key, (double)v) != NULL;
+    return v == 0 || (sekha__buf_puts(b, ",\"") == 0 && sekha__buf_puts(b, key) == 0 &&
+                      sekha__buf_puts(b, "\":") == 0 && sekha__jw_long(b, v) == 0);
 }
 
 static sekha_request *send_post(sekha_client *c, const char *path, const char *what, cJSON *body,
@@ -19,7 +21,7 @@ static sekha_request *send_post(sekha_client *c, const char *path, const char *w
         cJSON_Delete(body);
         return ctl_nomem(c, cs, cb, ud);
     }
-    ctl_send_args s = {"POST", path, body, SEKHA_HTTP_IDEMPOTENT, what, NULL};
+    ctl_send_args s = {"POST", path, body, SEKHA_HTTP_IDEMPOTENT, what, NULL, NULL};
     return ctl_send(c, &s, cs, cb, ud);
 }
 
@@ -42,21 +44,30 @@ static sekha_request *start_search(sekha_client *c, void *p, sekha__fn cb, void 
     if (!ctl_check_u32(a->limit) || !ctl_check_u32(a->offset))
         return ctl_reject(c, cs, cb, ud, "%s: limit and offset must be 0 (default) or "
                           "1..4294967295, got %ld and %ld", fn, a->limit, a->offset);
-    cJSON *filters = NULL;
-    if (a->filters_json && !(filters = cJSON_Parse(a->filters_json)))
+    if (a->filters_json && !ctl_json_valid(a->filters_json))
         return ctl_reject(c, cs, cb, ud, "%s: filters_json is not valid JSON", fn);
-    cJSON *body = cJSON_CreateObject();
-    int ok = body && cJSON_AddStringToObject(body, "query", a->query) &&
-             add_count(body, "limit", a->limit) && add_count(body, "offset", a->offset);
-    if (ok && filters) {
-        cJSON_AddItemToObject(body, "filters", filters);
-        filters = NULL;
+    /* Written directly: this is the hot path of memory lookups. */
+    sekha_buf body = {0};
+    int ok = sekha__buf_puts(&body, "{\"query\":") == 0 &&
+             sekha__jw_string(&body, a->query) == 0 && put_count(&body, "limit", a->limit) &&
+             put_count(&body, "offset", a->offset) &&
+             (!a->filters_json || (sekha__buf_puts(&body, ",\"filters\":") == 0 &&
+                                   sekha__buf_puts(&body, a->filters_json) == 0)) &&
+             sekha__buf_puts(&body, "}") == 0;
+    sekha_request *req;
+    if (!ok) {
+        req = ctl_nomem(c, cs, cb, ud);
+    } else {
+        ctl_send_args s = {.method = "POST",
+                           .path = a->fts ? "/api/v1/search/fts" : "/api/v1/query",
+                           .flags = SEKHA_HTTP_IDEMPOTENT,
+                           .what = a->fts ? "controller POST /api/v1/search/fts"
+                                          : "controller POST /api/v1/query",
+                           .text = &body};
+        req = ctl_send(c, &s, cs, cb, ud);
     }
-    cJSON_Delete(filters);
-    return send_post(c, a->fts ? "/api/v1/search/fts" : "/api/v1/query",
-                     a->fts ? "controller POST /api/v1/search/fts"
-                            : "controller POST /api/v1/query",
-                     body, ok, cs, cb, ud);
+    sekha__buf_free(&body);
+    return req;
 }
 
 sekha_request *sekha_controller_query(sekha_client *client, const char *query, long limit,
@@ -304,7 +315,7 @@ static const plain_args metrics_args = {"GET", "/metrics", "controller GET /metr
 static sekha_request *start_plain(sekha_client *c, void *p, sekha__fn cb, void *ud)
 {
     const plain_args *a = p;
-    ctl_send_args s = {a->method, a->path, NULL, a->flags, a->what, a->accept};
+    ctl_send_args s = {a->method, a->path, NULL, a->flags, a->what, a->accept, NULL};
     return ctl_send(c, &s, a->cs, cb, ud);
 }
 

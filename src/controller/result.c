@@ -16,29 +16,40 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
 {
     size_t len = 0;
     const char *body = sekha_response_body(resp, &len);
-    /* RFC 8259 requires UTF-8; cJSON does not check it, and callers print these strings. */
+    /* RFC 8259 requires UTF-8; the parser does not check it, and callers print these. */
     if (!sekha__utf8_valid(body, len)) {
         *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
                                 "%s: the body is not valid UTF-8", what);
         return NULL;
     }
-    ctl_result *r = calloc(1, size);
-    if (r)
-        r->raw = malloc(len + 1);
-    if (!r || !r->raw) {
-        free(r);
+    /* One block for the typed struct and the body it points into. */
+    ctl_result *r = malloc(size + len + 1);
+    if (!r) {
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
         return NULL;
     }
+    memset(r, 0, size);
+    r->raw = (char *)r + size;
     memcpy(r->raw, body, len);
     r->raw[len] = '\0';
     r->refs = 1;
-    if (parse && !(r->json = sekha__json_parse(resp, what, err))) {
-        free(r->raw);
-        free(r);
-        return NULL;
-    }
-    return r;
+    if (!parse)
+        return r;
+    size_t at = 0;
+    int rc = len ? sekha__jdoc_parse(&r->doc, r->raw, len, &at) : -1;
+    if (rc == 0)
+        return r;
+    if (rc == -2)
+        *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+    else if (!len)
+        *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "%s: expected a JSON body, got an empty one", what);
+    else
+        *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "%s: the body is not valid JSON (broken at byte %zu of %zu)",
+                                what, at, len);
+    ctl_result_release(r);
+    return NULL;
 }
 
 void ctl_result_release(void *p)
@@ -46,10 +57,7 @@ void ctl_result_release(void *p)
     ctl_result *r = p;
     if (!r || --r->refs > 0)
         return;
-    if (r->fini)
-        r->fini(r);
-    cJSON_Delete(r->json);
-    free(r->raw);
+    sekha__jdoc_free(&r->doc);
     free(r);
 }
 
@@ -63,102 +71,124 @@ void *ctl_result_retain(const void *p)
 
 /* ---- defensive readers ---- */
 
-static void dec_fail(ctl_dec *d, const char *key, const char *expected)
+void ctl_dec_fail(ctl_dec *d, const char *key, const char *expected)
 {
     if (d->err)
         return;
     char field[160];
-    snprintf(field, sizeof field, "%s%s", d->at, key);
+    if (d->item && *d->item)
+        snprintf(field, sizeof field, "%s[%zu].%s", d->item, d->index, key);
+    else if (d->item) /* a bare top-level array */
+        snprintf(field, sizeof field, "[%zu].%s", d->index, key);
+    else
+        snprintf(field, sizeof field, "%s", key);
     d->err = sekha__json_bad(d->what, field, expected);
+}
+
+static void dec_nomem(ctl_dec *d)
+{
+    if (!d->err)
+        d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
 }
 
 void ctl_dec_item(ctl_dec *d, const char *name, size_t i)
 {
-    if (name)
-        snprintf(d->at, sizeof d->at, "%s[%zu].", name, i);
-    else
-        d->at[0] = '\0';
+    d->item = name;
+    d->index = i;
 }
 
-static const cJSON *field(const cJSON *o, const char *key)
+/* A string member decoded into the arena; NULL (recorded) when it cannot be. */
+static const char *str_of(ctl_dec *d, const sekha_jv *v, const char *key)
 {
-    return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-const char *ctl_req_str(ctl_dec *d, const cJSON *o, const char *key)
-{
-    const cJSON *v = field(o, key);
-    if (cJSON_IsString(v) && v->valuestring)
-        return v->valuestring;
-    dec_fail(d, key, "a string");
-    return "";
-}
-
-const char *ctl_opt_str(ctl_dec *d, const cJSON *o, const char *key)
-{
-    const cJSON *v = field(o, key);
-    if (!v || cJSON_IsNull(v))
-        return NULL;
-    if (cJSON_IsString(v) && v->valuestring)
-        return v->valuestring;
-    dec_fail(d, key, "a string or null");
-    return NULL;
-}
-
-double ctl_req_num(ctl_dec *d, const cJSON *o, const char *key)
-{
-    const cJSON *v = field(o, key);
-    if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
-        return v->valuedouble;
-    dec_fail(d, key, "a number");
-    return 0;
-}
-
-long long ctl_req_count(ctl_dec *d, const cJSON *o, const char *key)
-{
-    const cJSON *v = field(o, key);
-    /* 2^63 is exactly representable, so the comparison keeps the cast defined. */
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9223372036854775808.0 &&
-        floor(v->valuedouble) == v->valuedouble)
-        return (long long)v->valuedouble;
-    dec_fail(d, key, "a whole number >= 0");
-    return 0;
-}
-
-int ctl_req_bool(ctl_dec *d, const cJSON *o, const char *key)
-{
-    const cJSON *v = field(o, key);
-    if (cJSON_IsBool(v))
-        return cJSON_IsTrue(v);
-    dec_fail(d, key, "a boolean");
-    return 0;
-}
-
-const cJSON *ctl_req_array(ctl_dec *d, const cJSON *o, const char *key)
-{
-    const cJSON *v = field(o, key);
-    if (cJSON_IsArray(v))
-        return v;
-    dec_fail(d, key, "an array");
-    return NULL;
-}
-
-char *ctl_compact(ctl_dec *d, const cJSON *v)
-{
-    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
-    if (!s && !v) {
-        s = malloc(5);
-        if (s)
-            memcpy(s, "null", 5);
+    const char *s = sekha__jstr(d->doc, v);
+    if (!s && v && v->type == SEKHA_J_STRING) {
+        /* Either no memory or U+0000, which a C string cannot carry. */
+        if (memchr(v->p, '\\', v->len))
+            ctl_dec_fail(d, key, "a string without U+0000");
+        else
+            dec_nomem(d);
     }
-    if (!s && !d->err)
-        d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
     return s;
 }
 
-int ctl_need_object(ctl_dec *d, const cJSON *root)
+const char *ctl_req_str(ctl_dec *d, const sekha_jv *o, const char *key)
 {
-    if (cJSON_IsObject(root))
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    const char *s = str_of(d, v, key);
+    if (s)
+        return s;
+    ctl_dec_fail(d, key, "a string");
+    return "";
+}
+
+const char *ctl_opt_str(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    if (!v || v->type == SEKHA_J_NULL)
+        return NULL;
+    const char *s = str_of(d, v, key);
+    if (!s)
+        ctl_dec_fail(d, key, "a string or null");
+    return s;
+}
+
+double ctl_req_num(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    double x;
+    if (sekha__jnum(sekha__jget(d->doc, o, key), &x) && isfinite(x))
+        return x;
+    ctl_dec_fail(d, key, "a number");
+    return 0;
+}
+
+long long ctl_req_count(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    double x;
+    /* 2^63 is exactly representable, so the comparison keeps the cast defined. */
+    if (sekha__jnum(sekha__jget(d->doc, o, key), &x) && x >= 0 && x < 9223372036854775808.0 &&
+        floor(x) == x)
+        return (long long)x;
+    ctl_dec_fail(d, key, "a whole number >= 0");
+    return 0;
+}
+
+int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    if (v && (v->type == SEKHA_J_TRUE || v->type == SEKHA_J_FALSE))
+        return v->type == SEKHA_J_TRUE;
+    ctl_dec_fail(d, key, "a boolean");
+    return 0;
+}
+
+const sekha_jv *ctl_req_array(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    if (v && v->type == SEKHA_J_ARRAY)
+        return v;
+    ctl_dec_fail(d, key, "an array");
+    return NULL;
+}
+
+char *ctl_compact(ctl_dec *d, const sekha_jv *v)
+{
+    char *s = sekha__jcompact(d->doc, v);
+    if (!s)
+        dec_nomem(d);
+    return s;
+}
+
+int ctl_json_valid(const char *text)
+{
+    sekha_jdoc doc = {0};
+    int ok = sekha__jdoc_parse(&doc, text, strlen(text), NULL) == 0;
+    sekha__jdoc_free(&doc);
+    return ok && sekha__utf8_valid(text, strlen(text));
+}
+
+int ctl_need_object(ctl_dec *d, const sekha_jv *root)
+{
+    if (root && root->type == SEKHA_J_OBJECT)
         return 1;
     if (!d->err)
         d->err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
@@ -179,6 +209,10 @@ sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__ca
     }
     if (a->body && sekha__json_body(a->body, &body, &len) != 0)
         return ctl_nomem(c, cs, cb, ud);
+    if (a->text) {
+        body = a->text->data;
+        len = a->text->len;
+    }
     sekha__spec spec = {
         .service = SEKHA_SERVICE_CONTROLLER,
         .method = a->method,
@@ -191,7 +225,8 @@ sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__ca
         .what = a->what,
     };
     sekha_request *req = sekha__call(c, &spec, cs, NULL, NULL, cb, ud);
-    cJSON_free(body);
+    if (!a->text)
+        cJSON_free(body);
     return req;
 }
 

@@ -211,13 +211,18 @@ struct sekha_request {
     sekha_timer timer;
     /* what to send */
     sekha_service service;
-    char *url;
+    const char *url;          /* url_buf's text */
     const char *method;       /* static canonical spelling */
-    const char *what;         /* label for messages: what_owned or a static string */
-    char *what_owned;
+    const char *what;         /* label for messages: what_buf's text or a static string */
+    /* The buffers below keep their memory when the request is recycled (see spare), so a
+     * steady stream of requests allocates nothing for them. */
+    sekha_buf url_buf;
+    sekha_buf what_buf;
     sekha_buf body;
-    struct curl_slist *own_headers; /* this request's lines, chained to the service's */
-    struct curl_slist *last_own;
+    sekha_buf header_lines;   /* this request's own header lines, each NUL-terminated */
+    struct curl_slist *own_headers; /* nodes over header_lines, chained to the service's */
+    struct curl_slist header_nodes[3];
+    struct curl_slist *header_heap; /* nodes when there are more lines than header_nodes */
     unsigned flags;
     int idempotent;
     /* callbacks */
@@ -324,6 +329,8 @@ struct sekha_client {
     size_t xcancel_len, xcancel_cap;
     CURL **pool;                /* idle easy handles, reset, ready for reuse */
     size_t pool_len;
+    sekha_request *spare;       /* finished requests kept for reuse (linked by next) */
+    size_t spare_len;
 };
 
 /* Calls a user callback with the depth counted (so sync calls and free know). */
@@ -335,6 +342,8 @@ struct sekha_client {
     } while (0)
 
 void sekha__client_unlink(sekha_client *c, sekha_request *r);
+/* Frees the finished requests kept for reuse (when the client is destroyed). */
+void sekha__request_spares_free(sekha_client *c);
 /* Brackets a libsekha entry point; leaving the outermost one completes a deferred free. */
 void sekha__client_enter(sekha_client *c);
 void sekha__client_leave(sekha_client *c);

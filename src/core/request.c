@@ -42,36 +42,35 @@ static int absolute_url_ok(const char *u)
     return 1;
 }
 
-static int append_header(sekha_request *r, const char *line)
+/* Adds "<name><value>" as one NUL-terminated line; the nodes come in link_headers. */
+static int add_header(sekha_request *r, const char *name, const char *value)
 {
-    struct curl_slist *node = malloc(sizeof *node);
-    char *data = node ? strdup(line) : NULL;
-    if (!data) {
-        free(node);
-        return -1;
-    }
-    node->data = data;
-    node->next = NULL;
-    if (r->last_own)
-        r->last_own->next = node;
-    else
-        r->own_headers = node;
-    r->last_own = node;
-    return 0;
+    size_t vlen = strlen(value);
+    return sekha__buf_append(&r->header_lines, name, strlen(name)) != 0 ||
+                   sekha__buf_append(&r->header_lines, value, vlen + 1) != 0
+               ? -1
+               : 0;
 }
 
-/* The request's own header nodes end in the client's shared per-service tail, which is
- * not ours to free: stop at the last own node. */
-static void free_own_headers(sekha_request *r)
+/* Chains the request's own lines (now final, so pointers into the buffer stay valid) in
+ * front of the client's shared per-service tail. */
+static int link_headers(sekha_request *r, struct curl_slist *tail)
 {
-    struct curl_slist *n = r->last_own ? r->own_headers : NULL;
-    while (n) {
-        struct curl_slist *next = n == r->last_own ? NULL : n->next;
-        free(n->data);
-        free(n);
-        n = next;
+    size_t n = 0;
+    for (size_t i = 0; i < r->header_lines.len; i++)
+        n += r->header_lines.data[i] == '\0';
+    struct curl_slist *nodes = r->header_nodes;
+    if (n > sizeof r->header_nodes / sizeof *r->header_nodes &&
+        !(nodes = r->header_heap = malloc(n * sizeof *nodes)))
+        return -1;
+    char *p = r->header_lines.data;
+    for (size_t i = 0; i < n; i++) {
+        nodes[i].data = p;
+        nodes[i].next = i + 1 < n ? &nodes[i + 1] : tail;
+        p += strlen(p) + 1;
     }
-    r->own_headers = r->last_own = NULL;
+    r->own_headers = n ? nodes : tail;
+    return 0;
 }
 
 static sekha_error *build(sekha_request *r, const sekha__spec *s)
@@ -84,39 +83,38 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     if ((int)s->service < 0 || (int)s->service >= SEKHA_SERVICE_COUNT)
         return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "unknown service");
     r->service = s->service;
-    if (s->what && !(r->what_owned = strdup(s->what)))
+    if (s->what && sekha__buf_puts(&r->what_buf, s->what) != 0)
         return &sekha__nomem_error;
-    r->what = s->what ? r->what_owned : r->method;
+    r->what = s->what ? sekha__buf_str(&r->what_buf) : r->method;
     if (s->url) {
         if (!absolute_url_ok(s->url))
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
                                     "URL must be http(s):// without spaces or control "
                                     "characters");
-        r->url = strdup(s->url);
+        if (sekha__buf_puts(&r->url_buf, s->url) != 0)
+            return &sekha__nomem_error;
     } else {
         if (!path_ok(s->path))
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
                                     "path must start with '/' and contain no spaces or "
                                     "control characters (percent-encode them)");
-        sekha_buf u = {0};
-        if (sekha__buf_puts(&u, c->base_url[s->service]) == 0 && sekha__buf_puts(&u, s->path) == 0)
-            r->url = sekha__buf_steal(&u, NULL);
-        sekha__buf_free(&u);
+        if (sekha__buf_puts(&r->url_buf, c->base_url[s->service]) != 0 ||
+            sekha__buf_puts(&r->url_buf, s->path) != 0)
+            return &sekha__nomem_error;
     }
-    if (!r->url)
-        return &sekha__nomem_error;
-    char line[512];
+    r->url = r->url_buf.data;
     if (s->content_type) {
         if (!sekha__header_value_ok(s->content_type) || strlen(s->content_type) > 256)
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
                                     "content type contains CR/LF or is too long");
-        snprintf(line, sizeof line, "Content-Type: %s", s->content_type);
-        if (append_header(r, line) != 0)
+        if (add_header(r, "Content-Type: ", s->content_type) != 0)
             return &sekha__nomem_error;
     }
     if (s->accept) {
-        snprintf(line, sizeof line, "Accept: %s", s->accept);
-        if (append_header(r, line) != 0)
+        if (!sekha__header_value_ok(s->accept) || strlen(s->accept) > 256)
+            return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                    "accept contains CR/LF or is too long");
+        if (add_header(r, "Accept: ", s->accept) != 0)
             return &sekha__nomem_error;
     }
     for (const char *const *h = s->headers; h && *h; h++) {
@@ -127,17 +125,15 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
         if (strncasecmp(*h, "authorization:", 14) == 0)
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
                                     "set API keys with sekha_options_set_api_key, not headers");
-        if (append_header(r, *h) != 0)
+        if (add_header(r, "", *h) != 0)
             return &sekha__nomem_error;
     }
     struct curl_slist *tail = c->svc_headers[s->service];
     if (s->flags & SEKHA_HTTP_NO_AUTH)
         tail = c->svc_headers[s->service] && c->auth_line[s->service]
                    ? c->svc_headers[s->service]->next : c->svc_headers[s->service];
-    if (r->last_own)
-        r->last_own->next = tail;
-    else
-        r->own_headers = tail; /* only shared nodes: free_own_headers frees nothing */
+    if (link_headers(r, tail) != 0)
+        return &sekha__nomem_error;
     if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)
         return &sekha__nomem_error;
     r->flags = s->flags;
@@ -146,10 +142,108 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     return NULL;
 }
 
+/* ---- recycling: finished requests keep their buffers for the next one ---- */
+
+#define SPARE_MAX 64                 /* requests kept per client */
+#define SPARE_BUF_MAX (64 * 1024)    /* buffers larger than this are not kept */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEKHA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SEKHA_ASAN 1
+#endif
+#ifdef SEKHA_ASAN
+#include <sanitizer/asan_interface.h>
+/* A spare is poisoned so that a use of a finished request still trips AddressSanitizer. */
+#define SPARE_POISON(r) ASAN_POISON_MEMORY_REGION((r), sizeof *(r))
+#define SPARE_UNPOISON(r) ASAN_UNPOISON_MEMORY_REGION((r), sizeof *(r))
+#else
+#define SPARE_POISON(r) ((void)(r))
+#define SPARE_UNPOISON(r) ((void)(r))
+#endif
+
+static const size_t kept_offsets[] = {
+    offsetof(sekha_request, url_buf),   offsetof(sekha_request, what_buf),
+    offsetof(sekha_request, body),      offsetof(sekha_request, header_lines),
+    offsetof(sekha_request, resp.body), offsetof(sekha_request, resp.headers)};
+#define N_KEPT (sizeof kept_offsets / sizeof *kept_offsets)
+
+static sekha_buf *kept_buf(sekha_request *r, size_t i)
+{
+    return (sekha_buf *)(void *)((char *)r + kept_offsets[i]);
+}
+
+/* Frees what a finished request holds besides its kept buffers; frees the buffers too
+ * when all is set. */
+static void release_fields(sekha_request *r, int all)
+{
+    free(r->header_heap);
+    r->header_heap = NULL;
+    if (r->sse) {
+        sekha__sse_free(r->sse);
+        free(r->sse);
+        r->sse = NULL;
+    }
+    for (size_t i = 0; i < N_KEPT; i++) {
+        sekha_buf *b = kept_buf(r, i);
+        if (all || b->cap > SPARE_BUF_MAX)
+            sekha__buf_free(b);
+    }
+}
+
+static void spare_put(sekha_client *c, sekha_request *r)
+{
+    int keep = !c->freeing && c->spare_len < SPARE_MAX;
+    release_fields(r, !keep);
+    if (!keep) {
+        free(r);
+        return;
+    }
+    r->next = c->spare;
+    c->spare = r;
+    c->spare_len++;
+    SPARE_POISON(r);
+}
+
+/* A zeroed request: a spare with its buffers emptied but kept, or a new one. */
+static sekha_request *spare_take(sekha_client *c)
+{
+    sekha_request *r = c->spare;
+    if (!r)
+        return calloc(1, sizeof(sekha_request));
+    SPARE_UNPOISON(r);
+    c->spare = r->next;
+    c->spare_len--;
+    sekha_buf saved[N_KEPT];
+    for (size_t i = 0; i < N_KEPT; i++)
+        saved[i] = *kept_buf(r, i);
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < N_KEPT; i++) {
+        *kept_buf(r, i) = saved[i];
+        sekha__buf_clear(kept_buf(r, i));
+    }
+    return r;
+}
+
+void sekha__request_spares_free(sekha_client *c)
+{
+    while (c->spare) {
+        sekha_request *r = c->spare;
+        SPARE_UNPOISON(r);
+        c->spare = r->next;
+        release_fields(r, 1);
+        free(r);
+    }
+    c->spare_len = 0;
+}
+
 static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekha_response_cb done,
                                     void *ud)
 {
-    sekha_request *r = calloc(1, sizeof *r);
+    sekha_request *r = spare_take(c);
     if (!r)
         return NULL;
     if (!parent)
@@ -198,8 +292,8 @@ sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, cons
     sekha_request *r = c ? alloc_request(c, parent, done, ud) : NULL;
     if (!r)
         return NULL;
-    r->what_owned = what ? strdup(what) : NULL;
-    r->what = r->what_owned ? r->what_owned : "request";
+    r->what = what && sekha__buf_puts(&r->what_buf, what) == 0 ? sekha__buf_str(&r->what_buf)
+                                                               : "request";
     if (c->freeing) {
         sekha__request_fail_later(r, sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
                                                       "the client is being freed"));
@@ -736,17 +830,8 @@ void sekha__request_finish(sekha_request *r)
     sekha__client_unlink(c, r);
     if (r->sub_free)
         r->sub_free(r->sub);
-    free_own_headers(r);
-    free(r->url);
-    free(r->what_owned);
-    sekha__buf_free(&r->body);
-    sekha__response_free_fields(&r->resp);
-    if (r->sse) {
-        sekha__sse_free(r->sse);
-        free(r->sse);
-    }
     sekha_error_free(err);
-    free(r);
+    spare_put(c, r);
 }
 
 /* ---- public request API ---- */

@@ -1,0 +1,552 @@
+#include "core/jdoc.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sekha_jblock {
+    sekha_jblock *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+static const char *skip_ws(const char *s, const char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'))
+        s++;
+    return s;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at p into *cp; 0 when they are not there. */
+static int hex4(const char *p, const char *end, unsigned *cp)
+{
+    if (end - p < 4)
+        return 0;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return 0;
+        v = v << 4 | (unsigned)h;
+    }
+    *cp = v;
+    return 1;
+}
+
+/* A string's body from p (after the opening quote): returns its closing quote, or NULL
+ * with *bad at the offending byte. Escapes are checked completely here (surrogates must
+ * pair) so that decoding later cannot fail on them. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Eight bytes at a time: non-zero when any of them is a quote, a backslash or a control
+ * character (it may also flag a byte after one of those; callers then go byte by byte). */
+static uint64_t special8(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x);
+}
+
+static const char *scan_string(const char *p, const char *end, uint8_t *esc, const char **bad)
+{
+    for (;;) {
+        while (end - p >= 8 && !(special8(p) & HIGHS))
+            p += 8;
+        while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        if (p < end && *p == '"')
+            return p;
+        if (p >= end || *p != '\\') {
+            *bad = p;
+            return NULL;
+        }
+        *esc = 1;
+        const char *at = p++;
+        if (p >= end) {
+            *bad = at;
+            return NULL;
+        }
+        if (*p && strchr("\"\\/bfnrt", *p)) {
+            p++;
+            continue;
+        }
+        unsigned cp, lo;
+        if (*p != 'u' || !hex4(p + 1, end, &cp)) {
+            *bad = at;
+            return NULL;
+        }
+        p += 5;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            *bad = at;
+            return NULL;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &lo) ||
+                lo < 0xDC00 || lo > 0xDFFF) {
+                *bad = at;
+                return NULL;
+            }
+            p += 6;
+        }
+    }
+}
+
+static int is_digit(const char *p, const char *end)
+{
+    return p < end && *p >= '0' && *p <= '9';
+}
+
+/* RFC 8259 number grammar; returns the byte after it, or NULL with *bad set. */
+static const char *scan_number(const char *p, const char *end, const char **bad)
+{
+    if (*p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (is_digit(p, end))
+        while (is_digit(p, end))
+            p++;
+    else
+        goto fail;
+    if (p < end && *p == '.') {
+        if (!is_digit(++p, end))
+            goto fail;
+        while (is_digit(p, end))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (!is_digit(p, end))
+            goto fail;
+        while (is_digit(p, end))
+            p++;
+    }
+    return p;
+fail:
+    *bad = p;
+    return NULL;
+}
+
+typedef struct frame {
+    uint32_t node, last;
+} frame;
+
+int sekha__jdoc_parse(sekha_jdoc *d, const char *text, size_t len, size_t *err_at)
+{
+    const char *s = text, *end = text + len, *bad = text;
+    frame stack[SEKHA_JDOC_MAX_DEPTH];
+    int depth = 0;
+    const char *key = NULL;
+    uint32_t klen = 0;
+    uint8_t kesc = 0;
+    d->n = 0;
+    d->text_len = (uint32_t)(len < UINT32_MAX ? len : 0);
+    if (len >= UINT32_MAX)
+        goto fail;
+    s = skip_ws(s, end);
+
+value:
+    if (s >= end) {
+        bad = s;
+        goto fail;
+    }
+    if (d->n == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : (uint32_t)(len / 8 + 16);
+        sekha_jv *nv = realloc(d->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return -2;
+        d->v = nv;
+        d->cap = cap;
+    }
+    uint32_t i = d->n++;
+    sekha_jv *v = &d->v[i];
+    *v = (sekha_jv){.p = s, .key = key, .klen = klen, .kesc = kesc};
+    key = NULL;
+    klen = 0;
+    kesc = 0;
+    if (depth) {
+        frame *f = &stack[depth - 1];
+        if (f->last) /* index 0 is the root, never a member: 0 means "none yet" */
+            d->v[f->last].next = i;
+        f->last = i;
+        d->v[f->node].count++;
+    }
+    switch (*s) {
+    case '{':
+    case '[':
+        if (depth == SEKHA_JDOC_MAX_DEPTH) {
+            bad = s;
+            goto fail;
+        }
+        v->type = *s == '{' ? SEKHA_J_OBJECT : SEKHA_J_ARRAY;
+        stack[depth++] = (frame){i, 0};
+        s = skip_ws(s + 1, end);
+        if (s < end && *s == (v->type == SEKHA_J_OBJECT ? '}' : ']')) {
+            v->len = (uint32_t)(s + 1 - v->p);
+            depth--;
+            s++;
+            goto after;
+        }
+        if (v->type == SEKHA_J_OBJECT)
+            goto member;
+        goto value;
+    case '"': {
+        const char *e = scan_string(s + 1, end, &v->esc, &bad);
+        if (!e)
+            goto fail;
+        v->type = SEKHA_J_STRING;
+        v->p = s + 1;
+        v->len = (uint32_t)(e - v->p);
+        s = e + 1;
+        goto after;
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+        static const char *const lit[] = {"true", "false", "null"};
+        static const uint8_t types[] = {SEKHA_J_TRUE, SEKHA_J_FALSE, SEKHA_J_NULL};
+        int k = *s == 't' ? 0 : *s == 'f' ? 1 : 2;
+        size_t n = strlen(lit[k]);
+        if ((size_t)(end - s) < n || memcmp(s, lit[k], n) != 0) {
+            bad = s;
+            goto fail;
+        }
+        v->type = types[k];
+        v->len = (uint32_t)n;
+        s += n;
+        goto after;
+    }
+    default: {
+        const char *e = (*s == '-' || (*s >= '0' && *s <= '9')) ? scan_number(s, end, &bad) : NULL;
+        if (!e) {
+            if (bad == text)
+                bad = s;
+            goto fail;
+        }
+        v->type = SEKHA_J_NUMBER;
+        v->len = (uint32_t)(e - s);
+        s = e;
+        goto after;
+    }
+    }
+
+member:
+    if (s >= end || *s != '"') {
+        bad = s;
+        goto fail;
+    }
+    {
+        const char *e = scan_string(s + 1, end, &kesc, &bad);
+        if (!e)
+            goto fail;
+        key = s + 1;
+        klen = (uint32_t)(e - key);
+        s = skip_ws(e + 1, end);
+    }
+    if (s >= end || *s != ':') {
+        bad = s;
+        goto fail;
+    }
+    s = skip_ws(s + 1, end);
+    goto value;
+
+after:
+    s = skip_ws(s, end);
+    if (!depth) {
+        if (s == end)
+            return 0;
+        bad = s;
+        goto fail;
+    }
+    {
+        sekha_jv *c = &d->v[stack[depth - 1].node];
+        if (s < end && *s == ',') {
+            s = skip_ws(s + 1, end);
+            if (c->type == SEKHA_J_OBJECT)
+                goto member;
+            goto value;
+        }
+        if (s < end && *s == (c->type == SEKHA_J_OBJECT ? '}' : ']')) {
+            c->len = (uint32_t)(s + 1 - c->p);
+            depth--;
+            s++;
+            goto after;
+        }
+    }
+    bad = s;
+
+fail:
+    d->n = 0;
+    if (err_at)
+        *err_at = (size_t)(bad - text);
+    return -1;
+}
+
+void sekha__jdoc_free(sekha_jdoc *d)
+{
+    if (!d)
+        return;
+    free(d->v);
+    for (sekha_jblock *b = d->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    *d = (sekha_jdoc){0};
+}
+
+const sekha_jv *sekha__jroot(const sekha_jdoc *d)
+{
+    return d && d->n ? &d->v[0] : NULL;
+}
+
+const sekha_jv *sekha__jfirst(const sekha_jdoc *d, const sekha_jv *c)
+{
+    if (!c || (c->type != SEKHA_J_ARRAY && c->type != SEKHA_J_OBJECT) || !c->count)
+        return NULL;
+    (void)d;
+    return c + 1; /* the first member directly follows its container */
+}
+
+const sekha_jv *sekha__jnext(const sekha_jdoc *d, const sekha_jv *v)
+{
+    return v && v->next ? &d->v[v->next] : NULL;
+}
+
+/* Decodes a string body (already validated by scan_string) into out, which has room for
+ * len bytes (escapes never expand). Returns the decoded length, or -1 for U+0000. */
+static long unescape(const char *p, uint32_t len, char *out)
+{
+    const char *end = p + len;
+    char *o = out;
+    while (p < end) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t run = (size_t)((bs ? bs : end) - p);
+        memcpy(o, p, run);
+        o += run;
+        p += run;
+        if (!bs)
+            break;
+        char c = p[1];
+        p += 2;
+        switch (c) {
+        case 'b': *o++ = '\b'; continue;
+        case 'f': *o++ = '\f'; continue;
+        case 'n': *o++ = '\n'; continue;
+        case 'r': *o++ = '\r'; continue;
+        case 't': *o++ = '\t'; continue;
+        case 'u': break;
+        default: *o++ = c; continue;
+        }
+        unsigned cp = 0, lo = 0xDC00; /* scan_string checked both escapes */
+        hex4(p, end, &cp);
+        p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            hex4(p + 2, end, &lo);
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (cp == 0)
+            return -1;
+        if (cp < 0x80) {
+            *o++ = (char)cp;
+        } else if (cp < 0x800) {
+            *o++ = (char)(0xC0 | cp >> 6);
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            *o++ = (char)(0xE0 | cp >> 12);
+            *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        } else {
+            *o++ = (char)(0xF0 | cp >> 18);
+            *o++ = (char)(0x80 | (cp >> 12 & 0x3F));
+            *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    return (long)(o - out);
+}
+
+void *sekha__jalloc(sekha_jdoc *d, size_t n)
+{
+    const size_t align = sizeof(max_align_t);
+    n = (n + align - 1) / align * align;
+    sekha_jblock *b = d->arena;
+    if (!b || b->cap - b->used < n) {
+        /* Sized for a decoder's usual total (strings, items, compact metadata) in one go. */
+        size_t cap = 2 * (size_t)d->text_len + 512;
+        if (cap < n)
+            cap = n;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = d->arena;
+        b->used = 0;
+        b->cap = cap;
+        d->arena = b;
+    }
+    char *p = (char *)b->data + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static int key_is(sekha_jdoc *d, const sekha_jv *v, const char *key, size_t kl)
+{
+    if (!v->kesc)
+        return v->klen == kl && memcmp(v->key, key, kl) == 0;
+    if (v->klen < kl)
+        return 0;
+    char buf[256];
+    char *out = v->klen <= sizeof buf ? buf : malloc(v->klen);
+    if (!out)
+        return 0;
+    long n = unescape(v->key, v->klen, out);
+    int same = n == (long)kl && memcmp(out, key, kl) == 0;
+    if (out != buf)
+        free(out);
+    (void)d;
+    return same;
+}
+
+const sekha_jv *sekha__jget(const sekha_jdoc *d, const sekha_jv *obj, const char *key)
+{
+    if (!obj || obj->type != SEKHA_J_OBJECT)
+        return NULL;
+    size_t kl = strlen(key);
+    for (const sekha_jv *v = sekha__jfirst(d, obj); v; v = sekha__jnext(d, v))
+        if (key_is((sekha_jdoc *)d, v, key, kl))
+            return v;
+    return NULL;
+}
+
+static const char *decode_text(sekha_jdoc *d, const char *p, uint32_t len, int esc)
+{
+    char *out = sekha__jalloc(d, (size_t)len + 1);
+    if (!out)
+        return NULL;
+    if (!esc) {
+        memcpy(out, p, len);
+        return out;
+    }
+    long n = unescape(p, len, out);
+    if (n < 0)
+        return NULL;
+    out[n] = '\0';
+    return out;
+}
+
+const char *sekha__jstr(sekha_jdoc *d, const sekha_jv *v)
+{
+    return v && v->type == SEKHA_J_STRING ? decode_text(d, v->p, v->len, v->esc) : NULL;
+}
+
+const char *sekha__jkey(sekha_jdoc *d, const sekha_jv *v)
+{
+    return v && v->key ? decode_text(d, v->key, v->klen, v->kesc) : NULL;
+}
+
+int sekha__jnum(const sekha_jv *v, double *out)
+{
+    if (!v || v->type != SEKHA_J_NUMBER)
+        return 0;
+    const char *p = v->p;
+    uint32_t n = v->len;
+    /* Integers that a double holds exactly: no strtod, no locale. */
+    int neg = *p == '-';
+    if (n - (uint32_t)neg <= 15) {
+        long long acc = 0;
+        uint32_t k = (uint32_t)neg;
+        while (k < n && p[k] >= '0' && p[k] <= '9')
+            acc = acc * 10 + (p[k++] - '0');
+        if (k == n) {
+            *out = neg ? -(double)acc : (double)acc;
+            return -1;
+        }
+    }
+    /* strtod follows the C library's locale: hand it the locale's decimal point. */
+    char small[64];
+    char *buf = n < sizeof small ? small : malloc((size_t)n + 1);
+    if (!buf)
+        return 0;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    char point = localeconv()->decimal_point[0];
+    char *dot = memchr(buf, '.', n);
+    if (dot && point)
+        *dot = point;
+    char *e;
+    double x = strtod(buf, &e);
+    int ok = e == buf + n;
+    if (buf != small)
+        free(buf);
+    if (ok)
+        *out = x;
+    return ok ? -1 : 0;
+}
+
+/* Writes v without whitespace from its parsed pieces (strings and numbers as sent), so
+ * the cost is per value, not per byte. Returns the end of what was written. */
+static char *emit(const sekha_jdoc *d, const sekha_jv *v, char *o)
+{
+    switch (v->type) {
+    case SEKHA_J_STRING:
+        *o++ = '"';
+        memcpy(o, v->p, v->len);
+        o += v->len;
+        *o++ = '"';
+        return o;
+    case SEKHA_J_ARRAY:
+    case SEKHA_J_OBJECT: {
+        int obj = v->type == SEKHA_J_OBJECT;
+        *o++ = obj ? '{' : '[';
+        for (const sekha_jv *m = sekha__jfirst(d, v); m; m = sekha__jnext(d, m)) {
+            if (m != v + 1)
+                *o++ = ',';
+            if (obj) {
+                *o++ = '"';
+                memcpy(o, m->key, m->klen);
+                o += m->klen;
+                *o++ = '"';
+                *o++ = ':';
+            }
+            o = emit(d, m, o);
+        }
+        *o++ = obj ? '}' : ']';
+        return o;
+    }
+    default:
+        memcpy(o, v->p, v->len);
+        return o + v->len;
+    }
+}
+
+char *sekha__jcompact(sekha_jdoc *d, const sekha_jv *v)
+{
+    if (!v) {
+        char *s = sekha__jalloc(d, 5);
+        if (s)
+            memcpy(s, "null", 4);
+        return s;
+    }
+    /* Whitespace only goes away, so the text as sent bounds the result. */
+    size_t n = v->type == SEKHA_J_STRING ? (size_t)v->len + 2 : v->len;
+    char *out = sekha__jalloc(d, n + 1);
+    if (out)
+        *emit(d, v, out) = '\0';
+    return out;
+}
