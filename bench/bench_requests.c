@@ -7,35 +7,21 @@
  *   sekha   sekha_controller_query, the reply decoded into sekha_search_results.
  * Prints one line: "requests=R wall=S cpu=S errors=E".
  * Usage: bench_requests raw|sekha URL IN_FLIGHT SECONDS  (URL: the server root, e.g.
- * http://127.0.0.1:8080) */
+ * http://127.0.0.1:8080). SECONDS = "once" (with IN_FLIGHT 1) makes exactly one request
+ * and exits: the one-shot command whose whole process bench_coldstart times. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <sekha/sekha.h>
+
+#include "bench.h"
 
 /* The query text: long enough that the body is ~200 bytes, as a typical memory query. */
 static const char query_text[] =
     "what did we decide about the retry budget for the controller client last week, and "
     "which pull request changed the backoff cap for streaming completions in the bridge";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void fail(const char *what)
 {
@@ -83,6 +69,8 @@ static void run_raw(const char *base, int n, run *r)
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L); /* no hang without a server */
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 60000L);
         curl_multi_add_handle(multi, e);
     }
     r->in_flight = n;
@@ -99,11 +87,12 @@ static void run_raw(const char *base, int n, run *r)
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
             if (m->data.result == CURLE_OK && status == 200)
                 r->done++;
-            else
-                r->errors++;
+            else if (r->errors++ == 0)
+                fprintf(stderr, "bench_requests: %s\n", m->data.result != CURLE_OK
+                        ? curl_easy_strerror(m->data.result) : "HTTP status not 200");
             curl_multi_remove_handle(multi, e);
             /* Re-adding the same easy handle reuses its cached connection from the pool. */
-            if (now() < r->deadline)
+            if (bench_now() < r->deadline)
                 curl_multi_add_handle(multi, e);
             else
                 r->in_flight--;
@@ -131,10 +120,11 @@ static void on_results(sekha_request *req, const sekha_error *err,
     if (!err && res && sekha_search_results_count(res) > 0 &&
         sekha_search_result_content(sekha_search_results_at(res, 0)))
         r->done++;
-    else
-        r->errors++;
+    else if (r->errors++ == 0)
+        fprintf(stderr, "bench_requests: %s\n",
+                err ? sekha_error_message(err) : "an empty or unreadable result");
     r->in_flight--;
-    if (now() < r->deadline)
+    if (bench_now() < r->deadline)
         start_query(r->client, r);
 }
 
@@ -168,15 +158,17 @@ static void run_sekha(const char *base, int n, run *r)
 int main(int argc, char **argv)
 {
     if (argc != 5)
-        fail("usage: bench_requests raw|sekha URL IN_FLIGHT SECONDS");
+        fail("usage: bench_requests raw|sekha URL IN_FLIGHT SECONDS|once");
     int n = atoi(argv[3]);
-    double secs = atof(argv[4]);
-    if (n < 1 || n > 4096 || secs <= 0)
-        fail("bad IN_FLIGHT or SECONDS");
+    /* once: a deadline already passed, so no request is started after the first ones */
+    int once = strcmp(argv[4], "once") == 0;
+    double secs = once ? 0 : atof(argv[4]);
+    if (n < 1 || n > 4096 || (!once && secs <= 0) || (once && n != 1))
+        fail("bad IN_FLIGHT or SECONDS (once needs IN_FLIGHT 1)");
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     run r = {0};
-    double c0 = cpu_seconds(), t0 = now();
+    double c0 = bench_cpu(), t0 = bench_now();
     r.deadline = t0 + secs;
     if (strcmp(argv[1], "raw") == 0)
         run_raw(argv[2], n, &r);
@@ -184,7 +176,7 @@ int main(int argc, char **argv)
         run_sekha(argv[2], n, &r);
     else
         fail("mode must be raw or sekha");
-    double wall = now() - t0, cpu = cpu_seconds() - c0;
+    double wall = bench_now() - t0, cpu = bench_cpu() - c0;
     printf("requests=%zu wall=%.6f cpu=%.6f errors=%zu\n", r.done, wall, cpu, r.errors);
     curl_global_cleanup();
     return r.errors ? 2 : 0;

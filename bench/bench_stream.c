@@ -1,153 +1,151 @@
-/* Streaming bench: one streamed chat completion of N OpenAI-style chunks (default 200,000),
- * served by a minimal local server (bench/sse_server.c, its own process and core), read
- * by four clients in interleaved rounds:
- *   raw libcurl        libcurl reading the stream, no parsing at all (the floor);
- *   libcurl + cJSON    a plain C client: split events, cJSON DOM per chunk, assemble text;
- *   libsekha SSE only  the core's raw SSE path (sekha_http_request + event callback);
- *   libsekha stream    sekha_bridge_stream_complete with the text assembled.
- * Prints medians: events per second and client CPU time per 1,000 and 10,000 events.
- * Usage: bench_stream [--events N] [--rounds R] [--only K]  (K: run only client K, 0-3,
- * for profiling) */
+/* Streaming bench (issue 8, workload 2): one streamed chat completion of OpenAI-style
+ * chunks, read by one client per process so that getrusage(RUSAGE_SELF) measures exactly
+ * that client. The server (nginx in scripts/bench) serves a file this program generates.
+ *
+ *   bench_stream gen FILE EVENTS
+ *       writes a stream of EVENTS chunks (a role chunk, EVENTS-2 content chunks, a finish
+ *       chunk with usage) and "data: [DONE]"; prints "events=N bytes=B text_bytes=T", T
+ *       being the length of the text the content deltas assemble to.
+ *   bench_stream raw|cjson|sse|stream OPENAI_BASE
+ *       POSTs OPENAI_BASE/v1/chat/completions once and reads the whole stream:
+ *         raw     libcurl, bytes counted, no parsing at all (the floor); prints events=-1
+ *                 and text_bytes=-1 (it does not know them) and bytes=B, the body size;
+ *         cjson   a plain C client: libcurl, SSE events split, a cJSON DOM per chunk, the
+ *                 delta text assembled;
+ *         sse     libsekha's raw SSE path (sekha_http_request + event callback), events
+ *                 counted, no JSON decoded (text_bytes=-1);
+ *         stream  sekha_bridge_stream_complete with the text assembled.
+ *       Prints "events=N wall=S cpu=S text_bytes=T errors=E" (events exclude [DONE]);
+ *       wall and cpu cover the transfer, not process or client set-up.
+ */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <sekha/sekha.h>
 
 #include "bench.h"
 
-typedef struct sample {
-    double wall, cpu; /* seconds */
-    size_t events;
-} sample;
+typedef struct result {
+    long events, text_bytes, bytes;
+    int errors;
+} result;
 
-static size_t n_chunks = 200000;
-static size_t expected_len;  /* bytes of assembled text */
-static char url[64];
-static const char request_body[] =
-    "{\"messages\":[{\"role\":\"user\",\"content\":\"bench\"}],\"stream\":true}";
+/* ------------------------------------------------------------------ gen */
 
-static double now(clockid_t id)
+static int gen(const char *path, long n_chunks)
 {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void fail(const char *what)
-{
-    fprintf(stderr, "bench_stream: %s\n", what);
-    exit(1);
-}
-
-/* ------------------------------------------------------------------ the stream */
-
-static char *make_stream(size_t *len)
-{
-    /* tokens as they sit in JSON, and as they decode */
+    /* Tokens as they sit in JSON and as they decode: escapes and a non-ASCII character
+     * keep the decoders honest. */
     static const char *const tok[][2] = {
         {" the", " the"}, {" quick", " quick"}, {" brown", " brown"}, {" fox", " fox"},
         {"ing", "ing"}, {",", ","}, {" model", " model"}, {" memory", " memory"},
         {"\\n", "\n"}, {" \\\"quoted\\\"", " \"quoted\""}, {" caf\\u00e9", " caf\xc3\xa9"},
         {" a", " a"}, {" of", " of"}, {" context", " context"}, {".", "."}, {" is", " is"}};
-    const char *head = "data: {\"id\":\"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG\",\"object\":"
-                       "\"chat.completion.chunk\",\"created\":1741569952,\"model\":"
-                       "\"gpt-4o-2024-08-06\",\"service_tier\":\"default\","
-                       "\"system_fingerprint\":\"fp_eb9dce56a8\",\"choices\":[{\"index\":0,";
-    size_t cap = (n_chunks + 3) * 320 + 4096, n = 0;
-    char *s = malloc(cap);
-    if (!s)
-        fail("out of memory");
-    expected_len = 0;
-    n += (size_t)sprintf(s + n, "%s\"delta\":{\"role\":\"assistant\",\"content\":\"\","
-                                "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}]}\n\n",
-                         head);
-    for (size_t i = 1; i + 1 < n_chunks; i++) {
-        size_t t = (i * 7 + i / 13) % (sizeof tok / sizeof *tok);
-        n += (size_t)sprintf(s + n, "%s\"delta\":{\"content\":\"%s\"},\"logprobs\":null,"
-                                    "\"finish_reason\":null}]}\n\n", head, tok[t][0]);
-        expected_len += strlen(tok[t][1]);
+    static const char head[] =
+        "data: {\"id\":\"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG\",\"object\":"
+        "\"chat.completion.chunk\",\"created\":1741569952,\"model\":"
+        "\"gpt-4o-2024-08-06\",\"service_tier\":\"default\","
+        "\"system_fingerprint\":\"fp_eb9dce56a8\",\"choices\":[{\"index\":0,";
+    FILE *f = fopen(path, "w");
+    if (!f)
+        bench_die("cannot write %s", path);
+    static char buf[1 << 16];
+    setvbuf(f, buf, _IOFBF, sizeof buf);
+    long bytes = 0, text = 0;
+    bytes += fprintf(f, "%s\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
+                        "\"logprobs\":null,\"finish_reason\":null}]}\n\n", head);
+    for (long i = 1; i + 1 < n_chunks; i++) {
+        size_t t = (size_t)(i * 7 + i / 13) % (sizeof tok / sizeof *tok);
+        bytes += fprintf(f, "%s\"delta\":{\"content\":\"%s\"},\"logprobs\":null,"
+                            "\"finish_reason\":null}]}\n\n", head, tok[t][0]);
+        text += (long)strlen(tok[t][1]);
     }
-    n += (size_t)sprintf(s + n, "%s\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
-                                "\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":%zu,"
-                                "\"total_tokens\":%zu}}\n\ndata: [DONE]\n\n",
-                         head, n_chunks - 2, n_chunks + 7);
-    *len = n;
-    return s;
+    bytes += fprintf(f, "%s\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+                        "\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":%ld,"
+                        "\"total_tokens\":%ld}}\n\ndata: [DONE]\n\n",
+                     head, n_chunks - 2, n_chunks + 7);
+    if (ferror(f) | fclose(f))
+        bench_die("writing %s failed", path);
+    printf("events=%ld bytes=%ld text_bytes=%ld\n", n_chunks, bytes, text);
+    return 0;
 }
 
-/* ------------------------------------------------------------------ raw libcurl */
+/* ------------------------------------------------------------------ libcurl clients */
 
-static CURL *easy;
-static struct curl_slist *hdrs;
+static void curl_run(const char *base, curl_write_callback cb, void *ud, result *r)
+{
+    char url[1024];
+    if (snprintf(url, sizeof url, "%s/v1/chat/completions", base) >= (int)sizeof url)
+        bench_die("OPENAI_BASE is too long");
+    struct curl_slist *hdrs = bench_stream_headers();
+    CURL *e = curl_easy_init();
+    if (!e)
+        bench_die("curl_easy_init failed");
+    bench_easy_post(e, url, hdrs, cb, ud);
+    CURLcode rc = curl_easy_perform(e);
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        bench_warn("%s: %s", url, curl_easy_strerror(rc));
+        r->errors++;
+    } else if (status != 200) {
+        bench_warn("%s: HTTP status %ld", url, status);
+        r->errors++;
+    }
+    curl_easy_cleanup(e);
+    curl_slist_free_all(hdrs);
+}
 
 static size_t count_bytes(char *p, size_t size, size_t n, void *ud)
 {
     (void)p;
-    *(size_t *)ud += size * n;
+    ((result *)ud)->bytes += (long)(size * n);
     return size * n;
 }
 
-/* libcurl with the given write callback, on one kept-alive connection. */
-static void curl_post(curl_write_callback cb, void *ud)
+static void run_raw(const char *base, result *r)
 {
-    if (!easy) {
-        easy = curl_easy_init();
-        hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-        hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
-    }
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, cb);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, ud);
-    if (curl_easy_perform(easy) != CURLE_OK)
-        fail("libcurl transfer failed");
+    r->events = r->text_bytes = -1;
+    curl_run(base, count_bytes, r, r);
 }
-
-static size_t run_raw_curl(void)
-{
-    size_t bytes = 0;
-    curl_post(count_bytes, &bytes);
-    return n_chunks; /* not parsed: the count is known */
-}
-
-/* ------------------------------------------------------------------ libcurl + cJSON */
 
 typedef struct dom_state {
+    result *r;
     char *buf;
     size_t len, cap;
     char *text;
     size_t text_len, text_cap;
-    size_t events;
+    int done; /* [DONE] seen */
 } dom_state;
 
 static void dom_event(dom_state *s, const char *data, size_t n)
 {
-    if (n == 6 && memcmp(data, "[DONE]", 6) == 0)
+    if (n == 6 && memcmp(data, "[DONE]", 6) == 0) {
+        s->done = 1;
         return;
+    }
     cJSON *root = cJSON_ParseWithLength(data, n);
     const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "choices"), 0);
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(c0, "delta"), "content");
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(c0, "delta");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
     if (cJSON_IsString(content)) {
         size_t k = strlen(content->valuestring);
         if (s->text_len + k + 1 > s->text_cap) {
             s->text_cap = (s->text_len + k + 1) * 2;
-            s->text = realloc(s->text, s->text_cap);
+            if (!(s->text = realloc(s->text, s->text_cap)))
+                bench_die("out of memory");
         }
         memcpy(s->text + s->text_len, content->valuestring, k);
         s->text_len += k;
+    } else if (!cJSON_IsObject(delta)) {
+        if (s->r->errors++ == 0)
+            bench_warn("a chunk without choices[0].delta: %.*s", (int)(n > 200 ? 200 : n), data);
     }
     cJSON_Delete(root);
-    s->events++;
+    s->r->events++;
 }
 
 static size_t dom_write(char *p, size_t size, size_t n, void *ud)
@@ -156,7 +154,8 @@ static size_t dom_write(char *p, size_t size, size_t n, void *ud)
     size_t k = size * n;
     if (s->len + k > s->cap) {
         s->cap = (s->len + k) * 2;
-        s->buf = realloc(s->buf, s->cap);
+        if (!(s->buf = realloc(s->buf, s->cap)))
+            bench_die("out of memory");
     }
     memcpy(s->buf + s->len, p, k);
     s->len += k;
@@ -175,55 +174,72 @@ static size_t dom_write(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
-static size_t run_curl_cjson(void)
+static void run_cjson(const char *base, result *r)
 {
-    dom_state s = {0};
-    curl_post(dom_write, &s);
-    if (s.text_len != expected_len)
-        fail("libcurl + cJSON assembled the wrong text");
+    dom_state s = {.r = r};
+    curl_run(base, dom_write, &s, r);
+    if (!r->errors && !s.done) {
+        bench_warn("the stream ended without data: [DONE]");
+        r->errors++;
+    }
+    r->text_bytes = (long)s.text_len;
     free(s.buf);
     free(s.text);
-    return s.events;
 }
 
-/* ------------------------------------------------------------------ libsekha */
+/* ------------------------------------------------------------------ libsekha clients */
 
-static sekha_client *client;
+typedef struct sse_state {
+    result *r;
+    int done;
+} sse_state;
 
-static int count_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
+static int sse_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
 {
     (void)req;
-    (void)ev;
-    (*(size_t *)ud)++;
+    sse_state *s = ud;
+    size_t n;
+    const char *d = sekha_sse_event_data(ev, &n);
+    if (n == 6 && memcmp(d, "[DONE]", 6) == 0)
+        s->done = 1;
+    else
+        s->r->events++;
     return SEKHA_EVENT_CONTINUE;
 }
 
-static void raw_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+static void sse_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
                      void *ud)
 {
     (void)req;
     (void)resp;
-    (void)ud;
-    if (err)
-        fail(sekha_error_message(err));
+    sse_state *s = ud;
+    if (err) {
+        bench_warn("%s", sekha_error_message(err));
+        s->r->errors++;
+    } else if (!s->done) {
+        bench_warn("the stream ended without data: [DONE]");
+        s->r->errors++;
+    }
 }
 
-static size_t run_sekha_sse(void)
+static void run_sse(sekha_client *c, result *r)
 {
-    size_t events = 0;
     static const char *const h[] = {"Accept: text/event-stream", NULL};
-    sekha_http_request(client, SEKHA_SERVICE_BRIDGE, "POST", "/v1/chat/completions", h,
-                       "application/json", request_body, strlen(request_body),
-                       SEKHA_HTTP_STREAM, count_event, raw_done, &events);
-    sekha_client_run(client);
-    return events - 1; /* [DONE] */
+    sse_state s = {.r = r};
+    r->text_bytes = -1;
+    if (!sekha_http_request(c, SEKHA_SERVICE_BRIDGE, "POST", "/v1/chat/completions", h,
+                            "application/json", BENCH_CHAT_BODY, sizeof BENCH_CHAT_BODY - 1,
+                            SEKHA_HTTP_STREAM | SEKHA_HTTP_IDEMPOTENT, sse_event, sse_done, &s))
+        bench_die("out of memory");
+    if (sekha_client_run(c) != SEKHA_OK)
+        bench_die("sekha_client_run failed");
 }
 
-static int count_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
+static int on_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
 {
     (void)req;
     (void)ch;
-    (*(size_t *)ud)++;
+    ((result *)ud)->events++;
     return SEKHA_EVENT_CONTINUE;
 }
 
@@ -231,148 +247,77 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
                         void *ud)
 {
     (void)req;
-    (void)ud;
-    size_t len;
-    sekha_completion_content(c, &len);
-    if (err)
-        fail(sekha_error_message(err));
-    if (len != expected_len || !sekha_completion_complete(c))
-        fail("libsekha assembled the wrong text");
-}
-
-static size_t run_sekha_stream(void)
-{
-    static sekha_messages *msgs;
-    if (!msgs) {
-        msgs = sekha_messages_new();
-        sekha_messages_add(msgs, "user", "bench");
+    result *r = ud;
+    size_t len = 0;
+    if (c)
+        sekha_completion_content(c, &len);
+    r->text_bytes = (long)len;
+    if (err) {
+        bench_warn("%s", sekha_error_message(err));
+        r->errors++;
+    } else if (!c || !sekha_completion_complete(c)) {
+        bench_warn("the completion is not whole");
+        r->errors++;
     }
-    size_t chunks = 0;
-    sekha_bridge_stream_complete(client, msgs, NULL, SEKHA_TEMPERATURE_UNSET,
-                                 SEKHA_MAX_TOKENS_UNSET, NULL, count_chunk, stream_done,
-                                 &chunks);
-    sekha_client_run(client);
-    return chunks;
 }
 
-/* ------------------------------------------------------------------ harness */
-
-static const struct {
-    const char *name;
-    size_t (*run)(void);
-} clients[] = {
-    {"raw libcurl (no parsing)", run_raw_curl},
-    {"libcurl + cJSON DOM per chunk", run_curl_cjson},
-    {"libsekha SSE events only", run_sekha_sse},
-    {"libsekha stream_complete", run_sekha_stream},
-};
-#define NCLIENTS (sizeof clients / sizeof *clients)
-
-static int cmp_double(const void *a, const void *b)
+static void run_stream(sekha_client *c, sekha_messages *msgs, result *r)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    if (!sekha_bridge_stream_complete(c, msgs, NULL, SEKHA_TEMPERATURE_UNSET,
+                                      SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk, stream_done, r))
+        bench_die("out of memory");
+    if (sekha_client_run(c) != SEKHA_OK)
+        bench_die("sekha_client_run failed");
 }
 
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+/* ------------------------------------------------------------------ main */
 
-static void pin(int cpu)
+static void usage(void)
 {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof set, &set);
+    bench_die("usage: bench_stream gen FILE EVENTS   (EVENTS >= 3)\n"
+              "       bench_stream raw|cjson|sse|stream OPENAI_BASE");
 }
 
 int main(int argc, char **argv)
 {
-    int rounds = 5, only = -1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--events") == 0)
-            n_chunks = strtoul(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--rounds") == 0)
-            rounds = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--only") == 0)
-            only = atoi(argv[i + 1]);
+    bench_prog = "bench_stream";
+    if (argc == 4 && strcmp(argv[1], "gen") == 0) {
+        char *end;
+        long n = strtol(argv[3], &end, 10);
+        if (*end || n < 3 || n > 100000000)
+            usage();
+        return gen(argv[2], n);
     }
-    if (n_chunks < 3 || rounds < 1 || rounds > 100)
-        fail("usage: bench_stream [--events N>=3] [--rounds 1-100]");
-    size_t len;
-    char *stream = make_stream(&len);
-    int port, lfd = bench_listen(&port);
-    if (lfd < 0)
-        fail("cannot listen on 127.0.0.1");
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    pid_t server = fork();
-    if (server == 0) {
-        setpgid(0, 0); /* the server and its connection processes stop together */
-        if (cpus > 1)
-            pin(0);
-        bench_serve(lfd, stream, len);
-        _exit(0);
-    }
-    close(lfd);
-    if (cpus > 1)
-        pin(1);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/chat/completions", port);
-    sekha_options *o = sekha_options_new();
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    sekha_options_set_url(o, SEKHA_SERVICE_BRIDGE, base);
-    client = sekha_client_new(o, NULL);
-    sekha_options_free(o);
-    if (!client)
-        fail("sekha_client_new");
+    if (argc != 3)
+        usage();
+    const char *mode = argv[1], *base = argv[2];
+    int sekha = strcmp(mode, "sse") == 0 || strcmp(mode, "stream") == 0;
+    if (!sekha && strcmp(mode, "raw") != 0 && strcmp(mode, "cjson") != 0)
+        usage();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sekha_client *c = sekha ? bench_sekha_client(base) : NULL;
+    sekha_messages *msgs = sekha_messages_new();
+    if (!msgs || sekha_messages_add(msgs, "user", "bench") != SEKHA_OK)
+        bench_die("out of memory");
 
-    double *wall = calloc(NCLIENTS * (size_t)rounds, sizeof *wall);
-    double *cpu = calloc(NCLIENTS * (size_t)rounds, sizeof *cpu);
-    size_t events[NCLIENTS] = {0};
-    printf("stream: %zu chunks, %.1f MB, %.0f bytes per event; %d rounds (+1 warm-up), "
-           "server and client on %s\n", n_chunks, (double)len / 1e6, (double)len / (double)(n_chunks + 1),
-           rounds, cpus > 1 ? "cores 0 and 1" : "one core");
-    for (int r = -1; r < rounds; r++) {
-        for (size_t k = 0; k < NCLIENTS; k++) {
-            if (only >= 0 && (size_t)only != k)
-                continue;
-            double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-            events[k] = clients[k].run();
-            double w = now(CLOCK_MONOTONIC) - w0, c = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
-            if (events[k] != n_chunks)
-                fail("a client saw the wrong number of events");
-            if (r >= 0) {
-                wall[k * (size_t)rounds + (size_t)r] = w;
-                cpu[k * (size_t)rounds + (size_t)r] = c;
-            }
-        }
-    }
-    printf("\n| client | events/s | CPU ms per 1k events | CPU ms per 10k events | "
-           "events/s vs raw libcurl |\n|---|---:|---:|---:|---:|\n");
-    double base_rate = 0;
-    for (size_t k = 0; k < NCLIENTS; k++) {
-        if (only >= 0 && (size_t)only != k)
-            continue;
-        double w = median(wall + k * (size_t)rounds, rounds);
-        double c = median(cpu + k * (size_t)rounds, rounds);
-        double rate = (double)n_chunks / w;
-        if (base_rate == 0)
-            base_rate = rate;
-        printf("| %s | %.2fM | %.3f | %.2f | %.2fx |\n", clients[k].name, rate / 1e6,
-               c * 1e3 / ((double)n_chunks / 1e3), c * 1e3 / ((double)n_chunks / 1e4),
-               rate / base_rate);
-    }
-    printf("\nTargets (issue 8): libsekha stream_complete >= 3M events/s, <= 4 CPU-ms per 10k "
-           "events.\n");
-    kill(-server, SIGTERM);
-    waitpid(server, NULL, 0);
-    sekha_client_free(client);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(easy);
-    free(wall);
-    free(cpu);
-    free(stream);
-    return 0;
+    result r = {0};
+    double w0 = bench_now(), c0 = bench_cpu();
+    if (strcmp(mode, "raw") == 0)
+        run_raw(base, &r);
+    else if (strcmp(mode, "cjson") == 0)
+        run_cjson(base, &r);
+    else if (strcmp(mode, "sse") == 0)
+        run_sse(c, &r);
+    else
+        run_stream(c, msgs, &r);
+    double wall = bench_now() - w0, cpu = bench_cpu() - c0;
+
+    printf("events=%ld wall=%.6f cpu=%.6f text_bytes=%ld", r.events, wall, cpu, r.text_bytes);
+    if (strcmp(mode, "raw") == 0)
+        printf(" bytes=%ld", r.bytes);
+    printf(" errors=%d\n", r.errors);
+    sekha_messages_free(msgs);
+    sekha_client_free(c);
+    curl_global_cleanup();
+    return r.errors ? 2 : 0;
 }
