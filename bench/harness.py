@@ -572,62 +572,59 @@ def table(w, cols, group_head=None, extras=()):
 
 def report_workload(w, ctx):
     a = ctx.args
+    out = [f"## {w.title}", ""] + ([f"**{w.note}**", ""] if w.note else [])
+
+    def describe(*parts):
+        if not w.note:  # the sizes are unknown when the stream could not be made
+            out.extend(["".join(parts), ""])
 
     def p10_p90(row):  # medians over rounds of each run's percentiles
         return (f"{row.med(lambda r: r['p10_us']) / 1000:.3f}–"
                 f"{row.med(lambda r: r['p90_us']) / 1000:.3f}")
-    out = [f"## {w.title}", ""]
+
+    def peak_open(row):
+        return f"{min(r['peak_open'] for r in row.results):g}"
+
     if w.key == "requests":
-        out.append(f"POST /api/v1/query, a {len(QUERY_BODY)}-byte JSON body, a 614-byte "
-                   f"QueryResponse (libsekha decodes it into the typed result, the Python peers "
-                   f"with .json(); raw libcurl, curl and wrk discard it); {a.seconds} s per run. "
-                   f"CPU = the client's user+sys per 1,000 requests (wrk and curl: their "
-                   f"rusage; curl's time includes its process start).")
-        out.append("")
+        describe(f"POST /api/v1/query, a {len(QUERY_BODY)}-byte JSON body, a 614-byte ",
+                 "QueryResponse (libsekha decodes it into the typed result, the Python peers ",
+                 "with .json(); raw libcurl, curl and wrk discard it); ",
+                 f"{a.seconds} s per run. CPU = the client's user+sys per 1,000 requests ",
+                 "(wrk and curl: their rusage; curl's time includes its process start).")
         out += table(w, [Col("req/s", rps, rate), Col("CPU ms / 1k req", cpu_1k_requests, f1)],
                      "in flight")
     elif w.key == "stream":
         s = ctx.streams.get("big") or {"events": 0, "bytes": 0}
         ev = s["events"] or 1
-        out.append(f"POST /v1/chat/completions answered by {s['events']:,} OpenAI-style "
-                   f"chunks ({s['bytes'] / 1e6:.1f} MB of SSE); every client but raw assembles "
-                   f"the delta text and is checked against its length. CPU = the client's "
-                   f"user+sys per 10,000 events.")
-        out.append("")
+        describe(f"POST /v1/chat/completions answered by {s['events']:,} OpenAI-style chunks ",
+                 f"({s['bytes'] / 1e6:.1f} MB of SSE); every client but raw assembles the ",
+                 "delta text and is checked against its length. CPU = the client's user+sys ",
+                 "per 10,000 events.")
         out += table(w, [Col("events/s", events_per_s(ev), rate),
                          Col("CPU ms / 10k ev", cpu_10k_events(ev), f1)])
     elif w.key == "ttft":
-        out.append(f"From starting the request to the first delta text delivered, on a "
-                   f"{TTFT_EVENTS}-chunk stream, {a.ttft_repeats} samples per run; the median "
-                   f"of each run, then the median over rounds; \"vs raw\" is the difference. "
-                   f"warm: on a kept-alive connection; new: a new connection per sample.")
-        out.append("")
+        describe("From starting the request to the first delta text delivered, on a ",
+                 f"{TTFT_EVENTS}-chunk stream, {a.ttft_repeats} samples per run; the median ",
+                 "of each run, then the median over rounds; \"vs raw\" is the difference. ",
+                 "warm: on a kept-alive connection; new: a new connection per sample.")
         out += table(w, [Col("median ms", median_ms, f3, "diff")],
                      "connection", [("p10–p90 ms", p10_p90)])
     elif w.key == "many":
         m = ctx.streams.get("medium") or {"events": 0, "bytes": 0}
         ev = (m["events"] or 1) * a.streams
-        out.append(f"{a.streams:,} streams of {m['events']} chunks ({m['bytes'] / 1e3:.0f} KB) "
-                   f"at once on one thread. /many: nginx throttles each stream to "
-                   f"{ctx.many_rate:,} bytes/s so all are open at the same time (memory per "
-                   f"stream = (peak RSS - RSS before) / streams); /burst: full speed "
-                   f"(throughput).")
-        out.append("")
-
-        def peak_open(row):
-            return f"{min(r['peak_open'] for r in row.results):g}"
+        describe(f"{a.streams:,} streams of {m['events']} chunks ({m['bytes'] / 1e3:.0f} KB) ",
+                 "at once on one thread. /many: nginx throttles each stream to ",
+                 f"{ctx.many_rate:,} bytes/s so all are open at the same time (memory per ",
+                 "stream = (peak RSS - RSS before) / streams); /burst: full speed ",
+                 "(throughput).")
         out += table(w, [Col("events/s", events_per_s(ev), rate),
                          Col("CPU ms / 10k ev", cpu_10k_events(ev), f1),
                          Col("KB / stream", kb_per_stream(a.streams), f1)],
                      "route", [("peak open", peak_open)])
     else:
-        out.append(f"Fork and exec to exit, each one complete query against nginx, "
-                   f"{a.cold_runs} runs per round (bench_coldstart).")
-        out.append("")
-        out += table(w, [Col("median ms", median_ms, f3)], None,
-                     [("p10–p90 ms", p10_p90)])
-    if w.note:
-        out += ["", f"**{w.note}**"]
+        describe("Fork and exec to exit, each one complete query against nginx, ",
+                 f"{a.cold_runs} runs per round (bench_coldstart).")
+        out += table(w, [Col("median ms", median_ms, f3)], None, [("p10–p90 ms", p10_p90)])
     return out + [""]
 
 
@@ -954,7 +951,7 @@ def main(argv):
             if gen_error:
                 w.note = f"Not run: {gen_error}"
                 for row in w.rows:
-                    row.skip, row.failed = None, row.failed or gen_error
+                    row.skip, row.failed = None, row.failed or "not run: no stream (see above)"
                 continue
             log(f"=== {w.title}")
             run_workload(w, client_core, ctx)
