@@ -220,6 +220,7 @@ struct sekha_request {
     sekha_buf what_buf;
     sekha_buf body;
     sekha_buf header_lines;   /* this request's own header lines, each NUL-terminated */
+    size_t n_header_lines;
     struct curl_slist *own_headers; /* nodes over header_lines, chained to the service's */
     struct curl_slist header_nodes[3];
     struct curl_slist *header_heap; /* nodes when there are more lines than header_nodes */

@@ -1,4 +1,5 @@
 #include "core/jdoc.h"
+#include "core/swar.h"
 
 #include <locale.h>
 #include <stdlib.h>
@@ -47,24 +48,22 @@ static int hex4(const char *p, const char *end, unsigned *cp)
 /* A string's body from p (after the opening quote): returns its closing quote, or NULL
  * with *bad at the offending byte. Escapes are checked completely here (surrogates must
  * pair) so that decoding later cannot fail on them. */
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* Eight bytes at a time: non-zero when any of them is a quote, a backslash or a control
- * character (it may also flag a byte after one of those; callers then go byte by byte). */
-static uint64_t special8(const char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-    return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x);
-}
-
 static const char *scan_string(const char *p, const char *end, uint8_t *esc, const char **bad)
 {
     for (;;) {
-        while (end - p >= 8 && !(special8(p) & HIGHS))
-            p += 8;
+        for (;;) {
+            uint64_t m;
+            if (end - p < 8 || (m = sekha__swar_json_special(p)) == 0) {
+                if (end - p < 8)
+                    break;
+                p += 8;
+                continue;
+            }
+            int k = sekha__swar_first(m);
+            if (k >= 0)
+                p += k;
+            break;
+        }
         while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
             p++;
         if (p < end && *p == '"')

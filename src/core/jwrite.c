@@ -1,4 +1,5 @@
 #include "core/jwrite.h"
+#include "core/swar.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,8 +13,23 @@ int sekha__jw_string(sekha_buf *b, const char *s)
         return -1;
     char *o = b->data + b->len;
     *o++ = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
+    const char *end = s + n;
+    for (const char *p = s; p < end; p++) {
+        /* Copy runs of plain bytes eight at a time. */
+        while (end - p >= 8) {
+            uint64_t m = sekha__swar_json_special(p);
+            int k = m ? sekha__swar_first(m) : 8;
+            if (k < 0)
+                break;
+            memcpy(o, p, (size_t)k);
+            o += k;
+            p += k;
+            if (k < 8)
+                break;
+        }
+        if (p >= end)
+            break;
+        unsigned char c = (unsigned char)*p;
         if (c >= 0x20 && c != '"' && c != '\\') {
             *o++ = (char)c;
             continue;

@@ -45,20 +45,18 @@ static int absolute_url_ok(const char *u)
 /* Adds "<name><value>" as one NUL-terminated line; the nodes come in link_headers. */
 static int add_header(sekha_request *r, const char *name, const char *value)
 {
-    size_t vlen = strlen(value);
-    return sekha__buf_append(&r->header_lines, name, strlen(name)) != 0 ||
-                   sekha__buf_append(&r->header_lines, value, vlen + 1) != 0
-               ? -1
-               : 0;
+    if (sekha__buf_append(&r->header_lines, name, strlen(name)) != 0 ||
+        sekha__buf_append(&r->header_lines, value, strlen(value) + 1) != 0)
+        return -1;
+    r->n_header_lines++;
+    return 0;
 }
 
 /* Chains the request's own lines (now final, so pointers into the buffer stay valid) in
  * front of the client's shared per-service tail. */
 static int link_headers(sekha_request *r, struct curl_slist *tail)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < r->header_lines.len; i++)
-        n += r->header_lines.data[i] == '\0';
+    size_t n = r->n_header_lines;
     struct curl_slist *nodes = r->header_nodes;
     if (n > sizeof r->header_nodes / sizeof *r->header_nodes &&
         !(nodes = r->header_heap = malloc(n * sizeof *nodes)))
