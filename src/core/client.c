@@ -140,6 +140,7 @@ static void destroy(sekha_client *c)
     c->freeing = 1;
     close_all_requests(c);
     sekha__request_spares_free(c);
+    sekha__url_cache_free(c);
     if (c->sync_loop) {
         sekha__loop_cleanup(c->sync_loop);
         free(c->sync_loop);

@@ -212,6 +212,8 @@ struct sekha_request {
     /* what to send */
     sekha_service service;
     const char *url;          /* url_buf's text */
+    CURLU *curlu;             /* its parsed form, NULL when libcurl gets the string */
+    int curlu_slot;           /* the client's cache entry holding curlu, -1 for none */
     const char *method;       /* static canonical spelling */
     const char *what;         /* label for messages: what_buf's text or a static string */
     /* The buffers below keep their memory when the request is recycled (see spare), so a
@@ -304,6 +306,16 @@ void sekha__request_fail_later(sekha_request *r, sekha_error *err);
 
 /* ---- the client (client.c) ---- */
 
+/* A parsed URL kept by the client for CURLOPT_CURLU (curlu.c). */
+#define SEKHA__URL_SLOTS 16
+typedef struct sekha__url_slot {
+    uint64_t hash;
+    char *url;
+    CURLU *h;
+    int refs;       /* requests using it: never evicted while > 0 */
+    uint64_t stamp; /* last use, for evicting the least recently used */
+} sekha__url_slot;
+
 struct sekha_client {
     sekha_options *opts;
     sekha_loop main;
@@ -332,6 +344,8 @@ struct sekha_client {
     size_t pool_len;
     sekha_request *spare;       /* finished requests kept for reuse (linked by next) */
     size_t spare_len;
+    sekha__url_slot urls[SEKHA__URL_SLOTS];
+    uint64_t url_clock;
 };
 
 /* Calls a user callback with the depth counted (so sync calls and free know). */
@@ -343,6 +357,12 @@ struct sekha_client {
     } while (0)
 
 void sekha__client_unlink(sekha_client *c, sekha_request *r);
+/* The parsed form of url for CURLOPT_CURLU: shared from the client's cache (*slot >= 0)
+ * or private (*slot = -1); NULL when libcurl's parser refuses it or memory runs out (the
+ * caller then hands libcurl the string). Give it back with sekha__url_release. */
+CURLU *sekha__url_acquire(sekha_client *c, const char *url, int *slot);
+void sekha__url_release(sekha_client *c, CURLU *h, int slot);
+void sekha__url_cache_free(sekha_client *c);
 /* Frees the finished requests kept for reuse (when the client is destroyed). */
 void sekha__request_spares_free(sekha_client *c);
 /* Brackets a libsekha entry point; leaving the outermost one completes a deferred free. */

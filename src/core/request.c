@@ -101,6 +101,7 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
             return &sekha__nomem_error;
     }
     r->url = r->url_buf.data;
+    r->curlu = sekha__url_acquire(c, r->url, &r->curlu_slot);
     if (s->content_type) {
         if (!sekha__header_value_ok(s->content_type) || strlen(s->content_type) > 256)
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
@@ -244,6 +245,7 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekh
     sekha_request *r = spare_take(c);
     if (!r)
         return NULL;
+    r->curlu_slot = -1;
     if (!parent)
         parent = c->start_parent;
     r->id = ++c->next_id;
@@ -478,7 +480,10 @@ static void set_method(CURL *e, const sekha_request *r)
 static void configure(CURL *e, sekha_request *r)
 {
     const sekha_options *o = r->client->opts;
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    /* A reused handle may still hold another request's parsed URL, which would win. */
+    curl_easy_setopt(e, CURLOPT_CURLU, r->curlu);
+    if (!r->curlu)
+        curl_easy_setopt(e, CURLOPT_URL, r->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->own_headers);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
@@ -554,6 +559,8 @@ static void detach(sekha_request *r)
     if (!r->easy)
         return;
     curl_multi_remove_handle(r->loop->multi, r->easy);
+    /* the parsed URL may be freed before the handle's next use: never leave it pointing */
+    curl_easy_setopt(r->easy, CURLOPT_CURLU, (CURLU *)NULL);
     sekha__client_easy_put(r->client, r->easy);
     r->easy = NULL;
 }
@@ -829,6 +836,7 @@ void sekha__request_finish(sekha_request *r)
     if (r->sub_free)
         r->sub_free(r->sub);
     sekha_error_free(err);
+    sekha__url_release(c, r->curlu, r->curlu_slot);
     spare_put(c, r);
 }
 
