@@ -16,8 +16,9 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
 {
     size_t len = 0;
     const char *body = sekha_response_body(resp, &len);
-    /* RFC 8259 requires UTF-8; the parser does not check it, and callers print these. */
-    if (!sekha__utf8_valid(body, len)) {
+    /* RFC 8259 requires UTF-8 (callers print these strings); the JSON reader checks it
+     * as it goes, so only unparsed bodies are checked here. */
+    if (!parse && !sekha__utf8_valid(body, len)) {
         *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
                                 "%s: the body is not valid UTF-8", what);
         return NULL;
@@ -41,6 +42,10 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
         return r;
     if (rc == -2)
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+    else if (rc == -3)
+        *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
+                                "%s: the body is not valid UTF-8 (at byte %zu of %zu)", what,
+                                at, len);
     else if (!len)
         *err = sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE,
                                 "%s: expected a JSON body, got an empty one", what);
@@ -183,7 +188,7 @@ int ctl_json_valid(const char *text)
     sekha_jdoc doc = {0};
     int ok = sekha__jdoc_parse(&doc, text, strlen(text), NULL) == 0;
     sekha__jdoc_free(&doc);
-    return ok && sekha__utf8_valid(text, strlen(text));
+    return ok;
 }
 
 int ctl_need_object(ctl_dec *d, const sekha_jv *root)

@@ -19,30 +19,22 @@ static struct curl_slist *node_new(char *data)
 }
 
 /* Builds the header tail every request of a service shares: the Authorization line (in
- * guarded memory) followed by "Expect:", which stops libcurl from waiting for a
- * 100-continue on larger POST bodies. */
+ * guarded memory) followed by the User-Agent. Every line here costs each request a scan in
+ * libcurl, which checks its own headers against the list, so "Expect:" is added by the
+ * requests that need it (request.c). */
 static int build_service_headers(sekha_client *c)
 {
-    char *expect = strdup("Expect:");
-    struct curl_slist *common = expect ? node_new(expect) : NULL;
-    if (!common) {
-        free(expect);
-        return -1;
-    }
-    c->common_tail = common;
     /* The User-Agent travels as a prepared header line: cheaper than CURLOPT_USERAGENT,
      * which libcurl formats anew for every request. */
     size_t ua_len = strlen(c->opts->user_agent) + sizeof "User-Agent: ";
     char *ua = malloc(ua_len);
-    struct curl_slist *ua_node = ua ? node_new(ua) : NULL;
-    if (!ua_node) {
+    struct curl_slist *common = ua ? node_new(ua) : NULL;
+    if (!common) {
         free(ua);
         return -1;
     }
     snprintf(ua, ua_len, "User-Agent: %s", c->opts->user_agent);
-    ua_node->next = common;
-    c->common_tail = ua_node;
-    common = ua_node;
+    c->common_tail = common;
     for (int s = 0; s < SEKHA_SERVICE_COUNT; s++) {
         c->svc_headers[s] = common;
         const char *key = sekha__options_key(c->opts, (sekha_service)s);
@@ -108,6 +100,14 @@ sekha_client *sekha_client_new(const sekha_options *opts, sekha_error **err)
     }
     if (build_service_headers(c) != 0)
         goto nomem;
+    /* The variables libcurl would consult (it ignores HTTP_PROXY in capitals). */
+    static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
+                                             "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    for (size_t i = 0; i < sizeof proxy_vars / sizeof *proxy_vars; i++) {
+        const char *v = getenv(proxy_vars[i]);
+        if (v && *v)
+            c->proxy_env = 1;
+    }
     return c;
 nomem:
     if (err)
@@ -351,6 +351,12 @@ static void configure_handle(const sekha_client *c, CURL *e)
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sekha__request_header_cb);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (!c->proxy_env) {
+        /* No proxy in the environment (read when the client was made): say so once, or
+         * libcurl looks up five variables for every request. */
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
     if (o->tls_insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

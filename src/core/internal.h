@@ -344,6 +344,7 @@ struct sekha_client {
     size_t pool_len;
     sekha_request *spare;       /* finished requests kept for reuse (linked by next) */
     size_t spare_len;
+    int proxy_env;              /* a proxy variable was set when the client was made */
     sekha__url_slot urls[SEKHA__URL_SLOTS];
     uint64_t url_clock;
 };

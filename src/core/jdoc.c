@@ -1,4 +1,5 @@
 #include "core/jdoc.h"
+#include "core/internal.h"
 #include "core/swar.h"
 
 #include <locale.h>
@@ -46,16 +47,18 @@ static int hex4(const char *p, const char *end, unsigned *cp)
 }
 
 /* A string's body from p (after the opening quote): returns its closing quote, or NULL
- * with *bad at the offending byte. Escapes are checked completely here (surrogates must
- * pair) so that decoding later cannot fail on them. */
-static const char *scan_string(const char *p, const char *end, uint8_t *esc, const char **bad)
+ * with *bad at the offending byte (and *utf8 set when that is a bad UTF-8 sequence).
+ * Escapes are checked completely here (surrogates must pair) so that decoding later cannot
+ * fail on them; UTF-8 is checked here too, as only strings may hold bytes >= 0x80. */
+static const char *scan_string(const char *p, const char *end, uint8_t *esc, const char **bad,
+                               int *utf8)
 {
     for (;;) {
         for (;;) {
             uint64_t m;
-            if (end - p < 8 || (m = sekha__swar_json_special(p)) == 0) {
-                if (end - p < 8)
-                    break;
+            if (end - p < 8)
+                break;
+            if ((m = sekha__swar_json_special_or_8bit(p)) == 0) {
                 p += 8;
                 continue;
             }
@@ -64,10 +67,21 @@ static const char *scan_string(const char *p, const char *end, uint8_t *esc, con
                 p += k;
             break;
         }
-        while (p < end && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
+        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
+               *p != '\\')
             p++;
         if (p < end && *p == '"')
             return p;
+        if (p < end && (unsigned char)*p >= 0x80) {
+            size_t k = sekha__utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+            if (!k) {
+                *utf8 = 1;
+                *bad = p;
+                return NULL;
+            }
+            p += k;
+            continue;
+        }
         if (p >= end || *p != '\\') {
             *bad = p;
             return NULL;
@@ -153,6 +167,7 @@ int sekha__jdoc_parse(sekha_jdoc *d, const char *text, size_t len, size_t *err_a
     const char *key = NULL;
     uint32_t klen = 0;
     uint8_t kesc = 0;
+    int utf8 = 0;
     d->n = 0;
     d->text_len = (uint32_t)(len < UINT32_MAX ? len : 0);
     if (len >= UINT32_MAX)
@@ -205,7 +220,7 @@ value:
             goto member;
         goto value;
     case '"': {
-        const char *e = scan_string(s + 1, end, &v->esc, &bad);
+        const char *e = scan_string(s + 1, end, &v->esc, &bad, &utf8);
         if (!e)
             goto fail;
         v->type = SEKHA_J_STRING;
@@ -250,7 +265,7 @@ member:
         goto fail;
     }
     {
-        const char *e = scan_string(s + 1, end, &kesc, &bad);
+        const char *e = scan_string(s + 1, end, &kesc, &bad, &utf8);
         if (!e)
             goto fail;
         key = s + 1;
@@ -293,7 +308,7 @@ fail:
     d->n = 0;
     if (err_at)
         *err_at = (size_t)(bad - text);
-    return -1;
+    return utf8 || (bad < end && (unsigned char)*bad >= 0x80) ? -3 : -1;
 }
 
 void sekha__jdoc_free(sekha_jdoc *d)

@@ -44,9 +44,10 @@ typedef struct sekha_jdoc {
 #define SEKHA_JDOC_MAX_DEPTH 512
 
 /* Parses text[0..len) (text[len] must be '\0'), which must hold exactly one JSON value
- * with optional whitespace around it. Returns 0; -1 on a syntax error, with *err_at set
- * to the byte offset where it broke; -2 when out of memory. *d starts zeroed and is
- * released with sekha__jdoc_free whatever the outcome. UTF-8 is not checked here. */
+ * with optional whitespace around it, in UTF-8 (RFC 8259). Returns 0; -1 on a syntax
+ * error and -3 on a byte that is not UTF-8, with *err_at set to the byte offset where it
+ * broke; -2 when out of memory. *d starts zeroed and is released with sekha__jdoc_free
+ * whatever the outcome. */
 int sekha__jdoc_parse(sekha_jdoc *d, const char *text, size_t len, size_t *err_at);
 void sekha__jdoc_free(sekha_jdoc *d);
 

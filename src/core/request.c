@@ -127,6 +127,10 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
         if (add_header(r, "", *h) != 0)
             return &sekha__nomem_error;
     }
+    /* libcurl asks for a 100-continue before larger bodies (the threshold has moved
+     * between versions, 1 KiB at the lowest) and then waits for it: never wanted. */
+    if (s->body_len > 1024 && add_header(r, "Expect:", "") != 0)
+        return &sekha__nomem_error;
     struct curl_slist *tail = c->svc_headers[s->service];
     if (s->flags & SEKHA_HTTP_NO_AUTH)
         tail = c->svc_headers[s->service] && c->auth_line[s->service]
@@ -439,8 +443,8 @@ size_t sekha__request_header_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
     sekha_request *r = ud;
     size_t n = size * nitems;
-    r->last_activity_ms = sekha__now_ms();
     if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+        r->last_activity_ms = sekha__now_ms(); /* once per response is enough for idling */
         /* a new response begins (after a redirect or a 1xx): forget the previous one */
         sekha__buf_clear(&r->resp.headers);
         r->status_checked = 0;

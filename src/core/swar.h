@@ -21,6 +21,14 @@ static inline uint64_t sekha__swar_json_special(const char *p)
             ((x - SEKHA_SWAR_ONES * 0x20) & ~x)) & SEKHA_SWAR_HIGHS;
 }
 
+/* The same, also flagging every byte >= 0x80 (exactly: no borrow is involved). */
+static inline uint64_t sekha__swar_json_special_or_8bit(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return sekha__swar_json_special(p) | (x & SEKHA_SWAR_HIGHS);
+}
+
 /* How many bytes from p come before the first special one (0..7), given a non-zero mask
  * from sekha__swar_json_special; -1 where the byte order makes that unknown. */
 static inline int sekha__swar_first(uint64_t mask)
