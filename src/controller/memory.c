@@ -46,28 +46,25 @@ static sekha_request *start_search(sekha_client *c, void *p, sekha__fn cb, void 
                           "1..4294967295, got %ld and %ld", fn, a->limit, a->offset);
     if (a->filters_json && !ctl_json_valid(a->filters_json))
         return ctl_reject(c, cs, cb, ud, "%s: filters_json is not valid JSON", fn);
+    if (!c)
+        return NULL;
     /* Written directly: this is the hot path of memory lookups. */
-    sekha_buf body = {0};
-    int ok = sekha__buf_puts(&body, "{\"query\":") == 0 &&
-             sekha__jw_string(&body, a->query) == 0 && put_count(&body, "limit", a->limit) &&
-             put_count(&body, "offset", a->offset) &&
-             (!a->filters_json || (sekha__buf_puts(&body, ",\"filters\":") == 0 &&
-                                   sekha__buf_puts(&body, a->filters_json) == 0)) &&
-             sekha__buf_puts(&body, "}") == 0;
-    sekha_request *req;
-    if (!ok) {
-        req = ctl_nomem(c, cs, cb, ud);
-    } else {
-        ctl_send_args s = {.method = "POST",
-                           .path = a->fts ? "/api/v1/search/fts" : "/api/v1/query",
-                           .flags = SEKHA_HTTP_IDEMPOTENT,
-                           .what = a->fts ? "controller POST /api/v1/search/fts"
-                                          : "controller POST /api/v1/query",
-                           .text = &body};
-        req = ctl_send(c, &s, cs, cb, ud);
-    }
-    sekha__buf_free(&body);
-    return req;
+    sekha_buf *body = sekha__client_scratch(c);
+    int ok = sekha__buf_puts(body, "{\"query\":") == 0 &&
+             sekha__jw_string(body, a->query) == 0 && put_count(body, "limit", a->limit) &&
+             put_count(body, "offset", a->offset) &&
+             (!a->filters_json || (sekha__buf_puts(body, ",\"filters\":") == 0 &&
+                                   sekha__buf_puts(body, a->filters_json) == 0)) &&
+             sekha__buf_puts(body, "}") == 0;
+    if (!ok)
+        return ctl_nomem(c, cs, cb, ud);
+    ctl_send_args s = {.method = "POST",
+                       .path = a->fts ? "/api/v1/search/fts" : "/api/v1/query",
+                       .flags = SEKHA_HTTP_IDEMPOTENT,
+                       .what = a->fts ? "controller POST /api/v1/search/fts"
+                                      : "controller POST /api/v1/query",
+                       .text = body};
+    return ctl_send(c, &s, cs, cb, ud);
 }
 
 sekha_request *sekha_controller_query(sekha_client *client, const char *query, long limit,

@@ -141,6 +141,7 @@ static void destroy(sekha_client *c)
     close_all_requests(c);
     sekha__request_spares_free(c);
     sekha__url_cache_free(c);
+    sekha__buf_free(&c->scratch);
     if (c->sync_loop) {
         sekha__loop_cleanup(c->sync_loop);
         free(c->sync_loop);
@@ -367,6 +368,14 @@ static void configure_handle(const sekha_client *c, CURL *e)
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, sekha__log_curl_debug);
     }
+}
+
+sekha_buf *sekha__client_scratch(sekha_client *c)
+{
+    if (c->scratch.cap > 64 * 1024) /* do not keep a large body's memory for good */
+        sekha__buf_free(&c->scratch);
+    sekha__buf_clear(&c->scratch);
+    return &c->scratch;
 }
 
 CURL *sekha__client_easy_get(sekha_client *c)

@@ -345,6 +345,7 @@ struct sekha_client {
     sekha_request *spare;       /* finished requests kept for reuse (linked by next) */
     size_t spare_len;
     int proxy_env;              /* a proxy variable was set when the client was made */
+    sekha_buf scratch;          /* see sekha__client_scratch */
     sekha__url_slot urls[SEKHA__URL_SLOTS];
     uint64_t url_clock;
 };
@@ -371,6 +372,10 @@ void sekha__client_enter(sekha_client *c);
 void sekha__client_leave(sekha_client *c);
 /* Drains the cross-thread cancel queue (from the loop). */
 void sekha__client_drain_cancels(sekha_client *c);
+/* An empty buffer the client keeps for building a request body that sekha__start then
+ * copies: no allocation per request. Only one user at a time (start the request before
+ * asking again). */
+sekha_buf *sekha__client_scratch(sekha_client *c);
 CURL *sekha__client_easy_get(sekha_client *c);
 void sekha__client_easy_put(sekha_client *c, CURL *easy);
 

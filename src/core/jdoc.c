@@ -474,30 +474,56 @@ const char *sekha__jkey(sekha_jdoc *d, const sekha_jv *v)
     return v && v->key ? decode_text(d, v->key, v->klen, v->kesc) : NULL;
 }
 
+/* Clinger's fast path: a decimal with at most 15 significant digits and a power of ten
+ * up to 22 is exactly m * 10^e or m / 10^-e in doubles, correctly rounded. Returns 0 when
+ * the number is outside it. */
+static int fast_decimal(const char *p, uint32_t n, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *end = p + n;
+    int neg = *p == '-';
+    p += neg;
+    uint64_t m = 0;
+    int digits = 0, exp10 = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++, digits += m != 0)
+        m = m * 10 + (uint64_t)(*p - '0');
+    if (p < end && *p == '.')
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++, exp10--, digits += m != 0)
+            m = m * 10 + (uint64_t)(*p - '0');
+    if (digits > 15)
+        return 0;
+    if (p < end) { /* an exponent (the grammar was checked when parsing) */
+        p++;
+        int eneg = *p == '-';
+        p += *p == '-' || *p == '+';
+        int e = 0;
+        for (; p < end; p++)
+            if ((e = e * 10 + (*p - '0')) > 1000)
+                return 0;
+        exp10 += eneg ? -e : e;
+    }
+    if (exp10 < -22 || exp10 > 22)
+        return 0;
+    double x = exp10 >= 0 ? (double)m * pow10[exp10] : (double)m / pow10[-exp10];
+    *out = neg ? -x : x;
+    return 1;
+}
+
 int sekha__jnum(const sekha_jv *v, double *out)
 {
     if (!v || v->type != SEKHA_J_NUMBER)
         return 0;
-    const char *p = v->p;
-    uint32_t n = v->len;
-    /* Integers that a double holds exactly: no strtod, no locale. */
-    int neg = *p == '-';
-    if (n - (uint32_t)neg <= 15) {
-        long long acc = 0;
-        uint32_t k = (uint32_t)neg;
-        while (k < n && p[k] >= '0' && p[k] <= '9')
-            acc = acc * 10 + (p[k++] - '0');
-        if (k == n) {
-            *out = neg ? -(double)acc : (double)acc;
-            return -1;
-        }
-    }
+    if (fast_decimal(v->p, v->len, out))
+        return -1;
     /* strtod follows the C library's locale: hand it the locale's decimal point. */
+    uint32_t n = v->len;
     char small[64];
     char *buf = n < sizeof small ? small : malloc((size_t)n + 1);
     if (!buf)
         return 0;
-    memcpy(buf, p, n);
+    memcpy(buf, v->p, n);
     buf[n] = '\0';
     char point = localeconv()->decimal_point[0];
     char *dot = memchr(buf, '.', n);
