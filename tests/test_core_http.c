@@ -518,3 +518,34 @@ Test(core_http, post_on_a_reused_connection_is_never_silently_resent)
     sekha_client_free(c);
     sekha_options_free(o);
 }
+
+/* libcurl would read the proxy variables for every request; the client reads them once,
+ * when it is made, and a client made without them never uses a proxy. */
+Test(core_http, proxy_variables_are_read_when_the_client_is_made)
+{
+    static const char *const vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                                       "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        unsetenv(vars[i]);
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_max_retries(o, 0), SEKHA_OK);
+    sekha_client *plain = test_client(o);
+    /* A proxy that refuses every connection (port 1 on loopback: nothing listens). */
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    sekha_client *proxied = test_client(o);
+    sekha_response *resp = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(get_sync(plain, "/_devserver/echo", &resp, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_response_status(resp), 200);
+    sekha_response_free(resp);
+    resp = NULL;
+    cr_assert_eq(get_sync(proxied, "/_devserver/echo", &resp, &err), SEKHA_E_CONNECT,
+                 "the proxy from the environment was not used");
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
+    sekha_error_free(err);
+    sekha_response_free(resp);
+    sekha_client_free(plain);
+    sekha_client_free(proxied);
+    sekha_options_free(o);
+}
