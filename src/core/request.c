@@ -243,6 +243,8 @@ void sekha__request_spares_free(sekha_client *c)
     c->spare_len = 0;
 }
 
+static void admit(sekha_request *r);
+
 static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekha_response_cb done,
                                     void *ud)
 {
@@ -286,7 +288,16 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
         return r;
     }
     r->state = SEKHA_REQ_QUEUED;
-    sekha__loop_arm(r->loop, &r->timer, sekha__now_ms());
+    sekha_loop *l = r->loop;
+    if (l->dispatching && !l->in_curl && !l->external) {
+        /* Started from a callback our own loop is running (the usual "next request from
+         * the last one's callback"): admitting now only hands the transfer to libcurl,
+         * which acts on it from this same dispatch, and no user code runs, so nothing
+         * re-enters the caller. Skips a timer round trip on the hot path. */
+        admit(r);
+        return r;
+    }
+    sekha__loop_arm(l, &r->timer, sekha__now_ms());
     return r;
 }
 
