@@ -175,7 +175,9 @@ void sekha__loop_dispatch(sekha_loop *l)
 {
     sekha_client *c = l->client;
     l->dispatching++;
-    for (int progress = 1; progress;) {
+    /* Bounded, so that a libcurl that keeps asking to be called at once cannot starve the
+     * sockets: the next poll comes back at once for what is left. */
+    for (int progress = 1, rounds = 0; progress && rounds < 64; rounds++) {
         progress = 0;
         int64_t now = sekha__now_ms();
         if (l->curl_deadline >= 0 && l->curl_deadline <= now) {
@@ -184,6 +186,9 @@ void sekha__loop_dispatch(sekha_loop *l)
             progress = 1;
         }
         read_completions(l);
+        /* requests started from those callbacks went to libcurl, which wants to act now */
+        if (l->curl_deadline >= 0 && l->curl_deadline <= now)
+            progress = 1;
         sekha_timer *t;
         while ((t = sekha__heap_top(&l->timers)) && t->deadline <= now) {
             sekha__heap_disarm(&l->timers, t);
