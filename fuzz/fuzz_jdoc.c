@@ -292,10 +292,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sekha_jdoc d = {0};
     size_t at = (size_t)-1;
     int rc = sekha__jdoc_parse(&d, text, size, &at);
-    if (rc == -1) {
+    if (rc == -1 || rc == -3) {
         CHECK(at <= size);
         CHECK(sekha__jroot(&d) == NULL);
+        /* -3 names a byte that is not UTF-8: the text cannot be valid UTF-8 then */
+        CHECK(rc == -1 || (at < size && !valid_utf8(data, size)));
     } else if (rc == 0) {
+        CHECK(valid_utf8(data, size)); /* accepted text is UTF-8 (RFC 8259) */
         const sekha_jv *root = sekha__jroot(&d);
         CHECK(root && !root->key && root->next == 0);
         int long_number = 0;

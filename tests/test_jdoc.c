@@ -434,7 +434,7 @@ Test(jdoc, refuses_bad_utf8_at_its_offset)
         {"\"\xff\"", 1},
         {"[1,\"ok\",\"\xe2\x82\"]", 9}, /* a short three-byte sequence */
         {"{\"k\xfe\":1}", 3},           /* in a key */
-        {"[\xc3\xa9]", 1},              /* outside a string */
+        {"[\xff]", 1},                   /* outside a string */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         sekha_jdoc d = {0};
@@ -444,6 +444,12 @@ Test(jdoc, refuses_bad_utf8_at_its_offset)
         cr_expect_eq(at, bad[i].at, "case %zu: at %zu", i, at);
         sekha__jdoc_free(&d);
     }
+    /* Well-formed UTF-8 outside a string is a plain syntax error. */
+    sekha_jdoc e = {0};
+    size_t at = 0;
+    cr_expect_eq(sekha__jdoc_parse(&e, "[\xc3\xa9]", 4, &at), -1);
+    cr_expect_eq(at, 1);
+    sekha__jdoc_free(&e);
     /* Every length of sequence, also straddling the 8-byte scan. */
     sekha_jdoc d = {0};
     parse(&d, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\xa6\x8a" "0123456\xc3\xa9\"");

@@ -309,7 +309,11 @@ fail:
     d->n = 0;
     if (err_at)
         *err_at = (size_t)(bad - text);
-    return utf8 || (bad < end && (unsigned char)*bad >= 0x80) ? -3 : -1;
+    /* Outside strings any byte >= 0x80 is a syntax error; it is a UTF-8 one as well when
+     * no well-formed sequence starts there. */
+    if (!utf8 && bad < end && (unsigned char)*bad >= 0x80)
+        utf8 = !sekha__utf8_seq((const unsigned char *)bad, (const unsigned char *)end);
+    return utf8 ? -3 : -1;
 }
 
 void sekha__jdoc_free(sekha_jdoc *d)
