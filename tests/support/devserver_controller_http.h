@@ -1,6 +1,7 @@
-/* HTTP and JSON helpers for test_devserver_controller.c: one libcurl easy request per call
- * and Criterion checks for the controller's answer forms (ErrorResponse, plain-text
- * rejections, bare statuses). Static functions: included by that one test file only. */
+/* HTTP and JSON helpers for the devserver_controller tests: one libcurl easy request per
+ * call and Criterion checks for the controller's answer forms (ErrorResponse, plain-text
+ * rejections, bare statuses). Static inline, so a file that uses only some of them builds
+ * warning-free. */
 #ifndef SEKHA_TEST_DEVSERVER_CONTROLLER_HTTP_H
 #define SEKHA_TEST_DEVSERVER_CONTROLLER_HTTP_H
 
@@ -18,7 +19,7 @@ typedef struct res {
     char ctype[128];
 } res;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+static inline size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
     res *r = ud;
     char *nb = realloc(r->body, r->len + sz * n + 1);
@@ -32,8 +33,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 
 /* One request against base (a controller URL). ctype NULL sends no Content-Type; auth is
  * the full Authorization value or NULL. */
-static res http_to(const char *base, const char *method, const char *path, const char *body,
-                   const char *ctype, const char *auth)
+static inline res http_to(const char *base, const char *method, const char *path,
+                          const char *body, const char *ctype, const char *auth)
 {
     res r = {0, NULL, 0, ""};
     char url[512];
@@ -74,34 +75,34 @@ static res http_to(const char *base, const char *method, const char *path, const
     return r;
 }
 
-static void res_free(res *r)
+static inline void res_free(res *r)
 {
     free(r->body);
     r->body = NULL;
 }
 
-static cJSON *parse(const res *r)
+static inline cJSON *parse(const res *r)
 {
     cJSON *j = cJSON_Parse(r->body);
     cr_assert_not_null(j, "not JSON (status %ld): %s", r->status, r->body);
     return j;
 }
 
-static const char *str(const cJSON *o, const char *k)
+static inline const char *str(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     cr_assert(cJSON_IsString(v), "field %s is not a string", k);
     return v->valuestring;
 }
 
-static double num(const cJSON *o, const char *k)
+static inline double num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     cr_assert(cJSON_IsNumber(v), "field %s is not a number", k);
     return v->valuedouble;
 }
 
-static const cJSON *get(const cJSON *o, const char *k)
+static inline const cJSON *get(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     cr_assert_not_null(v, "field %s missing", k);
@@ -109,7 +110,7 @@ static const cJSON *get(const cJSON *o, const char *k)
 }
 
 /* Status, empty body and no Content-Type: the controller's bare answers. */
-static void expect_empty(res r, long status)
+static inline void expect_empty(res r, long status)
 {
     cr_expect_eq(r.status, status, "status %ld, wanted %ld (body %s)", r.status, status, r.body);
     cr_expect_eq(r.len, 0, "body should be empty: %s", r.body);
@@ -118,7 +119,7 @@ static void expect_empty(res r, long status)
 }
 
 /* ErrorResponse {"error": msg, "code": status}. */
-static void expect_error(res r, long status, const char *msg)
+static inline void expect_error(res r, long status, const char *msg)
 {
     cr_expect_eq(r.status, status, "status %ld, wanted %ld (body %s)", r.status, status, r.body);
     cJSON *j = parse(&r);
@@ -129,7 +130,7 @@ static void expect_error(res r, long status, const char *msg)
 }
 
 /* axum's plain-text extractor rejections. */
-static void expect_text(res r, long status, const char *needle)
+static inline void expect_text(res r, long status, const char *needle)
 {
     cr_expect_eq(r.status, status, "status %ld, wanted %ld (body %s)", r.status, status, r.body);
     cr_expect(strncmp(r.ctype, "text/plain", 10) == 0, "Content-Type %s", r.ctype);
@@ -139,7 +140,7 @@ static void expect_text(res r, long status, const char *needle)
 }
 
 /* NaiveDateTime form: YYYY-MM-DD?HH:MM:SS.ffffff with sep 'T' (REST) or ' ' (MCP). */
-static void expect_naive(const char *ts, char sep)
+static inline void expect_naive(const char *ts, char sep)
 {
     cr_expect(strlen(ts) >= 19 && ts[4] == '-' && ts[7] == '-' && ts[10] == sep &&
                   ts[13] == ':' && ts[16] == ':' && !strchr(ts, 'Z') && !strchr(ts, '+'),
