@@ -83,18 +83,20 @@ LIBS = {"httpx": Httpx, "aiohttp": Aiohttp}
 
 class Sse:
     """Incremental SSE decoder for chat completion chunks: events end with a blank line;
-    the data lines of an event are joined; [DONE] ends the stream."""
+    the data lines of an event are joined; [DONE] ends the stream. on_text() is called once,
+    as soon as the first non-empty delta text is decoded (the TTFT clock stops there, the
+    same rule as the C and Node clients: not after the rest of the read is parsed)."""
 
-    def __init__(self):
+    def __init__(self, on_text=None):
+        self.on_text = on_text
         self.rest = b""
         self.parts = []
         self.events = 0
         self.done = False
 
     def feed(self, chunk):
-        """Takes the next bytes; returns True when they delivered delta text."""
+        """Takes the next bytes."""
         *blocks, self.rest = (self.rest + chunk).split(b"\n\n")
-        got = False
         for block in blocks:
             if block.startswith(b"data: ") and b"\n" not in block:
                 data = block[6:]  # the common shape: one data line
@@ -110,9 +112,10 @@ class Sse:
             text = (choices[0].get("delta") or {}).get("content")
             if text:
                 self.parts.append(text)
-                got = True
+                if self.on_text:
+                    self.on_text()
+                    self.on_text = None
             self.events += 1
-        return got
 
     def text_bytes(self):
         return len("".join(self.parts).encode())
@@ -159,14 +162,12 @@ async def requests(lib, base, n, secs):
 async def read_stream(lib, s, url, on_text=None):
     """Reads one streamed completion; on_text() is called when the first delta text is
     decoded (the TTFT clock stops there)."""
-    sse = Sse()
+    sse = Sse(on_text)
     async for chunk in lib.stream(s, url, CHAT_BODY):
-        if sse.feed(chunk) and on_text:
-            on_text()
-            on_text = None
+        sse.feed(chunk)
     if not sse.done:
         raise RuntimeError("stream ended without data: [DONE]")
-    if on_text:
+    if not sse.parts:
         raise RuntimeError("stream carried no delta text")
     return sse
 
@@ -187,7 +188,11 @@ async def stream(lib, base):
 
 
 def percentile(sorted_xs, p):
-    return sorted_xs[min(len(sorted_xs) - 1, int(p * len(sorted_xs)))]
+    """Linear between the closest ranks, as the C and Node clients compute it."""
+    pos = (len(sorted_xs) - 1) * p
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_xs) - 1)
+    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
 
 
 async def ttft(lib, base, repeats, mode):
