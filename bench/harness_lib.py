@@ -18,7 +18,7 @@ STREAMS = 1000         # workload 4: concurrent streams (--streams)
 # /many is throttled with nginx's limit_rate so that every stream stays open about this
 # long, and so all of them are open at once (nginx meters in whole seconds: a stream of
 # B bytes at B/N bytes/s takes about N seconds).
-MANY_SECONDS = 2
+MANY_SECONDS = 3
 TTFT_REPEATS = 200     # samples per TTFT process (--ttft-repeats)
 COLD_RUNS = 20         # process starts per cold start measurement (--cold-runs)
 

@@ -140,10 +140,12 @@ def report_workload(w, ctx):
         m = ctx.streams.get("medium") or {"events": 0, "bytes": 0}
         ev = (m["events"] or 1) * a.streams
         describe(f"{a.streams:,} streams of {m['events']} chunks ({m['bytes'] / 1e3:.0f} KB) ",
-                 "at once on one thread. /many: nginx throttles each stream to ",
-                 f"{ctx.many_rate:,} bytes/s so all are open at the same time (memory per ",
-                 "stream = (peak RSS - RSS before) / streams); /burst: full speed ",
-                 "(throughput).")
+                 "at once on one thread (the peers: one event loop), each with its text ",
+                 "assembled (raw: counted). /many: nginx throttles each stream to ",
+                 f"{ctx.many_rate:,} bytes/s so that all are open at the same time: memory ",
+                 "per stream = (peak RSS - RSS before the first) / streams, and events/s is ",
+                 "the throttle's. /burst: full speed (throughput). peak open: the most ",
+                 "streams open at once (from first text to end), the lowest over rounds.")
         out += table(w, [Col("events/s", events_per_s(ev), rate),
                          Col("CPU ms / 10k ev", cpu_10k_events(ev), f1),
                          Col("KB / stream", kb_per_stream(a.streams), f1)],

@@ -14,6 +14,11 @@ Usage:
       time from starting the request to the first delta text, REPEATS times; warm: one
       kept-alive connection (primed once, not counted), new: a new client per sample;
       prints "samples=N median_us=X p10_us=X p90_us=X errors=E"
+  peer_python.py httpx|aiohttp many OPENAI_BASE STREAMS
+      STREAMS streamed chat completions at once, each on its own connection, read as in
+      stream mode; prints "streams=N events=E wall=S cpu=S rss_base_kb=K rss_peak_kb=K
+      peak_open=P text_bytes=T errors=E" (as bench_many: T per stream, P the most streams
+      open at once, the RSS from /proc/self/status before the first and at its peak)
   peer_python.py httpx|aiohttp once BASE
       one query, for cold start timing (the import of the library included)
 The libraries are imported only when used, so each mode pays for exactly one of them.
@@ -227,6 +232,54 @@ async def ttft(lib, base, repeats, mode):
             f"errors={errors}"), errors
 
 
+def status_kb(name):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+async def many(lib, base, n):
+    url = base + CHAT_PATH
+    started = finished = peak = events = errors = 0
+    sizes = set()
+
+    async def one(s):
+        nonlocal started, finished, peak, events, errors
+        opened = False
+
+        def first_text():  # the stream is open: it delivered its first text
+            nonlocal started, peak, opened
+            opened = True
+            started += 1
+            peak = max(peak, started - finished)
+        try:
+            sse = await read_stream(lib, s, url, first_text)
+            events += sse.events
+            sizes.add(sse.text_bytes())
+        except Exception as e:
+            if not errors:
+                note(e)
+            errors += 1
+        finished += opened
+
+    async with lib.session(n) as s:
+        rss_base = status_kb("VmRSS")
+        c0, t0 = cpu(), time.monotonic()
+        await asyncio.gather(*(one(s) for _ in range(n)))
+        wall, used = time.monotonic() - t0, cpu() - c0
+        rss_peak = status_kb("VmHWM")
+    done = n - errors
+    if len(sizes) > 1:
+        note(RuntimeError(f"streams differ in text length: {sorted(sizes)}"))
+        errors += 1
+    text = sizes.pop() if len(sizes) == 1 else -1
+    return (f"streams={done} events={events} wall={wall:.6f} cpu={used:.6f} "
+            f"rss_base_kb={rss_base} rss_peak_kb={rss_peak} peak_open={peak} "
+            f"text_bytes={text} errors={errors}"), errors
+
+
 async def once(lib, base):
     c0, t0 = cpu(), time.monotonic()
     errors = 0
@@ -244,6 +297,7 @@ def main(argv):
     modes = {"requests": (5, lambda lib, a: requests(lib, a[2], int(a[3]), float(a[4]))),
              "stream": (3, lambda lib, a: stream(lib, a[2])),
              "ttft": (5, lambda lib, a: ttft(lib, a[2], int(a[3]), a[4])),
+             "many": (4, lambda lib, a: many(lib, a[2], int(a[3]))),
              "once": (3, lambda lib, a: once(lib, a[2]))}
     a = argv[1:]
     if (len(a) < 2 or a[0] not in LIBS or a[1] not in modes or len(a) != modes[a[1]][0]
