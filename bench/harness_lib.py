@@ -15,10 +15,11 @@ BIG_EVENTS = 200_000   # workload 2: chunks in the big stream (--events)
 TTFT_EVENTS = 3        # workload 3: the short stream
 MEDIUM_EVENTS = 500    # workload 4: chunks in each of the concurrent streams
 STREAMS = 1000         # workload 4: concurrent streams (--streams)
-# /many is throttled with nginx's limit_rate so that every stream stays open about this
-# long, and so all of them are open at once (nginx meters in whole seconds: a stream of
-# B bytes at B/N bytes/s takes about N seconds).
-MANY_SECONDS = 3
+# /many is throttled with nginx's limit_rate so that every stream stays open a few seconds,
+# and so all of them are open at once (nginx meters in whole seconds and sends the first
+# second's share at once: a stream of B bytes at B/N bytes/s takes about N-1 seconds). The
+# slower peers need about 4 s to get all 1,000 going while the first are still open.
+MANY_SECONDS = 5
 TTFT_REPEATS = 200     # samples per TTFT process (--ttft-repeats)
 COLD_RUNS = 20         # process starts per cold start measurement (--cold-runs)
 
