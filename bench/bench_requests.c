@@ -139,6 +139,8 @@ static void run_sekha(const char *base, int n, run *r)
 {
     sekha_options *o = sekha_options_new();
     if (!o || sekha_options_set_url(o, SEKHA_SERVICE_CONTROLLER, base) != SEKHA_OK ||
+        /* A failed request is an error, as for raw libcurl, not retried out of sight. */
+        sekha_options_set_max_retries(o, 0) != SEKHA_OK ||
         /* The default token bucket would measure the limiter, not the client. */
         sekha_options_set_rate_limit(o, SEKHA_SERVICE_CONTROLLER, 0, 1000) != SEKHA_OK)
         fail("options");

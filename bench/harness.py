@@ -16,136 +16,34 @@ The report is a markdown table per workload (median over rounds, min-max spread,
 raw libcurl) and a "Targets" table for the issue's goals; it is printed and written to --out.
 A client that cannot run here (a peer not installed) is reported as skipped with the reason;
 one that fails is reported as FAILED with its first line on stderr, and the exit status is 1.
+Every process it starts (nginx, clients and theirs) is stopped when it ends, is interrupted
+or dies. The shared pieces are in bench/harness_lib.py, the report in bench/harness_report.py.
 """
 import argparse
+import ctypes
 import dataclasses
-import datetime
-import json
 import os
 import re
 import resource
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-PY = "/usr/bin/python3"  # Debian's, with python3-httpx and python3-aiohttp
+from harness_lib import (BIG_EVENTS, COLD_RUNS, HERE, MANY_SECONDS, MEDIUM_EVENTS, PY,
+                         QUERY, QUERY_BODY, RAW_ONCE_ARGS, ROOT, STREAMS, TTFT_EVENTS,
+                         TTFT_REPEATS, WORKLOADS, Row, Workload, error_line, first_line, log,
+                         parse_line)
+from harness_report import render
 
-# ---- The sizes of the run, in one place.
-BIG_EVENTS = 200_000   # workload 2: chunks in the big stream (--events)
-TTFT_EVENTS = 3        # workload 3: the short stream
-MEDIUM_EVENTS = 500    # workload 4: chunks in each of the concurrent streams
-STREAMS = 1000         # workload 4: concurrent streams (--streams)
-# /many is throttled with nginx's limit_rate so that every stream stays open about this
-# long, and so all of them are open at once (nginx meters in whole seconds: a stream of
-# B bytes at B/N bytes/s takes about N seconds).
-MANY_SECONDS = 2
-TTFT_REPEATS = 200     # samples per TTFT process (--ttft-repeats)
-COLD_RUNS = 20         # process starts per cold start measurement (--cold-runs)
-
-# The one-shot raw libcurl query timed for cold start (bench_requests ARGS).
-RAW_ONCE_ARGS = ["raw", "{base}", "1", "0", "once"]
-
-QUERY = ("what did we decide about the retry budget for the controller client last week, and "
-         "which pull request changed the backoff cap for streaming completions in the bridge")
-QUERY_BODY = '{"query":"%s","limit":10}' % QUERY
-
-WORKLOADS = ["requests", "stream", "ttft", "many", "coldstart"]
+LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
 
 
-# ------------------------------------------------------------------ rows and results
-
-@dataclasses.dataclass
-class Row:
-    """One client in one workload: its command, and the results of its rounds."""
-    id: str                      # stable key (targets and baselines look rows up by it)
-    label: str
-    argv: list = None
-    group: str = ""              # rows are compared within a group (in flight, warm/new, route)
-    kind: str = "line"           # line: the contract's result line; wrk, curl: parsed here
-    rounds: int = 0              # 0: every round of the workload
-    text: int = None             # text_bytes the row must report (None: unchecked)
-    raw: bool = False            # a raw client may report text_bytes=-1 (it does not parse)
-    skip: str = None
-    failed: str = None
-    results: list = dataclasses.field(default_factory=list)
-    warnings: list = dataclasses.field(default_factory=list)
-    count: int = 0               # curl: requests per run, calibrated to --seconds
-
-    def ok(self):
-        return not self.skip and not self.failed and bool(self.results)
-
-    def med(self, f):
-        return statistics.median(f(r) for r in self.results)
-
-    def span(self, f):
-        xs = [f(r) for r in self.results]
-        return min(xs), max(xs)
-
-    def vs(self, base, f, diff=False):
-        """The median over rounds of this row's value against BASE's in the same round:
-        runs of one round are close in time, so load that drifts (a shared machine) mostly
-        cancels. None when no round has both."""
-        theirs = {r["round"]: f(r) for r in base.results}
-        xs = [(f(r) - theirs[r["round"]]) if diff else f(r) / theirs[r["round"]]
-              for r in self.results if theirs.get(r["round"])]
-        return statistics.median(xs) if xs else None
-
-    def warn(self, msg):
-        if msg not in self.warnings:
-            self.warnings.append(msg)
-
-
-@dataclasses.dataclass
-class Workload:
-    key: str
-    title: str
-    rows: list
-    rounds: int
-    need: tuple                  # keys every result line must have
-    timeout: float = 120.0
-    check: object = None         # check(row, result) -> warning text or None
-    note: str = ""               # why the workload could not run at all
-
-    def row(self, rid, group=""):
-        return next((r for r in self.rows if r.id == rid and r.group == group), None)
-
-
-def first_line(text):
-    return next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-
-
-def error_line(stderr):
-    """The line of a client's stderr that says what went wrong: the first, except that a
-    Python traceback ends with its error and Node prints the source line before it."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    if lines[0].startswith("Traceback"):
-        return lines[-1]
-    named = next((ln for ln in lines if re.match(r"^\w*(Error|Exception)\b.*:", ln)), None)
-    return named or lines[0]
-
-
-def parse_line(stdout, need, errors=True):
-    """The client's result line: the last line of key=value pairs that has the keys (and
-    errors=, which every client line carries)."""
-    need = tuple(need) + (("errors",) if errors else ())
-    for line in reversed(stdout.splitlines()):
-        pairs = dict(p.split("=", 1) for p in line.split() if "=" in p)
-        if all(k in pairs for k in need):
-            try:
-                return {k: float(v) for k, v in pairs.items()}, line
-            except ValueError:
-                return None, line
-    return None, None
-
+# ------------------------------------------------------------------ running one client
 
 def children_cpu():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -166,17 +64,63 @@ def curl_argv(base, n, count):
     return argv + [f"{base}/api/v1/query?[1-{count}]"]
 
 
+def dies_with_us(sig):
+    """A preexec_fn: the child gets SIG when the harness dies, however it dies (SIGKILL
+    included), so that no nginx or client outlives a run."""
+    def arm():
+        if LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0 or os.getppid() == 1:
+            os._exit(125)  # the harness is already gone (or prctl failed): do not start
+    return arm
+
+
+def spawn(argv, sig, **kw):
+    """Popen in a process group of its own (Ctrl-C reaches the harness, which stops the
+    group: a client's own children, such as the commands bench_coldstart starts, too)."""
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, process_group=0,
+                            preexec_fn=dies_with_us(sig), **kw)
+
+
+def kill_group(p):
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()  # a stuck pipe writer: the process itself is gone already
+        p.wait()
+
+
+@dataclasses.dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 def execute(argv, core, timeout):
-    """Runs one client; returns (completed process or None, its CPU, wall, failure text)."""
+    """Runs one client; returns (Done or None, its CPU, wall, failure text)."""
     before, t0 = children_cpu(), time.monotonic()
     try:
-        p = subprocess.run(pin(core, argv), capture_output=True, text=True, errors="replace",
-                           timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return None, 0, 0, f"timed out after {timeout:g} s"
+        p = spawn(pin(core, argv), signal.SIGKILL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True, errors="replace")
     except OSError as e:
         return None, 0, 0, f"cannot run {argv[0]}: {e.strerror}"
-    return p, children_cpu() - before, time.monotonic() - t0, None
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        return None, 0, 0, f"timed out after {timeout:g} s"
+    except BaseException:  # Ctrl-C or SIGTERM: the client goes first
+        kill_group(p)
+        raise
+    wall = time.monotonic() - t0
+    try:  # anything the client left behind in its group
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return Done(p.returncode, out, err), children_cpu() - before, wall, None
 
 
 def run_row(w, row, core, ctx, rnd):
@@ -222,11 +166,13 @@ def run_row(w, row, core, ctx, rnd):
         row.failed = (f"errors={res['errors']:g}, exit {p.returncode}"
                       + (f": {why}" if why else ""))
         return
-    if row.text is not None and "text_bytes" in res:
-        tb = int(res["text_bytes"])
-        if tb != row.text and not (row.raw and tb == -1):
-            row.failed = f"assembled text_bytes={tb}, the stream has {row.text}"
+    for key, want in (("text_bytes", row.text), ("bytes", row.bytes)):
+        if want is not None and res.get(key) != want:
+            got = "nothing" if key not in res else f"{res[key]:g}"
+            row.failed = f"reported {key}={got}, the stream has {want}"
             return
+    if row.events_from is not None and res.get("events", -1) < 0:
+        res["events"] = float(row.events_from)
     if res.get("wall", 1) <= 0 or res.get("requests", 1) <= 0 or res.get("events", 1) <= 0:
         row.failed = f"nothing measured: {line_of(res)}"
         return
@@ -248,16 +194,16 @@ def run_workload(w, core, ctx):
         for row in w.rows:
             if row.skip or row.failed or r >= (row.rounds or w.rounds):
                 continue
-            run_row(w, row, core, ctx, r)
+            try:
+                run_row(w, row, core, ctx, r)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as e:  # a bug here must cost one row, not the run
+                row.failed = f"harness error: {type(e).__name__}: {e}"
             if row.failed:
                 log(f"{w.key}: {row.label}{f' [{row.group}]' if row.group else ''} FAILED: "
                     f"{row.failed}")
         log(f"{w.key}: round {r + 1}/{w.rounds} done")
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
 
 # ------------------------------------------------------------------ clients available here
 
@@ -365,20 +311,28 @@ def w_requests(ctx):
                     ("requests", "wall", "cpu"), timeout=a.seconds + 60)
 
 
-def stream_text(ctx, name):
+def expect(ctx, name, parses, streams=1):
+    """What a client of the generated stream NAME must report: a parsing client the
+    assembled text's length; a raw one (parses=False) the body's bytes, its events then
+    taken from the stream (STREAMS of them). Nothing when the stream was not made."""
     s = ctx.streams.get(name)
-    return s["text_bytes"] if s else None
+    if not s:
+        return {}
+    if parses:
+        return {"text": s["text_bytes"]}
+    return {"bytes": s["bytes"], "events_from": s["events"] * streams}
 
 
 def w_stream(ctx):
     a, b = ctx.args, ctx.base
-    t = stream_text(ctx, "big")
     slow = min(a.rounds, a.slow_rounds)
     c = [("raw", "raw libcurl (no parsing)"), ("cjson", "libcurl + cJSON DOM per chunk"),
          ("sse", "libsekha SSE events (no JSON)"), ("stream", "libsekha stream_complete")]
-    rows = [make_row(m, label, ctx.c_row("bench_stream", m, b), text=t, raw=(m == "raw"),
-                     fail_missing=True) for m, label in c]
-    rows += peer_rows(ctx, dict(PEERS), ("stream", b), text=t, rounds=slow)
+    # sse counts events but assembles no text (text_bytes=-1): only its events are checked.
+    rows = [make_row(m, label, ctx.c_row("bench_stream", m, b), fail_missing=True,
+                     **(expect(ctx, "big", m != "raw") if m != "sse" else {}))
+            for m, label in c]
+    rows += peer_rows(ctx, dict(PEERS), ("stream", b), rounds=slow, **expect(ctx, "big", True))
 
     def check(row, res):
         want = ctx.streams["big"]["events"]
@@ -412,24 +366,31 @@ def w_ttft(ctx):
 
 def w_many(ctx):
     a = ctx.args
-    t = stream_text(ctx, "medium")
     n = str(a.streams)
     rows = []
     for route in ("/many", "/burst"):
         b = ctx.base + route
         rows += [make_row("raw", "raw libcurl multi", ctx.c_row("bench_many", "raw", b, n),
-                          group=route, text=t, raw=True, fail_missing=True),
+                          group=route, fail_missing=True,
+                          **expect(ctx, "medium", False, a.streams)),
                  make_row("sekha", "libsekha stream_complete",
-                          ctx.c_row("bench_many", "sekha", b, n), group=route, text=t,
-                          fail_missing=True)]
+                          ctx.c_row("bench_many", "sekha", b, n), group=route,
+                          fail_missing=True, **expect(ctx, "medium", True))]
+        rows += peer_rows(ctx, dict(PEERS), ("many", b, n), group=route,
+                          **expect(ctx, "medium", True))
 
     def check(row, res):
         if res["streams"] != a.streams:
             row.failed = f"completed streams={res['streams']:g} of {a.streams}"
             return None
+        want = ctx.streams["medium"]["events"] * a.streams
+        if abs(res["events"] - want) > a.streams:
+            return f"reported events={res['events']:g}, the streams have {want}"
         if row.group == "/many" and res["peak_open"] != a.streams:
+            why = ("raise MANY_SECONDS in bench/harness_lib.py" if row.id in ("raw", "sekha")
+                   else "the client started the last ones after the first had ended")
             return (f"peak_open={res['peak_open']:g}: not all {a.streams} streams were open "
-                    f"at once (raise MANY_SECONDS in bench/harness.py)")
+                    f"at once ({why}), so its memory per stream is understated")
         return None
     return Workload("many", f"4. {a.streams:,} concurrent streams on one thread", rows,
                     min(a.rounds, a.slow_rounds),
@@ -479,321 +440,6 @@ BUILDERS = {"requests": w_requests, "stream": w_stream, "ttft": w_ttft, "many": 
             "coldstart": w_coldstart}
 NEEDS_STREAM = {"stream": "big", "ttft": "ttft", "many": "medium"}
 
-
-# ------------------------------------------------------------------ the report
-
-def rps(r):
-    return r["requests"] / r["wall"]
-
-
-def cpu_1k_requests(r):
-    return r["cpu"] * 1e6 / r["requests"]
-
-
-def median_ms(r):
-    return r["median_us"] / 1000
-
-
-def events_per_s(events):
-    return lambda r: events / r["wall"]
-
-
-def cpu_10k_events(events):
-    return lambda r: r["cpu"] * 1e7 / events
-
-
-def kb_per_stream(streams):
-    return lambda r: (r["rss_peak_kb"] - r["rss_base_kb"]) / streams
-
-
-def rate(x):
-    if x >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if x >= 1e4:
-        return f"{x / 1e3:.0f}k"
-    if x >= 1e3:
-        return f"{x / 1e3:.1f}k"
-    return f"{x:.0f}"
-
-
-def f1(x):
-    return f"{x:,.1f}"
-
-
-def f3(x):
-    return f"{x:.3f}"
-
-
-@dataclasses.dataclass
-class Col:
-    head: str
-    f: object                    # result -> value
-    fmt: object
-    vs: str = "ratio"            # compared with the group's raw row: ratio, diff (ms), or ""
-
-
-def table(w, cols, group_head=None, extras=()):
-    """Markdown: per row the median, min-max over rounds and the comparison with raw libcurl
-    of the same group; EXTRAS: (head, row -> text) columns without statistics."""
-    head = ["client"] + ([group_head] if group_head else []) + ["rounds"]
-    for c in cols:
-        head += [c.head, "min–max"] + (["vs raw"] if c.vs else [])
-    head += [h for h, _ in extras]
-    lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    for row in w.rows:
-        cells = [row.label] + ([row.group] if group_head else [])
-        if not row.ok():
-            what = (f"FAILED: {row.failed}" if row.failed else
-                    f"skipped: {row.skip}" if row.skip else "not run")
-            lines.append("| " + " | ".join(cells + ["-", what.replace("|", "/")]
-                                           + [""] * (len(head) - len(cells) - 2)) + " |")
-            continue
-        cells.append(str(len(row.results)))
-        base = next((r for r in w.rows if r.id == "raw" and r.group == row.group), None)
-        for c in cols:
-            v = row.med(c.f)
-            lo, hi = row.span(c.f)
-            cells += [c.fmt(v), f"{c.fmt(lo)}–{c.fmt(hi)}"]
-            if c.vs:
-                x = row.vs(base, c.f, c.vs == "diff") if base and base.ok() else None
-                if x is None:
-                    cells.append("-")
-                else:
-                    cells.append(f"{x:+.3f} ms" if c.vs == "diff" else f"{x:.2f}x")
-        cells += [fn(row) for _, fn in extras]
-        lines.append("| " + " | ".join(cells) + " |")
-    notes = [f"- {r.label}{f' [{r.group}]' if r.group else ''}: {m}"
-             for r in w.rows for m in r.warnings]
-    if notes:
-        lines += ["", "Warnings:"] + notes
-    return lines
-
-
-def report_workload(w, ctx):
-    a = ctx.args
-    out = [f"## {w.title}", ""] + ([f"**{w.note}**", ""] if w.note else [])
-
-    def describe(*parts):
-        if not w.note:  # the sizes are unknown when the stream could not be made
-            out.extend(["".join(parts), ""])
-
-    def p10_p90(row):  # medians over rounds of each run's percentiles
-        return (f"{row.med(lambda r: r['p10_us']) / 1000:.3f}–"
-                f"{row.med(lambda r: r['p90_us']) / 1000:.3f}")
-
-    def peak_open(row):
-        return f"{min(r['peak_open'] for r in row.results):g}"
-
-    if w.key == "requests":
-        describe(f"POST /api/v1/query, a {len(QUERY_BODY)}-byte JSON body, a 614-byte ",
-                 "QueryResponse (libsekha decodes it into the typed result, the Python peers ",
-                 "with .json(); raw libcurl, curl and wrk discard it); ",
-                 f"{a.seconds} s per run. CPU = the client's user+sys per 1,000 requests ",
-                 "(wrk and curl: their rusage; curl's time includes its process start).")
-        out += table(w, [Col("req/s", rps, rate), Col("CPU ms / 1k req", cpu_1k_requests, f1)],
-                     "in flight")
-    elif w.key == "stream":
-        s = ctx.streams.get("big") or {"events": 0, "bytes": 0}
-        ev = s["events"] or 1
-        describe(f"POST /v1/chat/completions answered by {s['events']:,} OpenAI-style chunks ",
-                 f"({s['bytes'] / 1e6:.1f} MB of SSE); every client but raw assembles the ",
-                 "delta text and is checked against its length. CPU = the client's user+sys ",
-                 "per 10,000 events.")
-        out += table(w, [Col("events/s", events_per_s(ev), rate),
-                         Col("CPU ms / 10k ev", cpu_10k_events(ev), f1)])
-    elif w.key == "ttft":
-        describe("From starting the request to the first delta text delivered, on a ",
-                 f"{TTFT_EVENTS}-chunk stream, {a.ttft_repeats} samples per run; the median ",
-                 "of each run, then the median over rounds; \"vs raw\" is the difference. ",
-                 "warm: on a kept-alive connection; new: a new connection per sample.")
-        out += table(w, [Col("median ms", median_ms, f3, "diff")],
-                     "connection", [("p10–p90 ms", p10_p90)])
-    elif w.key == "many":
-        m = ctx.streams.get("medium") or {"events": 0, "bytes": 0}
-        ev = (m["events"] or 1) * a.streams
-        describe(f"{a.streams:,} streams of {m['events']} chunks ({m['bytes'] / 1e3:.0f} KB) ",
-                 "at once on one thread. /many: nginx throttles each stream to ",
-                 f"{ctx.many_rate:,} bytes/s so all are open at the same time (memory per ",
-                 "stream = (peak RSS - RSS before) / streams); /burst: full speed ",
-                 "(throughput).")
-        out += table(w, [Col("events/s", events_per_s(ev), rate),
-                         Col("CPU ms / 10k ev", cpu_10k_events(ev), f1),
-                         Col("KB / stream", kb_per_stream(a.streams), f1)],
-                     "route", [("peak open", peak_open)])
-    else:
-        describe("Fork and exec to exit, each one complete query against nginx, ",
-                 f"{a.cold_runs} runs per round (bench_coldstart).")
-        out += table(w, [Col("median ms", median_ms, f3)], None, [("p10–p90 ms", p10_p90)])
-    return out + [""]
-
-
-def at_least(v, goal, fmt, pct=True):
-    if v >= goal:
-        return True, f"met ({fmt(v - goal)} to spare)"
-    return False, f"missed by {fmt(goal - v)}" + (f" ({(goal - v) / goal:.0%})" if pct else "")
-
-
-def at_most(v, goal, fmt, pct=True):
-    if v <= goal:
-        return True, f"met ({fmt(goal - v)} to spare)"
-    return False, f"missed by {fmt(v - goal)}" + (f" ({(v - goal) / goal:.0%} over)" if pct else "")
-
-
-def targets(ws, ctx):
-    """The issue's "Reach" section, measured: (goal, measured, target, verdict, met)."""
-    a = ctx.args
-
-    def get(wkey, rid, group=""):
-        """(row, None) when the row has results, else (None, why)."""
-        w = ws.get(wkey)
-        row = w and w.row(rid, group)
-        if w is None:
-            return None, "workload not run (--only)"
-        if row is None or not row.ok():
-            why = row and (row.failed and f"FAILED: {row.failed}" or row.skip) or "no result"
-            return None, f"{row.label if row else rid}: {why}"
-        return row, None
-
-    out = []
-
-    def unmeasured(goal_text, why):
-        out.append((goal_text, "-", "", f"not measured: {why}", None))
-
-    def ratio(goal_text, wkey, rid, base_id, group, f, unit, goal, better):
-        r, why = get(wkey, rid, group)
-        b, why_b = get(wkey, base_id, group)
-        if why or why_b:
-            unmeasured(goal_text, why or why_b)
-            return
-        v, bv = r.med(f), b.med(f)
-        x = r.vs(b, f)
-        if x is None:
-            unmeasured(goal_text, "no round has both")
-            return
-        met, verdict = (at_least if better == "high" else at_most)(x, goal, lambda d: f"{d:.2f}x")
-        out.append((goal_text, f"{x:.2f}x ({unit(v)} vs {unit(bv)})",
-                    f"{'>=' if better == 'high' else '<='} {goal:.2f}x", verdict, met))
-
-    for n, goal in (("1", 0.97), ("64", 1.0)):
-        ratio(f"Small requests, {n} in flight: libsekha req/s vs raw libcurl", "requests",
-              "sekha", "raw", n, rps, lambda v: f"{rate(v)} req/s", goal, "high")
-    for n in ("1", "64"):
-        ratio(f"Small requests, {n} in flight: client CPU per request vs raw libcurl",
-              "requests", "sekha", "raw", n, cpu_1k_requests, lambda v: f"{v:.1f} ms/1k",
-              1.15, "low")
-
-    big = (ctx.streams.get("big") or {"events": 1})["events"]
-    eps = events_per_s(big)
-    r, why = get("stream", "stream")
-    if why:
-        unmeasured("Streaming: events/s with the text assembled (libsekha stream_complete)", why)
-    else:
-        v = r.med(eps)
-        met, verdict = at_least(v, 3e6, lambda d: f"{rate(d)}/s")
-        out.append(("Streaming: events/s with the text assembled (libsekha stream_complete)",
-                    f"{rate(v)}/s", ">= 3.00M/s", verdict, met))
-    ratio("Streaming: libsekha vs libcurl + cJSON DOM per chunk", "stream", "stream", "cjson",
-          "", eps, lambda v: f"{rate(v)}/s", 2.0, "high")
-    ratio("Streaming: libsekha vs Node undici", "stream", "stream", "undici", "", eps,
-          lambda v: f"{rate(v)}/s", 5.0, "high")
-    if not why:
-        v = r.med(cpu_10k_events(big))
-        met, verdict = at_most(v, 4.0, lambda d: f"{d:.2f} ms")
-        out.append(("Streaming: client CPU per 10k events", f"{v:.2f} ms", "<= 4 ms", verdict, met))
-    else:
-        unmeasured("Streaming: client CPU per 10k events", why)
-
-    r, why = get("ttft", "sekha", "warm")
-    b, why_b = get("ttft", "raw", "warm")
-    goal = "Time to first token, warm: libsekha minus raw libcurl"
-    if why or why_b:
-        unmeasured(goal, why or why_b)
-    else:
-        f = median_ms
-        d = r.vs(b, f, diff=True)
-        if d is None:
-            d = r.med(f) - b.med(f)
-        met, verdict = at_most(d, 0.02, lambda x: f"{x:.3f} ms", pct=False)
-        out.append((goal, f"{d:+.3f} ms ({r.med(f):.3f} vs {b.med(f):.3f} ms)", "<= +0.020 ms",
-                    verdict, met))
-
-    goal = f"{a.streams:,} concurrent streams: all complete, all open at once (libsekha)"
-    rows = [get("many", "sekha", g) for g in ("/many", "/burst")]
-    bad = next((why for _, why in rows if why), None)
-    if bad and "many" in ws and "FAILED" in bad:
-        out.append((goal, "-", f"{a.streams} done, {a.streams} open", f"missed: {bad}", False))
-    elif bad:
-        unmeasured(goal, bad)
-    else:
-        done = min(x["streams"] for row, _ in rows for x in row.results)
-        peak = min(x["peak_open"] for x in rows[0][0].results)
-        met = done == a.streams and peak == a.streams
-        out.append((goal, f"{done:g} of {a.streams} completed; peak open {peak:g}",
-                    f"{a.streams} done, {a.streams} open",
-                    "met" if met else f"missed: peak open {a.streams - peak:g} short", met))
-    ratio(f"{a.streams:,} streams: memory per stream vs raw libcurl", "many", "sekha", "raw",
-          "/many", kb_per_stream(a.streams),
-          lambda v: f"{v:.1f} KB", 1.5, "low")
-
-    r, why = get("coldstart", "sekha")
-    goal = "sekha CLI cold start, one query end to end"
-    if why:
-        unmeasured(goal, why)
-    else:
-        v = r.med(median_ms)
-        met, verdict = at_most(v, 10.0, lambda d: f"{d:.2f} ms")
-        out.append((goal, f"{v:.2f} ms", "< 10 ms", verdict, met))
-    return out
-
-
-def header(ctx, pinned, argv):
-    def cmd_out(argv):
-        try:
-            p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
-            return first_line(p.stdout) or first_line(p.stderr)
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                if ln.startswith("model name")), "unknown CPU")
-    cores = os.cpu_count()
-    nginx = cmd_out(["nginx", "-v"]).replace("nginx version: ", "")
-    commit = cmd_out(["git", "-C", ROOT, "describe", "--always", "--dirty"])
-    peers = []
-    mods = [m for m, skip in ctx.py_skip.items() if not skip]
-    if mods:
-        v = cmd_out([PY, "-c", "import sys, importlib; print(sys.version.split()[0], ' '.join("
-                     f"m + ' ' + importlib.import_module(m).__version__ for m in {mods!r}))"])
-        peers.append(f"Python {v}")
-    if ctx.node:
-        vers = []
-        for pkg in ("undici", "openai"):
-            try:
-                with open(os.path.join(HERE, "peers", "node_modules", pkg, "package.json")) as f:
-                    vers.append(pkg + " " + json.load(f)["version"])
-            except (OSError, ValueError, KeyError):
-                pass
-        peers.append(f"Node {cmd_out([ctx.node, '--version'])}"
-                     + (f" ({', '.join(vers)})" if vers else ""))
-    curl = cmd_out(["curl", "--version"]).split(" (")[0]
-    where = ("nginx pinned to core {0}, each client pinned to core {1}".format(*pinned)
-             if pinned else "unpinned (fewer than two cores, or no taskset)")
-    return [
-        "# libsekha benchmarks", "",
-        f"`scripts/bench{' ' + ' '.join(argv) if argv else ''}` on "
-        f"{datetime.date.today().isoformat()}: {cpu}, {cores} cores, Linux "
-        f"{os.uname().release}, loopback. Server: {nginx}, one worker; {where}; one client at "
-        f"a time, interleaved round-robin within each round. libsekha {commit}, release "
-        f"build. Peers: {'; '.join(peers + [curl]) or 'none'}.",
-        "",
-        "Medians over rounds; min–max is the spread over rounds; \"vs raw\" compares with "
-        "the raw libcurl program (no parsing, the floor) of the same round, the median of "
-        "those per-round ratios (or differences).",
-        "",
-    ]
-
-
 # ------------------------------------------------------------------ the server
 
 def free_port():
@@ -836,9 +482,10 @@ def start_nginx(ctx, port, core):
     with open(conf, "w") as f:
         f.write(text)
     err = open(os.path.join(ctx.run_dir, "nginx.stderr"), "w")
-    proc = subprocess.Popen(pin(core, ["nginx", "-c", conf, "-e",
-                                       os.path.join(ctx.run_dir, "error.log")]),
-                            stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    # SIGTERM when the harness dies: nginx's fast shutdown, which takes its worker along.
+    proc = spawn(pin(core, ["nginx", "-c", conf, "-e", os.path.join(ctx.run_dir, "error.log")]),
+                 signal.SIGTERM, stdout=err, stderr=err)
+    err.close()
     end = time.monotonic() + 10
     while time.monotonic() < end and proc.poll() is None:
         try:
@@ -859,8 +506,14 @@ def stop_nginx(proc):
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            pass
+    # The master and its worker share the process group spawn() made: whatever is left of
+    # it (a worker whose master was killed) goes too.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
 
 
 # ------------------------------------------------------------------ main
@@ -959,29 +612,14 @@ def main(argv):
         stopped = True
         log("harness: interrupted; reporting what was measured")
     finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if nginx:
             stop_nginx(nginx)
         shutil.rmtree(run_dir, ignore_errors=True)
 
-    lines = header(ctx, pinned, argv)
-    if stopped:
-        lines += ["**Interrupted: this report is partial.**", ""]
-    for key in a.workloads:
-        if key in ws:
-            lines += report_workload(ws[key], ctx)
-    lines += ["## Targets (the issue's \"Reach\")", "",
-              "| goal | measured | target | verdict |", "|---|---:|---:|---|"]
-    for goal, measured, target, verdict, met in targets(ws, ctx):
-        if met is not None:  # the verdict's first word: met / missed
-            word, _, rest = verdict.partition(" ")
-            verdict = f"**{word}** {rest}".rstrip()
-        lines.append(f"| {goal} | {measured} | {target} | {verdict} |")
-    failed = [(w.key, r) for w in ws.values() for r in w.rows if r.failed]
-    if failed:
-        lines += ["", f"**{len(failed)} client run(s) FAILED**: "
-                  + "; ".join(f"{k}: {r.label}{f' [{r.group}]' if r.group else ''}"
-                              for k, r in failed) + "."]
-    text = "\n".join(lines) + "\n"
+    text, failed = render(ws, ctx, pinned, argv, stopped)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:

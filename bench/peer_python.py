@@ -14,6 +14,11 @@ Usage:
       time from starting the request to the first delta text, REPEATS times; warm: one
       kept-alive connection (primed once, not counted), new: a new client per sample;
       prints "samples=N median_us=X p10_us=X p90_us=X errors=E"
+  peer_python.py httpx|aiohttp many OPENAI_BASE STREAMS
+      STREAMS streamed chat completions at once, each on its own connection, read as in
+      stream mode; prints "streams=N events=E wall=S cpu=S rss_base_kb=K rss_peak_kb=K
+      peak_open=P text_bytes=T errors=E" (as bench_many: T per stream, P the most streams
+      open at once, the RSS from /proc/self/status before the first and at its peak)
   peer_python.py httpx|aiohttp once BASE
       one query, for cold start timing (the import of the library included)
 The libraries are imported only when used, so each mode pays for exactly one of them.
@@ -83,18 +88,20 @@ LIBS = {"httpx": Httpx, "aiohttp": Aiohttp}
 
 class Sse:
     """Incremental SSE decoder for chat completion chunks: events end with a blank line;
-    the data lines of an event are joined; [DONE] ends the stream."""
+    the data lines of an event are joined; [DONE] ends the stream. on_text() is called once,
+    as soon as the first non-empty delta text is decoded (the TTFT clock stops there, the
+    same rule as the C and Node clients: not after the rest of the read is parsed)."""
 
-    def __init__(self):
+    def __init__(self, on_text=None):
+        self.on_text = on_text
         self.rest = b""
         self.parts = []
         self.events = 0
         self.done = False
 
     def feed(self, chunk):
-        """Takes the next bytes; returns True when they delivered delta text."""
+        """Takes the next bytes."""
         *blocks, self.rest = (self.rest + chunk).split(b"\n\n")
-        got = False
         for block in blocks:
             if block.startswith(b"data: ") and b"\n" not in block:
                 data = block[6:]  # the common shape: one data line
@@ -110,9 +117,10 @@ class Sse:
             text = (choices[0].get("delta") or {}).get("content")
             if text:
                 self.parts.append(text)
-                got = True
+                if self.on_text:
+                    self.on_text()
+                    self.on_text = None
             self.events += 1
-        return got
 
     def text_bytes(self):
         return len("".join(self.parts).encode())
@@ -159,14 +167,12 @@ async def requests(lib, base, n, secs):
 async def read_stream(lib, s, url, on_text=None):
     """Reads one streamed completion; on_text() is called when the first delta text is
     decoded (the TTFT clock stops there)."""
-    sse = Sse()
+    sse = Sse(on_text)
     async for chunk in lib.stream(s, url, CHAT_BODY):
-        if sse.feed(chunk) and on_text:
-            on_text()
-            on_text = None
+        sse.feed(chunk)
     if not sse.done:
         raise RuntimeError("stream ended without data: [DONE]")
-    if on_text:
+    if not sse.parts:
         raise RuntimeError("stream carried no delta text")
     return sse
 
@@ -187,7 +193,11 @@ async def stream(lib, base):
 
 
 def percentile(sorted_xs, p):
-    return sorted_xs[min(len(sorted_xs) - 1, int(p * len(sorted_xs)))]
+    """Linear between the closest ranks, as the C and Node clients compute it."""
+    pos = (len(sorted_xs) - 1) * p
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_xs) - 1)
+    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
 
 
 async def ttft(lib, base, repeats, mode):
@@ -222,6 +232,54 @@ async def ttft(lib, base, repeats, mode):
             f"errors={errors}"), errors
 
 
+def status_kb(name):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+async def many(lib, base, n):
+    url = base + CHAT_PATH
+    started = finished = peak = events = errors = 0
+    sizes = set()
+
+    async def one(s):
+        nonlocal started, finished, peak, events, errors
+        opened = False
+
+        def first_text():  # the stream is open: it delivered its first text
+            nonlocal started, peak, opened
+            opened = True
+            started += 1
+            peak = max(peak, started - finished)
+        try:
+            sse = await read_stream(lib, s, url, first_text)
+            events += sse.events
+            sizes.add(sse.text_bytes())
+        except Exception as e:
+            if not errors:
+                note(e)
+            errors += 1
+        finished += opened
+
+    async with lib.session(n) as s:
+        rss_base = status_kb("VmRSS")
+        c0, t0 = cpu(), time.monotonic()
+        await asyncio.gather(*(one(s) for _ in range(n)))
+        wall, used = time.monotonic() - t0, cpu() - c0
+        rss_peak = status_kb("VmHWM")
+    done = n - errors
+    if len(sizes) > 1:
+        note(RuntimeError(f"streams differ in text length: {sorted(sizes)}"))
+        errors += 1
+    text = sizes.pop() if len(sizes) == 1 else -1
+    return (f"streams={done} events={events} wall={wall:.6f} cpu={used:.6f} "
+            f"rss_base_kb={rss_base} rss_peak_kb={rss_peak} peak_open={peak} "
+            f"text_bytes={text} errors={errors}"), errors
+
+
 async def once(lib, base):
     c0, t0 = cpu(), time.monotonic()
     errors = 0
@@ -239,6 +297,7 @@ def main(argv):
     modes = {"requests": (5, lambda lib, a: requests(lib, a[2], int(a[3]), float(a[4]))),
              "stream": (3, lambda lib, a: stream(lib, a[2])),
              "ttft": (5, lambda lib, a: ttft(lib, a[2], int(a[3]), a[4])),
+             "many": (4, lambda lib, a: many(lib, a[2], int(a[3]))),
              "once": (3, lambda lib, a: once(lib, a[2]))}
     a = argv[1:]
     if (len(a) < 2 or a[0] not in LIBS or a[1] not in modes or len(a) != modes[a[1]][0]
