@@ -55,18 +55,12 @@ static const char *scan_string(const char *p, const char *end, uint8_t *esc, con
                                int *utf8)
 {
     for (;;) {
-        for (;;) {
-            uint64_t m;
-            if (end - p < 8)
-                break;
-            if ((m = sekha__swar_json_special_or_8bit(p)) == 0) {
-                p += 8;
-                continue;
-            }
-            int k = sekha__swar_first(m);
-            if (k >= 0)
+        while (end - p >= SEKHA_SCAN_BLOCK) {
+            int k = sekha__scan_block(p, 1);
+            if (k > 0)
                 p += k;
-            break;
+            if (k != SEKHA_SCAN_BLOCK)
+                break;
         }
         while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '"' &&
                *p != '\\')

@@ -15,16 +15,15 @@ int sekha__jw_string(sekha_buf *b, const char *s)
     *o++ = '"';
     const char *end = s + n;
     for (const char *p = s; p < end; p++) {
-        /* Copy runs of plain bytes eight at a time. */
-        while (end - p >= 8) {
-            uint64_t m = sekha__swar_json_special(p);
-            int k = m ? sekha__swar_first(m) : 8;
+        /* Copy runs of plain bytes a block at a time. */
+        while (end - p >= SEKHA_SCAN_BLOCK) {
+            int k = sekha__scan_block(p, 0);
             if (k < 0)
                 break;
             memcpy(o, p, (size_t)k);
             o += k;
             p += k;
-            if (k < 8)
+            if (k < SEKHA_SCAN_BLOCK)
                 break;
         }
         if (p >= end)

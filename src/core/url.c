@@ -46,15 +46,18 @@ int sekha__header_value_ok(const char *s)
 
 int sekha__is_uuid(const char *s)
 {
+    static const unsigned char hex[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+        ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+        ['e'] = 1, ['f'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+        ['F'] = 1};
     if (!s)
         return 0;
+    /* Stops at the first mismatch: a shorter string fails at its terminator. */
     for (int i = 0; i < 36; i++) {
-        unsigned char ch = (unsigned char)s[i];
         int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        int ok = dash ? ch == '-'
-                      : (unsigned)(ch - '0') < 10 || (unsigned)((ch | 0x20) - 'a') < 6;
-        if (!ok)
-            return 0; /* also stops at the terminator of a shorter string */
+        if (dash ? s[i] != '-' : !hex[(unsigned char)s[i]])
+            return 0;
     }
     return s[36] == '\0';
 }
