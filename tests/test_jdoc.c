@@ -938,3 +938,27 @@ Test(jdoc, arena_allocations)
     cr_assert_eq(first[0], 0xaa); /* earlier blocks are kept until the document goes */
     sekha__jdoc_free(&d);
 }
+
+/* A document can live in the caller's memory (as controller results do): values and
+ * decoded strings come from it, nothing is allocated, and free leaves it alone; a buffer
+ * too small still works, the rest coming from the heap. */
+Test(jdoc, arena_in_the_callers_memory)
+{
+    static const char text[] = "{\"a\":[1,2,3],\"b\":\"caf\\u00e9\",\"c\":{\"d\":null}}";
+    size_t budget = sekha__jdoc_budget(sizeof text - 1);
+    for (size_t size = 0; size <= budget; size += budget / 4 ? budget / 4 : 1) {
+        char *mem = malloc(size ? size : 1);
+        cr_assert_not_null(mem);
+        sekha_jdoc d;
+        sekha__jdoc_init(&d, mem, size);
+        parse(&d, text);
+        const char *b = sekha__jstr(&d, sekha__jget(&d, sekha__jroot(&d), "b"));
+        cr_assert_str_eq(b, "caf\xc3\xa9");
+        if (size == budget) /* all of it inside the caller's memory */
+            cr_expect(b >= mem && b < mem + size && (const char *)d.v >= mem &&
+                      (const char *)d.v < mem + size);
+        cr_assert_eq(sekha__jget(&d, sekha__jroot(&d), "a")->count, 3);
+        sekha__jdoc_free(&d);
+        free(mem);
+    }
+}

@@ -10,6 +10,7 @@
 struct sekha_jblock {
     sekha_jblock *next;
     size_t used, cap;
+    int borrowed; /* the caller's memory (sekha__jdoc_init): not freed here */
     max_align_t data[];
 };
 
@@ -150,6 +151,8 @@ fail:
     return NULL;
 }
 
+static void *arena_take(sekha_jdoc *d, size_t n);
+
 typedef struct frame {
     uint32_t node, last;
 } frame;
@@ -175,10 +178,14 @@ value:
         goto fail;
     }
     if (d->n == d->cap) {
-        uint32_t cap = d->cap ? d->cap * 2 : (uint32_t)(len / 8 + 16);
-        sekha_jv *nv = realloc(d->v, (size_t)cap * sizeof *nv);
+        /* Values live in the arena too: one allocation for the whole document. A value
+         * takes a few bytes of text at least, so the first guess rarely needs to grow. */
+        uint32_t cap = d->cap ? d->cap * 2 : (uint32_t)(len / 16 + 16);
+        sekha_jv *nv = arena_take(d, (size_t)cap * sizeof *nv);
         if (!nv)
             return -2;
+        if (d->n)
+            memcpy(nv, d->v, (size_t)d->n * sizeof *nv);
         d->v = nv;
         d->cap = cap;
     }
@@ -314,12 +321,34 @@ void sekha__jdoc_free(sekha_jdoc *d)
 {
     if (!d)
         return;
-    free(d->v);
     for (sekha_jblock *b = d->arena, *next; b; b = next) {
         next = b->next;
-        free(b);
+        if (!b->borrowed)
+            free(b);
     }
     *d = (sekha_jdoc){0};
+}
+
+size_t sekha__jdoc_budget(size_t len)
+{
+    return sizeof(sekha_jblock) + sizeof(max_align_t) + (len / 16 + 16) * sizeof(sekha_jv) +
+           2 * len + 512;
+}
+
+void sekha__jdoc_init(sekha_jdoc *d, void *mem, size_t n)
+{
+    *d = (sekha_jdoc){0};
+    const size_t align = sizeof(max_align_t);
+    uintptr_t at = ((uintptr_t)mem + align - 1) / align * align;
+    size_t pad = (size_t)(at - (uintptr_t)mem);
+    if (!mem || n < pad + sizeof(sekha_jblock) + align)
+        return;
+    sekha_jblock *b = (sekha_jblock *)(void *)at;
+    b->next = NULL;
+    b->used = 0;
+    b->cap = (n - pad - sizeof *b) / align * align;
+    b->borrowed = 1;
+    d->arena = b;
 }
 
 const sekha_jv *sekha__jroot(const sekha_jdoc *d)
@@ -394,7 +423,7 @@ static long unescape(const char *p, uint32_t len, char *out)
     return (long)(o - out);
 }
 
-void *sekha__jalloc(sekha_jdoc *d, size_t n)
+static void *arena_take(sekha_jdoc *d, size_t n)
 {
     const size_t align = sizeof(max_align_t);
     n = (n + align - 1) / align * align;
@@ -410,11 +439,19 @@ void *sekha__jalloc(sekha_jdoc *d, size_t n)
         b->next = d->arena;
         b->used = 0;
         b->cap = cap;
+        b->borrowed = 0;
         d->arena = b;
     }
     char *p = (char *)b->data + b->used;
     b->used += n;
-    memset(p, 0, n);
+    return p;
+}
+
+void *sekha__jalloc(sekha_jdoc *d, size_t n)
+{
+    void *p = arena_take(d, n);
+    if (p)
+        memset(p, 0, n);
     return p;
 }
 

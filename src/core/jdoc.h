@@ -36,7 +36,7 @@ typedef struct sekha_jblock sekha_jblock;
 typedef struct sekha_jdoc {
     sekha_jv *v;
     uint32_t n, cap;
-    uint32_t text_len; /* sizes the arena's first block */
+    uint32_t text_len; /* sizes the arena's blocks */
     sekha_jblock *arena;
 } sekha_jdoc;
 
@@ -50,6 +50,12 @@ typedef struct sekha_jdoc {
  * whatever the outcome. */
 int sekha__jdoc_parse(sekha_jdoc *d, const char *text, size_t len, size_t *err_at);
 void sekha__jdoc_free(sekha_jdoc *d);
+/* Starts *d with n bytes of the caller's memory as its arena (values, strings, decoder
+ * allocations), so that a document over text of about len bytes usually needs no
+ * allocation of its own when n >= sekha__jdoc_budget(len). The memory must outlive the
+ * document and is not freed by sekha__jdoc_free. */
+void sekha__jdoc_init(sekha_jdoc *d, void *mem, size_t n);
+size_t sekha__jdoc_budget(size_t len);
 
 /* The top-level value (NULL before a successful parse). */
 const sekha_jv *sekha__jroot(const sekha_jdoc *d);
