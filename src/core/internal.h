@@ -365,7 +365,12 @@ void sekha__client_unlink(sekha_client *c, sekha_request *r);
 CURLU *sekha__url_acquire(sekha_client *c, const char *url, int *slot);
 void sekha__url_release(sekha_client *c, CURLU *h, int slot);
 void sekha__url_cache_free(sekha_client *c);
-/* Frees the finished requests kept for reuse (when the client is destroyed). */
+/* Recycling (recycle.c): a zeroed request, a spare with its buffers emptied but kept or
+ * a new one (NULL when out of memory); handing a finished request back (its buffers are
+ * kept unless the client is closing or has enough spares); freeing the spares (when the
+ * client is destroyed). */
+sekha_request *sekha__request_take(sekha_client *c);
+void sekha__request_recycle(sekha_client *c, sekha_request *r);
 void sekha__request_spares_free(sekha_client *c);
 /* Brackets a libsekha entry point; leaving the outermost one completes a deferred free. */
 void sekha__client_enter(sekha_client *c);
