@@ -283,11 +283,21 @@ Test(controller, update_errors_follow_the_controller)
     expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, "Entity not found");
     rc = sekha_controller_update_folder_sync(cl, MISSING, "f", &err);
     expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
-    /* pin and archive surface not-found as the repository's 500, as the real one does */
+    /* pin and archive answer a missing conversation with the repository's 500 "Entity not
+     * found", as the real controller does: a not-found, final at once (no retries). */
     rc = sekha_controller_pin_conversation_sync(cl, MISSING, &err);
-    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "Entity not found");
+    cr_assert_eq(sekha_error_http_status(err), 500);
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, "Entity not found");
+    cr_assert_eq(hits("/api/v1/conversations/" MISSING "/pin"), 1, "a not-found was retried");
     rc = sekha_controller_archive_conversation_sync(cl, MISSING, &err);
-    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, NULL);
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
+    cr_assert_eq(hits("/api/v1/conversations/" MISSING "/archive"), 1);
+    /* Any other 500 is still retried (it may be transient). */
+    arm("PUT", "/api/v1/conversations/" MISSING "/pin", "[{\"status\":500}]");
+    rc = sekha_controller_pin_conversation_sync(cl, MISSING, &err);
+    cr_assert_gt(hits("/api/v1/conversations/" MISSING "/pin"), 2, "a plain 500 was not retried");
+    sekha_error_free(err);
     rc = sekha_controller_update_label_sync(cl, MISSING, NULL, "f", &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "label and folder");
     rc = sekha_controller_update_folder_sync(cl, MISSING, NULL, &err);
@@ -548,8 +558,8 @@ Test(controller, prune_dry_run_then_execute_archives)
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "threshold_days");
     const char *const missing[] = {MISSING, NULL};
     rc = sekha_controller_prune_execute_sync(cl, missing, &err);
-    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "not found");
-    cr_assert_eq(hits("/api/v1/prune/execute"), 1 + 4, "retried as idempotent");
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, "not found");
+    cr_assert_eq(hits("/api/v1/prune/execute"), 1 + 1, "a not-found was retried");
     free(a);
     free(b);
 }
@@ -574,7 +584,7 @@ Test(controller, suggest_labels_shape_and_unknown_id)
     cr_assert_null(sekha_label_suggestions_at(l, 99));
     sekha_label_suggestions_free(l);
     sekha_code rc = sekha_controller_suggest_labels_sync(cl, MISSING, &l, &err);
-    expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "not found");
+    expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, "not found");
     free(id);
 }
 

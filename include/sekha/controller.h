@@ -235,7 +235,8 @@ SEKHA_API sekha_code sekha_controller_update_folder_sync(sekha_client *client, c
                                                          const char *folder, sekha_error **err);
 
 /* PUT /api/v1/conversations/{id}/pin: sets importance 10. The controller reports an
- * unknown id as a 500 (SEKHA_E_SERVER, "Entity not found: ..."), not as 404. */
+ * unknown id as a 500 "Entity not found: ...", not as 404: libsekha reports it as
+ * SEKHA_E_NOT_FOUND (http status 500) without retrying, as for every controller route. */
 SEKHA_API sekha_request *sekha_controller_pin_conversation(sekha_client *client, const char *id,
                                                            sekha_controller_done_cb cb,
                                                            void *userdata);
@@ -244,7 +245,7 @@ SEKHA_API sekha_request *sekha_controller_pin_conversation(sekha_client *client,
 SEKHA_API sekha_code sekha_controller_pin_conversation_sync(sekha_client *client, const char *id,
                                                             sekha_error **err);
 
-/* PUT /api/v1/conversations/{id}/archive: sets status "archived" (unknown id: 500, as pin). */
+/* PUT /api/v1/conversations/{id}/archive: sets status "archived" (unknown id: as for pin). */
 SEKHA_API sekha_request *sekha_controller_archive_conversation(sekha_client *client,
                                                                const char *id,
                                                                sekha_controller_done_cb cb,
@@ -382,7 +383,7 @@ SEKHA_API sekha_code sekha_controller_prune_execute_sync(sekha_client *client,
                                                          sekha_error **err);
 
 /* POST /api/v1/labels/suggest: label ideas for a conversation (an unknown id is the
- * controller's 500, SEKHA_E_SERVER). */
+ * controller's 500 "Entity not found", reported as SEKHA_E_NOT_FOUND). */
 SEKHA_API sekha_request *sekha_controller_suggest_labels(sekha_client *client,
                                                          const char *conversation_id,
                                                          sekha_label_suggestions_cb cb,

@@ -206,6 +206,17 @@ int ctl_need_object(ctl_dec *d, const sekha_jv *root)
 
 /* ---- requests ---- */
 
+/* The controller's repository answers a missing conversation with a 500 "Entity not found"
+ * on some routes (pin, archive, summaries): that is a not-found, and retrying it only
+ * delays the same answer. */
+static sekha_code refine_controller_error(int status, const char *body, size_t len)
+{
+    static const char needle[] = "Entity not found";
+    if (status != 500 || len < sizeof needle - 1)
+        return SEKHA_OK;
+    return memmem(body, len, needle, sizeof needle - 1) ? SEKHA_E_NOT_FOUND : SEKHA_OK;
+}
+
 sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__call_spec *cs,
                         sekha__fn cb, void *ud)
 {
@@ -231,6 +242,7 @@ sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__ca
         .body_len = len,
         .flags = a->flags,
         .what = a->what,
+        .refine = refine_controller_error,
     };
     sekha_request *req = sekha__call(c, &spec, cs, NULL, NULL, cb, ud);
     if (!a->text)

@@ -201,6 +201,10 @@ typedef struct sekha__spec {
     unsigned flags;             /* SEKHA_HTTP_* */
     sekha_request *parent;      /* for composed requests: run on the parent's loop */
     const char *what;           /* short label for messages, e.g. "controller GET /health" */
+    /* Tells a deterministic failure from a transient one (optional): called with an HTTP
+     * error answer (status >= 400) before any retry; a code other than SEKHA_OK makes the
+     * answer final, with that code, instead of retrying what would fail again. */
+    sekha_code (*refine)(int status, const char *body, size_t len);
 } sekha__spec;
 
 struct sekha_request {
@@ -228,6 +232,7 @@ struct sekha_request {
     struct curl_slist *header_heap; /* nodes when there are more lines than header_nodes */
     unsigned flags;
     int idempotent;
+    sekha_code (*refine)(int status, const char *body, size_t len);
     /* callbacks */
     sekha_event_cb on_event;
     sekha_response_cb done;

@@ -140,6 +140,7 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)
         return &sekha__nomem_error;
     r->flags = s->flags;
+    r->refine = s->refine;
     r->idempotent = (s->flags & SEKHA_HTTP_IDEMPOTENT) ||
                     (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PATCH") != 0);
     return NULL;
@@ -689,12 +690,17 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
         sekha__request_finish(r);
         return;
     }
-    sekha_retry_verdict v = sekha__retry_verdict(&out);
+    sekha_code refined = rc == CURLE_OK && r->refine
+                             ? r->refine((int)status, sekha__buf_str(&r->resp.body), r->resp.body.len)
+                             : SEKHA_OK;
+    sekha_retry_verdict v = refined != SEKHA_OK ? SEKHA_RETRY_NO : sekha__retry_verdict(&out);
     long ra = rc == CURLE_OK ? retry_after_ms(&r->resp) : -1;
     if (v == SEKHA_RETRY_YES && schedule_retry(r, ra))
         return;
     if (rc == CURLE_OK) {
         r->err = sekha__error_http((int)status, ra, r->resp.body.data, r->resp.body.len, r->what);
+        if (refined != SEKHA_OK && r->err != &sekha__nomem_error)
+            r->err->code = refined;
     } else {
         r->err = sekha__error_curl(rc, r->errbuf, r->what);
         if (r->err != &sekha__nomem_error) {
