@@ -10,6 +10,7 @@
 /* Hands the result over, or frees it and reports the first decoding problem. */
 static void *finish(ctl_dec *d, void *result, sekha_error **err)
 {
+    sekha__jdoc_drop_values(d->doc); /* all is read: give the thread's table back */
     if (!d->err)
         return result;
     ctl_result_release(result);

@@ -23,10 +23,9 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
                                 "%s: the body is not valid UTF-8", what);
         return NULL;
     }
-    /* One block for the typed struct, the body it points into and the parse with all
-     * that decoding keeps (the document's arena): one allocation per result. */
-    size_t budget = parse ? sekha__jdoc_budget(len) : 0;
-    ctl_result *r = malloc(size + len + 1 + budget);
+    /* One block for the typed struct and the body it points into; what decoding keeps
+     * goes to the document's arena (its values to a table the thread reuses). */
+    ctl_result *r = malloc(size + len + 1);
     if (!r) {
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
         return NULL;
@@ -38,7 +37,6 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
     r->refs = 1;
     if (!parse)
         return r;
-    sekha__jdoc_init(&r->doc, r->raw + len + 1, budget);
     size_t at = 0;
     int rc = len ? sekha__jdoc_parse(&r->doc, r->raw, len, &at) : -1;
     if (rc == 0)

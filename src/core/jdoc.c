@@ -153,6 +153,96 @@ fail:
 
 static void *arena_take(sekha_jdoc *d, size_t n);
 
+/* ---- the value table: the thread's own for small documents, else the arena ---- */
+
+/* A document of up to this many values borrows its thread's table (grown as needed and
+ * kept: no allocation per parse); a larger one has its values in its arena. */
+#define CACHE_MAX_VALUES ((64 * 1024) / sizeof(sekha_jv))
+
+struct sekha_jcache {
+    sekha_jv *v;
+    uint32_t cap;
+    int busy;
+};
+
+static _Thread_local sekha_jcache *thread_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_key_ok;
+
+static void cache_destroy(void *p)
+{
+    sekha_jcache *c = p;
+    free(c->v);
+    free(c);
+}
+
+static void cache_key_make(void)
+{
+    /* The key frees a thread's table when the thread ends. */
+    cache_key_ok = pthread_key_create(&cache_key, cache_destroy) == 0;
+}
+
+static sekha_jcache *cache_take(void)
+{
+    sekha_jcache *c = thread_cache;
+    if (!c) {
+        pthread_once(&cache_once, cache_key_make);
+        if (!cache_key_ok || !(c = calloc(1, sizeof *c)))
+            return NULL;
+        if (pthread_setspecific(cache_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+        thread_cache = c;
+    }
+    if (c->busy) /* another document of this thread holds it: use the arena */
+        return NULL;
+    c->busy = 1;
+    return c;
+}
+
+void sekha__jdoc_drop_values(sekha_jdoc *d)
+{
+    if (d->cache)
+        d->cache->busy = 0;
+    d->cache = NULL;
+    d->v = NULL;
+    d->n = d->cap = 0;
+}
+
+/* Makes room for cap values, keeping the d->n there are. 0, or -1 when out of memory. */
+static int grow_values(sekha_jdoc *d, uint32_t cap)
+{
+    if (!d->v && !d->cache)
+        d->cache = cache_take();
+    sekha_jcache *c = d->cache;
+    if (c && cap <= CACHE_MAX_VALUES) {
+        if (c->cap < cap) {
+            sekha_jv *nv = realloc(c->v, (size_t)cap * sizeof *nv);
+            if (!nv)
+                return -1;
+            c->v = nv;
+            c->cap = cap;
+        }
+        d->v = c->v;
+        d->cap = c->cap;
+        return 0;
+    }
+    sekha_jv *nv = arena_take(d, (size_t)cap * sizeof *nv);
+    if (!nv)
+        return -1;
+    if (d->n)
+        memcpy(nv, d->v, (size_t)d->n * sizeof *nv);
+    if (c) { /* outgrew the thread's table: hand it back */
+        c->busy = 0;
+        d->cache = NULL;
+    }
+    d->v = nv;
+    d->cap = cap;
+    return 0;
+}
+
 typedef struct frame {
     uint32_t node, last;
 } frame;
@@ -177,18 +267,8 @@ value:
         bad = s;
         goto fail;
     }
-    if (d->n == d->cap) {
-        /* Values live in the arena too: one allocation for the whole document. A value
-         * takes a few bytes of text at least, so the first guess rarely needs to grow. */
-        uint32_t cap = d->cap ? d->cap * 2 : (uint32_t)(len / 16 + 16);
-        sekha_jv *nv = arena_take(d, (size_t)cap * sizeof *nv);
-        if (!nv)
-            return -2;
-        if (d->n)
-            memcpy(nv, d->v, (size_t)d->n * sizeof *nv);
-        d->v = nv;
-        d->cap = cap;
-    }
+    if (d->n == d->cap && grow_values(d, d->cap ? d->cap * 2 : (uint32_t)(len / 16 + 16)) != 0)
+        return -2;
     uint32_t i = d->n++;
     sekha_jv *v = &d->v[i];
     *v = (sekha_jv){.p = s, .key = key, .klen = klen, .kesc = kesc};
@@ -321,6 +401,7 @@ void sekha__jdoc_free(sekha_jdoc *d)
 {
     if (!d)
         return;
+    sekha__jdoc_drop_values(d);
     for (sekha_jblock *b = d->arena, *next; b; b = next) {
         next = b->next;
         if (!b->borrowed)
@@ -429,8 +510,10 @@ static void *arena_take(sekha_jdoc *d, size_t n)
     n = (n + align - 1) / align * align;
     sekha_jblock *b = d->arena;
     if (!b || b->cap - b->used < n) {
-        /* Sized for a decoder's usual total (strings, items, compact metadata) in one go. */
-        size_t cap = 2 * (size_t)d->text_len + 512;
+        /* The first block fits malloc's per-thread cache (allocations up to about 1 KiB
+         * are recycled without locking or searching bins), which is all a small answer
+         * needs; later ones double. */
+        size_t cap = b ? 2 * b->cap : 1024 - 16 - sizeof *b;
         if (cap < n)
             cap = n;
         b = malloc(sizeof *b + cap);

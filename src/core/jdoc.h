@@ -32,12 +32,14 @@ typedef struct sekha_jv {
 } sekha_jv;
 
 typedef struct sekha_jblock sekha_jblock;
+typedef struct sekha_jcache sekha_jcache;
 
 typedef struct sekha_jdoc {
     sekha_jv *v;
     uint32_t n, cap;
-    uint32_t text_len; /* sizes the arena's blocks */
+    uint32_t text_len;
     sekha_jblock *arena;
+    sekha_jcache *cache; /* the thread's value table, while this document holds it */
 } sekha_jdoc;
 
 /* Nesting deeper than this is refused (as cJSON refuses beyond its own limit). */
@@ -50,6 +52,12 @@ typedef struct sekha_jdoc {
  * whatever the outcome. */
 int sekha__jdoc_parse(sekha_jdoc *d, const char *text, size_t len, size_t *err_at);
 void sekha__jdoc_free(sekha_jdoc *d);
+/* Gives up the values (sekha__jroot and the lookups see an empty document after it) and
+ * keeps what was decoded into the arena. A decoder calls this once it has read all it
+ * needs: the values of a small document live in a table the thread reuses, so that
+ * parsing allocates nothing for them, and this hands the table back. Must run on the
+ * thread that parsed; sekha__jdoc_free does it too. */
+void sekha__jdoc_drop_values(sekha_jdoc *d);
 /* Starts *d with n bytes of the caller's memory as its arena (values, strings, decoder
  * allocations), so that a document over text of about len bytes usually needs no
  * allocation of its own when n >= sekha__jdoc_budget(len). The memory must outlive the
