@@ -194,12 +194,24 @@ def run_workload(w, core, ctx):
         for row in w.rows:
             if row.skip or row.failed or r >= (row.rounds or w.rounds):
                 continue
-            try:
-                run_row(w, row, core, ctx, r)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as e:  # a bug here must cost one row, not the run
-                row.failed = f"harness error: {type(e).__name__}: {e}"
+            for attempt in (1, 2):
+                try:
+                    run_row(w, row, core, ctx, r)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except Exception as e:  # a bug here must cost one row, not the run
+                    row.failed = f"harness error: {type(e).__name__}: {e}"
+                    break
+                # One failed run is run again, once per client and said in the report: on
+                # a shared machine a peer can hit a timeout or a reset that says nothing
+                # about the client. A second failure is the client's.
+                if not row.failed or row.retried or attempt == 2:
+                    break
+                row.retried = True
+                row.warn(f"round {r + 1} failed once and was run again ({row.failed})")
+                log(f"{w.key}: {row.label}{f' [{row.group}]' if row.group else ''} failed "
+                    f"({row.failed}); running it again")
+                row.failed = None
             if row.failed:
                 log(f"{w.key}: {row.label}{f' [{row.group}]' if row.group else ''} FAILED: "
                     f"{row.failed}")

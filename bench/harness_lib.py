@@ -54,6 +54,7 @@ class Row:
     results: list = dataclasses.field(default_factory=list)
     warnings: list = dataclasses.field(default_factory=list)
     count: int = 0               # curl: requests per run, calibrated to --seconds
+    retried: bool = False        # one failed run was run again (a shared machine hiccups)
 
     def ok(self):
         return not self.skip and not self.failed and bool(self.results)
