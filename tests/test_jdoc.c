@@ -939,28 +939,6 @@ Test(jdoc, arena_allocations)
     sekha__jdoc_free(&d);
 }
 
-/* A document's arena can be the caller's memory: decoded strings come from it and free
- * leaves it alone; a buffer too small still works, the rest coming from the heap. */
-Test(jdoc, arena_in_the_callers_memory)
-{
-    static const char text[] = "{\"a\":[1,2,3],\"b\":\"caf\\u00e9\",\"c\":{\"d\":null}}";
-    size_t budget = sekha__jdoc_budget(sizeof text - 1);
-    for (size_t size = 0; size <= budget; size += budget / 4 ? budget / 4 : 1) {
-        char *mem = malloc(size ? size : 1);
-        cr_assert_not_null(mem);
-        sekha_jdoc d;
-        sekha__jdoc_init(&d, mem, size);
-        parse(&d, text);
-        const char *b = sekha__jstr(&d, sekha__jget(&d, sekha__jroot(&d), "b"));
-        cr_assert_str_eq(b, "caf\xc3\xa9");
-        if (size == budget) /* decoded into the caller's memory */
-            cr_expect(b >= mem && b < mem + size);
-        cr_assert_eq(sekha__jget(&d, sekha__jroot(&d), "a")->count, 3);
-        sekha__jdoc_free(&d);
-        free(mem);
-    }
-}
-
 /* Small documents borrow the thread's value table: a second document parsed while the
  * first holds it still works (its values in its arena), dropping the values hands the
  * table back, and what was decoded stays readable after the drop. */

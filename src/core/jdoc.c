@@ -10,7 +10,6 @@
 struct sekha_jblock {
     sekha_jblock *next;
     size_t used, cap;
-    int borrowed; /* the caller's memory (sekha__jdoc_init): not freed here */
     max_align_t data[];
 };
 
@@ -404,32 +403,9 @@ void sekha__jdoc_free(sekha_jdoc *d)
     sekha__jdoc_drop_values(d);
     for (sekha_jblock *b = d->arena, *next; b; b = next) {
         next = b->next;
-        if (!b->borrowed)
-            free(b);
+        free(b);
     }
     *d = (sekha_jdoc){0};
-}
-
-size_t sekha__jdoc_budget(size_t len)
-{
-    return sizeof(sekha_jblock) + sizeof(max_align_t) + (len / 16 + 16) * sizeof(sekha_jv) +
-           2 * len + 512;
-}
-
-void sekha__jdoc_init(sekha_jdoc *d, void *mem, size_t n)
-{
-    *d = (sekha_jdoc){0};
-    const size_t align = sizeof(max_align_t);
-    uintptr_t at = ((uintptr_t)mem + align - 1) / align * align;
-    size_t pad = (size_t)(at - (uintptr_t)mem);
-    if (!mem || n < pad + sizeof(sekha_jblock) + align)
-        return;
-    sekha_jblock *b = (sekha_jblock *)(void *)at;
-    b->next = NULL;
-    b->used = 0;
-    b->cap = (n - pad - sizeof *b) / align * align;
-    b->borrowed = 1;
-    d->arena = b;
 }
 
 const sekha_jv *sekha__jroot(const sekha_jdoc *d)
@@ -522,7 +498,6 @@ static void *arena_take(sekha_jdoc *d, size_t n)
         b->next = d->arena;
         b->used = 0;
         b->cap = cap;
-        b->borrowed = 0;
         d->arena = b;
     }
     char *p = (char *)b->data + b->used;

@@ -58,12 +58,6 @@ void sekha__jdoc_free(sekha_jdoc *d);
  * parsing allocates nothing for them, and this hands the table back. Must run on the
  * thread that parsed; sekha__jdoc_free does it too. */
 void sekha__jdoc_drop_values(sekha_jdoc *d);
-/* Starts *d with n bytes of the caller's memory as its arena (values, strings, decoder
- * allocations), so that a document over text of about len bytes usually needs no
- * allocation of its own when n >= sekha__jdoc_budget(len). The memory must outlive the
- * document and is not freed by sekha__jdoc_free. */
-void sekha__jdoc_init(sekha_jdoc *d, void *mem, size_t n);
-size_t sekha__jdoc_budget(size_t len);
 
 /* The top-level value (NULL before a successful parse). */
 const sekha_jv *sekha__jroot(const sekha_jdoc *d);
