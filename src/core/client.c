@@ -26,14 +26,16 @@ static int build_service_headers(sekha_client *c)
 {
     /* The User-Agent travels as a prepared header line: cheaper than CURLOPT_USERAGENT,
      * which libcurl formats anew for every request. */
-    size_t ua_len = strlen(c->opts->user_agent) + sizeof "User-Agent: ";
-    char *ua = malloc(ua_len);
-    struct curl_slist *common = ua ? node_new(ua) : NULL;
-    if (!common) {
-        free(ua);
-        return -1;
+    struct curl_slist *common = NULL;
+    if (c->opts->user_agent) {
+        size_t ua_len = strlen(c->opts->user_agent) + sizeof "User-Agent: ";
+        char *ua = malloc(ua_len);
+        if (!ua || !(common = node_new(ua))) {
+            free(ua);
+            return -1;
+        }
+        snprintf(ua, ua_len, "User-Agent: %s", c->opts->user_agent);
     }
-    snprintf(ua, ua_len, "User-Agent: %s", c->opts->user_agent);
     c->common_tail = common;
     for (int s = 0; s < SEKHA_SERVICE_COUNT; s++) {
         c->svc_headers[s] = common;
@@ -81,7 +83,8 @@ sekha_client *sekha_client_new(const sekha_options *opts, sekha_error **err)
     c->pool = calloc(EASY_POOL_MAX, sizeof *c->pool);
     if (!c->opts || !c->pool)
         goto nomem;
-    if (!c->opts->user_agent && !(c->opts->user_agent = strdup("libsekha/" SEKHA_VERSION)))
+    if (!c->opts->user_agent && !c->opts->no_user_agent &&
+        !(c->opts->user_agent = strdup("libsekha/" SEKHA_VERSION)))
         goto nomem;
     c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->wake_fd < 0 || sekha__loop_init(&c->main, c) != 0) {

@@ -40,6 +40,7 @@ struct sekha_options {
     long rate_requests[SEKHA_SERVICE_COUNT];
     long rate_window_ms[SEKHA_SERVICE_COUNT];
     char *user_agent;
+    int no_user_agent;          /* sekha_options_set_user_agent(o, NULL): send none */
     int tls_insecure;
     char *ca_file;
     size_t max_response_bytes;

@@ -268,13 +268,20 @@ sekha_code sekha_options_set_user_agent(sekha_options *o, const char *ua)
 {
     if (!o)
         return SEKHA_E_INVALID_ARG;
-    if (!ua || !*ua || strlen(ua) > MAX_UA_BYTES || !printable(ua))
+    if (!ua) {
+        free(o->user_agent);
+        o->user_agent = NULL;
+        o->no_user_agent = 1;
+        return ok(o);
+    }
+    if (!*ua || strlen(ua) > MAX_UA_BYTES || !printable(ua))
         return reject(o, "user agent must be 1 to %d printable ASCII characters", MAX_UA_BYTES);
     char *copy = strdup(ua);
     if (!copy)
         return reject(o, "out of memory");
     free(o->user_agent);
     o->user_agent = copy;
+    o->no_user_agent = 0;
     return ok(o);
 }
 
