@@ -7,6 +7,8 @@
  * are skipped, so OK always means "valid JSON, and these fields are exactly what a full
  * parser would report". */
 #include "bridge/chunk.h"
+#include "core/jdoc.h"
+#include "core/swar.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,44 +53,6 @@ static const unsigned char str_class[256] = {
     4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
 };
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* Strings are skipped a word at a time where the first flagged byte of a word can be
- * found with one instruction; elsewhere byte by byte. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define WORD_SCAN 1
-#else
-#define WORD_SCAN 0
-#endif
-
-/* Sets the high bit of every byte of x that is a quote, a backslash, below 0x20 or above
- * 0x7F, and possibly of bytes above (in significance) such a byte, never below: the
- * lowest flagged byte is exactly the first that needs attention. */
-static inline uint64_t needs_attention(uint64_t x)
-{
-    uint64_t q = x ^ (ONES * 0x22), b = x ^ (ONES * 0x5C);
-    return ((q - ONES) & ~q) | ((b - ONES) & ~b) | (x - ONES * 0x20) | x;
-}
-
-/* The memory position (0-7) of the lowest flagged byte of m (little-endian words). */
-static inline size_t first_flagged(uint64_t m)
-{
-#if WORD_SCAN
-    return (size_t)__builtin_ctzll(m) >> 3;
-#else
-    (void)m;
-    return 0; /* unused: words are not scanned */
-#endif
-}
-
-static inline uint64_t load8(const unsigned char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
 static int invalid(scan *s, const unsigned char *at)
 {
     s->fail_at = at;
@@ -103,55 +67,6 @@ static inline void skip_ws(scan *s)
     s->p = p;
 }
 
-static int hex4(const unsigned char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned c = p[i], d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            d = (c | 0x20) - 'a' + 10;
-        else
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Length of the valid UTF-8 sequence starting at p (lead byte >= 0x80), 0 if invalid. */
-/* Validates one escape at p (just after the backslash) and returns its length after the
- * backslash (1, 5 or 11), 0 when invalid; *cp gets the code point of \u escapes. A high
- * surrogate must be followed by an escaped low one, and a low one never stands alone. */
-static size_t escape_len(const unsigned char *p, const unsigned char *end, unsigned *cp)
-{
-    if (p >= end)
-        return 0;
-    switch (*p) {
-    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-        return 1;
-    case 'u':
-        break;
-    default:
-        return 0;
-    }
-    unsigned u, lo;
-    if (end - p < 5 || hex4(p + 1, &u) != 0)
-        return 0;
-    if (u >= 0xDC00 && u <= 0xDFFF)
-        return 0;
-    if (u < 0xD800 || u > 0xDBFF) {
-        *cp = u;
-        return 5;
-    }
-    if (end - p < 11 || p[5] != '\\' || p[6] != 'u' || hex4(p + 7, &lo) != 0 ||
-        lo < 0xDC00 || lo > 0xDFFF)
-        return 0;
-    *cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-    return 11;
-}
-
 /* Skips a string whose opening quote s->p points at, validating it. The body (between the
  * quotes) goes to *body and *n; *escaped says whether it holds backslashes. */
 static int scan_string(scan *s, const unsigned char **body, size_t *n, int *escaped)
@@ -160,29 +75,17 @@ static int scan_string(scan *s, const unsigned char **body, size_t *n, int *esca
     *body = p;
     *escaped = 0;
     for (;;) {
-        /* Jump to the next byte that needs attention, eight at a time. When it is the
-         * closing quote (the usual case) the word tells so without reading the byte
-         * again, which keeps short keys off a long dependency chain. */
-        for (;;) {
-            if (!WORD_SCAN || end - p < 8) {
-                while (p < end && str_class[*p] == 0)
-                    p++;
+        /* Jump to the next byte that needs attention a block at a time (the core's scan,
+         * shared with the JSON reader), then byte by byte near the end. */
+        while (end - p >= SEKHA_SCAN_BLOCK) {
+            int k = sekha__scan_block((const char *)p, 1);
+            if (k > 0)
+                p += k;
+            if (k != SEKHA_SCAN_BLOCK)
                 break;
-            }
-            uint64_t x = load8(p), m = needs_attention(x) & HIGHS;
-            if (m) {
-                uint64_t q = x ^ (ONES * 0x22), low = m & (~m + 1);
-                if (low & (q - ONES) & ~q & HIGHS) {
-                    p += first_flagged(low);
-                    *n = (size_t)(p - *body);
-                    s->p = p + 1;
-                    return R_OK;
-                }
-                p += first_flagged(m);
-                break;
-            }
-            p += 8;
         }
+        while (p < end && str_class[*p] == 0)
+            p++;
         if (p >= end)
             return invalid(s, p);
         switch (str_class[*p]) {
@@ -192,7 +95,7 @@ static int scan_string(scan *s, const unsigned char **body, size_t *n, int *esca
             return R_OK;
         case 2: {
             unsigned cp;
-            size_t k = escape_len(p + 1, end, &cp);
+            size_t k = sekha__json_escape_len(p + 1, end, &cp);
             if (!k)
                 return invalid(s, p);
             *escaped = 1;
@@ -212,30 +115,6 @@ static int scan_string(scan *s, const unsigned char **body, size_t *n, int *esca
     }
 }
 
-static size_t put_utf8(unsigned char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | cp >> 6);
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | cp >> 12);
-        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | cp >> 18);
-    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Appends an already validated string body to the text buffer, unescaping it. The
  * decoded form is never longer than the escaped one, so one reservation suffices. */
 static int append_text(scan *s, const unsigned char *b, size_t n, int escaped)
@@ -249,27 +128,8 @@ static int append_text(scan *s, const unsigned char *b, size_t n, int escaped)
         memcpy(o, b, n);
         o += n;
     } else {
-        const unsigned char *p = b, *end = b + n;
-        while (p < end) {
-            const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
-            size_t run = (size_t)((bs ? bs : end) - p);
-            memcpy(o, p, run);
-            o += run;
-            if (!bs)
-                break;
-            unsigned cp = 0;
-            size_t k = escape_len(bs + 1, end, &cp);
-            switch (bs[1]) {
-            case 'b': *o++ = '\b'; break;
-            case 'f': *o++ = '\f'; break;
-            case 'n': *o++ = '\n'; break;
-            case 'r': *o++ = '\r'; break;
-            case 't': *o++ = '\t'; break;
-            case 'u': o += put_utf8(o, cp); break;
-            default: *o++ = bs[1]; break; /* " \ / */
-            }
-            p = bs + 1 + k;
-        }
+        int nul; /* U+0000 is kept: the text has a length */
+        o += sekha__json_unescape(b, n, o, &nul);
     }
     s->f->content_len = (size_t)(o - o0);
     s->f->has_content = 1;

@@ -20,31 +20,104 @@ static const char *skip_ws(const char *s, const char *end)
     return s;
 }
 
-static int hexval(char c)
+static int hex4(const unsigned char *p, unsigned *out)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Four hex digits at p into *cp; 0 when they are not there. */
-static int hex4(const char *p, const char *end, unsigned *cp)
-{
-    if (end - p < 4)
-        return 0;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0)
-            return 0;
-        v = v << 4 | (unsigned)h;
+        unsigned c = p[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+        v = v << 4 | d;
     }
-    *cp = v;
-    return 1;
+    *out = v;
+    return 0;
+}
+
+size_t sekha__json_escape_len(const unsigned char *p, const unsigned char *end, unsigned *cp)
+{
+    if (p >= end)
+        return 0;
+    switch (*p) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        return 1;
+    case 'u':
+        break;
+    default:
+        return 0;
+    }
+    unsigned u, lo;
+    if (end - p < 5 || hex4(p + 1, &u) != 0)
+        return 0;
+    if (u >= 0xDC00 && u <= 0xDFFF)
+        return 0;
+    if (u < 0xD800 || u > 0xDBFF) {
+        *cp = u;
+        return 5;
+    }
+    if (end - p < 11 || p[5] != '\\' || p[6] != 'u' || hex4(p + 7, &lo) != 0 ||
+        lo < 0xDC00 || lo > 0xDFFF)
+        return 0;
+    *cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+    return 11;
+}
+
+static size_t put_utf8(unsigned char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+size_t sekha__json_unescape(const unsigned char *p, size_t n, unsigned char *out, int *nul)
+{
+    const unsigned char *end = p + n;
+    unsigned char *o = out;
+    *nul = 0;
+    while (p < end) {
+        const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t run = (size_t)((bs ? bs : end) - p);
+        memcpy(o, p, run);
+        o += run;
+        if (!bs)
+            break;
+        unsigned cp = 0;
+        size_t k = sekha__json_escape_len(bs + 1, end, &cp);
+        switch (bs[1]) {
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u':
+            *nul |= cp == 0;
+            o += put_utf8(o, cp);
+            break;
+        default: *o++ = bs[1]; break; /* " \ / */
+        }
+        p = bs + 1 + k;
+    }
+    return (size_t)(o - out);
 }
 
 /* A string's body from p (after the opening quote): returns its closing quote, or NULL
@@ -82,33 +155,14 @@ static const char *scan_string(const char *p, const char *end, uint8_t *esc, con
             return NULL;
         }
         *esc = 1;
-        const char *at = p++;
-        if (p >= end) {
-            *bad = at;
+        unsigned cp;
+        size_t k = sekha__json_escape_len((const unsigned char *)p + 1,
+                                          (const unsigned char *)end, &cp);
+        if (!k) {
+            *bad = p;
             return NULL;
         }
-        if (*p && strchr("\"\\/bfnrt", *p)) {
-            p++;
-            continue;
-        }
-        unsigned cp, lo;
-        if (*p != 'u' || !hex4(p + 1, end, &cp)) {
-            *bad = at;
-            return NULL;
-        }
-        p += 5;
-        if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            *bad = at;
-            return NULL;
-        }
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &lo) ||
-                lo < 0xDC00 || lo > 0xDFFF) {
-                *bad = at;
-                return NULL;
-            }
-            p += 6;
-        }
+        p += 1 + k;
     }
 }
 
@@ -426,60 +480,6 @@ const sekha_jv *sekha__jnext(const sekha_jdoc *d, const sekha_jv *v)
     return v && v->next ? &d->v[v->next] : NULL;
 }
 
-/* Decodes a string body (already validated by scan_string) into out, which has room for
- * len bytes (escapes never expand). Returns the decoded length, or -1 for U+0000. */
-static long unescape(const char *p, uint32_t len, char *out)
-{
-    const char *end = p + len;
-    char *o = out;
-    while (p < end) {
-        const char *bs = memchr(p, '\\', (size_t)(end - p));
-        size_t run = (size_t)((bs ? bs : end) - p);
-        memcpy(o, p, run);
-        o += run;
-        p += run;
-        if (!bs)
-            break;
-        char c = p[1];
-        p += 2;
-        switch (c) {
-        case 'b': *o++ = '\b'; continue;
-        case 'f': *o++ = '\f'; continue;
-        case 'n': *o++ = '\n'; continue;
-        case 'r': *o++ = '\r'; continue;
-        case 't': *o++ = '\t'; continue;
-        case 'u': break;
-        default: *o++ = c; continue;
-        }
-        unsigned cp = 0, lo = 0xDC00; /* scan_string checked both escapes */
-        hex4(p, end, &cp);
-        p += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            hex4(p + 2, end, &lo);
-            p += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        }
-        if (cp == 0)
-            return -1;
-        if (cp < 0x80) {
-            *o++ = (char)cp;
-        } else if (cp < 0x800) {
-            *o++ = (char)(0xC0 | cp >> 6);
-            *o++ = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            *o++ = (char)(0xE0 | cp >> 12);
-            *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
-            *o++ = (char)(0x80 | (cp & 0x3F));
-        } else {
-            *o++ = (char)(0xF0 | cp >> 18);
-            *o++ = (char)(0x80 | (cp >> 12 & 0x3F));
-            *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
-            *o++ = (char)(0x80 | (cp & 0x3F));
-        }
-    }
-    return (long)(o - out);
-}
-
 static void *arena_take(sekha_jdoc *d, size_t n)
 {
     const size_t align = sizeof(max_align_t);
@@ -523,8 +523,10 @@ static int key_is(sekha_jdoc *d, const sekha_jv *v, const char *key, size_t kl)
     char *out = v->klen <= sizeof buf ? buf : malloc(v->klen);
     if (!out)
         return 0;
-    long n = unescape(v->key, v->klen, out);
-    int same = n == (long)kl && memcmp(out, key, kl) == 0;
+    int nul;
+    size_t n = sekha__json_unescape((const unsigned char *)v->key, v->klen,
+                                    (unsigned char *)out, &nul);
+    int same = !nul && n == kl && memcmp(out, key, kl) == 0;
     if (out != buf)
         free(out);
     (void)d;
@@ -551,8 +553,9 @@ static const char *decode_text(sekha_jdoc *d, const char *p, uint32_t len, int e
         memcpy(out, p, len);
         return out;
     }
-    long n = unescape(p, len, out);
-    if (n < 0)
+    int nul;
+    size_t n = sekha__json_unescape((const unsigned char *)p, len, (unsigned char *)out, &nul);
+    if (nul)
         return NULL;
     out[n] = '\0';
     return out;

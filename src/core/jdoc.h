@@ -82,4 +82,15 @@ char *sekha__jcompact(sekha_jdoc *d, const sekha_jv *v);
 /* n zeroed bytes from the arena, aligned for any type; NULL when out of memory. */
 void *sekha__jalloc(sekha_jdoc *d, size_t n);
 
+/* ---- JSON string primitives, shared with the bridge's chunk scanner ---- */
+
+/* Validates one escape at p (just after the backslash) and returns its length after the
+ * backslash (1, 5 or 11), 0 when invalid; *cp gets the code point of \u escapes. A high
+ * surrogate must be followed by an escaped low one, and a low one never stands alone. */
+size_t sekha__json_escape_len(const unsigned char *p, const unsigned char *end, unsigned *cp);
+/* Decodes a string body already validated (escapes checked) into out, which has room for
+ * n bytes (escapes never expand). Returns the decoded length; *nul is set when the text
+ * holds U+0000 (which a C string cannot carry). */
+size_t sekha__json_unescape(const unsigned char *p, size_t n, unsigned char *out, int *nul);
+
 #endif
