@@ -310,7 +310,6 @@ int sekha__jdoc_parse(sekha_jdoc *d, const char *text, size_t len, size_t *err_a
     uint8_t kesc = 0;
     int utf8 = 0;
     d->n = 0;
-    d->text_len = (uint32_t)(len < UINT32_MAX ? len : 0);
     if (len >= UINT32_MAX)
         goto fail;
     s = skip_ws(s, end);

@@ -37,7 +37,6 @@ typedef struct sekha_jcache sekha_jcache;
 typedef struct sekha_jdoc {
     sekha_jv *v;
     uint32_t n, cap;
-    uint32_t text_len;
     sekha_jblock *arena;
     sekha_jcache *cache; /* the thread's value table, while this document holds it */
 } sekha_jdoc;
