@@ -105,7 +105,7 @@ static void virtual_done(sekha_request *req, const sekha_error *err, const sekha
 
 static void on_cancel_hook(sekha_request *r)
 {
-    pipe_job *j = r->ud;
+    pipe_job *j = sekha__req(r)->ud;
     j->cancel_hook_calls++;
 }
 
@@ -137,9 +137,9 @@ Test(core_loop, virtual_request_cancel_and_close_call_the_hook_once)
     sekha_client *c = test_client(o);
     pipe_job a = {0}, b = {0};
     a.req = sekha__start_virtual(c, NULL, "a", virtual_done, &a);
-    a.req->on_cancel = on_cancel_hook;
+    sekha__req(a.req)->on_cancel = on_cancel_hook;
     b.req = sekha__start_virtual(c, NULL, "b", virtual_done, &b);
-    b.req->on_cancel = on_cancel_hook;
+    sekha__req(b.req)->on_cancel = on_cancel_hook;
     sekha_request_cancel(a.req);
     sekha_request_cancel(a.req);
     cr_assert_eq(a.cancel_hook_calls, 1);
@@ -157,13 +157,13 @@ Test(core_loop, virtual_request_cancel_and_close_call_the_hook_once)
 /* A composed request that must outlive its own cancel until its children ended. */
 static void end_it(sekha_request *r)
 {
-    pipe_job *j = r->ud;
+    pipe_job *j = sekha__req(r)->ud;
     j->cancel_hook_calls++;
 }
 
 static void timer_fired(sekha_request *r)
 {
-    pipe_job *j = r->ud;
+    pipe_job *j = sekha__req(r)->ud;
     snprintf(j->got, sizeof j->got, "timer");
     sekha__request_end(r, NULL, NULL);
 }
@@ -174,8 +174,8 @@ Test(core_loop, owner_finishes_keeps_a_cancelled_virtual_request_until_it_ends)
     sekha_client *c = test_client(o);
     pipe_job a = {0};
     a.req = sekha__start_virtual(c, NULL, "a", virtual_done, &a);
-    a.req->on_cancel = end_it;
-    a.req->owner_finishes = 1;
+    sekha__req(a.req)->on_cancel = end_it;
+    sekha__req(a.req)->owner_finishes = 1;
     sekha_request_cancel(a.req);
     sekha_request_cancel(a.req);
     cr_assert_eq(a.cancel_hook_calls, 1);
@@ -189,8 +189,8 @@ Test(core_loop, owner_finishes_keeps_a_cancelled_virtual_request_until_it_ends)
     /* its own timer reaches the owner through on_timer */
     pipe_job b = {0};
     b.req = sekha__start_virtual(c, NULL, "b", virtual_done, &b);
-    b.req->on_timer = timer_fired;
-    sekha__loop_arm(b.req->loop, &b.req->timer, sekha__now_ms() + 20);
+    sekha__req(b.req)->on_timer = timer_fired;
+    sekha__loop_arm(sekha__req(b.req)->loop, &sekha__req(b.req)->timer, sekha__now_ms() + 20);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_str_eq(b.got, "timer");
     cr_assert_eq(b.done_calls, 1);

@@ -7,9 +7,13 @@
  * Exactly one final callback is made per request: on success, error, cancel, timeout, or
  * when the client is freed. It is always made from the loop (sekha_client_run/poll, the
  * hook entry points, or sekha_client_free), never from inside the call that started the
- * request. After the final callback returns, the handle is gone and libsekha never touches
- * the userdata again: that is the place to free it. Results and errors passed to callbacks
- * are lent until the callback returns.
+ * request. After the final callback returns, the handle is stale and libsekha never touches
+ * the userdata again: that is the place to free it. A stale handle names no request, ever:
+ * the functions below ignore it (or read 0), and it is never equal to a later request's
+ * handle, so keeping one by mistake cannot reach another request (sekha_request_valid()
+ * tells). To cancel from elsewhere or later, keep the id (sekha_request_id()) and use
+ * sekha_client_cancel(). Results and errors passed to callbacks are lent until the
+ * callback returns.
  *
  * Cancel and free may be called anywhere, including inside callbacks: they are deferred.
  *
@@ -46,12 +50,14 @@ SEKHA_API void sekha_client_free(sekha_client *client);
 SEKHA_API const sekha_options *sekha_client_options(const sekha_client *client);
 
 /* Runs the loop until no request is pending. Returns SEKHA_OK, or SEKHA_E_IN_CALLBACK,
- * or SEKHA_E_INVALID_ARG when loop hooks are installed (mode B). */
+ * or SEKHA_E_INVALID_ARG when loop hooks are installed (mode B), or SEKHA_E_INTERNAL when
+ * the poller itself failed (every pending request has then ended with that error). */
 SEKHA_API sekha_code sekha_client_run(sekha_client *client);
 
 /* Waits up to timeout_ms (-1 = until something happens) for network or timer events,
  * handles them, and returns the number of requests still pending (negative sekha_code
- * on misuse). sekha_client_wakeup() makes a waiting poll return early. */
+ * on misuse, -SEKHA_E_INTERNAL when the poller failed and ended every pending request).
+ * sekha_client_wakeup() makes a waiting poll return early. */
 SEKHA_API int sekha_client_poll(sekha_client *client, int timeout_ms);
 
 /* Makes a sekha_client_poll() in another thread return early. Thread-safe, and also
@@ -74,7 +80,9 @@ typedef void (*sekha_watch_fn)(sekha_client *client, int fd, int events, void *u
 typedef void (*sekha_timer_fn)(sekha_client *client, long timeout_ms, void *userdata);
 
 /* Switches the client to mode B. Must be called before the first request. The hooks are
- * called from within libsekha calls; they must not call back into the client. */
+ * called from within libsekha calls; they must not call back into the client. When the
+ * client is freed, every fd it asked to watch gets a final watch(fd, 0) and the timer a
+ * final timer(-1), before the fds are closed. */
 SEKHA_API sekha_code sekha_client_set_loop_hooks(sekha_client *client, sekha_watch_fn watch,
                                                  sekha_timer_fn timer, void *userdata);
 
@@ -91,18 +99,23 @@ SEKHA_API void sekha_client_cancel(sekha_client *client, uint64_t request_id);
 
 /* Cancels a pending request from the client's own thread, including from inside any
  * callback. Its final callback (SEKHA_E_CANCELLED) comes later from the loop, never from
- * inside this call. Calling it again, or during the final callback, is a no-op. */
+ * inside this call. Cancelling a request that is already ending (a second cancel, or from
+ * its own final callback) does nothing, and so does a stale handle (see above). */
 SEKHA_API void sekha_request_cancel(sekha_request *req);
 
 /* A client-unique id for the request, usable with sekha_client_cancel() from any thread
- * and after the handle is gone. */
+ * and after the handle is stale. 0 for a stale handle. */
 SEKHA_API uint64_t sekha_request_id(const sekha_request *req);
 
-/* HTTP attempts made so far (first try plus retries). */
+/* HTTP attempts made so far (first try plus retries); 0 for a stale handle. */
 SEKHA_API int sekha_request_attempts(const sekha_request *req);
 
+/* 1 while the handle names a request that has not finished its final callback, 0 for a
+ * stale handle (its request ended, or its client was freed) or NULL. */
+SEKHA_API int sekha_request_valid(const sekha_request *req);
+
 /* Streaming backpressure: stop reading the response until sekha_request_resume().
- * Nothing is buffered beyond what was already received. */
+ * Nothing is buffered beyond what was already received. A stale handle is ignored. */
 SEKHA_API void sekha_request_pause(sekha_request *req);
 
 /* Resumes a paused stream; events already received are delivered first. */

@@ -39,14 +39,16 @@ typedef enum sekha_code {
     /* transport */
     SEKHA_E_RESOLVE = 20,
     SEKHA_E_CONNECT = 21,       /* refused or unreachable */
-    SEKHA_E_TIMEOUT = 22,       /* request timeout, connect timeout or stream idle timeout */
+    SEKHA_E_TIMEOUT = 22,       /* the call, attempt, connect or stream idle timeout ran out;
+                                   a write that was sent may have been applied (the
+                                   message says so) and is never re-sent */
     SEKHA_E_TLS = 23,           /* handshake, certificate or host-name verification */
     SEKHA_E_CONNECTION_LOST = 24, /* closed or reset before the response was complete */
     SEKHA_E_OUTCOME_UNKNOWN = 25, /* a non-idempotent request was sent and the connection
                                      was lost: it may or may not have been applied, so it
                                      was not re-sent */
     SEKHA_E_TOO_LARGE = 26,     /* response body, SSE line or SSE event over its limit */
-    SEKHA_E_REDIRECT = 27,      /* too many redirects */
+    SEKHA_E_REDIRECT = 27,      /* a 3xx answer: redirects are never followed */
     SEKHA_E_STREAM_CUT = 28,    /* a stream ended before its end marker */
     SEKHA_E_TRANSPORT = 29,     /* any other libcurl failure (see sekha_error_curl_code) */
     /* HTTP */

@@ -15,12 +15,16 @@ extern "C" {
  * (GET, PUT and DELETE are idempotent anyway). */
 #define SEKHA_HTTP_IDEMPOTENT 0x1u
 /* Deliver a text/event-stream answer event by event to the event callback; the stream is
- * timed by the idle timeout instead of the request timeout. */
+ * timed by the idle timeout instead of the attempt timeout (the call timeout still
+ * bounds it as a whole). */
 #define SEKHA_HTTP_STREAM 0x2u
 /* Never retry this request. */
 #define SEKHA_HTTP_NO_RETRY 0x4u
 /* Send no Authorization header even when the service has a key. */
 #define SEKHA_HTTP_NO_AUTH 0x8u
+/* The call timeout (sekha_options_set_call_timeout_ms) does not apply: for a stream meant
+ * to stay open (a relay, a notification channel). The idle timeout still does. */
+#define SEKHA_HTTP_NO_DEADLINE 0x10u
 
 /* Return values of a sekha_event_cb. */
 #define SEKHA_EVENT_CONTINUE 0

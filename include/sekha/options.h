@@ -29,7 +29,8 @@ typedef void (*sekha_log_fn)(sekha_log_level level, const char *line, void *user
 
 /* Creates options with the defaults:
  *   controller http://localhost:8080, bridge http://localhost:5001, MCP = controller URL;
- *   no keys; request timeout 30 s; connect timeout 10 s; stream idle timeout 30 s;
+ *   no keys; call timeout 300 s (total, retries included); attempt timeout 30 s;
+ *   connect timeout 10 s; stream idle timeout 30 s;
  *   3 retries, backoff base 250 ms, cap 8 s, total retry budget 60 s, Retry-After cap 60 s;
  *   controller rate limit 1000 requests per 60 s (the controller's own limit), bridge and
  *   MCP unlimited; user agent "libsekha/<version>"; TLS verification on; response limit
@@ -61,7 +62,19 @@ SEKHA_API sekha_code sekha_options_set_api_key(sekha_options *opts, sekha_servic
 /* Whether a key is set for a service (after the MCP fallback). Keys are never readable. */
 SEKHA_API int sekha_options_has_api_key(const sekha_options *opts, sekha_service svc);
 
-/* Per-attempt timeout of a non-streaming request, 1 ms to 1 day. */
+/* The total time a call may take, from the call to its final callback: rate-limit waits,
+ * every attempt, backoff between them and the whole of a stream included. When it runs
+ * out the call ends with SEKHA_E_TIMEOUT ("timed out"), a stream keeping what it already
+ * delivered. A composed call (a workflow) shares one deadline among its steps.
+ * 1 ms to 1 day, or 0 for no total limit; the default is 300 s (5 minutes). */
+SEKHA_API sekha_code sekha_options_set_call_timeout_ms(sekha_options *opts, long ms);
+
+/* The time one attempt of a non-streaming request may take (connect, send, receive);
+ * a timed-out attempt may be retried while the call timeout allows. 1 ms to 1 day;
+ * the default is 30 s. Streams have the idle timeout instead. */
+SEKHA_API sekha_code sekha_options_set_attempt_timeout_ms(sekha_options *opts, long ms);
+
+/* Former name of sekha_options_set_attempt_timeout_ms(): the same setting. */
 SEKHA_API sekha_code sekha_options_set_request_timeout_ms(sekha_options *opts, long ms);
 
 /* Timeout for establishing a connection (DNS + TCP + TLS), 1 ms to 1 day. */
@@ -113,7 +126,8 @@ SEKHA_API sekha_code sekha_options_set_log(sekha_options *opts, sekha_log_level 
 
 /* Reads the environment, the one place libsekha does so:
  *   SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,
- *   SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT (seconds, may be fractional),
+ *   SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT (the call timeout, i.e. the total
+ *   time per call with retries and streaming included, in seconds, may be fractional),
  *   SEKHA_MAX_RETRIES (integer).
  * Unset or empty variables leave the option unchanged. On an invalid value nothing is
  * changed, SEKHA_E_INVALID_ARG is returned and sekha_options_last_error() names the

@@ -108,7 +108,7 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
     if (ev->type[0] != 'm' || strcmp(ev->type, "message") != 0) {
         if (strcmp(ev->type, "error") != 0)
             return SEKHA_EVENT_CONTINUE;
-        st->fail = sekha__bridge_service_error(d, n, req->what);
+        st->fail = sekha__bridge_service_error(d, n, sekha__req(req)->what);
         return SEKHA_EVENT_STOP;
     }
     if (n == 0 || is_blank(d, n))
@@ -125,7 +125,7 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
     if (rc == SEKHA__CHUNK_OK && absorb(res, &f) != 0)
         st->fail = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "stream chunk");
     else if (rc != SEKHA__CHUNK_OK)
-        st->fail = chunk_error(rc, &f, d, n, res->chunks, req->what);
+        st->fail = chunk_error(rc, &f, d, n, res->chunks, sekha__req(req)->what);
     cJSON_Delete(root);
     if (st->fail)
         return SEKHA_EVENT_STOP;
@@ -153,7 +153,7 @@ static sekha_error *deliver_whole(sekha_request *req, bridge_stream *st,
 {
     size_t len;
     const char *body = sekha_response_body(resp, &len);
-    sekha_error *e = sekha__completion_from_body(st->res, body, len, req->what);
+    sekha_error *e = sekha__completion_from_body(st->res, body, len, sekha__req(req)->what);
     if (e)
         return e;
     st->res->chunks = 1;
@@ -178,7 +178,7 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
     bridge_stream *st = ud;
     sekha_completion *res = st->res;
     sekha_error *own = NULL;
-    res->streamed = req->is_sse;
+    res->streamed = sekha__req(req)->is_sse;
     /* [DONE] made the reply whole: a connection lost or stalled after it changes nothing. */
     if (err && res->complete && sekha_error_layer(err) == SEKHA_LAYER_TRANSPORT)
         err = NULL;
@@ -186,7 +186,7 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
         if (st->fail) {
             own = st->fail;
             st->fail = NULL;
-        } else if (req->is_sse) {
+        } else if (sekha__req(req)->is_sse) {
             if (!res->complete && !st->stopped)
                 own = sekha__error_new(SEKHA_E_STREAM_CUT, SEKHA_LAYER_TRANSPORT,
                                        "the stream ended before data: [DONE] (%zu chunks, %zu "
@@ -195,8 +195,8 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
             own = deliver_whole(req, st, resp);
         }
         if (own && own != &sekha__nomem_error) {
-            own->attempts = req->attempts;
-            sekha__error_compose(own, req->what);
+            own->attempts = sekha__req(req)->attempts;
+            sekha__error_compose(own, sekha__req(req)->what);
         }
     }
     const sekha_error *e = err ? err : own;
@@ -210,8 +210,8 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
             s->err = own;
             own = NULL;
         } else if (err) { /* take the core's error instead of copying it */
-            s->err = req->err;
-            req->err = NULL;
+            s->err = sekha__req(req)->err;
+            sekha__req(req)->err = NULL;
         }
     } else if (st->cb) {
         st->cb(req, e, res, st->ud);
@@ -249,8 +249,8 @@ static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_
         stream_free(st);
         return NULL;
     }
-    req->sub = st;
-    req->sub_free = stream_free;
+    sekha__req(req)->sub = st;
+    sekha__req(req)->sub_free = stream_free;
     return req;
 }
 

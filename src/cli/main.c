@@ -85,9 +85,7 @@ static int common_flags(cli *c, int *argc, char **argv)
             double s = strtod(v, &end);
             rc = (*end || s <= 0 || s > 86400)
                      ? SEKHA_E_INVALID_ARG
-                     : sekha_options_set_request_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
-            if (rc == SEKHA_OK)
-                rc = sekha_options_set_stream_idle_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
+                     : sekha_options_set_call_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
             if (rc == SEKHA_OK)
                 c->timeout_ms = (long)(s * 1000 + 0.5);
         } else {

@@ -42,8 +42,8 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
     if (!err && x->cs->decode) {
         res = x->cs->decode(resp, x->dctx, &derr);
         if (derr && derr != &sekha__nomem_error) {
-            derr->attempts = req->attempts;
-            sekha__error_compose(derr, req->what);
+            derr->attempts = sekha__req(req)->attempts;
+            sekha__error_compose(derr, sekha__req(req)->what);
         }
     }
     const sekha_error *e = err ? err : derr;
@@ -58,8 +58,8 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
             slot->err = derr;
             derr = NULL;
         } else if (err) { /* take the core's error instead of copying it */
-            slot->err = req->err;
-            req->err = NULL;
+            slot->err = sekha__req(req)->err;
+            sekha__req(req)->err = NULL;
         }
     } else if (x->cb) {
         x->cs->deliver(x->cb, req, e, res, x->ud);
@@ -102,8 +102,8 @@ sekha_request *sekha__call(sekha_client *c, const sekha__spec *http, const sekha
         call_free(x);
         return NULL;
     }
-    req->sub = x;
-    req->sub_free = call_free;
+    sekha__req(req)->sub = x;
+    sekha__req(req)->sub_free = call_free;
     return req;
 }
 
@@ -124,8 +124,8 @@ sekha_request *sekha__call_fail(sekha_client *c, sekha_request *parent, const se
         free(x);
         return NULL;
     }
-    req->sub = x;
-    req->sub_free = call_free;
+    sekha__req(req)->sub = x;
+    sekha__req(req)->sub_free = call_free;
     return req;
 }
 

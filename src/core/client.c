@@ -132,7 +132,7 @@ static void close_all_requests(sekha_client *c)
         if (r->state == SEKHA_REQ_EXTERNAL && r->on_cancel) {
             void (*hook)(sekha_request *) = r->on_cancel;
             r->on_cancel = NULL;
-            hook(r);
+            hook(r->handle);
         }
         sekha__request_finish(r);
     }
@@ -165,6 +165,13 @@ static void destroy(sekha_client *c)
         next = n->next;
         free(n->data);
         free(n);
+    }
+    if (c->main.external) {
+        /* Mode B: the user's loop must stop watching our eventfd before it is closed (a
+         * closed fd makes poll() spin on POLLNVAL, a reused number gets our events) and
+         * must not call us back on a timer. */
+        c->main.watch(c, c->wake_fd, 0, c->main.hook_ud);
+        c->main.timer(c, -1, c->main.hook_ud);
     }
     if (c->wake_fd >= 0)
         close(c->wake_fd);
@@ -226,9 +233,10 @@ sekha_code sekha_client_run(sekha_client *c)
         return rc;
     sekha__client_enter(c);
     while (c->main.requests > 0 && !c->free_requested)
-        sekha__loop_poll(&c->main, -1);
+        if (sekha__loop_poll(&c->main, -1) != 0)
+            rc = SEKHA_E_INTERNAL; /* the poller failed; its requests ended with the error */
     sekha__client_leave(c);
-    return SEKHA_OK;
+    return rc;
 }
 
 int sekha_client_poll(sekha_client *c, int timeout_ms)
@@ -237,10 +245,10 @@ int sekha_client_poll(sekha_client *c, int timeout_ms)
     if (rc != SEKHA_OK)
         return -(int)rc;
     sekha__client_enter(c);
-    sekha__loop_poll(&c->main, timeout_ms);
+    int failed = sekha__loop_poll(&c->main, timeout_ms) != 0;
     int left = (int)c->main.requests;
     sekha__client_leave(c); /* may free c */
-    return left;
+    return failed ? -(int)SEKHA_E_INTERNAL : left;
 }
 
 void sekha_client_wakeup(sekha_client *c)
@@ -322,7 +330,7 @@ void sekha__client_drain_cancels(sekha_client *c)
         for (size_t i = 0; i < n; i++)
             for (sekha_request *r = c->first; r; r = r->next)
                 if (r->id == ids[i]) {
-                    sekha_request_cancel(r);
+                    sekha_request_cancel(r->handle);
                     break;
                 }
     } while (n == 64);
@@ -347,10 +355,11 @@ static void configure_handle(const sekha_client *c, CURL *e)
     const sekha_options *o = c->opts;
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(e, CURLOPT_POSTREDIR, (long)(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    /* Redirects are never followed (libcurl's default, said here on purpose): an API
+     * call's body (conversation text, prompts) and key must reach only the configured
+     * origin, never another host or a downgraded scheme. A 3xx answer is an error that
+     * names where the server pointed (request.c). */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sekha__request_write_cb);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sekha__request_header_cb);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);

@@ -37,7 +37,7 @@ const char *sekha_strerror(sekha_code code)
         return "connection lost after a non-idempotent request was sent: it may or may not "
                "have been applied, so it was not re-sent";
     case SEKHA_E_TOO_LARGE: return "response or event larger than the configured limit";
-    case SEKHA_E_REDIRECT: return "too many redirects";
+    case SEKHA_E_REDIRECT: return "redirected (redirects are not followed)";
     case SEKHA_E_STREAM_CUT: return "stream ended before it was complete";
     case SEKHA_E_TRANSPORT: return "transport failure";
     case SEKHA_E_HTTP: return "HTTP error status";

@@ -122,8 +122,8 @@ static void raw_sync_done(sekha_request *req, const sekha_error *err, const sekh
     s->done = 1;
     s->code = sekha_error_code(err);
     if (err) { /* take the error rather than copy it */
-        s->err = req->err;
-        req->err = NULL;
+        s->err = sekha__req(req)->err;
+        sekha__req(req)->err = NULL;
     }
     if (resp && (s->resp = malloc(sizeof *s->resp))) {
         sekha_response *src = (sekha_response *)resp; /* lent, but ours to move out of */

@@ -29,7 +29,8 @@ void sekha__secret_free(char *s);
 struct sekha_options {
     char *url[SEKHA_SERVICE_COUNT];          /* NULL = default (MCP: controller's) */
     char *key[SEKHA_SERVICE_COUNT];          /* guarded; NULL = none (MCP: controller's) */
-    long request_timeout_ms;
+    long call_timeout_ms;       /* total per call, 0 = none */
+    long request_timeout_ms;    /* per attempt (non-streaming) */
     long connect_timeout_ms;
     long stream_idle_timeout_ms;
     int max_retries;
@@ -210,6 +211,8 @@ typedef struct sekha__spec {
 
 struct sekha_request {
     uint64_t id;
+    uint32_t slot;            /* this structure's handle slot, kept across recycling */
+    sekha_request *handle;    /* what users and sub-clients hold (handle.c) */
     sekha_client *client;
     sekha_loop *loop;
     sekha_req_state state;
@@ -233,6 +236,7 @@ struct sekha_request {
     struct curl_slist *header_heap; /* nodes when there are more lines than header_nodes */
     unsigned flags;
     int idempotent;
+    int64_t deadline_ms;      /* the call timeout's end, 0 = none (children share it) */
     sekha_code (*refine)(int status, const char *body, size_t len);
     /* callbacks */
     sekha_event_cb on_event;
@@ -272,6 +276,23 @@ struct sekha_request {
      * sekha__loop_arm, e.g. a workflow's deadline); may end the request */
     void (*on_timer)(sekha_request *r);
 };
+
+/* ---- handles (handle.c) ----
+ * Users and sub-clients never hold a request's address: they hold a handle, which names a
+ * slot and a generation, so a handle kept past its request's final callback is detectably
+ * stale instead of naming the next request recycled into the same memory. Everything the
+ * core hands out (sekha__start* results, the req argument of callbacks) is a handle, and
+ * every core function taking a request from outside the core takes a handle. */
+
+/* The request a handle names, NULL when the handle is NULL, stale or not a handle. */
+sekha_request *sekha__req(const sekha_request *handle);
+/* A slot for a new request structure (kept while the structure lives); 0 or -1. */
+int sekha__handle_slot_new(uint32_t *index);
+void sekha__handle_slot_free(uint32_t index);
+/* Makes r the live request of its slot and returns its handle; unbind makes every
+ * handle issued so far stale. */
+sekha_request *sekha__handle_bind(sekha_request *r);
+void sekha__handle_unbind(sekha_request *r);
 
 /* Starts a request: it is queued and sent from the loop. Never calls done from inside.
  * Returns NULL only when out of memory (done is then never called). */

@@ -5,7 +5,9 @@
 #include "core/internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -288,6 +290,16 @@ void sekha__loop_socket_ready(sekha_loop *l, int fd, int events)
     }
 }
 
+static void fail_all(sekha_loop *l, int err)
+{
+    char why[128];
+    snprintf(why, sizeof why, "the event loop's poller failed: epoll_wait: %s", strerror(err));
+    for (sekha_request *r = l->client->first; r; r = r->next)
+        if (r->loop == l)
+            sekha__request_fail_later(r, sekha__error_new(SEKHA_E_INTERNAL, SEKHA_LAYER_LOCAL,
+                                                          "%s", why));
+}
+
 int sekha__loop_poll(sekha_loop *l, int timeout_ms)
 {
     int wait = timeout_ms;
@@ -301,8 +313,14 @@ int sekha__loop_poll(sekha_loop *l, int timeout_ms)
     }
     struct epoll_event evs[MAX_EVENTS];
     int n = epoll_wait(l->epfd, evs, MAX_EVENTS, wait);
-    if (n < 0 && errno != EINTR)
+    if (n < 0 && errno != EINTR) {
+        /* A poller that fails once (EBADF, EINVAL: its fd was closed or replaced under us)
+         * fails every time: waiting again would spin. End this loop's requests with the
+         * reason so that their callers hear of it. */
+        fail_all(l, errno);
+        sekha__loop_dispatch(l);
         return -1;
+    }
     for (int i = 0; i < n; i++) {
         int ev = 0;
         if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))

@@ -52,6 +52,7 @@ sekha_options *sekha_options_new(void)
     sekha_options *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
+    o->call_timeout_ms = 300000;
     o->request_timeout_ms = 30000;
     o->connect_timeout_ms = 10000;
     o->stream_idle_timeout_ms = 30000;
@@ -191,9 +192,23 @@ static sekha_code set_ms(sekha_options *o, long *field, long ms, long min, long 
     return ok(o);
 }
 
+sekha_code sekha_options_set_call_timeout_ms(sekha_options *o, long ms)
+{
+    if (o && ms == 0) {
+        o->call_timeout_ms = 0;
+        return ok(o);
+    }
+    return set_ms(o, o ? &o->call_timeout_ms : NULL, ms, 1, DAY_MS, "call timeout");
+}
+
+sekha_code sekha_options_set_attempt_timeout_ms(sekha_options *o, long ms)
+{
+    return set_ms(o, o ? &o->request_timeout_ms : NULL, ms, 1, DAY_MS, "attempt timeout");
+}
+
 sekha_code sekha_options_set_request_timeout_ms(sekha_options *o, long ms)
 {
-    return set_ms(o, o ? &o->request_timeout_ms : NULL, ms, 1, DAY_MS, "request timeout");
+    return sekha_options_set_attempt_timeout_ms(o, ms);
 }
 
 sekha_code sekha_options_set_connect_timeout_ms(sekha_options *o, long ms)
@@ -404,8 +419,7 @@ sekha_code sekha_options_from_env(sekha_options *o)
         if (parse_seconds(t, &ms) != 0) {
             rc = reject(o, "SEKHA_TIMEOUT is invalid: expected seconds > 0 and <= 86400, got \"%.40s\"", t);
         } else {
-            tmp->request_timeout_ms = ms;
-            tmp->stream_idle_timeout_ms = ms;
+            tmp->call_timeout_ms = ms; /* the whole call, retries and streaming included */
         }
     }
     const char *r = getenv("SEKHA_MAX_RETRIES");

@@ -58,14 +58,21 @@ static void release_fields(sekha_request *r, int all)
     }
 }
 
+static void destroy_request(sekha_request *r)
+{
+    release_fields(r, 1);
+    sekha__handle_slot_free(r->slot);
+    free(r);
+}
+
 void sekha__request_recycle(sekha_client *c, sekha_request *r)
 {
     int keep = !c->freeing && c->spare_len < SPARE_MAX;
-    release_fields(r, !keep);
     if (!keep) {
-        free(r);
+        destroy_request(r);
         return;
     }
+    release_fields(r, 0);
     r->next = c->spare;
     c->spare = r;
     c->spare_len++;
@@ -75,15 +82,23 @@ void sekha__request_recycle(sekha_client *c, sekha_request *r)
 sekha_request *sekha__request_take(sekha_client *c)
 {
     sekha_request *r = c->spare;
-    if (!r)
-        return calloc(1, sizeof(sekha_request));
+    if (!r) {
+        r = calloc(1, sizeof(sekha_request));
+        if (r && sekha__handle_slot_new(&r->slot) != 0) {
+            free(r);
+            r = NULL;
+        }
+        return r;
+    }
     SPARE_UNPOISON(r);
     c->spare = r->next;
     c->spare_len--;
     sekha_buf saved[N_KEPT];
     for (size_t i = 0; i < N_KEPT; i++)
         saved[i] = *kept_buf(r, i);
+    uint32_t slot = r->slot;
     memset(r, 0, sizeof *r);
+    r->slot = slot;
     for (size_t i = 0; i < N_KEPT; i++) {
         *kept_buf(r, i) = saved[i];
         sekha__buf_clear(kept_buf(r, i));
@@ -97,8 +112,7 @@ void sekha__request_spares_free(sekha_client *c)
         sekha_request *r = c->spare;
         SPARE_UNPOISON(r);
         c->spare = r->next;
-        release_fields(r, 1);
-        free(r);
+        destroy_request(r);
     }
     c->spare_len = 0;
 }

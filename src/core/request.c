@@ -140,6 +140,8 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)
         return &sekha__nomem_error;
     r->flags = s->flags;
+    if (s->flags & SEKHA_HTTP_NO_DEADLINE)
+        r->deadline_ms = 0;
     r->refine = s->refine;
     r->idempotent = (s->flags & SEKHA_HTTP_IDEMPOTENT) ||
                     (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PATCH") != 0);
@@ -148,6 +150,26 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
 
 static void admit(sekha_request *r);
 
+/* Arms the request's timer, never past its deadline (which then ends it). */
+static void arm(sekha_request *r, int64_t when)
+{
+    if (r->deadline_ms && when > r->deadline_ms)
+        when = r->deadline_ms;
+    sekha__loop_arm(r->loop, &r->timer, when);
+}
+
+/* What a timed-out request says: a write that went out may have been applied. */
+static sekha_error *timeout_error(const sekha_request *r, int sent, const char *fmt, long long ms)
+{
+    char what[96];
+    snprintf(what, sizeof what, fmt, ms);
+    int unsure = !r->idempotent && sent && !r->status_checked;
+    return sekha__error_new(SEKHA_E_TIMEOUT, SEKHA_LAYER_TRANSPORT, "%s%s", what,
+                            unsure ? " (the request was sent and may have been applied, so it "
+                                     "was not re-sent)"
+                                   : "");
+}
+
 static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekha_response_cb done,
                                     void *ud)
 {
@@ -155,9 +177,13 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekh
     if (!r)
         return NULL;
     r->curlu_slot = -1;
-    if (!parent)
-        parent = c->start_parent;
+    parent = sekha__req(parent ? parent : c->start_parent);
     r->id = ++c->next_id;
+    r->handle = sekha__handle_bind(r);
+    long total = c->opts->call_timeout_ms;
+    r->deadline_ms = total > 0 ? sekha__now_ms() + total : 0;
+    if (parent && parent->deadline_ms && (!r->deadline_ms || parent->deadline_ms < r->deadline_ms))
+        r->deadline_ms = parent->deadline_ms; /* a step of a composed call shares its deadline */
     r->client = c;
     r->loop = parent ? parent->loop : (c->sync_start && c->sync_loop ? c->sync_loop : &c->main);
     sekha__timer_init(&r->timer);
@@ -188,7 +214,7 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
         if (!r->what)
             r->what = "request";
         sekha__request_fail_later(r, err);
-        return r;
+        return r->handle;
     }
     r->state = SEKHA_REQ_QUEUED;
     sekha_loop *l = r->loop;
@@ -198,10 +224,10 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
          * which acts on it from this same dispatch, and no user code runs, so nothing
          * re-enters the caller. Skips a timer round trip on the hot path. */
         admit(r);
-        return r;
+        return r->handle;
     }
     sekha__loop_arm(l, &r->timer, sekha__now_ms());
-    return r;
+    return r->handle;
 }
 
 sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, const char *what,
@@ -215,14 +241,23 @@ sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, cons
     if (c->freeing) {
         sekha__request_fail_later(r, sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
                                                       "the client is being freed"));
-        return r;
+        return r->handle;
     }
     r->state = SEKHA_REQ_EXTERNAL;
-    return r;
+    return r->handle;
 }
 
-void sekha__request_end(sekha_request *r, sekha_error *err, sekha_response *resp)
+void sekha__request_end(sekha_request *h, sekha_error *err, sekha_response *resp)
 {
+    sekha_request *r = sekha__req(h);
+    if (!r) {
+        sekha_error_free(err);
+        if (resp) {
+            sekha__response_free_fields(resp);
+            free(resp);
+        }
+        return;
+    }
     if (resp) {
         sekha__response_free_fields(&r->resp);
         r->resp = *resp;
@@ -249,7 +284,7 @@ sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha
         return NULL;
     }
     sekha__request_fail_later(r, err);
-    return r;
+    return r->handle;
 }
 
 /* ---- libcurl callbacks ---- */
@@ -294,7 +329,7 @@ static int deliver_events(sekha_request *r)
         if (!r->on_event)
             continue;
         int action;
-        SEKHA__USER_CB(c, action = r->on_event(r, ev, r->ud));
+        SEKHA__USER_CB(c, action = r->on_event(r->handle, ev, r->ud));
         if (r->err)
             return DELIVER_FAILED; /* cancelled or failed from inside the callback */
         if (action == SEKHA_EVENT_PAUSE)
@@ -309,8 +344,8 @@ size_t sekha__request_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     sekha_request *r = ud;
     size_t n = size * nmemb;
     r->last_activity_ms = sekha__now_ms();
-    if (r->err)
-        return 0;
+    if (r->err || r->stopped)
+        return 0; /* libcurl may hand over held data once more after the stream ended */
     if (!r->status_checked)
         check_status(r);
     if (!r->is_sse) {
@@ -407,8 +442,13 @@ static void configure(CURL *e, sekha_request *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                     (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->request_timeout_ms);
+    long attempt_ms = (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->request_timeout_ms;
+    if (attempt_ms && r->deadline_ms) {
+        int64_t left = r->deadline_ms - sekha__now_ms();
+        if (left < attempt_ms)
+            attempt_ms = left < 1 ? 1L : (long)left;
+    }
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, attempt_ms);
     /* libcurl silently re-sends a request whose reused connection dies before any answer
      * byte, even a POST the server already processed. A non-idempotent request therefore
      * always gets a fresh connection, where libcurl never does that: at most once, at the
@@ -454,7 +494,9 @@ static void attempt_start(sekha_request *r)
         return;
     }
     if (r->flags & SEKHA_HTTP_STREAM)
-        sekha__loop_arm(r->loop, &r->timer, now + c->opts->stream_idle_timeout_ms);
+        arm(r, now + c->opts->stream_idle_timeout_ms);
+    else if (r->deadline_ms)
+        arm(r, r->deadline_ms); /* libcurl's timeout ends it first; this is the backstop */
 }
 
 static void admit(sekha_request *r)
@@ -465,7 +507,7 @@ static void admit(sekha_request *r)
         r->state = SEKHA_REQ_RATE_WAIT;
         sekha__log(r->client, SEKHA_LOG_INFO, "%s %s: rate limited locally, waiting %lld ms",
                    r->method, r->url, (long long)wait);
-        sekha__loop_arm(r->loop, &r->timer, now + wait);
+        arm(r, now + wait);
         return;
     }
     attempt_start(r);
@@ -499,11 +541,11 @@ void sekha__request_fail_later(sekha_request *r, sekha_error *err)
         void (*hook)(sekha_request *) = r->on_cancel;
         r->on_cancel = NULL; /* once */
         if (r->owner_finishes) {
-            hook(r); /* the owner ends it with sekha__request_end */
+            hook(r->handle); /* the owner ends it with sekha__request_end */
             return;
         }
         r->state = SEKHA_REQ_FINISHING;
-        hook(r);
+        hook(r->handle);
     }
     /* A running transfer is detached from the timer callback, outside libcurl's callbacks
      * where removing a handle is not allowed. */
@@ -513,6 +555,16 @@ void sekha__request_fail_later(sekha_request *r, sekha_error *err)
 }
 
 static void complete(sekha_request *r, CURLcode rc, long status, int sent);
+static void index_headers(sekha_response *resp);
+
+/* Ends a running transfer that the event callback stopped (or that failed inside it) from
+ * outside libcurl: libcurl will not report it, so its outcome is decided here. */
+static void end_early(sekha_request *r)
+{
+    detach(r);
+    index_headers(&r->resp);
+    complete(r, CURLE_OK, r->resp.status, 1);
+}
 
 /* Returns 0 when the request was completed (and may be gone), 1 when it keeps running. */
 static int resume_delivery(sekha_request *r)
@@ -526,11 +578,12 @@ static int resume_delivery(sekha_request *r)
     if (d == DELIVER_FAILED || d == DELIVER_STOPPED) {
         if (d == DELIVER_STOPPED)
             r->stopped = 1;
-        detach(r);
-        if (r->held)
+        if (r->held) {
+            detach(r);
             complete(r, CURLE_OK, r->resp.status, r->held_sent);
-        else
-            complete(r, CURLE_WRITE_ERROR, r->resp.status, 1);
+        } else {
+            end_early(r);
+        }
         return 0;
     }
     if (r->held) {
@@ -539,12 +592,50 @@ static int resume_delivery(sekha_request *r)
         return 0;
     }
     r->last_activity_ms = sekha__now_ms();
-    curl_easy_pause(r->easy, CURLPAUSE_CONT);
+    /* Unpausing hands libcurl's held data to the write callback right here, so the user's
+     * event callback runs inside this call: count it as inside libcurl, or a request
+     * started from that callback would be added to the multi handle re-entrantly. */
+    r->loop->in_curl++;
+    CURLcode pc = curl_easy_pause(r->easy, CURLPAUSE_CONT);
+    r->loop->in_curl--;
+    if (pc == CURLE_OK && !r->err && !r->stopped)
+        return 1;
+    /* The stream ended inside that delivery (STOP, cancel, a limit) or libcurl refused to
+     * resume: end it here rather than let the transfer run on. */
+    if (!r->err && !r->stopped)
+        r->err = sekha__error_new(SEKHA_E_INTERNAL, SEKHA_LAYER_LOCAL,
+                                  "resuming the stream failed: %s", curl_easy_strerror(pc));
+    end_early(r);
+    return 0;
+}
+
+/* The call timeout ran out: ends the request, from any state but the external ones. */
+static int deadline_passed(sekha_request *r)
+{
+    if (!r->deadline_ms || r->err || sekha__now_ms() < r->deadline_ms)
+        return 0;
+    if (r->state != SEKHA_REQ_QUEUED && r->state != SEKHA_REQ_RATE_WAIT &&
+        r->state != SEKHA_REQ_BACKOFF && r->state != SEKHA_REQ_RUNNING)
+        return 0;
+    int sent = 0;
+    if (r->state == SEKHA_REQ_RUNNING && r->easy) {
+        curl_off_t bytes = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &bytes);
+        sent = bytes > 0;
+    } else if (r->state == SEKHA_REQ_RATE_WAIT) {
+        sekha__bucket_refund(&r->client->buckets[r->service], sekha__now_ms());
+    }
+    r->err = timeout_error(r, sent || r->attempts > 1, "the call took longer than its %lld ms "
+                           "timeout", (long long)r->client->opts->call_timeout_ms);
+    detach(r);
+    sekha__request_finish(r);
     return 1;
 }
 
 void sekha__request_on_timer(sekha_request *r)
 {
+    if (deadline_passed(r))
+        return;
     switch (r->state) {
     case SEKHA_REQ_QUEUED:
     case SEKHA_REQ_BACKOFF:
@@ -558,7 +649,7 @@ void sekha__request_on_timer(sekha_request *r)
         break;
     case SEKHA_REQ_EXTERNAL:
         if (r->on_timer)
-            r->on_timer(r);
+            r->on_timer(r->handle);
         break;
     case SEKHA_REQ_RUNNING: {
         if (r->err) { /* cancelled or failed while running */
@@ -570,17 +661,17 @@ void sekha__request_on_timer(sekha_request *r)
             return;
         int64_t now = sekha__now_ms();
         int64_t idle = r->client->opts->stream_idle_timeout_ms;
+        if (!(r->flags & SEKHA_HTTP_STREAM)) {
+            arm(r, r->deadline_ms ? r->deadline_ms : now + idle); /* libcurl times attempts */
+            return;
+        }
         if (r->paused || now - r->last_activity_ms < idle) {
-            sekha__loop_arm(r->loop, &r->timer, (r->paused ? now : r->last_activity_ms) + idle);
+            arm(r, (r->paused ? now : r->last_activity_ms) + idle);
             return;
         }
         curl_off_t sent = 0;
         curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
-        /* Silence after a non-idempotent request went out: it may have been applied. */
-        int unknown = !r->idempotent && sent > 0 && !r->status_checked;
-        r->err = sekha__error_new(unknown ? SEKHA_E_OUTCOME_UNKNOWN : SEKHA_E_TIMEOUT,
-                                  SEKHA_LAYER_TRANSPORT, "no data received for %lld ms",
-                                  (long long)idle);
+        r->err = timeout_error(r, sent > 0, "no data received for %lld ms", (long long)idle);
         detach(r);
         sekha__request_finish(r);
         break;
@@ -658,10 +749,12 @@ static int schedule_retry(sekha_request *r, long ra_ms)
     int64_t now = sekha__now_ms();
     if (now + delay - r->first_attempt_ms > o->retry_budget_ms)
         return 0;
+    if (r->deadline_ms && now + delay >= r->deadline_ms)
+        return 0; /* the retry could not even start before the call's deadline */
     sekha__log(r->client, SEKHA_LOG_INFO, "%s %s: retrying in %lld ms (%s)", r->method, r->url,
                (long long)delay, ra_ms >= 0 ? "Retry-After" : "backoff");
     r->state = SEKHA_REQ_BACKOFF;
-    sekha__loop_arm(r->loop, &r->timer, now + delay);
+    arm(r, now + delay);
     return 1;
 }
 
@@ -683,6 +776,18 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
         .connected = sent,
         .events_delivered = r->events_delivered > 0,
     };
+    if (rc == CURLE_OK && status >= 300 && status < 400) {
+        /* Redirects are not followed (client.c says why): say where it pointed. */
+        const char *to = sekha_response_header(&r->resp, "location");
+        r->err = sekha__error_new(SEKHA_E_REDIRECT, SEKHA_LAYER_HTTP,
+                                  "HTTP %ld to %.200s: redirects are not followed, so the "
+                                  "request went nowhere else; point the base URL at the final "
+                                  "address", status, to && *to ? to : "(no Location)");
+        if (r->err != &sekha__nomem_error)
+            r->err->http_status = (int)status;
+        sekha__request_finish(r);
+        return;
+    }
     if (rc == CURLE_OK && status < 400) {
         if (r->is_sse && !stopped && r->sse && sekha__sse_pending(r->sse))
             r->err = sekha__error_new(SEKHA_E_STREAM_CUT, SEKHA_LAYER_TRANSPORT,
@@ -702,6 +807,18 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
         if (refined != SEKHA_OK && r->err != &sekha__nomem_error)
             r->err->code = refined;
     } else {
+        if (rc == CURLE_OPERATION_TIMEDOUT) {
+            int64_t now = sekha__now_ms();
+            r->err = r->deadline_ms && now >= r->deadline_ms - 1
+                         ? timeout_error(r, sent, "the call took longer than its %lld ms timeout",
+                                         (long long)r->client->opts->call_timeout_ms)
+                         : timeout_error(r, sent, "an attempt took longer than %lld ms",
+                                         (long long)r->client->opts->request_timeout_ms);
+            if (r->err != &sekha__nomem_error)
+                r->err->curl_code = rc;
+            sekha__request_finish(r);
+            return;
+        }
         r->err = sekha__error_curl(rc, r->errbuf, r->what);
         if (r->err != &sekha__nomem_error) {
             if (v == SEKHA_RETRY_UNSAFE)
@@ -753,8 +870,9 @@ void sekha__request_finish(sekha_request *r)
     if (err)
         sekha__log(c, SEKHA_LOG_WARN, "%s", err->message);
     if (r->done)
-        SEKHA__USER_CB(c, r->done(r, err, resp, r->ud));
+        SEKHA__USER_CB(c, r->done(r->handle, err, resp, r->ud));
     err = r->err; /* a sync caller may have taken it */
+    sekha__handle_unbind(r); /* from now on a kept handle is stale */
     sekha__client_unlink(c, r);
     if (r->sub_free)
         r->sub_free(r->sub);
@@ -765,31 +883,44 @@ void sekha__request_finish(sekha_request *r)
 
 /* ---- public request API ---- */
 
-void sekha_request_cancel(sekha_request *r)
+/* Every function below takes a handle: a stale one (kept past its request's final
+ * callback) no longer names any request, so it is ignored (or reads as 0). */
+
+void sekha_request_cancel(sekha_request *h)
 {
+    sekha_request *r = sekha__req(h);
     if (!r || r->state == SEKHA_REQ_FINISHING || r->state == SEKHA_REQ_DONE || r->err)
         return;
     sekha__request_fail_later(r, sekha__error_new(SEKHA_E_CANCELLED, SEKHA_LAYER_LOCAL, NULL));
 }
 
-uint64_t sekha_request_id(const sekha_request *r)
+uint64_t sekha_request_id(const sekha_request *h)
 {
+    const sekha_request *r = sekha__req(h);
     return r ? r->id : 0;
 }
 
-int sekha_request_attempts(const sekha_request *r)
+int sekha_request_attempts(const sekha_request *h)
 {
+    const sekha_request *r = sekha__req(h);
     return r ? r->attempts : 0;
 }
 
-void sekha_request_pause(sekha_request *r)
+int sekha_request_valid(const sekha_request *h)
 {
+    return sekha__req(h) != NULL;
+}
+
+void sekha_request_pause(sekha_request *h)
+{
+    sekha_request *r = sekha__req(h);
     if (r && r->state == SEKHA_REQ_RUNNING)
         r->paused = 1;
 }
 
-void sekha_request_resume(sekha_request *r)
+void sekha_request_resume(sekha_request *h)
 {
+    sekha_request *r = sekha__req(h);
     if (!r || !r->paused || r->state != SEKHA_REQ_RUNNING)
         return;
     r->paused = 0;

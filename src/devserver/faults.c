@@ -11,7 +11,7 @@
  *   stall true                  never answer; ends when the client leaves or we shut down
  *   close "before_status" | "mid_headers" | "mid_body"   cut the connection (no handler)
  *   redirect_loop true          302 to the same path, forever, for this one request chain
- *   status N [retry_after, body, content_type]           answer without the handler
+ *   status N [retry_after, body, content_type, location] answer without the handler
  *   pass true                   run the handler normally (the default when nothing above)
  *   close "after_handling"      run the handler, then reset the connection unanswered
  *   malformed_json, invalid_utf8 true   corrupt the handler's (200) answer
@@ -107,8 +107,10 @@ void ds_step_clear(ds_step *st)
 {
     free(st->body);
     free(st->content_type);
+    free(st->location);
     st->body = NULL;
     st->content_type = NULL;
+    st->location = NULL;
 }
 
 static void rule_free(rule *r)
@@ -216,10 +218,12 @@ static int parse_step(json_t *o, ds_step *st, char *err, size_t errlen)
                 snprintf(st->retry_after, sizeof st->retry_after, "%s", json_string_value(v));
             else
                 return fail(err, errlen, "retry_after must be seconds or an HTTP-date", NULL);
-        } else if (!strcmp(key, "body") || !strcmp(key, "content_type")) {
-            if (!json_is_string(v))
-                return fail(err, errlen, "expected a string for", key);
-            char **dst = key[0] == 'b' ? &st->body : &st->content_type;
+        } else if (!strcmp(key, "body") || !strcmp(key, "content_type") ||
+                   !strcmp(key, "location")) {
+            if (!json_is_string(v) || (key[0] == 'l' && strpbrk(json_string_value(v), "\r\n")))
+                return fail(err, errlen, "expected a (one-line for location) string for", key);
+            char **dst = key[0] == 'b' ? &st->body : key[0] == 'c' ? &st->content_type
+                                                                   : &st->location;
             free(*dst);
             if (!(*dst = dup_json_string(v)))
                 return fail(err, errlen, "out of memory", NULL);
@@ -397,7 +401,9 @@ static int step_copy(ds_step *dst, const ds_step *src)
     *dst = *src;
     dst->body = src->body ? strdup(src->body) : NULL;
     dst->content_type = src->content_type ? strdup(src->content_type) : NULL;
-    if ((src->body && !dst->body) || (src->content_type && !dst->content_type)) {
+    dst->location = src->location ? strdup(src->location) : NULL;
+    if ((src->body && !dst->body) || (src->content_type && !dst->content_type) ||
+        (src->location && !dst->location)) {
         ds_step_clear(dst);
         return -1;
     }

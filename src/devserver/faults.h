@@ -58,6 +58,7 @@ typedef struct ds_step {
     char retry_after[64];
     char *body;              /* NULL = default error body */
     char *content_type;      /* NULL = application/json */
+    char *location;          /* Location header of a status answer, NULL = none */
     long delay_ms;
     int stall;
     enum ds_close_mode close_mode;

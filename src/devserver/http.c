@@ -547,7 +547,7 @@ static enum MHD_Result apply_step(int kind, const ds_request *rq, const ds_step 
         if (st->content_type)
             rs.content_type = st->content_type;
         snprintf(rs.retry_after, sizeof rs.retry_after, "%s", st->retry_after);
-        return send_response(rq->conn, &rs, NULL);
+        return send_response(rq->conn, &rs, st->location);
     }
     return answer(kind, rq, st);
 }

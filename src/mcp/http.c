@@ -117,8 +117,8 @@ void mcp_http_start_for(mcp_call *call, const mcp_http_req *q, sekha_event_cb on
  * copied. */
 static sekha_error *take_error(sekha_request *req, const sekha_error *err)
 {
-    if (err == req->err) {
-        req->err = NULL;
+    if (err == sekha__req(req)->err) {
+        sekha__req(req)->err = NULL;
         return (sekha_error *)err;
     }
     sekha_error *e = sekha_error_copy(err);
@@ -181,7 +181,7 @@ static void resume_fire(mcp_timer *t)
     if (call->state != MCP_SENT)
         return;
     mcp_http_req q = {.method = "GET", .session_headers = 1, .last_event_id = call->stream.last_id,
-                      .parent = call->req, .what = call->req->what};
+                      .parent = call->req, .what = sekha__req(call->req)->what};
     mcp_http_start_for(call, &q, stream_event, stream_done);
 }
 
@@ -218,7 +218,7 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
         return SEKHA_EVENT_CONTINUE;
     size_t len = 0;
     const char *data = sekha_sse_event_data(ev, &len);
-    if (call->kind == MCP_CALL_INIT && req->method[0] == 'P') {
+    if (call->kind == MCP_CALL_INIT && sekha__req(req)->method[0] == 'P') {
         /* The session id is a header of this answer, readable once it is complete: hold
          * the initialize answer until then, so nothing is sent without the id. */
         char **held = realloc(call->held, (call->nheld + 1) * sizeof *held);
@@ -288,7 +288,7 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
 {
     mcp_call *call = ud;
     mcp_session *s = call->s;
-    int was_post = req->method[0] == 'P';
+    int was_post = sekha__req(req)->method[0] == 'P';
     if (call->http == req)
         call->http = NULL;
     if (call->state == MCP_ENDED) {
@@ -357,7 +357,7 @@ static void http_send_call(mcp_session *s, mcp_call *call)
     (void)s;
     mcp_stream_clear(&call->stream);
     mcp_http_req q = {.method = "POST", .body = call->wire, .session_headers = 1, .stream = 1,
-                      .parent = call->req, .what = call->req->what};
+                      .parent = call->req, .what = sekha__req(call->req)->what};
     mcp_http_start_for(call, &q, stream_event, stream_done);
 }
 

@@ -97,6 +97,7 @@ void mcp_track_call_req(sekha_request *r, mcp_call *call)
 {
     mcp_call_ref(call);
     call->s->live++;
+    r = sekha__req(r);
     r->sub = call;
     r->sub_free = call_req_gone;
 }
@@ -105,6 +106,7 @@ void mcp_track_session_req(sekha_request *r, mcp_session *s)
 {
     mcp_session_ref(s);
     s->live++;
+    r = sekha__req(r);
     r->sub = s;
     r->sub_free = session_req_gone;
 }
@@ -275,7 +277,7 @@ static void on_timerfd(void *ud, int fd, int events)
 static int bind_loop(mcp_session *s)
 {
     sekha_client *c = s->c;
-    sekha_loop *want = c->start_parent ? c->start_parent->loop
+    sekha_loop *want = c->start_parent ? sekha__req(c->start_parent)->loop
                        : c->sync_start && c->sync_loop ? c->sync_loop : &c->main;
     if (s->loop)
         return s->loop == want ? 0 : -1;
@@ -344,7 +346,7 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
     if (!err && call->cb) {
         res = decode(call, &derr);
         if (derr && derr != &sekha__nomem_error)
-            sekha__error_compose(derr, req->what);
+            sekha__error_compose(derr, sekha__req(req)->what);
     }
     const sekha_error *e = err ? err : derr;
     if (call->cb == sync_marker) {
@@ -357,8 +359,8 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
             slot->err = derr;
             derr = NULL;
         } else if (err) {
-            slot->err = req->err; /* taken, like the core's sync calls do */
-            req->err = NULL;
+            slot->err = sekha__req(req)->err; /* taken, like the core's sync calls do */
+            sekha__req(req)->err = NULL;
         }
     } else if (call->cb) {
         switch (call->kind) {
@@ -450,7 +452,7 @@ static void notify_cancelled(mcp_session *s, long id)
  * is already on its way to its final callback. */
 static void call_on_cancel(sekha_request *req)
 {
-    mcp_call *call = req->ud;
+    mcp_call *call = sekha__req(req)->ud;
     mcp_session *s = call->s;
     if (call->state == MCP_ENDED)
         return;
@@ -500,9 +502,9 @@ static mcp_call *call_new(mcp_session *s, mcp_kind kind, const char *what, int h
     }
     mcp_session_ref(s);
     s->live++;
-    call->req->sub = call;
-    call->req->sub_free = call_req_gone; /* the request owns the first reference */
-    call->req->on_cancel = call_on_cancel;
+    sekha__req(call->req)->sub = call;
+    sekha__req(call->req)->sub_free = call_req_gone; /* the request owns the first reference */
+    sekha__req(call->req)->on_cancel = call_on_cancel;
     return call;
 }
 

@@ -143,7 +143,7 @@ static void post_call(mcp_session *s, mcp_call *call)
 {
     sse_t *t = s->t;
     mcp_http_req q = {.method = "POST", .url = t->endpoint, .body = call->wire,
-                      .parent = call->req, .what = call->req->what};
+                      .parent = call->req, .what = sekha__req(call->req)->what};
     mcp_http_start_for(call, &q, NULL, post_done);
     call->posted = 1;
     call->sent_with_session = 1; /* the endpoint URL carries the server's session */

@@ -59,8 +59,8 @@ static void remap_auth(sekha_error *e, const char *what)
 static void deliver_data(sekha__fn cb, sekha_request *req, const sekha_error *err, void *res,
                          void *ud)
 {
-    if (err && err == req->err)
-        remap_auth(req->err, req->what);
+    if (err && err == sekha__req(req)->err)
+        remap_auth(sekha__req(req)->err, sekha__req(req)->what);
     ((sekha_mcp_data_cb)cb)(req, err, res, ud);
 }
 

@@ -40,7 +40,7 @@ static void finish_when_idle(wf *w)
  * client is closing (the core finishes it right after). */
 static void on_parent_cancel(sekha_request *r)
 {
-    wf *w = r->ud;
+    wf *w = sekha__req(r)->ud;
     w->stopping = 1;
     cancel_children(w);
     finish_when_idle(w);
@@ -71,8 +71,8 @@ static void on_parent_done(sekha_request *req, const sekha_error *err,
         w->slot->code = sekha_error_code(e);
         w->slot->result = w->ops->take_result(w, e);
         if (err) { /* take the core's error rather than copying it */
-            w->slot->err = req->err;
-            req->err = NULL;
+            w->slot->err = sekha__req(req)->err;
+            sekha__req(req)->err = NULL;
         } else {
             w->slot->err = w->err;
             w->err = NULL;
@@ -100,9 +100,9 @@ sekha_request *wf_begin(wf *w, const wf_ops *ops, sekha_client *c, sekha__fn cb,
         free(w);
         return NULL;
     }
-    if (w->req->state == SEKHA_REQ_EXTERNAL) {
-        w->req->on_cancel = on_parent_cancel;
-        w->req->owner_finishes = 1;
+    if (sekha__req(w->req)->state == SEKHA_REQ_EXTERNAL) {
+        sekha__req(w->req)->on_cancel = on_parent_cancel;
+        sekha__req(w->req)->owner_finishes = 1;
     } else {
         w->stopping = 1; /* already failing (the client is being freed) */
     }

@@ -312,7 +312,7 @@ static sekha_request *start_controller_probe(sekha_client *c, health_wf *hw)
 /* The deadline: every probe still pending is cancelled and reported unreachable. */
 static void on_deadline(sekha_request *r)
 {
-    health_wf *hw = r->ud;
+    health_wf *hw = sekha__req(r)->ud;
     if (!wf_running(&hw->base))
         return;
     for (int i = 0; i < SEKHA_SERVICE_COUNT; i++)
@@ -408,8 +408,8 @@ static sekha_request *health_start(sekha_client *c, const void *args, sekha__fn 
         wf_fail(w, SEKHA_E_INVALID_ARG, "timeout_ms must be 0 (the default) or positive");
         return req;
     }
-    req->on_timer = on_deadline;
-    sekha__loop_arm(req->loop, &req->timer, sekha__now_ms() + hw->timeout_ms);
+    sekha__req(req)->on_timer = on_deadline;
+    sekha__loop_arm(sekha__req(req)->loop, &sekha__req(req)->timer, sekha__now_ms() + hw->timeout_ms);
     /* All three are started now and run side by side on the loop. */
     hw->pending = SEKHA_SERVICE_COUNT;
     probe *p = hw->h->p;
