@@ -1,4 +1,4 @@
-/* Cold-start bench (issue 8, workload 5): how long one whole process takes, from fork to
+/* Cold-start bench (workload 5): how long one whole process takes, from fork to
  * its exit, for a one-shot command such as `sekha --controller-url BASE query TEXT`.
  *
  *   bench_coldstart RUNS -- CMD ARGS...

@@ -1,4 +1,4 @@
-/* Many concurrent streams on one thread (issue 8, workload 4).
+/* Many concurrent streams on one thread (workload 4).
  *
  *   bench_many raw|sekha OPENAI_BASE STREAMS
  *

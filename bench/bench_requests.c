@@ -1,4 +1,4 @@
-/* Small-request bench (issue 8, workload 1): POST /api/v1/query answered by a server the
+/* Small-request bench (workload 1): POST /api/v1/query answered by a server the
  * caller starts (scripts/bench uses nginx serving a fixed QueryResponse), with N requests
  * kept in flight on one thread for a fixed time. One mode per process so that
  * getrusage(RUSAGE_SELF) measures exactly one client:

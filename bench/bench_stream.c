@@ -1,4 +1,4 @@
-/* Streaming bench (issue 8, workload 2): one streamed chat completion of OpenAI-style
+/* Streaming bench (workload 2): one streamed chat completion of OpenAI-style
  * chunks, read by one client per process so that getrusage(RUSAGE_SELF) measures exactly
  * that client. The server (nginx in scripts/bench) serves a file this program generates.
  *

@@ -1,4 +1,4 @@
-/* Time-to-first-token bench (issue 8, workload 3).
+/* Time-to-first-token bench (workload 3).
  *
  *   bench_ttft raw|sekha OPENAI_BASE REPEATS warm|new
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The bench harness (issue 8), run by scripts/bench.
+"""The bench harness, run by scripts/bench.
 
 In one run: generates the chat streams (bench_stream gen) into a run dir, starts nginx on
 127.0.0.1 (a free port, one worker, pinned to the first core), then runs every workload with
@@ -532,7 +532,7 @@ def stop_nginx(proc):
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
-        prog="harness.py", description="libsekha side-by-side benchmarks (issue 8).",
+        prog="harness.py", description="libsekha side-by-side benchmarks.",
         epilog=f"Workloads (for --only, by name or number): {', '.join(WORKLOADS)}.")
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "bench"),
                     help="the release bench build (default build/bench)")

@@ -1,4 +1,4 @@
-"""The bench report (issue 8): a markdown table per workload (medians over rounds, min-max
+"""The bench report: a markdown table per workload (medians over rounds, min-max
 spread, per-round comparison with raw libcurl) and the Targets table for the issue's
 "Reach" section. Used by bench/harness.py."""
 import dataclasses

@@ -1,4 +1,4 @@
-// Node peer clients for the bench (issue 8, bench/peers pins the versions and the Node 22
+// Node peer clients for the bench (bench/peers pins the versions and the Node 22
 // that runs them). Each mode prints exactly one result line on stdout, key=value pairs with
 // errors=E, and exits 0 only when E == 0; failures are explained on stderr.
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Python peer clients for the bench (issue 8), run by bench/harness.py: what a Python user
+"""Python peer clients for the bench, run by bench/harness.py: what a Python user
 would write on httpx.AsyncClient or aiohttp.ClientSession, one event loop, one thread.
 
 Usage:

@@ -61,7 +61,7 @@ static const fault_case plain_cases[] = {
     {"4xx is final", "GET", ECHO, ECHO, "[{\"status\":422,\"body\":\"missing field `folder`\",\"content_type\":\"text/plain\"}]",
      0, 0, 0, SEKHA_E_VALIDATION, SEKHA_LAYER_HTTP, 1, 1},
     {"body over the limit", "POST", ECHO, NULL, NULL, 0, 0, 2048, SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT, 1, -1},
-    {"redirect loop", "GET", ECHO, ECHO, "[{\"redirect_loop\":true}]", 0, 0, 0, SEKHA_E_REDIRECT, SEKHA_LAYER_TRANSPORT, 1,
+    {"redirect loop", "GET", ECHO, ECHO, "[{\"redirect_loop\":true}]", 0, 0, 0, SEKHA_E_REDIRECT, SEKHA_LAYER_HTTP, 1,
      -1},
 };
 

@@ -178,7 +178,7 @@ Test(fault_matrix_typed, every_kind_meets_every_fault)
         check(k, "close mid-body", "[{\"close\":\"mid_body\"},{\"pass\":true}]", 0, 0,
               post_unsafe ? (expect){SEKHA_E_OUTCOME_UNKNOWN, SEKHA_LAYER_TRANSPORT, 1} : (expect)OK_);
         check(k, "stall past the timeout", "[{\"stall\":true},{\"stall\":true},{\"stall\":true}]", 300, 0,
-              (expect){post_unsafe ? SEKHA_E_OUTCOME_UNKNOWN : SEKHA_E_TIMEOUT, SEKHA_LAYER_TRANSPORT,
+              (expect){SEKHA_E_TIMEOUT, SEKHA_LAYER_TRANSPORT,
                        post_unsafe ? 1 : 3});
         check(k, "one byte per write", "[{\"pass\":true,\"chunk_size\":1}]", 0, 0, (expect)OK_);
         check(k, "429 without Retry-After",
@@ -195,7 +195,7 @@ Test(fault_matrix_typed, every_kind_meets_every_fault)
         check(k, "invalid UTF-8 in JSON strings", "[{\"invalid_utf8\":true}]", 0, 0,
               (expect){SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, 1});
         check(k, "redirect loop", "[{\"redirect_loop\":true}]", 0, 0,
-              (expect){SEKHA_E_REDIRECT, SEKHA_LAYER_TRANSPORT, 1});
+              (expect){SEKHA_E_REDIRECT, SEKHA_LAYER_HTTP, 1});
     }
 }
 

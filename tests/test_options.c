@@ -107,7 +107,8 @@ Test(options, from_env_reads_every_variable, .init = clear_env)
     cr_assert_str_eq(sekha_options_get_url(o, SEKHA_SERVICE_MCP), "http://127.0.0.1:9002");
     cr_assert_str_eq(sekha__options_key(o, SEKHA_SERVICE_BRIDGE), "bridge-key");
     cr_assert_str_eq(sekha__options_key(o, SEKHA_SERVICE_MCP), "mcp-key-000000000000000000000000000");
-    cr_assert_eq(o->request_timeout_ms, 2500);
+    cr_assert_eq(o->call_timeout_ms, 2500, "SEKHA_TIMEOUT is the whole call's time");
+    cr_assert_eq(o->request_timeout_ms, 30000, "the attempt timeout keeps its default");
     cr_assert_eq(o->max_retries, 7);
     sekha_options_free(o);
 }

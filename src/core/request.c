@@ -140,8 +140,6 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)
         return &sekha__nomem_error;
     r->flags = s->flags;
-    if (s->flags & SEKHA_HTTP_NO_DEADLINE)
-        r->deadline_ms = 0;
     r->refine = s->refine;
     r->idempotent = (s->flags & SEKHA_HTTP_IDEMPOTENT) ||
                     (strcmp(r->method, "POST") != 0 && strcmp(r->method, "PATCH") != 0);
@@ -207,6 +205,10 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
     if (!r)
         return NULL;
     r->on_event = on_event;
+    if (spec->flags & SEKHA_HTTP_NO_DEADLINE) { /* only a composed call's own deadline */
+        const sekha_request *p = sekha__req(spec->parent ? spec->parent : c->start_parent);
+        r->deadline_ms = p ? p->deadline_ms : 0;
+    }
     sekha_error *err = c->freeing ? sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
                                                      "the client is being freed")
                                   : build(r, spec);
