@@ -337,12 +337,15 @@ Test(sse, id_with_nul_ignored)
     CHECK("id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n", w, 0);
 }
 
+/* Values past 60 s are clamped to it (SEKHA_SSE_MAX_RETRY_MS), so a caller can add the
+ * delay to a clock without overflow. */
 Test(sse, retry_digits_only_persists)
 {
     static const struct want w[] = {
         EV("message", "a", "", 1500), EV("message", "b", "", 1500), EV("message", "c", "", 1500),
         EV("message", "d", "", 1500), EV("message", "e", "", 1500), EV("message", "f", "", 0),
-        EV("message", "g", "", 0), EV("message", "h", "", LONG_MAX),
+        EV("message", "g", "", 0), EV("message", "h", "", 60000), EV("message", "i", "", 60000),
+        EV("message", "j", "", 59999), EV("message", "k", "", 60000),
     };
     CHECK("retry: 1500\ndata: a\n\n"
           "retry: 15x\ndata: b\n\n"
@@ -351,7 +354,10 @@ Test(sse, retry_digits_only_persists)
           "retry:  5\ndata: e\n\n"
           "retry:0\ndata: f\n\n"
           "data: g\n\n"
-          "retry: 99999999999999999999999999\ndata: h\n\n",
+          "retry: 99999999999999999999999999\ndata: h\n\n"
+          "retry: 60001\ndata: i\n\n"
+          "retry: 0059999\ndata: j\n\n"
+          "retry: 9223372036854775808\ndata: k\n\n",
           w, 0);
 }
 

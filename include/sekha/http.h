@@ -89,7 +89,12 @@ SEKHA_API const char *sekha_sse_event_data(const sekha_sse_event *ev, size_t *le
 /* The last event id seen on the stream ("" when none). */
 SEKHA_API const char *sekha_sse_event_id(const sekha_sse_event *ev);
 
-/* The reconnection delay the stream asked for with "retry:" (ms), -1 when none so far. */
+/* The longest reconnection delay a stream can ask for (60 s): larger "retry:" values are
+ * clamped to it. */
+#define SEKHA_SSE_MAX_RETRY_MS 60000L
+
+/* The reconnection delay the stream asked for with "retry:" (ms), -1 when none so far;
+ * otherwise 0 to SEKHA_SSE_MAX_RETRY_MS. A value that is not all ASCII digits is ignored. */
 SEKHA_API long sekha_sse_event_retry_ms(const sekha_sse_event *ev);
 
 #ifdef __cplusplus

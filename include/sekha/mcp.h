@@ -31,7 +31,12 @@
  *  - Streams: answers may be JSON or an SSE stream. Event ids are remembered; a stream that
  *    ends (or breaks, or stays silent longer than the stream idle timeout) before the call's
  *    result is resumed with GET and Last-Event-ID after the server's retry: delay (1 s when
- *    it gave none). A server that answers with plain JSON must do so within that timeout.
+ *    it gave none, at most SEKHA_SSE_MAX_RETRY_MS, 60 s). A server that answers with plain
+ *    JSON must do so within that timeout. An event id goes back verbatim, so it must be at
+ *    most 4096 bytes without control characters or leading/trailing blanks; a call whose
+ *    stream would have to resume from any other id fails with SEKHA_E_PROTOCOL.
+ *  - A ping from the server is answered by the session itself with an empty result (the
+ *    spec requires it of every receiver); it never reaches the request handler.
  *  - A session runs on one loop, chosen by its first call: the client's loop (async
  *    forms) or the private loop of sync calls (the _sync forms). Calls of the other kind
  *    then fail with SEKHA_E_INVALID_ARG.
@@ -40,7 +45,8 @@
  *    pending, so sekha_client_run() returns only once the session is closed: close it from
  *    a callback, or drive the client with sekha_client_poll().
  *  - stdio sessions have no per-call timeout (cancel the request to give up).
- *  - Free every session before freeing its client.
+ *  - Sessions and their client may be freed in either order, also from inside callbacks:
+ *    see sekha_mcp_session_free().
  */
 #ifndef SEKHA_MCP_H
 #define SEKHA_MCP_H
@@ -222,7 +228,8 @@ typedef void (*sekha_mcp_request_handler)(sekha_mcp_session *s, sekha_mcp_server
                                           void *userdata);
 
 /* Installs the handler of server requests. Without one, every server request is answered
- * with JSON-RPC error -32601 (method not found). */
+ * with JSON-RPC error -32601 (method not found), except ping, which the session always
+ * answers itself. */
 SEKHA_API sekha_code sekha_mcp_session_set_request_handler(sekha_mcp_session *s,
                                                            sekha_mcp_request_handler handler,
                                                            void *userdata);
@@ -383,7 +390,14 @@ SEKHA_API sekha_code sekha_mcp_session_close_sync(sekha_mcp_session *s, sekha_er
 
 /* Frees the session. An open session is dropped abruptly: pending calls end with
  * SEKHA_E_CANCELLED (their callbacks still come, from the loop), nothing more is sent, a
- * stdio child is killed and reaped. NULL is a no-op. */
+ * stdio child is killed and reaped. NULL is a no-op.
+ *
+ * The session and its client may be freed in either order, and either may be freed from
+ * inside any callback. Freeing the client first ends the session's pending calls with
+ * SEKHA_E_CLOSED (see sekha_client_free()), stops a stdio child and leaves the session
+ * inert: calls return NULL, sync calls, setters and notifications fail with
+ * SEKHA_E_INVALID_ARG, answers to server requests fail (and free the request), accessors
+ * still work. The session must still be freed, and then touches nothing of the client. */
 SEKHA_API void sekha_mcp_session_free(sekha_mcp_session *s);
 
 #ifdef __cplusplus

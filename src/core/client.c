@@ -142,6 +142,12 @@ static void destroy(sekha_client *c)
 {
     c->freeing = 1;
     close_all_requests(c);
+    /* Dependents (MCP sessions) let go of the loops while they still exist. */
+    while (c->closers) {
+        sekha__closer *cl = c->closers;
+        sekha__client_remove_closer(c, cl);
+        cl->fn(cl->ud);
+    }
     sekha__request_spares_free(c);
     sekha__url_cache_free(c);
     sekha__buf_free(&c->scratch);
@@ -190,6 +196,28 @@ void sekha_client_free(sekha_client *c)
         return;
     }
     destroy(c);
+}
+
+void sekha__client_add_closer(sekha_client *c, sekha__closer *cl)
+{
+    cl->prev = NULL;
+    cl->next = c->closers;
+    if (c->closers)
+        c->closers->prev = cl;
+    c->closers = cl;
+}
+
+void sekha__client_remove_closer(sekha_client *c, sekha__closer *cl)
+{
+    if (cl->prev)
+        cl->prev->next = cl->next;
+    else if (c->closers == cl)
+        c->closers = cl->next;
+    else
+        return;
+    if (cl->next)
+        cl->next->prev = cl->prev;
+    cl->prev = cl->next = NULL;
 }
 
 void sekha__client_enter(sekha_client *c)

@@ -375,6 +375,7 @@ struct sekha_client {
     sekha_buf scratch;          /* see sekha__client_scratch */
     sekha__url_slot urls[SEKHA__URL_SLOTS];
     uint64_t url_clock;
+    struct sekha__closer *closers; /* see sekha__client_add_closer */
 };
 
 /* Calls a user callback with the depth counted (so sync calls and free know). */
@@ -386,6 +387,17 @@ struct sekha_client {
     } while (0)
 
 void sekha__client_unlink(sekha_client *c, sekha_request *r);
+/* Objects the user frees on their own that use the client's loops (MCP sessions): freeing
+ * the client calls fn(ud) once every request has had its final callback and before the
+ * loops go (the closer is unlinked first), and the object must not touch the client after.
+ * Removing a closer that is not linked is a no-op. */
+typedef struct sekha__closer {
+    void (*fn)(void *ud);
+    void *ud;
+    struct sekha__closer *prev, *next;
+} sekha__closer;
+void sekha__client_add_closer(sekha_client *c, sekha__closer *cl);
+void sekha__client_remove_closer(sekha_client *c, sekha__closer *cl);
 /* The parsed form of url for CURLOPT_CURLU: shared from the client's cache (*slot >= 0)
  * or private (*slot = -1); NULL when libcurl's parser refuses it or memory runs out (the
  * caller then hands libcurl the string). Give it back with sekha__url_release. */

@@ -1,8 +1,8 @@
 #include "core/sse.h"
 
 #include "sekha/error.h"
+#include "sekha/http.h"
 
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +171,8 @@ static int add_data(sekha_sse_parser *p, const char *v, size_t n)
     return 0;
 }
 
+/* Clamped, so that callers can add the delay to a clock (a server asking for longer than
+ * the cap gets the cap, not an overflow or a stall). */
 static void set_retry(sekha_sse_parser *p, const char *v, size_t n)
 {
     if (n == 0)
@@ -179,10 +181,10 @@ static void set_retry(sekha_sse_parser *p, const char *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (v[i] < '0' || v[i] > '9')
             return;
-        int d = v[i] - '0';
-        ms = ms > (LONG_MAX - d) / 10 ? LONG_MAX : ms * 10 + d;
+        if (ms <= SEKHA_SSE_MAX_RETRY_MS)
+            ms = ms * 10 + (v[i] - '0');
     }
-    p->retry_ms = ms;
+    p->retry_ms = ms > SEKHA_SSE_MAX_RETRY_MS ? SEKHA_SSE_MAX_RETRY_MS : ms;
 }
 
 /* Returns 1 when a blank line completed an event, 0 otherwise, or an error. */

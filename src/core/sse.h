@@ -10,7 +10,8 @@
  * skipped; lines end with CRLF, LF or CR (a CRLF split across two feeds counts once);
  * lines starting with ':' are comments; "field:value" with one optional space after the
  * colon removed; a line without a colon is a field with an empty value; fields data,
- * event, id (ignored when the value contains NUL), retry (only ASCII digits); others are
+ * event, id (ignored when the value contains NUL), retry (only ASCII digits, clamped to
+ * SEKHA_SSE_MAX_RETRY_MS); others are
  * ignored. A blank line dispatches: when no data line was seen the event is dropped
  * (type reset); otherwise the data lines joined with '\n' form the data (so "data:" alone
  * gives an event with empty data). The last event id and retry persist across events.
@@ -27,7 +28,7 @@ struct sekha_sse_event {
     const char *data;      /* NUL-terminated; data_len excludes the NUL */
     size_t data_len;
     const char *id;        /* last event id, NUL-terminated, "" when none */
-    long retry_ms;         /* last retry: value, -1 when none */
+    long retry_ms;         /* last retry: value (0 to SEKHA_SSE_MAX_RETRY_MS), -1 when none */
 };
 
 typedef struct sekha_sse_parser {

@@ -83,7 +83,8 @@ int ds_mcp_tools_handle(ds_store *st, const ds_config *cfg, const ds_request *rq
 int ds_mcp_authorized(const ds_config *cfg, const ds_request *rq, ds_response *rs);
 
 /* Real MCP (Streamable HTTP, JSON-RPC 2.0) at exactly /mcp, serving the seven memory tools
- * through ds_mcp_tools_handle (mcp_rpc.c). Returns 1 when the path is /mcp, else 0. */
+ * through ds_mcp_tools_handle (mcp_rpc.c). Returns 1 when the path is /mcp (or, with
+ * --faults, /_devserver/mcp: what clients sent), else 0. */
 int ds_mcp_rpc_handle(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs);
 
 /* Deterministic local embedding (feature-hashed character n-grams, L2-normalised), shared

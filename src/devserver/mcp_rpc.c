@@ -7,7 +7,12 @@
  *
  * Errors follow the spec: unknown session 404, missing session 400, wrong Accept 406,
  * non-JSON 415, unparsable body 400 with JSON-RPC -32700, unknown method -32601, unknown
- * tool -32602; a tool that fails (success:false, 404, 500, 422) is a result with isError. */
+ * tool -32602; a tool that fails (success:false, 404, 500, 422) is a result with isError.
+ *
+ * With --faults the endpoint also keeps what a test cannot see from the client side: the
+ * JSON-RPC responses clients POST (answers to server requests that fault rules sent on an
+ * SSE answer) and every Last-Event-ID header, reported by GET /_devserver/mcp as
+ * {"responses": [...], "last_event_ids": [...]} (the most recent SEEN_MAX of each). */
 #include "ds.h"
 
 #include <fcntl.h>
@@ -21,6 +26,7 @@
 
 #define MAX_SESSIONS 256
 #define SESSION_ID_LEN 32
+#define SEEN_MAX 16
 
 static const char *const versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
 
@@ -105,6 +111,31 @@ static int session_find(const char *id, int drop)
     }
     pthread_mutex_unlock(&g_lock);
     return found;
+}
+
+/* ---- what clients sent, for tests (--faults only) ---- */
+
+static pthread_mutex_t g_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *g_seen_responses, *g_seen_ids;
+
+static void seen_add(json_t **list, json_t *v)
+{
+    pthread_mutex_lock(&g_seen_lock);
+    if (!*list)
+        *list = json_array();
+    if (json_array_size(*list) == SEEN_MAX)
+        json_array_remove(*list, 0);
+    json_array_append_new(*list, v);
+    pthread_mutex_unlock(&g_seen_lock);
+}
+
+static void seen_report(ds_response *rs)
+{
+    pthread_mutex_lock(&g_seen_lock);
+    json_t *o = json_pack("{s:O?, s:O?}", "responses", g_seen_responses, "last_event_ids",
+                          g_seen_ids);
+    pthread_mutex_unlock(&g_seen_lock);
+    ds_respond_json(rs, 200, o);
 }
 
 /* ---- answers ---- */
@@ -265,6 +296,8 @@ static void post(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_re
     } else if (pv && !supported(pv)) {
         rpc_error(rs, 400, id, -32000, "Bad Request: unsupported MCP-Protocol-Version");
     } else if (!method || !id) {
+        if (cfg->faults && !method && id)
+            seen_add(&g_seen_responses, json_incref(msg));
         ds_respond_empty(rs, 202); /* a notification or a response to us: accepted */
     } else if (strcmp(method, "ping") == 0) {
         rpc_result(rs, id, json_object());
@@ -280,8 +313,15 @@ static void post(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_re
 
 int ds_mcp_rpc_handle(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
+    if (cfg->faults && strcmp(rq->path, "/_devserver/mcp") == 0) {
+        seen_report(rs);
+        return 1;
+    }
     if (strcmp(rq->path, "/mcp") != 0)
         return 0;
+    const char *last_id = ds_header(rq, "Last-Event-ID");
+    if (cfg->faults && last_id)
+        seen_add(&g_seen_ids, json_string(last_id));
     if (strcmp(rq->method, "POST") != 0 && strcmp(rq->method, "DELETE") != 0) {
         ds_respond_empty(rs, 405); /* no standalone GET stream: allowed by the spec */
         return 1;

@@ -8,7 +8,7 @@
 
 static sekha_code settable(const mcp_session *s)
 {
-    return s && !s->freed && s->state == MCP_NEW && !s->loop ? SEKHA_OK : SEKHA_E_INVALID_ARG;
+    return mcp_usable(s) && s->state == MCP_NEW && !s->loop ? SEKHA_OK : SEKHA_E_INVALID_ARG;
 }
 
 sekha_code sekha_mcp_session_set_client_info(sekha_mcp_session *s, const char *name,
@@ -41,7 +41,7 @@ sekha_code sekha_mcp_session_set_capabilities(sekha_mcp_session *s, const char *
 
 sekha_code sekha_mcp_session_set_reinitialize(sekha_mcp_session *s, int on)
 {
-    if (!s || s->freed)
+    if (!mcp_usable(s))
         return SEKHA_E_INVALID_ARG;
     s->reinit = on != 0;
     return SEKHA_OK;
@@ -67,7 +67,7 @@ sekha_code sekha_mcp_session_set_send_key(sekha_mcp_session *s, int mode)
 sekha_code sekha_mcp_session_set_notification_handler(sekha_mcp_session *s,
                                                       sekha_mcp_notification_cb cb, void *ud)
 {
-    if (!s || s->freed)
+    if (!mcp_usable(s))
         return SEKHA_E_INVALID_ARG;
     s->on_note = cb;
     s->note_ud = ud;
@@ -77,7 +77,7 @@ sekha_code sekha_mcp_session_set_notification_handler(sekha_mcp_session *s,
 sekha_code sekha_mcp_session_set_request_handler(sekha_mcp_session *s,
                                                  sekha_mcp_request_handler handler, void *ud)
 {
-    if (!s || s->freed)
+    if (!mcp_usable(s))
         return SEKHA_E_INVALID_ARG;
     s->on_request = handler;
     s->request_ud = ud;
@@ -120,7 +120,7 @@ sekha_request *sekha_mcp_session_request(sekha_mcp_session *s, const char *metho
 {
     int ok;
     cJSON *params = params_object(params_json, &ok);
-    if (s && !s->freed && (!ok || !method || !*method))
+    if (mcp_usable(s) && (!ok || !method || !*method))
         return mcp_call_fail(s, MCP_CALL_DATA,
                          mcp_local_error(SEKHA_E_INVALID_ARG,
                                      "method must be non-empty and params a JSON object"),
@@ -147,7 +147,7 @@ sekha_request *sekha_mcp_session_call_tool(sekha_mcp_session *s, const char *nam
                                            sekha_mcp_progress_cb progress,
                                            sekha_mcp_tool_result_cb cb, void *ud)
 {
-    if (!s || s->freed)
+    if (!mcp_usable(s))
         return NULL;
     int ok;
     cJSON *args = params_object(arguments_json, &ok);
@@ -175,7 +175,7 @@ sekha_code sekha_mcp_session_notify(sekha_mcp_session *s, const char *method,
 {
     int ok;
     cJSON *params = params_object(params_json, &ok);
-    if (!s || s->freed || !ok || !method || !*method || s->state != MCP_READY || !s->loop) {
+    if (!mcp_usable(s) || !ok || !method || !*method || s->state != MCP_READY || !s->loop) {
         cJSON_Delete(params);
         return SEKHA_E_INVALID_ARG;
     }
@@ -240,11 +240,13 @@ static sekha_code run_sync(sync_args *a, mcp_kind kind, void *progress_ud, void 
     if (err)
         *err = NULL;
     sekha_code rc = SEKHA_E_INVALID_ARG;
-    if (a->s && !a->s->freed)
+    if (mcp_usable(a->s))
         rc = sekha__sync_call(a->s->c, sync_start, a, &slot->done);
     if (rc != SEKHA_OK) {
         if (err)
-            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
+            *err = a->s && !a->s->freed && !a->s->c
+                       ? mcp_local_error(rc, "the client of this MCP session was freed")
+                       : sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
         return rc;
     }
     if (out)
@@ -299,7 +301,7 @@ sekha_code sekha_mcp_session_close_sync(sekha_mcp_session *s, sekha_error **err)
 {
     sync_args a = {.s = s, .op = OP_CLOSE};
     sekha_code rc = run_sync(&a, MCP_CALL_CLOSE, NULL, NULL, err);
-    if (s && !s->freed)
+    if (mcp_usable(s))
         mcp_drain_sync(s);
     return rc;
 }

@@ -54,7 +54,27 @@ int mcp_stream_note(mcp_stream *st, const sekha_sse_event *ev)
     return len > 0; /* priming events carry an id and empty data */
 }
 
-void mcp_headers_build(const mcp_session *s, const char *last_event_id, mcp_headers *h)
+/* Event ids go back verbatim in a header line: they must fit the line buffer and hold
+ * nothing a header cannot carry or a server would trim (controls, edge blanks). The SSE
+ * parser already drops ids with NUL, and CR and LF end its lines. */
+sekha_error *mcp_event_id_error(const char *id)
+{
+    size_t n = strlen(id);
+    if (n > MCP_MAX_EVENT_ID)
+        return sekha__error_new(SEKHA_E_PROTOCOL, SEKHA_LAYER_SERVICE,
+                                "cannot resume the stream: the server's event id is %zu bytes, "
+                                "over the %d-byte limit of Last-Event-ID", n, MCP_MAX_EVENT_ID);
+    int bad = n > 0 && (id[0] == ' ' || id[0] == '\t' || id[n - 1] == ' ' || id[n - 1] == '\t');
+    for (const unsigned char *p = (const unsigned char *)id; *p && !bad; p++)
+        bad = (*p < 0x20 && *p != '\t') || *p == 0x7f;
+    if (bad)
+        return sekha__error_new(SEKHA_E_PROTOCOL, SEKHA_LAYER_SERVICE,
+                                "cannot resume the stream: the server's event id holds control "
+                                "characters or edge blanks, which Last-Event-ID cannot carry");
+    return NULL;
+}
+
+int mcp_headers_build(const mcp_session *s, const char *last_event_id, mcp_headers *h)
 {
     size_t n = 0;
     if (s->session_id) {
@@ -66,17 +86,21 @@ void mcp_headers_build(const mcp_session *s, const char *last_event_id, mcp_head
         h->lines[n++] = h->version;
     }
     if (last_event_id) {
-        snprintf(h->last_id, sizeof h->last_id, "Last-Event-ID: %s", last_event_id);
+        int len = snprintf(h->last_id, sizeof h->last_id, "Last-Event-ID: %s", last_event_id);
+        if (len < 0 || (size_t)len >= sizeof h->last_id)
+            return -1;
         h->lines[n++] = h->last_id;
     }
     h->lines[n] = NULL;
+    return 0;
 }
 
 sekha_request *mcp_http_start(mcp_session *s, const mcp_http_req *q, sekha_event_cb on_event,
                               sekha_response_cb done, void *ud)
 {
     mcp_headers h;
-    mcp_headers_build(s, q->last_event_id, &h);
+    if (mcp_headers_build(s, q->last_event_id, &h) != 0)
+        return NULL;
     int get = strcmp(q->method, "GET") == 0, post = strcmp(q->method, "POST") == 0;
     unsigned flags = s->http_flags;
     if (get)
@@ -187,6 +211,11 @@ static void resume_fire(mcp_timer *t)
 
 static void schedule_resume(mcp_call *call)
 {
+    sekha_error *bad = mcp_event_id_error(call->stream.last_id);
+    if (bad) {
+        mcp_call_end(call, bad);
+        return;
+    }
     if (call->stream.idle_resumes++ >= MCP_MAX_RESUMES) {
         mcp_call_end(call, sekha__error_new(SEKHA_E_STREAM_CUT, SEKHA_LAYER_TRANSPORT,
                                             "gave up resuming the stream after %d attempts "
@@ -414,6 +443,14 @@ static void listen_done(sekha_request *req, const sekha_error *err, const sekha_
         /* 405 is how servers say "no standalone stream"; other 4xx/5xx: not worth retrying. */
         t->listen_off = 1;
         sekha__log(s->c, SEKHA_LOG_INFO, "MCP: no standalone stream (HTTP %d)", err->http_status);
+        return;
+    }
+    sekha_error *bad = t->listen.last_id ? mcp_event_id_error(t->listen.last_id) : NULL;
+    if (bad) {
+        t->listen_off = 1;
+        sekha__log(s->c, SEKHA_LOG_WARN, "MCP: gave up on the standalone stream: %s",
+                   sekha_error_message(bad));
+        sekha_error_free(bad);
         return;
     }
     long delay = t->listen.retry_ms >= 0 ? t->listen.retry_ms : MCP_DEFAULT_RETRY_MS;

@@ -1,7 +1,9 @@
 /* JSON-RPC 2.0 messages of an MCP session: building requests and notifications, and
  * handling whatever the server sends, on any transport and at any time: responses go to
  * their call, progress notifications to the call's progress callback, other notifications
- * to the session's handler, and requests to the user's handler (or a -32601 answer). */
+ * to the session's handler, ping to the session itself (an empty result, as the spec
+ * requires of every receiver) and other requests to the user's handler (or a -32601
+ * answer). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,14 @@ static void send_answer(mcp_session *s, const cJSON *id, cJSON *result, long cod
 
 static void on_request(mcp_session *s, const cJSON *id, const char *method, const cJSON *params)
 {
+    if (strcmp(method, "ping") == 0) {
+        cJSON *empty = cJSON_CreateObject();
+        if (empty)
+            send_answer(s, id, empty, 0, NULL);
+        else
+            send_answer(s, id, NULL, -32603, "out of memory");
+        return;
+    }
     if (!s->on_request || s->freed) {
         send_answer(s, id, NULL, RPC_METHOD_NOT_FOUND, "Method not found");
         return;

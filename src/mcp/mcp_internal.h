@@ -18,7 +18,8 @@
 #include "core/internal.h"
 
 #define MCP_DEFAULT_VERSION "2025-11-25"
-#define MCP_DEFAULT_RETRY_MS 1000
+#define MCP_DEFAULT_RETRY_MS 1000 /* the server's retry: is at most SEKHA_SSE_MAX_RETRY_MS */
+#define MCP_MAX_EVENT_ID 4096    /* bytes of an event id we can send back as Last-Event-ID */
 #define MCP_MAX_RESUMES 5        /* resume attempts in a row that bring no new event */
 
 /* The {success,data,error} envelope decoder of the tool endpoints (tools.c); visible to
@@ -142,8 +143,9 @@ struct sekha_mcp_server_request {
 };
 
 struct sekha_mcp_session {
-    sekha_client *c;
+    sekha_client *c;        /* NULL once the client was freed (the session is then inert) */
     sekha_loop *loop;       /* bound by the first call */
+    sekha__closer closer;   /* tells the session when the client goes */
     int refs;
     int live;               /* requests of this session not yet finished */
     int freed;              /* the user let go of the handle */
@@ -209,6 +211,8 @@ int mcp_dup_into(char **slot, const char *v);
 void mcp_update_key_flag(mcp_session *s);
 int mcp_version_supported(const char *v);
 sekha_error *mcp_local_error(sekha_code code, const char *why);
+/* Whether the user may still use the session: not freed, and its client still exists. */
+int mcp_usable(const mcp_session *s);
 /* Creates and submits a JSON-RPC call (params taken); NULL only without memory. */
 sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method, cJSON *params,
                               sekha_mcp_progress_cb progress, sekha__fn cb, void *ud);
@@ -259,9 +263,12 @@ typedef struct mcp_headers {
     const char *lines[4];
     char sid[512];
     char version[64];
-    char last_id[512];
+    char last_id[sizeof "Last-Event-ID: " + MCP_MAX_EVENT_ID];
 } mcp_headers;
-void mcp_headers_build(const mcp_session *s, const char *last_event_id, mcp_headers *h);
+/* 0, or -1 when last_event_id does not pass mcp_event_id_error (callers check first). */
+int mcp_headers_build(const mcp_session *s, const char *last_event_id, mcp_headers *h);
+/* NULL when id can go back to the server as Last-Event-ID, else the error saying why not. */
+sekha_error *mcp_event_id_error(const char *id);
 /* A request of an HTTP transport: GET is an SSE stream, POST carries one JSON-RPC message
  * (JSON or, with stream, an SSE answer), DELETE ends the session. */
 typedef struct mcp_http_req {

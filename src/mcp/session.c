@@ -20,6 +20,8 @@ static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "20
 
 static void session_destroy(mcp_session *s)
 {
+    if (s->c)
+        sekha__client_remove_closer(s->c, &s->closer);
     while (s->timers)
         mcp_timer_disarm(s, s->timers);
     if (s->tfd >= 0) {
@@ -113,6 +115,29 @@ void mcp_track_session_req(sekha_request *r, mcp_session *s)
 
 /* ---- creation and configuration ---- */
 
+/* The client is being freed, its requests have all ended and its loops are about to go:
+ * let go of them while they exist, so that whatever the user does with the session later
+ * (free it, answer a server request) touches nothing of the client. A stdio child is
+ * stopped now, as the session can never talk to it again. */
+static void client_gone(void *ud)
+{
+    mcp_session *s = ud;
+    if (s->ops->abort)
+        s->ops->abort(s);
+    while (s->timers)
+        mcp_timer_disarm(s, s->timers);
+    if (s->tfd >= 0) {
+        if (s->loop)
+            sekha__loop_unwatch(s->loop, &s->twatch);
+        close(s->tfd);
+        s->tfd = -1;
+    }
+    s->init_call = NULL;
+    s->state = MCP_CLOSED;
+    s->loop = NULL;
+    s->c = NULL;
+}
+
 int mcp_dup_into(char **slot, const char *v)
 {
     char *copy = v ? strdup(v) : NULL;
@@ -170,7 +195,14 @@ mcp_session *mcp_session_alloc(sekha_client *c, const mcp_transport_ops *ops, co
     s->reinit = 1;
     s->send_key = -1;
     mcp_update_key_flag(s);
+    s->closer = (sekha__closer){.fn = client_gone, .ud = s};
+    sekha__client_add_closer(c, &s->closer);
     return s;
+}
+
+int mcp_usable(const mcp_session *s)
+{
+    return s && !s->freed && s->c;
 }
 
 /* ---- the loop and timers ---- */
@@ -770,7 +802,7 @@ sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method,
                                  cJSON *params, sekha_mcp_progress_cb progress, sekha__fn cb,
                                  void *ud)
 {
-    if (!s || s->freed) {
+    if (!mcp_usable(s)) {
         cJSON_Delete(params);
         return NULL;
     }
@@ -825,7 +857,7 @@ sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method,
 
 sekha_request *sekha_mcp_session_close(sekha_mcp_session *s, sekha_mcp_close_cb cb, void *ud)
 {
-    if (!s || s->freed)
+    if (!mcp_usable(s))
         return NULL;
     if (s->state >= MCP_CLOSING || bind_loop(s) != 0)
         return mcp_call_fail(s, MCP_CALL_CLOSE,
@@ -858,7 +890,7 @@ sekha_request *sekha_mcp_session_close(sekha_mcp_session *s, sekha_mcp_close_cb 
 void mcp_drain_sync(mcp_session *s)
 {
     sekha_client *c = s->c;
-    if (!s->loop || s->loop != c->sync_loop || c->cb_depth > 0 || c->entry_depth > 0)
+    if (!c || !s->loop || s->loop != c->sync_loop || c->cb_depth > 0 || c->entry_depth > 0)
         return;
     sekha__client_enter(c);
     while (s->live > 0)
