@@ -104,7 +104,7 @@ sekha_request *mcp_http_start(mcp_session *s, const mcp_http_req *q, sekha_event
     int get = strcmp(q->method, "GET") == 0, post = strcmp(q->method, "POST") == 0;
     unsigned flags = s->http_flags;
     if (get)
-        flags |= SEKHA_HTTP_STREAM | SEKHA_HTTP_IDEMPOTENT;
+        flags |= SEKHA_HTTP_STREAM | SEKHA_HTTP_IDEMPOTENT | SEKHA_HTTP_NO_DEADLINE; /* open-ended */
     else if (post && q->stream)
         flags |= SEKHA_HTTP_STREAM;
     else if (!post)
