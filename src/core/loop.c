@@ -169,8 +169,11 @@ static void socket_action(sekha_loop *l, curl_socket_t fd, int flags)
 {
     int running;
     l->in_curl++;
-    curl_multi_socket_action(l->multi, fd, flags, &running);
+    CURLMcode mc = curl_multi_socket_action(l->multi, fd, flags, &running);
     l->in_curl--;
+    if (mc != CURLM_OK) /* only a bug of ours (a re-entrant call) gets here: say so */
+        sekha__log(l->client, SEKHA_LOG_WARN, "curl_multi_socket_action: %s",
+                   curl_multi_strerror(mc));
 }
 
 void sekha__loop_dispatch(sekha_loop *l)

@@ -497,8 +497,7 @@ static void attempt_start(sekha_request *r)
     }
     if (r->flags & SEKHA_HTTP_STREAM)
         arm(r, now + c->opts->stream_idle_timeout_ms);
-    else if (r->deadline_ms)
-        arm(r, r->deadline_ms); /* libcurl's timeout ends it first; this is the backstop */
+    /* otherwise libcurl times the attempt, cut to what is left of the deadline (configure) */
 }
 
 static void admit(sekha_request *r)
@@ -520,7 +519,12 @@ static void detach(sekha_request *r)
 {
     if (!r->easy)
         return;
-    curl_multi_remove_handle(r->loop->multi, r->easy);
+    r->loop->in_curl++; /* it may run the socket callback (mode B: the user's watch hook) */
+    CURLMcode mc = curl_multi_remove_handle(r->loop->multi, r->easy);
+    r->loop->in_curl--;
+    if (mc != CURLM_OK)
+        sekha__log(r->client, SEKHA_LOG_WARN, "curl_multi_remove_handle: %s",
+                   curl_multi_strerror(mc));
     /* the parsed URL may be freed before the handle's next use: never leave it pointing */
     curl_easy_setopt(r->easy, CURLOPT_CURLU, (CURLU *)NULL);
     sekha__client_easy_put(r->client, r->easy);
