@@ -262,3 +262,70 @@ Test(contract_loop, a_failing_poller_ends_its_requests_instead_of_spinning, .tim
     sekha_client_free(c);
     sekha_options_free(o);
 }
+
+/* ---- the bridge's chunk callback keeps the same promise ---- */
+
+typedef struct chunked {
+    int chunks, pause_at, stop_at, done;
+    sekha_code code;
+    char seen[1024], final[1024];
+} chunked;
+
+static int on_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
+{
+    (void)req;
+    chunked *s = ud;
+    size_t n;
+    const char *t = sekha_chunk_content(ch, &n);
+    size_t have = strlen(s->seen);
+    if (n > sizeof s->seen - 1 - have)
+        n = sizeof s->seen - 1 - have;
+    memcpy(s->seen + have, t, n);
+    s->seen[have + n] = '\0';
+    s->chunks++;
+    if (s->chunks == s->pause_at)
+        return SEKHA_EVENT_PAUSE;
+    if (s->chunks == s->stop_at)
+        return SEKHA_EVENT_STOP;
+    return SEKHA_EVENT_CONTINUE;
+}
+
+static void on_completion(sekha_request *req, const sekha_error *err, const sekha_completion *c,
+                          void *ud)
+{
+    (void)req;
+    chunked *s = ud;
+    s->done++;
+    s->code = sekha_error_code(err);
+    snprintf(s->final, sizeof s->final, "%s", c ? sekha_completion_content(c, NULL) : "");
+}
+
+Test(contract_loop, bridge_stop_right_after_a_resume_keeps_only_the_text_so_far)
+{
+    cr_assert_eq(ds_proc_fault(&ds, ds.bridge_url,
+                               "{\"path\":\"/v1/chat/completions\",\"steps\":[{\"chunk_delay_ms\":5}]}"), 0);
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(m, "user", "one two three four five six seven eight nine ten"),
+                 SEKHA_OK);
+    chunked s = {.pause_at = 3, .stop_at = 4};
+    sekha_request *r = sekha_bridge_stream_complete(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
+                                                    SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk,
+                                                    on_completion, &s);
+    cr_assert_not_null(r);
+    while (s.chunks < s.pause_at && s.done == 0)
+        sekha_client_poll(c, 100);
+    for (int i = 0; i < 10; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_eq(s.chunks, 3, "delivered while paused");
+    sekha_request_resume(r);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(s.done, 1);
+    cr_assert_eq(s.code, SEKHA_OK);
+    cr_assert_eq(s.chunks, 4, "chunks delivered after STOP: %d", s.chunks - 4);
+    cr_assert_str_eq(s.final, s.seen, "the completion holds more than was delivered");
+    sekha_messages_free(m);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
