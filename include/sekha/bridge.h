@@ -14,7 +14,7 @@
  * sent as idempotent requests: a lost connection or a 5xx/408/429 before any part of the
  * answer arrived is retried (as the OpenAI SDKs do) within the client's retry settings. A
  * stream is never retried once its first event has been delivered. Health probes are never
- * retried: they report the state at the time of asking.
+ * retried: a probe reports the state at the time of asking, and a 503 is an answer.
  */
 #ifndef SEKHA_BRIDGE_H
 #define SEKHA_BRIDGE_H
@@ -283,9 +283,9 @@ typedef struct sekha_bridge_health_report sekha_bridge_health_report;
 typedef void (*sekha_bridge_health_cb)(sekha_request *req, const sekha_error *err,
                                        const sekha_bridge_health_report *result, void *userdata);
 
-/* GET /health, never retried. An HTTP error (the bridge answers 503 when its check
- * itself fails) is reported as the error, not as a verdict. Returns NULL only when out of
- * memory. */
+/* GET /health, never retried (a probe reports the state at the time of asking; a 503 is
+ * an answer). An HTTP error (the bridge answers 503 when its check itself fails) is
+ * reported as the error, not as a verdict. Returns NULL only when out of memory. */
 SEKHA_API sekha_request *sekha_bridge_health(sekha_client *client, sekha_bridge_health_cb cb,
                                              void *userdata);
 
