@@ -123,6 +123,9 @@ SEKHA_API sekha_code sekha_bridge_complete_sync(sekha_client *client, const sekh
  *    SEKHA_E_BAD_RESPONSE, service layer;
  *  - the stream ended before "data: [DONE]" (cut connection or early close):
  *    SEKHA_E_STREAM_CUT, transport layer; sekha_completion_complete() is then 0;
+ *  - the assembled text (content and tool calls) would grow past the client's response
+ *    limit (sekha_options_set_max_response_bytes): SEKHA_E_TOO_LARGE, transport layer; the
+ *    completion holds the chunks that fitted;
  *  - the stream went silent for longer than the stream idle timeout: SEKHA_E_TIMEOUT;
  *  - an HTTP error status (no retry once a chunk was delivered): the HTTP layer.
  * Chunks are decoded by a validating scanner of the usual OpenAI chunk shape, with a

@@ -29,6 +29,7 @@ typedef struct bridge_stream {
     sekha_completion *res;  /* being assembled; NULL once handed over */
     sekha_error *fail;      /* a decode or in-band error that ended the stream */
     sekha__chunk_tpl tpl;   /* the layout of the last chunk, for the fast path */
+    size_t limit;           /* max_response_bytes: the most text a stream may assemble */
     int stopped;            /* the chunk callback returned SEKHA_EVENT_STOP */
 } bridge_stream;
 
@@ -97,6 +98,18 @@ static int absorb(sekha_completion *res, const sekha__chunk_fields *f)
     return 0;
 }
 
+/* The chunk that crossed the limit is taken back, so the text handed over is whole chunks
+ * (what the chunk callback saw) and never longer than the limit. */
+static sekha_error *over_limit(sekha_completion *res, size_t mark, size_t limit)
+{
+    res->text.len = mark;
+    res->text.data[mark] = '\0';
+    return sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
+                            "the streamed completion exceeded the response limit of %zu bytes "
+                            "(max_response_bytes) after %zu chunks; the text so far is kept",
+                            limit, res->chunks);
+}
+
 static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
 {
     bridge_stream *st = ud;
@@ -121,8 +134,11 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
     }
     sekha__chunk_fields f;
     cJSON *root;
+    size_t mark = res->text.len;
     sekha__chunk_rc rc = sekha__chunk_decode_tpl(&st->tpl, d, n, &res->text, &f, &root);
-    if (rc == SEKHA__CHUNK_OK && absorb(res, &f) != 0)
+    if (rc == SEKHA__CHUNK_OK && res->text.len > st->limit)
+        st->fail = over_limit(res, mark, st->limit);
+    else if (rc == SEKHA__CHUNK_OK && absorb(res, &f) != 0)
         st->fail = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "stream chunk");
     else if (rc != SEKHA__CHUNK_OK)
         st->fail = chunk_error(rc, &f, d, n, res->chunks, req->what);
@@ -239,6 +255,7 @@ static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_
     st->cb = cb;
     st->ud = a->ud;
     st->sync = a->sync;
+    st->limit = c->opts->max_response_bytes;
     sekha_buf body = {0};
     sekha__spec spec;
     sekha_error *e = sekha__bridge_chat_spec(&spec, &body, &a->chat, 1);
