@@ -2,6 +2,7 @@
  * usual shape, this handles the rest and decides what the scanner left open. */
 #include "bridge/chunk.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -23,12 +24,15 @@ static int optional_string(const cJSON *obj, const char *key, sekha__span *out)
     return !v || cJSON_IsString(v) || cJSON_IsNull(v);
 }
 
+/* An integer that is exact in a double (up to 2^53) and fits a long, which may be 32 bits
+ * (ILP32, LLP64), where casting a larger double is undefined; -1 otherwise. */
 static long exact_long(const cJSON *v)
 {
     if (!cJSON_IsNumber(v))
         return -1;
     double d = v->valuedouble;
-    if (d != floor(d) || fabs(d) > 9007199254740992.0) /* 2^53: exact in a double */
+    if (d != floor(d) || fabs(d) > 9007199254740992.0 || d > (double)LONG_MAX ||
+        d < (double)LONG_MIN)
         return -1;
     return (long)d;
 }
