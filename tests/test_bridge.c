@@ -451,3 +451,70 @@ Test(bridge, health_verdicts)
     sekha_bridge_health_free(h);
     sekha_client_free(c);
 }
+
+/* ---- limits ---- */
+
+Test(bridge, an_endless_stream_ends_at_the_response_limit_with_its_text)
+{
+    arm("{\"path\":\"/v1/chat/completions\",\"steps\":[{\"endless\":true,\"chunk_delay_ms\":1}]}");
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_max_response_bytes(o, 1024), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_options_free(o);
+    /* a guard so that a client without the bound fails here instead of running forever */
+    run r = {.cancel_at = 2000};
+    run_chat_on(c, 1, NULL, "go on", 0, &r);
+    cr_assert_eq(r.code, SEKHA_E_TOO_LARGE, "%s", r.message);
+    cr_assert_not_null(strstr(r.message, "1024"), "%s", r.message);
+    cr_assert(r.has_result, "the text so far is handed over");
+    cr_assert_eq(r.complete, 0);
+    size_t len = strlen(r.text);
+    cr_assert_leq(len, 1024, "the kept text stays within the limit");
+    cr_assert_gt(len, 1024 - 16, "every chunk that fitted is kept (%zu bytes)", len);
+    cr_assert_eq(strncmp(r.text, "You asked: go on more more", 26), 0, "%s", r.text);
+    cr_assert_str_eq(r.seen, r.text, "the chunk that crossed the limit was not delivered");
+    cr_assert_eq((size_t)r.chunks, r.res_chunks);
+    cr_assert_eq(r.attempts, 1);
+
+    /* the sync form hands the partial completion over too */
+    arm("{\"path\":\"/v1/chat/completions\",\"steps\":[{\"endless\":true,\"chunk_delay_ms\":1}]}");
+    sekha_messages *m = msgs_of(NULL, "sync");
+    sekha_completion *out = NULL;
+    sekha_error *err = NULL;
+    run s = {.cancel_at = 2000};
+    cr_assert_eq(sekha_bridge_stream_complete_sync(c, m, NULL, NAN, 0, NULL, on_chunk, &s, &out,
+                                                   &err), SEKHA_E_TOO_LARGE);
+    cr_assert_not_null(out);
+    size_t n;
+    sekha_completion_content(out, &n);
+    cr_assert(n > 1024 - 16 && n <= 1024, "%zu", n);
+    sekha_completion_free(out);
+    sekha_error_free(err);
+    sekha_messages_free(m);
+    sekha_client_free(c);
+}
+
+/* One rule for every service: a probe reports the state at the time of asking, and a 503
+ * is an answer, so a health call is never retried. */
+Test(bridge, health_probes_are_never_retried_in_any_service)
+{
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_max_retries(o, 3), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_options_free(o);
+    cr_assert_eq(ds_proc_fault(&ds, ds.controller_url,
+                               "{\"path\":\"/health\",\"steps\":[{\"status\":503,\"body\":\"\"}]}"),
+                 0);
+    sekha_health *h = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_health_sync(c, &h, &err), SEKHA_E_SERVER);
+    cr_assert_null(h);
+    cr_assert_eq(sekha_error_http_status(err), 503);
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    sekha_error_free(err);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/health"), 1, "a probe is never retried");
+    arm("{\"path\":\"/health\",\"steps\":[{\"status\":503}]}");
+    cr_assert_null(health_sync(c, SEKHA_E_SERVER, 1));
+    cr_assert_eq(ds_proc_count(&ds, ds.bridge_url, "/health"), 1);
+    sekha_client_free(c);
+}

@@ -1,6 +1,7 @@
 /* The bridge's wire formats, without a server: the streaming chunk scanner and decoder held
  * to cJSON (fixed cases, generated and mutated chunks, the learnt template), UTF-8
  * validation, and the chat request body the bridge sends. */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,6 +258,46 @@ Test(chunk, json_that_is_not_a_chunk_or_is_an_error)
     const char *null_error = "{\"error\":null,\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}";
     cr_assert_eq(lib_read(null_error, &lib, NULL, NULL), SEKHA__CHUNK_OK);
     cr_assert_str_eq(lib.content, "ok");
+}
+
+/* Usage numbers at the edges of a 32-bit long (ILP32, LLP64) and of the scanner's 15 digits:
+ * both decoders report a number exactly or as -1 (never a wrapped value), and agree. */
+Test(chunk, large_usage_numbers_fit_a_long_or_are_unknown)
+{
+    static const struct {
+        const char *num;
+        long long v;
+    } cases[] = {
+        {"2147483647", 2147483647LL},       {"2147483648", 2147483648LL},
+        {"-2147483649", -2147483649LL},     {"4294967296", 4294967296LL},
+        {"999999999999999", 999999999999999LL}, {"-999999999999999", -999999999999999LL},
+        {"9007199254740992", 9007199254740992LL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":%s,"
+                 "\"completion_tokens\":1,\"total_tokens\":%s}}", cases[i].num, cases[i].num);
+        long want = cases[i].v >= LONG_MIN && cases[i].v <= LONG_MAX ? (long)cases[i].v : -1;
+        sekha_buf t1 = {0}, t2 = {0};
+        sekha__chunk_fields fs, ff;
+        cJSON *root = NULL;
+        sekha__chunk_rc scan = sekha__chunk_scan(json, strlen(json), &t1, &fs);
+        cr_assert_eq(sekha__chunk_parse_full(json, strlen(json), &t2, &ff, &root),
+                     SEKHA__CHUNK_OK);
+        cr_assert_eq(ff.usage[0], want, "full parser on %s: %ld", cases[i].num, ff.usage[0]);
+        cr_assert_eq(ff.usage[2], want);
+        if (scan == SEKHA__CHUNK_OK)
+            cr_assert_eq(fs.usage[0], want, "scanner on %s: %ld", cases[i].num, fs.usage[0]);
+        else
+            cr_assert_eq(scan, SEKHA__CHUNK_FALLBACK);
+        cr_assert_eq(scan == SEKHA__CHUNK_OK, strlen(cases[i].num) - (cases[i].v < 0) <= 15 &&
+                                                  want != -1,
+                     "the scanner decides exactly the numbers that fit: %s", cases[i].num);
+        cJSON_Delete(root);
+        sekha__buf_free(&t1);
+        sekha__buf_free(&t2);
+    }
 }
 
 Test(chunk, escaped_nul_survives_on_the_fast_path)

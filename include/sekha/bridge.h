@@ -14,7 +14,7 @@
  * sent as idempotent requests: a lost connection or a 5xx/408/429 before any part of the
  * answer arrived is retried (as the OpenAI SDKs do) within the client's retry settings. A
  * stream is never retried once its first event has been delivered. Health probes are never
- * retried: they report the state at the time of asking.
+ * retried: a probe reports the state at the time of asking, and a 503 is an answer.
  */
 #ifndef SEKHA_BRIDGE_H
 #define SEKHA_BRIDGE_H
@@ -30,7 +30,15 @@ extern "C" {
 
 /* ------------------------------------------------------------------------- messages */
 
-/* A conversation to send: an ordered list of (role, content) pairs. */
+/* A conversation to send: an ordered list of (role, content) pairs; an assistant message
+ * may carry the tool calls it made and a tool message the id of the call it answers.
+ *
+ * A tool round trip: send the conversation with the tools described in extra_json
+ * ({"tools":[{"type":"function","function":{"name":...,"parameters":{...}}}]}); when the
+ * reply calls tools (sekha_completion_tool_call_count() > 0), append the assistant message
+ * (sekha_messages_add(msgs, "assistant", content) then one sekha_messages_add_tool_call()
+ * per call), then one sekha_messages_add_tool_result() per call with what the tool
+ * returned, and send the conversation again for the final answer. */
 typedef struct sekha_messages sekha_messages;
 
 /* Creates an empty message list (NULL on no memory). */
@@ -44,6 +52,23 @@ SEKHA_API void sekha_messages_free(sekha_messages *msgs);
  * unknown role, content that is not valid UTF-8) or SEKHA_E_NOMEM. */
 SEKHA_API sekha_code sekha_messages_add(sekha_messages *msgs, const char *role,
                                         const char *content);
+
+/* Adds a tool call to the last message, which must be an assistant message: sent as
+ * {"id":id,"type":"function","function":{"name":name,"arguments":arguments}} in its
+ * tool_calls. id and name are non-empty, arguments is the JSON text the model wrote (not
+ * checked beyond UTF-8; "{}" for none); all three valid UTF-8 and copied. Returns SEKHA_OK,
+ * SEKHA_E_INVALID_ARG (NULL or invalid argument, no assistant message last) or
+ * SEKHA_E_NOMEM. */
+SEKHA_API sekha_code sekha_messages_add_tool_call(sekha_messages *msgs, const char *id,
+                                                  const char *name, const char *arguments);
+
+/* Appends a tool message answering the tool call tool_call_id (as returned by
+ * sekha_completion_tool_call_id): {"role":"tool","content":content,"tool_call_id":...}.
+ * tool_call_id is non-empty; both are valid UTF-8 and copied. Returns SEKHA_OK,
+ * SEKHA_E_INVALID_ARG or SEKHA_E_NOMEM. */
+SEKHA_API sekha_code sekha_messages_add_tool_result(sekha_messages *msgs,
+                                                    const char *tool_call_id,
+                                                    const char *content);
 
 /* The number of messages. */
 SEKHA_API size_t sekha_messages_count(const sekha_messages *msgs);
@@ -123,11 +148,17 @@ SEKHA_API sekha_code sekha_bridge_complete_sync(sekha_client *client, const sekh
  *    SEKHA_E_BAD_RESPONSE, service layer;
  *  - the stream ended before "data: [DONE]" (cut connection or early close):
  *    SEKHA_E_STREAM_CUT, transport layer; sekha_completion_complete() is then 0;
+ *  - the assembled text (content and tool calls) would grow past the client's response
+ *    limit (sekha_options_set_max_response_bytes): SEKHA_E_TOO_LARGE, transport layer; the
+ *    completion holds the chunks that fitted;
  *  - the stream went silent for longer than the stream idle timeout: SEKHA_E_TIMEOUT;
  *  - an HTTP error status (no retry once a chunk was delivered): the HTTP layer.
  * Chunks are decoded by a validating scanner of the usual OpenAI chunk shape, with a
  * full JSON parser for anything else (tool calls, errors, unusual layouts); see the
  * sekha_chunk accessors for what is extracted and sekha_chunk_data() for the rest.
+ * Tool-call fragments (choices[0].delta.tool_calls) are assembled into the completion
+ * (sekha_completion_tool_call_count); one whose shape is wrong (index not an integer from
+ * 0 to 1023, a name or arguments that is not a string) is SEKHA_E_BAD_RESPONSE.
  * Returns NULL only when out of memory (no callback is called then). */
 SEKHA_API sekha_request *sekha_bridge_stream_complete(sekha_client *client,
                                                       const sekha_messages *msgs,
@@ -180,9 +211,34 @@ SEKHA_API size_t sekha_completion_chunks(const sekha_completion *c);
  * it is the partial text of a failed, stopped or cancelled stream. */
 SEKHA_API int sekha_completion_complete(const sekha_completion *c);
 
+/* Number of tool calls the reply makes (finish_reason "tool_calls"): the assembled
+ * choices[0].delta.tool_calls fragments of a stream, or choices[0].message.tool_calls of
+ * a JSON answer, in index order. 0 when none. A stream cut short keeps the fragments that
+ * arrived (arguments may then be incomplete JSON). */
+SEKHA_API size_t sekha_completion_tool_call_count(const sekha_completion *c);
+
+/* The id of tool call i ("call_..."), to answer it with sekha_messages_add_tool_result;
+ * NULL when i is out of range or the server sent none. */
+SEKHA_API const char *sekha_completion_tool_call_id(const sekha_completion *c, size_t i);
+
+/* The type of tool call i: as sent, "function" when the server sent none; NULL when i is
+ * out of range. */
+SEKHA_API const char *sekha_completion_tool_call_type(const sekha_completion *c, size_t i);
+
+/* The name of the function tool call i calls, NULL when i is out of range or none was
+ * sent. */
+SEKHA_API const char *sekha_completion_tool_call_name(const sekha_completion *c, size_t i);
+
+/* The arguments of tool call i as the model wrote them (normally a JSON object as text;
+ * not checked), "" when none were sent, NULL when i is out of range. *len (optional) gets
+ * the length in bytes. */
+SEKHA_API const char *sekha_completion_tool_call_arguments(const sekha_completion *c, size_t i,
+                                                           size_t *len);
+
 /* The completion as JSON text: the body as received for a JSON answer; for a stream, a
  * chat.completion object built from what was assembled (id, model, choices[0] with
- * message {role, content} and finish_reason, usage when sent). NULL on no memory. Valid
+ * message {role, content, tool_calls when any} and finish_reason, usage when sent; content
+ * is null when the reply only calls tools, as OpenAI sends it). NULL on no memory. Valid
  * while c is; not safe to call on one completion from two threads at once. */
 SEKHA_API const char *sekha_completion_json(const sekha_completion *c);
 
@@ -204,7 +260,8 @@ SEKHA_API const char *sekha_chunk_role(const sekha_chunk *ch);
 SEKHA_API const char *sekha_chunk_finish_reason(const sekha_chunk *ch);
 
 /* The raw JSON of the chunk as received (the event data; the whole body for a synthetic
- * chunk), for fields without an accessor such as tool calls. */
+ * chunk), for fields without an accessor such as the tool-call fragments (assembled in
+ * the completion: sekha_completion_tool_call_count). */
 SEKHA_API const char *sekha_chunk_data(const sekha_chunk *ch, size_t *len);
 
 /* The 0-based position of the chunk in the stream. */
@@ -283,9 +340,9 @@ typedef struct sekha_bridge_health_report sekha_bridge_health_report;
 typedef void (*sekha_bridge_health_cb)(sekha_request *req, const sekha_error *err,
                                        const sekha_bridge_health_report *result, void *userdata);
 
-/* GET /health, never retried. An HTTP error (the bridge answers 503 when its check
- * itself fails) is reported as the error, not as a verdict. Returns NULL only when out of
- * memory. */
+/* GET /health, never retried (a probe reports the state at the time of asking; a 503 is
+ * an answer). An HTTP error (the bridge answers 503 when its check itself fails) is
+ * reported as the error, not as a verdict. Returns NULL only when out of memory. */
 SEKHA_API sekha_request *sekha_bridge_health(sekha_client *client, sekha_bridge_health_cb cb,
                                              void *userdata);
 

@@ -26,7 +26,8 @@
  * context, summaries, pruning dry runs, label suggestions) and idempotent writes (PUT,
  * DELETE, prune execution, embedding rebuild) are retried by the core's policy. Creating a
  * conversation is not re-sent once the server may have processed it: a connection lost
- * after sending ends with SEKHA_E_OUTCOME_UNKNOWN.
+ * after sending ends with SEKHA_E_OUTCOME_UNKNOWN. Health probes are never retried: a probe
+ * reports the state at the time of asking, and a 503 is an answer.
  */
 #ifndef SEKHA_CONTROLLER_H
 #define SEKHA_CONTROLLER_H
@@ -395,7 +396,8 @@ SEKHA_API sekha_code sekha_controller_suggest_labels_sync(sekha_client *client,
                                                           sekha_label_suggestions **out,
                                                           sekha_error **err);
 
-/* GET /health. An unhealthy controller answers 503 with an empty body: SEKHA_E_SERVER. */
+/* GET /health, never retried (a probe reports the state at the time of asking; a 503 is
+ * an answer). An unhealthy controller answers 503 with an empty body: SEKHA_E_SERVER. */
 SEKHA_API sekha_request *sekha_controller_health(sekha_client *client, sekha_health_cb cb,
                                                  void *userdata);
 

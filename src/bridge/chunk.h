@@ -21,7 +21,8 @@
  * chunk said. Checking that costs two memcmp calls and a scan of the content alone.
  *
  * What is extracted, from the first element of "choices" whose "index" is 0 or absent:
- * delta.content (or message.content), delta.role (or message.role), finish_reason; from
+ * delta.content (or message.content), delta.role (or message.role), finish_reason,
+ * delta.tool_calls (or message.tool_calls; full path only, the scanner defers); from
  * the top level: id, model, usage.{prompt,completion,total}_tokens, and whether an
  * "error" member (not null) makes the chunk an in-band error.
  *
@@ -49,6 +50,9 @@ typedef struct sekha__span {
     size_t n;
 } sekha__span;
 
+/* The most tool calls one completion may hold: a tool call's index must be below it. */
+#define SEKHA__MAX_TOOL_CALLS 1024
+
 typedef struct sekha__chunk_fields {
     int has_content;           /* content was a string (possibly empty) */
     size_t content_off;        /* where it starts in the text buffer */
@@ -58,6 +62,8 @@ typedef struct sekha__chunk_fields {
     size_t content_raw;        /* and its length as escaped in the input */
     int has_usage;
     long usage[3];             /* prompt, completion, total; -1 when not an integer */
+    const cJSON *tool_calls;   /* full path: the choice's tool_calls array, checked to have
+                                * the OpenAI shape (points into *root); NULL when none */
     size_t error_at;           /* INVALID: byte offset where the input broke */
     const char *why;           /* BAD: static reason */
 } sekha__chunk_fields;

@@ -2,6 +2,7 @@
  * usual shape, this handles the rest and decides what the scanner left open. */
 #include "bridge/chunk.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -23,12 +24,15 @@ static int optional_string(const cJSON *obj, const char *key, sekha__span *out)
     return !v || cJSON_IsString(v) || cJSON_IsNull(v);
 }
 
+/* An integer that is exact in a double (up to 2^53) and fits a long, which may be 32 bits
+ * (ILP32, LLP64), where casting a larger double is undefined; -1 otherwise. */
 static long exact_long(const cJSON *v)
 {
     if (!cJSON_IsNumber(v))
         return -1;
     double d = v->valuedouble;
-    if (d != floor(d) || fabs(d) > 9007199254740992.0) /* 2^53: exact in a double */
+    if (d != floor(d) || fabs(d) > 9007199254740992.0 || d > (double)LONG_MAX ||
+        d < (double)LONG_MIN)
         return -1;
     return (long)d;
 }
@@ -58,6 +62,38 @@ static sekha__chunk_rc bad(sekha__chunk_fields *f, const char *why)
     return SEKHA__CHUNK_BAD;
 }
 
+/* tool_calls: an array of {index?, id?, type?, function?: {name?, arguments?}}, every
+ * string member a string or null, index an integer below SEKHA__MAX_TOOL_CALLS (absent in
+ * a whole message: the position counts). */
+static sekha__chunk_rc read_tool_calls(const cJSON *calls, sekha__chunk_fields *f)
+{
+    if (!calls || cJSON_IsNull(calls))
+        return SEKHA__CHUNK_OK;
+    if (!cJSON_IsArray(calls))
+        return bad(f, "tool_calls is not an array");
+    const cJSON *c;
+    sekha__span unused;
+    int pos = 0;
+    cJSON_ArrayForEach(c, calls) {
+        if (!cJSON_IsObject(c))
+            return bad(f, "tool_calls holds something other than objects");
+        const cJSON *idx = cJSON_GetObjectItemCaseSensitive(c, "index");
+        double i = idx ? (cJSON_IsNumber(idx) ? idx->valuedouble : -1) : pos;
+        if (!(i >= 0 && i < SEKHA__MAX_TOOL_CALLS && i == floor(i)))
+            return bad(f, "a tool call's index is not an integer from 0 to 1023");
+        if (!optional_string(c, "id", &unused) || !optional_string(c, "type", &unused))
+            return bad(f, "a tool call's id or type is not a string");
+        const cJSON *fn = cJSON_GetObjectItemCaseSensitive(c, "function");
+        if (fn && !cJSON_IsNull(fn) && !cJSON_IsObject(fn))
+            return bad(f, "a tool call's function is not an object");
+        if (!optional_string(fn, "name", &unused) || !optional_string(fn, "arguments", &unused))
+            return bad(f, "a tool call's function name or arguments is not a string");
+        pos++;
+    }
+    f->tool_calls = cJSON_GetArraySize(calls) > 0 ? calls : NULL;
+    return SEKHA__CHUNK_OK;
+}
+
 static sekha__chunk_rc read_choice(const cJSON *choice, sekha_buf *text, sekha__chunk_fields *f)
 {
     const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
@@ -74,6 +110,10 @@ static sekha__chunk_rc read_choice(const cJSON *choice, sekha_buf *text, sekha__
     sekha__span content;
     if (!optional_string(delta, "content", &content))
         return bad(f, "the delta's content is not a string");
+    sekha__chunk_rc rc = read_tool_calls(cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"),
+                                         f);
+    if (rc != SEKHA__CHUNK_OK)
+        return rc;
     if (content.p) {
         f->content_off = text->len;
         if (sekha__buf_append(text, content.p, content.n) != 0)

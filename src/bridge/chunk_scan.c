@@ -10,6 +10,7 @@
 #include "core/jdoc.h"
 #include "core/swar.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,13 +179,19 @@ static int scan_number(scan *s, long *ival, int *is_int)
     }
     s->p = p;
     if (is_int) {
-        /* Only plain integers of up to 15 digits are certain to be exact in both parsers. */
+        /* Only plain integers of up to 15 digits are certain to be exact in both parsers;
+         * they are summed in 64 bits and must also fit a long, which may be 32 bits
+         * (ILP32, LLP64): the full parser reports the others. */
         *is_int = integral && nd <= 15;
         if (*is_int) {
-            long v = 0;
+            int64_t v = 0;
             for (const unsigned char *d = digits; d < digits + nd; d++)
                 v = v * 10 + (*d - '0');
-            *ival = neg ? -v : v;
+            if (neg)
+                v = -v;
+            *is_int = v >= LONG_MIN && v <= LONG_MAX;
+            if (*is_int)
+                *ival = (long)v;
         }
     }
     return R_OK;

@@ -18,6 +18,7 @@ void sekha_completion_free(sekha_completion *c)
     if (!c)
         return;
     sekha__buf_free(&c->text);
+    sekha__tool_calls_free(c);
     free(c->role);
     free(c->finish);
     free(c->model);
@@ -45,6 +46,7 @@ sekha_completion *sekha_completion_copy(const sekha_completion *c)
     int failed = 0;
     *d = *c;
     d->text = (sekha_buf){0};
+    d->calls = NULL; /* until copied: never c's */
     /* The text may hold NUL bytes (\u0000): copied by length. */
     if (c->text.data && sekha__buf_append(&d->text, c->text.data, c->text.len) != 0)
         failed = 1;
@@ -53,6 +55,8 @@ sekha_completion *sekha_completion_copy(const sekha_completion *c)
     d->model = dup_field(c->model, &failed);
     d->id = dup_field(c->id, &failed);
     d->json = dup_field(c->json, &failed);
+    if (sekha__tool_calls_copy(d, c) != 0)
+        failed = 1;
     if (failed) {
         sekha_completion_free(d);
         return NULL;
@@ -108,10 +112,12 @@ sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, 
         err = bad_response(f.why);
     else if (cJSON_GetArraySize(choices) < 1)
         err = bad_response("the completion has no choices");
-    else if (!f.has_content && !f.finish.p)
-        err = bad_response("choices[0] holds neither message content nor finish_reason");
+    else if (!f.has_content && !f.finish.p && !f.tool_calls)
+        err = bad_response("choices[0] holds neither message content, tool calls nor "
+                           "finish_reason");
     if (!err && (sekha__set_span(&c->role, f.role) || sekha__set_span(&c->finish, f.finish) ||
                  sekha__set_span(&c->model, f.model) || sekha__set_span(&c->id, f.id) ||
+                 (f.tool_calls && sekha__completion_add_tool_calls(c, f.tool_calls) != 0) ||
                  !(c->json = malloc(len + 1))))
         err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "completion");
     cJSON_Delete(root);
@@ -119,6 +125,8 @@ sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, 
         c->text.len = mark;
         if (c->text.data)
             c->text.data[mark] = '\0';
+        sekha__tool_calls_free(c); /* only ever filled here for a fresh completion */
+        c->tool_bytes = 0;
         return err;
     }
     memcpy(c->json, body, len);
@@ -181,7 +189,14 @@ static char *synthesize(const sekha_completion *c)
     rc |= sekha__buf_puts(&b, ",\"choices\":[{\"index\":0,\"message\":{");
     rc |= put_opt_string(&b, "role", c->role ? c->role : "assistant");
     rc |= sekha__buf_puts(&b, ",\"content\":");
-    rc |= sekha__json_put_string(&b, sekha__buf_str(&c->text), c->text.len);
+    if (c->ncalls && !c->text.len) /* as OpenAI answers a reply that only calls tools */
+        rc |= sekha__buf_puts(&b, "null");
+    else
+        rc |= sekha__json_put_string(&b, sekha__buf_str(&c->text), c->text.len);
+    if (c->ncalls) {
+        rc |= sekha__buf_puts(&b, ",");
+        rc |= sekha__tool_calls_put_json(&b, c);
+    }
     rc |= sekha__buf_puts(&b, "},");
     rc |= put_opt_string(&b, "finish_reason", c->finish);
     rc |= sekha__buf_puts(&b, "}]");

@@ -9,10 +9,18 @@
 
 /* ---- messages.c ---- */
 
+/* A tool call an assistant message made (sekha_messages_add_tool_call). */
+typedef struct sekha__msg_call {
+    char *id, *name, *arguments;
+} sekha__msg_call;
+
 typedef struct sekha__message {
     const char *role; /* one of the static role names */
     char *content;
     size_t len;
+    sekha__msg_call *calls; /* assistant messages only */
+    size_t ncalls;
+    char *tool_call_id;     /* tool messages made by sekha_messages_add_tool_result */
 } sekha__message;
 
 struct sekha_messages {
@@ -30,8 +38,18 @@ sekha_error *sekha__bridge_chat_body(sekha_buf *out, const sekha_messages *msgs,
 
 /* ---- completion.c ---- */
 
+/* One assembled tool call: fragments with the same index go together. */
+typedef struct sekha__tool_call {
+    int index;
+    char *id, *type, *name; /* NULL until sent */
+    sekha_buf args;         /* the argument fragments, concatenated */
+} sekha__tool_call;
+
 struct sekha_completion {
     sekha_buf text;       /* the content; always NUL-terminated once allocated */
+    sekha__tool_call *calls; /* sorted by index */
+    size_t ncalls, calls_cap;
+    size_t tool_bytes;    /* the tool calls' strings, counted against the response limit */
     char *role, *finish, *model, *id;
     long usage[3];
     int has_usage;
@@ -56,6 +74,25 @@ sekha_completion *sekha__completion_new(void);
 /* Replaces *dst with a copy of span (kept when span is absent). Returns 0, -1 on no
  * memory. */
 int sekha__set_span(char **dst, sekha__span span);
+
+/* The bytes the tool-call deltas of a chunk (a checked tool_calls array) would add. */
+size_t sekha__tool_calls_size(const cJSON *calls);
+
+/* Merges tool-call deltas (a checked tool_calls array) into c as the OpenAI clients do:
+ * by index (the position when absent), id, type and name replaced when sent, arguments
+ * appended. Returns 0, -1 on no memory. */
+int sekha__completion_add_tool_calls(sekha_completion *c, const cJSON *calls);
+
+/* Releases c's tool calls. */
+void sekha__tool_calls_free(sekha_completion *c);
+
+/* Deep-copies src's tool calls into dst (whose own are overwritten, not freed). Returns
+ * 0, -1 on no memory (dst then holds what was copied, for sekha_completion_free). */
+int sekha__tool_calls_copy(sekha_completion *dst, const sekha_completion *src);
+
+/* Writes "tool_calls":[...] in the non-streaming OpenAI shape. Returns 0, -1 on no
+ * memory. */
+int sekha__tool_calls_put_json(sekha_buf *b, const sekha_completion *c);
 
 /* The arguments every chat call shares. */
 typedef struct sekha__chat_args {

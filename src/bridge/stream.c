@@ -5,7 +5,12 @@
  * unescapes the delta straight onto the end of the assembled text, and the user's chunk
  * callback, which is lent a view whose content points at that tail. Nothing is
  * allocated per event; role, finish reason, model and id are copied only when they
- * appear (normally once per stream).
+ * appear (normally once per stream). Chunks carrying tool-call fragments take the full
+ * parser (a cJSON tree each), which also checks their shape; the fragments are merged into
+ * the completion's tool calls (bridge/tool_calls.c).
+ *
+ * The text and the tool calls together are bounded by the client's max_response_bytes,
+ * as a buffered body is: a stream that never ends cannot take all memory.
  *
  * Not built on the typed-call helper (src/core/call.c): a stream needs the core's event
  * callback, and its final callback gets a result on failure too. */
@@ -29,6 +34,7 @@ typedef struct bridge_stream {
     sekha_completion *res;  /* being assembled; NULL once handed over */
     sekha_error *fail;      /* a decode or in-band error that ended the stream */
     sekha__chunk_tpl tpl;   /* the layout of the last chunk, for the fast path */
+    size_t limit;           /* max_response_bytes: the most text a stream may assemble */
     int stopped;            /* the chunk callback returned SEKHA_EVENT_STOP */
 } bridge_stream;
 
@@ -94,7 +100,20 @@ static int absorb(sekha_completion *res, const sekha__chunk_fields *f)
         res->has_usage = 1;
         memcpy(res->usage, f->usage, sizeof res->usage);
     }
-    return 0;
+    return f->tool_calls ? sekha__completion_add_tool_calls(res, f->tool_calls) : 0;
+}
+
+/* The chunk that crossed the limit is taken back, so the text and tool calls handed over
+ * are whole chunks (what the chunk callback saw) and never longer than the limit. */
+static sekha_error *over_limit(sekha_completion *res, size_t mark, size_t limit)
+{
+    res->text.len = mark;
+    if (res->text.data) /* a stream that only calls tools may have no text at all */
+        res->text.data[mark] = '\0';
+    return sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
+                            "the streamed completion exceeded the response limit of %zu bytes "
+                            "(max_response_bytes) after %zu chunks; what arrived before is kept",
+                            limit, res->chunks);
 }
 
 static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
@@ -121,8 +140,13 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
     }
     sekha__chunk_fields f;
     cJSON *root;
+    size_t mark = res->text.len;
     sekha__chunk_rc rc = sekha__chunk_decode_tpl(&st->tpl, d, n, &res->text, &f, &root);
-    if (rc == SEKHA__CHUNK_OK && absorb(res, &f) != 0)
+    if (rc == SEKHA__CHUNK_OK &&
+        res->text.len + res->tool_bytes +
+                (f.tool_calls ? sekha__tool_calls_size(f.tool_calls) : 0) > st->limit)
+        st->fail = over_limit(res, mark, st->limit);
+    else if (rc == SEKHA__CHUNK_OK && absorb(res, &f) != 0)
         st->fail = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "stream chunk");
     else if (rc != SEKHA__CHUNK_OK)
         st->fail = chunk_error(rc, &f, d, n, res->chunks, sekha__req(req)->what);
@@ -239,6 +263,7 @@ static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_
     st->cb = cb;
     st->ud = a->ud;
     st->sync = a->sync;
+    st->limit = c->opts->max_response_bytes;
     sekha_buf body = {0};
     sekha__spec spec;
     sekha_error *e = sekha__bridge_chat_spec(&spec, &body, &a->chat, 1);

@@ -303,8 +303,9 @@ typedef struct plain_args {
 static const plain_args rebuild_args = {"POST", "/api/v1/rebuild-embeddings",
                                         "controller POST /api/v1/rebuild-embeddings", NULL,
                                         SEKHA_HTTP_IDEMPOTENT, &ctl_done_call};
-static const plain_args health_args = {"GET", "/health", "controller GET /health", NULL, 0,
-                                       &ctl_health_call};
+/* A probe reports the state at the time of asking: a 503 is an answer, never retried. */
+static const plain_args health_args = {"GET", "/health", "controller GET /health", NULL,
+                                       SEKHA_HTTP_NO_RETRY, &ctl_health_call};
 static const plain_args metrics_args = {"GET", "/metrics", "controller GET /metrics",
                                         "text/plain, application/json;q=0.9", 0,
                                         &ctl_metrics_call};

@@ -9,7 +9,19 @@
  * words than max_tokens it is cut there and finish_reason is "length" (as OpenAI does),
  * otherwise "stop". The answer's model is "devserver-echo", or "devserver-echo/<model>" when
  * the request named one. With "stream": true (unless --no-stream) the same words arrive as
- * OpenAI-style chunks, one word per chunk, the first carrying the role. */
+ * OpenAI-style chunks, one word per chunk, the first carrying the role.
+ *
+ * Tools: when the request carries a non-empty "tools" array (and tool_choice is not
+ * "none") and the last message is not a tool message, the answer calls the first two
+ * tools (function.name; "tool" when missing) with the arguments {"query":<last user
+ * message>,"call":<i>}, ids "call_<hex>", finish_reason "tool_calls" and content null.
+ * Streamed, each call's first chunk carries index, id, type and name (arguments ""), then
+ * the arguments arrive in pieces of at most 6 bytes, the calls' pieces interleaved; with
+ * the endless fault the last call's arguments grow by "more" forever. When the last
+ * message is a tool message the answer is text naming each trailing tool result:
+ *   "Tool <name> returned: <content words>" (one such part per tool message)
+ * where <name> is the function of the assistant tool call whose id the tool message's
+ * tool_call_id names. A tool_call_id that no earlier assistant tool call has is a 400. */
 #include "faults.h"
 
 #include <ctype.h>
@@ -131,6 +143,7 @@ static int as_number(json_t *v, double *out, int *is_string)
 
 typedef struct chat_req {
     json_t *messages;
+    json_t *tools;       /* a non-empty array, or NULL (none, or tool_choice "none") */
     const char *model;
     long long max_tokens;
     int stream;
@@ -203,6 +216,14 @@ static void check_options(json_t *root, json_t *errs, chat_req *cr)
                  "Input should be greater than or equal to 1", v, json_pack("{s:i}", "ge", 1));
         else
             cr->max_tokens = (long long)d;
+    }
+    v = json_object_get(root, "tools");
+    if (v && !json_is_null(v) && !json_is_array(v))
+        verr(errs, "list_type", loc2("tools"), "Input should be a valid list", v, NULL);
+    else if (json_array_size(v) > 0) {
+        const char *choice = json_string_value(json_object_get(root, "tool_choice"));
+        if (!choice || strcmp(choice, "none"))
+            cr->tools = v;
     }
     v = json_object_get(root, "stream");
     if (v && !json_is_null(v)) {
@@ -316,13 +337,30 @@ static size_t count_words(const char *s)
     return n;
 }
 
+#define MAX_CALLS 2   /* tools called at once */
+#define PIECE_BYTES 6 /* the most argument bytes per streamed piece */
+
+typedef struct tool_call {
+    char id[32];
+    char *name, *args;
+} tool_call;
+
+/* One streamed piece of a call's arguments. */
+typedef struct piece {
+    size_t call, off, len;
+} piece;
+
 typedef struct completion {
     char id[32];
     long long created;
     char *model;
     words ws;
     const char *finish;
-    long long prompt_tokens;
+    long long prompt_tokens, out_tokens;
+    tool_call calls[MAX_CALLS];
+    size_t ncalls;       /* > 0: the answer calls tools instead of answering text */
+    piece *pieces;
+    size_t npieces;
 } completion;
 
 static void completion_free(void *p)
@@ -332,16 +370,107 @@ static void completion_free(void *p)
         return;
     free(c->model);
     words_free(&c->ws);
+    for (size_t i = 0; i < c->ncalls; i++) {
+        free(c->calls[i].name);
+        free(c->calls[i].args);
+    }
+    free(c->pieces);
     free(c);
 }
 
-static void make_id(char out[32])
+static void make_id(char out[32], const char *prefix)
 {
     static atomic_uint seq;
     unsigned x;
     if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t)sizeof x)
         x = (unsigned)time(NULL) * 2654435761u + atomic_fetch_add(&seq, 1) * 40503u;
-    snprintf(out, 32, "chatcmpl-%08x", x);
+    snprintf(out, 32, "%s%08x", prefix, x);
+}
+
+static const char *role_of(json_t *m)
+{
+    return json_string_value(json_object_get(m, "role"));
+}
+
+/* The function name of the assistant tool call with this id among messages[0..before), or
+ * NULL when no such call was made. */
+static const char *called_tool(json_t *msgs, size_t before, const char *id)
+{
+    for (size_t i = 0; i < before; i++) {
+        json_t *m = json_array_get(msgs, i), *tc;
+        size_t k;
+        if (strcmp(role_of(m), "assistant"))
+            continue;
+        json_array_foreach(json_object_get(m, "tool_calls"), k, tc) {
+            const char *tid = json_string_value(json_object_get(tc, "id"));
+            if (tid && !strcmp(tid, id)) {
+                const char *name = json_string_value(
+                    json_object_get(json_object_get(tc, "function"), "name"));
+                return name ? name : "tool";
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The index of the first tool message whose tool_call_id answers no earlier tool call,
+ * -1 when there is none. */
+static long unanswerable_tool_message(json_t *msgs)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) {
+        const char *id = json_string_value(json_object_get(m, "tool_call_id"));
+        if (!strcmp(role_of(m), "tool") && id && !called_tool(msgs, i, id))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Splits each call's arguments into pieces at UTF-8 boundaries, the calls interleaved. */
+static int cut_pieces(completion *c)
+{
+    size_t total = 0, pos[MAX_CALLS] = { 0 };
+    for (size_t j = 0; j < c->ncalls; j++)
+        total += strlen(c->calls[j].args) + 1;
+    if (!(c->pieces = calloc(total, sizeof *c->pieces)))
+        return -1;
+    for (int more = 1; more;) {
+        more = 0;
+        for (size_t j = 0; j < c->ncalls; j++) {
+            const char *a = c->calls[j].args;
+            size_t len = strlen(a), end = pos[j] + PIECE_BYTES;
+            if (pos[j] >= len)
+                continue;
+            if (end > len)
+                end = len;
+            while (end < len && ((unsigned char)a[end] & 0xC0) == 0x80)
+                end++;
+            c->pieces[c->npieces++] = (piece){ j, pos[j], end - pos[j] };
+            pos[j] = end;
+            more = 1;
+        }
+    }
+    c->out_tokens = (long long)c->npieces;
+    return 0;
+}
+
+static int call_tools(completion *c, json_t *tools, const char *user)
+{
+    c->ncalls = json_array_size(tools) < MAX_CALLS ? json_array_size(tools) : MAX_CALLS;
+    for (size_t j = 0; j < c->ncalls; j++) {
+        const char *name = json_string_value(
+            json_object_get(json_object_get(json_array_get(tools, j), "function"), "name"));
+        make_id(c->calls[j].id, "call_");
+        c->calls[j].name = strdup(name ? name : "tool");
+        json_t *args = json_pack("{s:s,s:I}", "query", user, "call", (json_int_t)j);
+        c->calls[j].args = args ? json_dumps(args, JSON_COMPACT) : NULL;
+        json_decref(args);
+        if (!c->calls[j].name || !c->calls[j].args)
+            return -1;
+    }
+    c->finish = "tool_calls";
+    return cut_pieces(c);
 }
 
 static completion *complete(const chat_req *cr)
@@ -349,7 +478,7 @@ static completion *complete(const chat_req *cr)
     completion *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    make_id(c->id);
+    make_id(c->id, "chatcmpl-");
     c->created = (long long)time(NULL);
     if (cr->model) {
         size_t n = strlen(ECHO_MODEL) + strlen(cr->model) + 2;
@@ -359,11 +488,11 @@ static completion *complete(const chat_req *cr)
         c->model = strdup(ECHO_MODEL);
     }
     const char *user = "";
-    size_t ctx_words = 0, i;
+    size_t ctx_words = 0, i, n = json_array_size(cr->messages), results = n;
     json_t *m;
     words ctx = { 0 };
     json_array_foreach(cr->messages, i, m) {
-        const char *role = json_string_value(json_object_get(m, "role"));
+        const char *role = role_of(m);
         const char *content = json_string_value(json_object_get(m, "content"));
         c->prompt_tokens += (long long)count_words(content);
         if (!strcmp(role, "user"))
@@ -371,24 +500,46 @@ static completion *complete(const chat_req *cr)
         else if (strcmp(role, "assistant") && ctx_words < CONTEXT_WORDS)
             ctx_words += words_split(&ctx, content, CONTEXT_WORDS - ctx_words);
     }
-    if (!*user && json_array_size(cr->messages) > 0)
-        user = json_string_value(json_object_get(
-            json_array_get(cr->messages, json_array_size(cr->messages) - 1), "content"));
-    if (ctx_words > 0) {
+    while (results > 0 && !strcmp(role_of(json_array_get(cr->messages, results - 1)), "tool"))
+        results--;
+    if (!*user && n > 0)
+        user = json_string_value(json_object_get(json_array_get(cr->messages, n - 1),
+                                                 "content"));
+    c->finish = "stop";
+    if (results < n) {
+        /* the tool results the last assistant message asked for */
+        for (i = results; i < n; i++) {
+            m = json_array_get(cr->messages, i);
+            const char *id = json_string_value(json_object_get(m, "tool_call_id"));
+            const char *name = id ? called_tool(cr->messages, i, id) : NULL;
+            words_split(&c->ws, "Tool", 1);
+            words_split(&c->ws, name ? name : "tool", 1);
+            words_split(&c->ws, "returned:", 1);
+            words_split(&c->ws, json_string_value(json_object_get(m, "content")), (size_t)-1);
+        }
+    } else if (cr->tools) {
+        if (call_tools(c, cr->tools, user) != 0) {
+            words_free(&ctx);
+            completion_free(c);
+            return NULL;
+        }
+    } else if (ctx_words > 0) {
         words_split(&c->ws, "Based on your memory:", 4);
         for (const char *p = ctx.buf; p && p < ctx.buf + ctx.len; p += strlen(p) + 1)
             words_add(&c->ws, p, strlen(p));
         words_split(&c->ws, "... you asked:", 3);
+        words_split(&c->ws, user, (size_t)-1);
     } else {
         words_split(&c->ws, "You asked:", 2);
+        words_split(&c->ws, user, (size_t)-1);
     }
-    words_split(&c->ws, user, (size_t)-1);
     words_free(&ctx);
-    c->finish = "stop";
-    if ((long long)c->ws.n > cr->max_tokens) {
+    if (!c->ncalls && (long long)c->ws.n > cr->max_tokens) {
         c->ws.n = (size_t)cr->max_tokens;
         c->finish = "length";
     }
+    if (!c->ncalls)
+        c->out_tokens = (long long)c->ws.n;
     if (!c->model || words_index(&c->ws) != 0) {
         completion_free(c);
         return NULL;
@@ -413,8 +564,40 @@ static char *completion_text(const completion *c)
 static json_t *usage(const completion *c)
 {
     return json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)c->prompt_tokens,
-                     "completion_tokens", (json_int_t)c->ws.n, "total_tokens",
-                     (json_int_t)(c->prompt_tokens + (long long)c->ws.n));
+                     "completion_tokens", (json_int_t)c->out_tokens, "total_tokens",
+                     (json_int_t)(c->prompt_tokens + c->out_tokens));
+}
+
+/* The tool_calls of a whole message (non-streaming answer). */
+static json_t *tool_calls_json(const completion *c)
+{
+    json_t *a = json_array();
+    for (size_t j = 0; j < c->ncalls; j++)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", c->calls[j].id,
+                                           "type", "function", "function", "name",
+                                           c->calls[j].name, "arguments", c->calls[j].args));
+    return a;
+}
+
+/* The delta of streamed event k of a tool-calling answer: first each call's header (the
+ * first with the role), then the argument pieces; past them (endless) "more" forever. */
+static json_t *tool_delta(const completion *c, size_t k)
+{
+    if (k < c->ncalls) {
+        const tool_call *t = &c->calls[k];
+        json_t *d = json_pack("{s:n,s:[{s:I,s:s,s:s,s:{s:s,s:s}}]}", "content", "tool_calls",
+                              "index", (json_int_t)k, "id", t->id, "type", "function",
+                              "function", "name", t->name, "arguments", "");
+        if (d && k == 0)
+            json_object_set_new(d, "role", json_string("assistant"));
+        return d;
+    }
+    size_t p = k - c->ncalls;
+    size_t call = p < c->npieces ? c->pieces[p].call : c->ncalls - 1;
+    const char *text = p < c->npieces ? c->calls[call].args + c->pieces[p].off : "more";
+    size_t len = p < c->npieces ? c->pieces[p].len : 4;
+    return json_pack("{s:[{s:I,s:{s:s%}}]}", "tool_calls", "index", (json_int_t)call,
+                     "function", "arguments", text, len);
 }
 
 /* Event k of the stream: one word per chunk (at least one chunk, carrying the role), then
@@ -422,8 +605,15 @@ static json_t *usage(const completion *c)
 static char *chunk_event(void *ctx, size_t k, size_t want, int endless)
 {
     completion *c = ctx;
-    size_t content_events = c->ws.n ? c->ws.n : 1;
+    size_t content_events = c->ncalls ? c->ncalls + c->npieces : c->ws.n ? c->ws.n : 1;
     json_t *root;
+    if (c->ncalls && (k < content_events || endless)) {
+        json_t *delta = tool_delta(c, k);
+        root = json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:o,s:n}]}", "id", c->id, "object",
+                         "chat.completion.chunk", "created", (json_int_t)c->created, "model",
+                         c->model, "choices", "index", 0, "delta", delta, "finish_reason");
+        return root ? ds_dump_padded(root, root, "id", 0) : NULL;
+    }
     if (k < content_events || endless) {
         const char *word = k < c->ws.n ? c->ws.w[k] : (k ? "more" : "");
         size_t n = strlen(word) + 2;
@@ -468,6 +658,15 @@ static void chat(const ds_config *cfg, const ds_request *rq, ds_response *rs,
         return;
     }
     json_decref(errs);
+    long bad = unanswerable_tool_message(cr.messages);
+    if (bad >= 0) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "messages[%ld]: its tool_call_id answers no earlier "
+                 "assistant tool call", bad);
+        respond_detail(rs, 400, detail);
+        json_decref(root);
+        return;
+    }
     completion *c = complete(&cr);
     json_decref(root);
     if (!c) {
@@ -480,12 +679,15 @@ static void chat(const ds_config *cfg, const ds_request *rq, ds_response *rs,
         return;
     }
     char *text = completion_text(c);
-    json_t *v = text ? json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:{s:s,s:s},s:s}],s:o}", "id", c->id,
-                                 "object", "chat.completion", "created",
-                                 (json_int_t)c->created, "model", c->model, "choices",
-                                 "index", 0, "message", "role", "assistant", "content", text,
-                                 "finish_reason", c->finish, "usage", usage(c))
-                     : NULL;
+    json_t *msg = !text ? NULL
+                  : c->ncalls ? json_pack("{s:s,s:n,s:o}", "role", "assistant", "content",
+                                          "tool_calls", tool_calls_json(c))
+                              : json_pack("{s:s,s:s}", "role", "assistant", "content", text);
+    json_t *v = msg ? json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:o,s:s}],s:o}", "id", c->id,
+                                "object", "chat.completion", "created", (json_int_t)c->created,
+                                "model", c->model, "choices", "index", 0, "message", msg,
+                                "finish_reason", c->finish, "usage", usage(c))
+                    : NULL;
     free(text);
     completion_free(c);
     if (v)
