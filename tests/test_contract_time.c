@@ -260,3 +260,33 @@ Test(contract_time, sekha_complete_on_an_endless_stream_times_out)
     cr_assert_lt(o.seconds, 10.0, "took %.1f s", o.seconds);
     cr_assert_not_null(strstr(o.err, "timed out"), "stderr: %s", o.err);
 }
+
+static void keep_completion(sekha_request *req, const sekha_error *err, const sekha_completion *c,
+                            void *ud)
+{
+    (void)req;
+    outcome *s = ud;
+    s->done++;
+    s->code = sekha_error_code(err);
+    snprintf(s->message, sizeof s->message, "%s", c ? sekha_completion_content(c, NULL) : "");
+}
+
+Test(contract_time, a_bridge_stream_cut_by_the_call_timeout_keeps_its_text)
+{
+    arm_rule(ds.bridge_url, "/v1/chat/completions", "[{\"endless\":true,\"chunk_delay_ms\":20}]");
+    sekha_options *o = options_with_timeout("0.8");
+    sekha_client *c = test_client(o);
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(m, "user", "tell me everything"), SEKHA_OK);
+    outcome s = {0};
+    cr_assert_not_null(sekha_bridge_stream_complete(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
+                                                    SEKHA_MAX_TOKENS_UNSET, NULL, NULL,
+                                                    keep_completion, &s));
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(s.done, 1);
+    cr_assert_eq(s.code, SEKHA_E_TIMEOUT);
+    cr_assert_gt(strlen(s.message), 0, "the text streamed before the deadline is kept");
+    sekha_messages_free(m);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
