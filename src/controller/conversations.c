@@ -47,7 +47,7 @@ static sekha_request *start_create(sekha_client *c, void *p, sekha__fn cb, void 
     }
     /* Not SEKHA_HTTP_IDEMPOTENT: a second POST would store a second conversation. */
     ctl_send_args s = {"POST", "/api/v1/conversations", body, 0,
-                       "controller POST /api/v1/conversations", NULL, NULL};
+                       "controller POST /api/v1/conversations", NULL, NULL, fn};
     return ctl_send(c, &s, cs, cb, ud);
 }
 
@@ -133,7 +133,7 @@ static sekha_request *start_conv_op(sekha_client *c, void *p, sekha__fn cb, void
     }
     /* GET, PUT and DELETE are idempotent to the core already: each of these may be re-sent
      * (setting the same label twice, pinning twice, ... changes nothing more). */
-    ctl_send_args s = {op->method, path, body, 0, op->what, NULL, NULL};
+    ctl_send_args s = {op->method, path, body, 0, op->what, NULL, NULL, op->fn};
     sekha_request *req = ctl_send(c, &s, op->cs, cb, ud);
     free(path);
     return req;
@@ -285,7 +285,7 @@ static sekha_request *start_list(sekha_client *c, void *p, sekha__fn cb, void *u
     ctl_send_args s = {"GET", sekha__buf_str(&path), NULL, 0,
                        a->count ? "controller GET /api/v1/conversations/count"
                                 : "controller GET /api/v1/conversations",
-                       NULL, NULL};
+                       NULL, NULL, fn};
     sekha_request *req = ctl_send(c, &s, cs, cb, ud);
     sekha__buf_free(&path);
     return req;

@@ -129,8 +129,6 @@ int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key);
 const sekha_jv *ctl_req_array(ctl_dec *d, const sekha_jv *o, const char *key);
 /* Compact JSON of v ("null" when v is NULL); NULL only on no memory (recorded). */
 char *ctl_compact(ctl_dec *d, const sekha_jv *v);
-/* True when text is one valid UTF-8 JSON value (a caller's JSON sent on as it is). */
-int ctl_json_valid(const char *text);
 /* The root must be an object; records the error when it is not. */
 int ctl_need_object(ctl_dec *d, const sekha_jv *root);
 
@@ -158,7 +156,9 @@ extern const sekha__call_spec ctl_metrics_call;
 extern const sekha__call_spec ctl_done_call;
 
 /* One controller request: method, an encoded path, an optional JSON body (taken, even on
- * failure), retry flags and the label errors carry. */
+ * failure), retry flags and the label errors carry. The body is written with
+ * sekha__jw_tree: a string in it that is not UTF-8 ends the call before sending, with
+ * SEKHA_E_INVALID_ARG naming fn and the field. */
 typedef struct ctl_send_args {
     const char *method;
     const char *path;
@@ -167,6 +167,7 @@ typedef struct ctl_send_args {
     const char *what;
     const char *accept;   /* NULL = application/json */
     const sekha_buf *text; /* a body already written as JSON text, instead of body */
+    const char *fn;        /* the public function, for messages (NULL: what) */
 } ctl_send_args;
 
 sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__call_spec *cs,

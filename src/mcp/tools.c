@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jwrite.h"
 #include "mcp/mcp_internal.h"
 
 #define AUTH_FORMAT_MESSAGE "Invalid authorization format"
@@ -86,7 +87,21 @@ static sekha_error *invalid(const char *why)
     return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s", why);
 }
 
-/* Sends body (taken) to the tool; read-only tools are safe to re-send. */
+/* A caller's JSON text must be one JSON value in UTF-8 before cJSON reads it (cJSON takes
+ * "{} junk" and copies bytes that are not UTF-8): NULL, or the error naming it. */
+static sekha_error *check_text(const char *text, const char *tool, const char *name)
+{
+    char why[200];
+    int rc = sekha__jw_check_text(text, name, why, sizeof why);
+    if (rc == 0)
+        return NULL;
+    if (rc == SEKHA_JW_NOMEM)
+        return sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
+    return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s: %s", tool, why);
+}
+
+/* Sends body (taken) to the tool; read-only tools are safe to re-send. Every string in it
+ * must be UTF-8 (the call ends here, naming the field, when one is not). */
 static sekha_request *post_tool(sekha_client *c, const char *tool, cJSON *body, int read_only,
                                 sekha_mcp_data_cb cb, void *ud)
 {
@@ -94,10 +109,18 @@ static sekha_request *post_tool(sekha_client *c, const char *tool, cJSON *body, 
         cJSON_Delete(body);
         return NULL;
     }
-    char *text = NULL;
-    size_t len = 0;
-    if (!body || sekha__json_body(body, &text, &len) != 0)
-        return fail(c, sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL), cb, ud);
+    char why[320];
+    sekha_buf text = {0};
+    int rc = body ? sekha__jw_tree(&text, body, why, sizeof why) : SEKHA_JW_NOMEM;
+    cJSON_Delete(body);
+    if (rc != 0) {
+        sekha__buf_free(&text);
+        return fail(c, rc == SEKHA_JW_NOMEM
+                           ? sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL)
+                           : sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s: %s",
+                                              tool, why),
+                    cb, ud);
+    }
     char path[64], what[96];
     snprintf(path, sizeof path, "/mcp/tools/%s", tool);
     what_for(what, sizeof what, tool);
@@ -107,13 +130,13 @@ static sekha_request *post_tool(sekha_client *c, const char *tool, cJSON *body, 
         .path = path,
         .content_type = "application/json",
         .accept = "application/json",
-        .body = text,
-        .body_len = len,
+        .body = text.data,
+        .body_len = text.len,
         .flags = read_only ? SEKHA_HTTP_IDEMPOTENT : 0,
         .what = what,
     };
     sekha_request *r = sekha__call(c, &spec, &mcp_envelope_call, NULL, NULL, (sekha__fn)cb, ud);
-    cJSON_free(text);
+    sekha__buf_free(&text);
     return r;
 }
 
@@ -148,6 +171,11 @@ sekha_request *sekha_mcp_memory_search(sekha_client *c, const char *query, const
         return NULL;
     if (!query || !*query)
         return fail(c, invalid("query must be a non-empty string"), cb, ud);
+    if (filters_json) {
+        sekha_error *e = check_text(filters_json, "memory_search", "filters_json");
+        if (e)
+            return fail(c, e, cb, ud);
+    }
     cJSON *filters = NULL;
     if (filters_json && !cJSON_IsObject(filters = cJSON_Parse(filters_json))) {
         cJSON_Delete(filters);
@@ -192,6 +220,11 @@ sekha_request *sekha_mcp_memory_store(sekha_client *c, const char *label, const 
         return fail(c, invalid("label and folder must be non-empty strings"), cb, ud);
     if (importance != -1 && (importance < 1 || importance > 10))
         return fail(c, invalid("importance must be 1-10 (or -1 for the default)"), cb, ud);
+    if (messages_json) {
+        sekha_error *e = check_text(messages_json, "memory_store", "messages_json");
+        if (e)
+            return fail(c, e, cb, ud);
+    }
     cJSON *msgs = messages_json ? cJSON_Parse(messages_json) : NULL;
     if (!messages_ok(msgs)) {
         cJSON_Delete(msgs);
