@@ -137,6 +137,18 @@ int ctl_need_object(ctl_dec *d, const sekha_jv *root);
 sekha_code ctl_builder_messages(const sekha_message_builder *b, cJSON **out, char *why,
                                 size_t why_len);
 
+/* The body of POST /api/v1/conversations into b (label, folder not NULL). SEKHA_E_INVALID_ARG with
+ * the reason in why (a builder problem, or the field that is not UTF-8), SEKHA_E_NOMEM. */
+sekha_code ctl_create_body(sekha_buf *b, const char *label, const char *folder,
+                           const sekha_message_builder *messages, int importance, char *why,
+                           size_t why_len);
+
+/* The body of POST /api/v1/query and /search/fts into b (query not NULL; limit and offset
+ * 0 = left out). SEKHA_E_INVALID_ARG with the reason in why (query not UTF-8,
+ * filters_json not one JSON value in UTF-8), SEKHA_E_NOMEM. */
+sekha_code ctl_query_body(sekha_buf *b, const char *query, long limit, long offset,
+                          const char *filters_json, char *why, size_t why_len);
+
 /* Message content flattened: a string as is, parts as their text joined with one space.
  * Returns a malloc'd string, NULL on no memory. */
 char *ctl_flatten_content(const cJSON *content);

@@ -28,6 +28,27 @@ static sekha_request *send_post(sekha_client *c, const char *fn, const char *pat
 
 /* ---- #10 semantic query and #11 full-text search ---- */
 
+/* Written directly, not through a cJSON tree: this is the hot path of memory lookups. */
+sekha_code ctl_query_body(sekha_buf *b, const char *query, long limit, long offset,
+                          const char *filters_json, char *why, size_t why_len)
+{
+    if (filters_json) {
+        int rc = sekha__jw_check_text(filters_json, "filters_json", why, why_len);
+        if (rc != 0)
+            return rc == SEKHA_JW_NOMEM ? SEKHA_E_NOMEM : SEKHA_E_INVALID_ARG;
+    }
+    int rc = sekha__buf_puts(b, "{\"query\":") == 0 ? sekha__jw_string(b, query) : SEKHA_JW_NOMEM;
+    if (rc == SEKHA_JW_NOT_UTF8) {
+        sekha__jw_why_utf8(why, why_len, "query", query);
+        return SEKHA_E_INVALID_ARG;
+    }
+    int ok = rc == 0 && put_count(b, "limit", limit) && put_count(b, "offset", offset) &&
+             (!filters_json || (sekha__buf_puts(b, ",\"filters\":") == 0 &&
+                                sekha__buf_puts(b, filters_json) == 0)) &&
+             sekha__buf_puts(b, "}") == 0;
+    return ok ? SEKHA_OK : SEKHA_E_NOMEM;
+}
+
 typedef struct search_args {
     const char *query;
     long limit, offset;
@@ -45,26 +66,15 @@ static sekha_request *start_search(sekha_client *c, void *p, sekha__fn cb, void 
     if (!ctl_check_u32(a->limit) || !ctl_check_u32(a->offset))
         return ctl_reject(c, cs, cb, ud, "%s: limit and offset must be 0 (default) or "
                           "1..4294967295, got %ld and %ld", fn, a->limit, a->offset);
-    char why[200];
-    if (a->filters_json &&
-        sekha__jw_check_text(a->filters_json, "filters_json", why, sizeof why) != 0)
-        return ctl_reject(c, cs, cb, ud, "%s: %s", fn, why);
     if (!c)
         return NULL;
-    /* Written directly: this is the hot path of memory lookups. */
     sekha_buf *body = sekha__client_scratch(c);
-    int rc = sekha__buf_puts(body, "{\"query\":") == 0 ? sekha__jw_string(body, a->query)
-                                                       : SEKHA_JW_NOMEM;
-    if (rc == SEKHA_JW_NOT_UTF8) {
-        sekha__jw_why_utf8(why, sizeof why, "query", a->query);
+    char why[200];
+    sekha_code rc = ctl_query_body(body, a->query, a->limit, a->offset, a->filters_json, why,
+                                   sizeof why);
+    if (rc == SEKHA_E_INVALID_ARG)
         return ctl_reject(c, cs, cb, ud, "%s: %s", fn, why);
-    }
-    int ok = rc == 0 && put_count(body, "limit", a->limit) &&
-             put_count(body, "offset", a->offset) &&
-             (!a->filters_json || (sekha__buf_puts(body, ",\"filters\":") == 0 &&
-                                   sekha__buf_puts(body, a->filters_json) == 0)) &&
-             sekha__buf_puts(body, "}") == 0;
-    if (!ok)
+    if (rc != SEKHA_OK)
         return ctl_nomem(c, cs, cb, ud);
     ctl_send_args s = {.method = "POST",
                        .path = a->fts ? "/api/v1/search/fts" : "/api/v1/query",
