@@ -137,8 +137,9 @@ int ctl_need_object(ctl_dec *d, const sekha_jv *root);
 sekha_code ctl_builder_messages(const sekha_message_builder *b, cJSON **out, char *why,
                                 size_t why_len);
 
-/* The body of POST /api/v1/conversations into b (label, folder not NULL). SEKHA_E_INVALID_ARG with
- * the reason in why (a builder problem, or the field that is not UTF-8), SEKHA_E_NOMEM. */
+/* The body of POST /api/v1/conversations into b (label and folder not NULL).
+ * SEKHA_E_INVALID_ARG with the reason in why (a builder problem, or the field that is not
+ * UTF-8), SEKHA_E_NOMEM. */
 sekha_code ctl_create_body(sekha_buf *b, const char *label, const char *folder,
                            const sekha_message_builder *messages, int importance, char *why,
                            size_t why_len);

@@ -272,7 +272,8 @@ static sekha_request *start_prune(sekha_client *c, void *p, sekha__fn cb, void *
         body = cJSON_CreateObject();
         ok = body && cJSON_AddNumberToObject(body, "threshold_days", (double)a->days);
     }
-    return send_post(c, a->ids ? "sekha_controller_prune_execute" : "sekha_controller_prune_dry_run",
+    return send_post(c,
+                     a->ids ? "sekha_controller_prune_execute" : "sekha_controller_prune_dry_run",
                      a->ids ? "/api/v1/prune/execute" : "/api/v1/prune/dry-run",
                      a->ids ? "controller POST /api/v1/prune/execute"
                             : "controller POST /api/v1/prune/dry-run",

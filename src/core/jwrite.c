@@ -180,7 +180,8 @@ static int put_members(tree_out *t, const cJSON *v, int object)
             int rc = sekha__jw_string(t->b, key);
             if (rc == SEKHA_JW_NOT_UTF8)
                 snprintf(t->why, t->why_len, "a key in %s is not valid UTF-8 (at byte %zu)",
-                         t->plen ? t->path : "the object", sekha__utf8_invalid_at(key, strlen(key)));
+                         t->plen ? t->path : "the object",
+                         sekha__utf8_invalid_at(key, strlen(key)));
             if (rc == 0 && sekha__buf_puts(t->b, ":") != 0)
                 rc = SEKHA_JW_NOMEM;
             if (rc)
