@@ -333,3 +333,26 @@ Test(cli_controller, unreachable_controller_is_a_transport_failure)
     cr_assert_eq(r->out_len, 0);
     free(r);
 }
+
+/* Text that is not UTF-8 cannot be JSON: refused locally (exit 1, the field and byte named
+ * on stderr) and the controller never hears of it. */
+Test(cli_controller, non_utf8_text_is_refused_before_sending)
+{
+    expect_status((const char *const[]){"store", "--label", "a", "--folder", "/a", "--message",
+                                        "user:bad \xff", NULL}, 1,
+                  "messages[0].content is not valid UTF-8 (at byte 4)");
+    expect_status((const char *const[]){"store", "--label", "a\xc3", "--folder", "/a",
+                                        "--message", "user:fine", NULL}, 1,
+                  "label is not valid UTF-8 (at byte 1)");
+    expect_status((const char *const[]){"query", "caf\xc3", NULL}, 1,
+                  "query is not valid UTF-8 (at byte 3)");
+    expect_status((const char *const[]){"search", "\xff", NULL}, 1,
+                  "query is not valid UTF-8 (at byte 0)");
+    run_out *r = run((const char *const[]){"store", "--label", "a", "--folder", "/a",
+                                           "--message", "user:bad \xff", NULL});
+    cr_assert_not_null(strstr(r->err, "layer: local"), "%s", r->err);
+    free(r);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/conversations"), 0);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/query"), 0);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/search/fts"), 0);
+}

@@ -5,8 +5,10 @@
  * form (callback + userdata last, returns a request handle, exactly one final callback) and a
  * _sync form (returns a sekha_code, hands the result over to the caller).
  *
- * Arguments are checked before anything is sent: ids must be UUIDs, strings non-NULL, numbers
- * in range. A rejected call still ends through its callback with SEKHA_E_INVALID_ARG (layer
+ * Arguments are checked before anything is sent: ids must be UUIDs, strings non-NULL and
+ * UTF-8 (JSON has no other encoding; the message names the field and the byte, as in
+ * "messages[0].content is not valid UTF-8 (at byte 4)"), JSON text one valid JSON value,
+ * numbers in range. A rejected call still ends through its callback with SEKHA_E_INVALID_ARG (layer
  * "local"), and nothing reaches the network. Optional arguments use 0 / NULL for "the
  * controller's default" as documented per function. String lists are NULL-terminated arrays.
  *

@@ -9,7 +9,9 @@
  *    SEKHA_E_SERVICE with the server's message; the empty-bodied 404 and 500 are
  *    SEKHA_E_NOT_FOUND and SEKHA_E_SERVER; a missing or wrong key (401) and a malformed
  *    Authorization header (the controller's 400 "Invalid authorization format") are
- *    SEKHA_E_AUTH.
+ *    SEKHA_E_AUTH. Strings must be UTF-8 and JSON text (messages_json, filters_json, and
+ *    the sessions' params_json, arguments_json, capabilities) one JSON value in UTF-8: a
+ *    call that breaks this ends with SEKHA_E_INVALID_ARG naming it, and sends nothing.
  *
  * 2. A Model Context Protocol client (JSON-RPC 2.0) that works against any MCP server, as
  *    a session over one of three transports: Streamable HTTP, the legacy HTTP+SSE

@@ -5,8 +5,8 @@
  * is written as 0 (never dropped as "falsy"), and numbers are written in the C locale
  * whatever LC_NUMERIC the application chose. */
 #include "bridge/internal.h"
+#include "core/cnum.h"
 
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,24 +166,13 @@ int sekha__json_put_string(sekha_buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* The shortest text that reads back as d, with '.' whatever the locale says. */
+/* The shortest text that reads back as d, with '.' whatever the locale says (d is finite:
+ * the caller checked). */
 static int put_double(sekha_buf *b, double d)
 {
     char tmp[40];
-    if (d == 0)
-        return sekha__buf_puts(b, "0");
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    const char *dp = localeconv()->decimal_point;
-    if (dp && dp[0] && dp[0] != '.' && !dp[1]) {
-        char *p = strchr(tmp, dp[0]);
-        if (p)
-            *p = '.';
-    }
-    return sekha__buf_puts(b, tmp);
+    int n = sekha__dtoa_c(tmp, sizeof tmp, d);
+    return n < 0 ? -1 : sekha__buf_append(b, tmp, (size_t)n);
 }
 
 static sekha_error *arg_error(const char *why)

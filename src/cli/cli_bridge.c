@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/cnum.h"
 
 /* Parsed command line of one bridge command. */
 typedef struct bridge_args {
@@ -23,7 +24,7 @@ static int parse_temperature(const char *s, double *out)
 {
     char *end;
     errno = 0;
-    double t = strtod(s, &end);
+    double t = sekha__strtod_c(s, &end);
     if (errno || end == s || *end || !isfinite(t) || t < 0)
         return -1;
     *out = t;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/cnum.h"
 
 static const cli_command *const tables[] = {
     cli_controller_commands, cli_bridge_commands, cli_mcp_commands, cli_workflow_commands};
@@ -82,7 +83,7 @@ static int common_flags(cli *c, int *argc, char **argv)
             rc = sekha_options_set_api_key(c->opts, svc[k - 3], v);
         } else if (k == 6) {
             char *end;
-            double s = strtod(v, &end);
+            double s = sekha__strtod_c(v, &end);
             rc = (*end || s <= 0 || s > 86400)
                      ? SEKHA_E_INVALID_ARG
                      : sekha_options_set_call_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
@@ -103,6 +104,8 @@ static int common_flags(cli *c, int *argc, char **argv)
     return 0;
 }
 
+/* No setlocale: every number the CLI reads or prints (the human form and --json alike) is
+ * in the C locale, as scripts that parse it and pass it flags expect. */
 int main(int argc, char **argv)
 {
     cli c = {.prog = "sekha"};

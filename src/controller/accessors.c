@@ -2,6 +2,7 @@
  * then returns NULL / 0, so a caller that skipped an error check reads defaults instead of
  * crashing. */
 #include "controller/ctl.h"
+#include "core/cnum.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,7 @@ int sekha_metrics_value(const sekha_metrics *m, const char *name, double *value)
             memcpy(buf, p, vlen);
             buf[vlen] = '\0';
             char *stop = NULL;
-            double v = strtod(buf, &stop);
+            double v = sekha__strtod_c(buf, &stop); /* "0.5" in any locale */
             if (*stop)
                 return 0;
             if (value)

@@ -3,11 +3,34 @@
  * percent-encoded) and body, and hands a typed call to the core; the _sync forms run the
  * same start function on the client's private loop. */
 #include "controller/ctl.h"
+#include "core/jwrite.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 /* ---- #1 create ---- */
+
+sekha_code ctl_create_body(sekha_buf *b, const char *label, const char *folder,
+                           const sekha_message_builder *messages, int importance, char *why,
+                           size_t why_len)
+{
+    cJSON *msgs = NULL;
+    sekha_code rc = ctl_builder_messages(messages, &msgs, why, why_len);
+    if (rc != SEKHA_OK)
+        return rc;
+    cJSON *body = cJSON_CreateObject();
+    int ok = body && cJSON_AddStringToObject(body, "label", label) &&
+             cJSON_AddStringToObject(body, "folder", folder);
+    if (ok)
+        cJSON_AddItemToObject(body, "messages", msgs);
+    else
+        cJSON_Delete(msgs);
+    if (ok && importance)
+        ok = cJSON_AddNumberToObject(body, "importance_score", importance) != NULL;
+    int w = ok ? sekha__jw_tree(b, body, why, why_len) : SEKHA_JW_NOMEM;
+    cJSON_Delete(body);
+    return w == 0 ? SEKHA_OK : w == SEKHA_JW_NOMEM ? SEKHA_E_NOMEM : SEKHA_E_INVALID_ARG;
+}
 
 typedef struct create_args {
     const char *label, *folder;
@@ -25,29 +48,19 @@ static sekha_request *start_create(sekha_client *c, void *p, sekha__fn cb, void 
     if (a->importance < 0 || a->importance > 10)
         return ctl_reject(c, cs, cb, ud, "%s: importance must be 0 (default) or 1..10, got %d",
                           fn, a->importance);
+    if (!c)
+        return NULL;
     char why[320];
-    cJSON *messages = NULL;
-    sekha_code rc = ctl_builder_messages(a->messages, &messages, why, sizeof why);
+    sekha_buf *body = sekha__client_scratch(c);
+    sekha_code rc = ctl_create_body(body, a->label, a->folder, a->messages, a->importance, why,
+                                    sizeof why);
     if (rc == SEKHA_E_INVALID_ARG)
         return ctl_reject(c, cs, cb, ud, "%s: %s", fn, why);
     if (rc != SEKHA_OK)
         return ctl_nomem(c, cs, cb, ud);
-    cJSON *body = cJSON_CreateObject();
-    int ok = body && cJSON_AddStringToObject(body, "label", a->label) &&
-             cJSON_AddStringToObject(body, "folder", a->folder);
-    if (ok)
-        cJSON_AddItemToObject(body, "messages", messages);
-    else
-        cJSON_Delete(messages);
-    if (ok && a->importance)
-        ok = cJSON_AddNumberToObject(body, "importance_score", a->importance) != NULL;
-    if (!ok) {
-        cJSON_Delete(body);
-        return ctl_nomem(c, cs, cb, ud);
-    }
     /* Not SEKHA_HTTP_IDEMPOTENT: a second POST would store a second conversation. */
-    ctl_send_args s = {"POST", "/api/v1/conversations", body, 0,
-                       "controller POST /api/v1/conversations", NULL, NULL};
+    ctl_send_args s = {"POST", "/api/v1/conversations", NULL, 0,
+                       "controller POST /api/v1/conversations", NULL, body, fn};
     return ctl_send(c, &s, cs, cb, ud);
 }
 
@@ -133,7 +146,7 @@ static sekha_request *start_conv_op(sekha_client *c, void *p, sekha__fn cb, void
     }
     /* GET, PUT and DELETE are idempotent to the core already: each of these may be re-sent
      * (setting the same label twice, pinning twice, ... changes nothing more). */
-    ctl_send_args s = {op->method, path, body, 0, op->what, NULL, NULL};
+    ctl_send_args s = {op->method, path, body, 0, op->what, NULL, NULL, op->fn};
     sekha_request *req = ctl_send(c, &s, op->cs, cb, ud);
     free(path);
     return req;
@@ -285,7 +298,7 @@ static sekha_request *start_list(sekha_client *c, void *p, sekha__fn cb, void *u
     ctl_send_args s = {"GET", sekha__buf_str(&path), NULL, 0,
                        a->count ? "controller GET /api/v1/conversations/count"
                                 : "controller GET /api/v1/conversations",
-                       NULL, NULL};
+                       NULL, NULL, fn};
     sekha_request *req = ctl_send(c, &s, cs, cb, ud);
     sekha__buf_free(&path);
     return req;

@@ -129,8 +129,6 @@ int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key);
 const sekha_jv *ctl_req_array(ctl_dec *d, const sekha_jv *o, const char *key);
 /* Compact JSON of v ("null" when v is NULL); NULL only on no memory (recorded). */
 char *ctl_compact(ctl_dec *d, const sekha_jv *v);
-/* True when text is one valid UTF-8 JSON value (a caller's JSON sent on as it is). */
-int ctl_json_valid(const char *text);
 /* The root must be an object; records the error when it is not. */
 int ctl_need_object(ctl_dec *d, const sekha_jv *root);
 
@@ -138,6 +136,19 @@ int ctl_need_object(ctl_dec *d, const sekha_jv *root);
  * reason in why when the builder cannot be sent, SEKHA_E_NOMEM. */
 sekha_code ctl_builder_messages(const sekha_message_builder *b, cJSON **out, char *why,
                                 size_t why_len);
+
+/* The body of POST /api/v1/conversations into b (label and folder not NULL).
+ * SEKHA_E_INVALID_ARG with the reason in why (a builder problem, or the field that is not
+ * UTF-8), SEKHA_E_NOMEM. */
+sekha_code ctl_create_body(sekha_buf *b, const char *label, const char *folder,
+                           const sekha_message_builder *messages, int importance, char *why,
+                           size_t why_len);
+
+/* The body of POST /api/v1/query and /search/fts into b (query not NULL; limit and offset
+ * 0 = left out). SEKHA_E_INVALID_ARG with the reason in why (query not UTF-8,
+ * filters_json not one JSON value in UTF-8), SEKHA_E_NOMEM. */
+sekha_code ctl_query_body(sekha_buf *b, const char *query, long limit, long offset,
+                          const char *filters_json, char *why, size_t why_len);
 
 /* Message content flattened: a string as is, parts as their text joined with one space.
  * Returns a malloc'd string, NULL on no memory. */
@@ -158,7 +169,9 @@ extern const sekha__call_spec ctl_metrics_call;
 extern const sekha__call_spec ctl_done_call;
 
 /* One controller request: method, an encoded path, an optional JSON body (taken, even on
- * failure), retry flags and the label errors carry. */
+ * failure), retry flags and the label errors carry. The body is written with
+ * sekha__jw_tree: a string in it that is not UTF-8 ends the call before sending, with
+ * SEKHA_E_INVALID_ARG naming fn and the field. */
 typedef struct ctl_send_args {
     const char *method;
     const char *path;
@@ -167,6 +180,7 @@ typedef struct ctl_send_args {
     const char *what;
     const char *accept;   /* NULL = application/json */
     const sekha_buf *text; /* a body already written as JSON text, instead of body */
+    const char *fn;        /* the public function, for messages (NULL: what) */
 } ctl_send_args;
 
 sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__call_spec *cs,

@@ -14,18 +14,40 @@ static int put_count(sekha_buf *b, const char *key, long v)
                       sekha__buf_puts(b, "\":") == 0 && sekha__jw_long(b, v) == 0);
 }
 
-static sekha_request *send_post(sekha_client *c, const char *path, const char *what, cJSON *body,
-                                int ok, const sekha__call_spec *cs, sekha__fn cb, void *ud)
+static sekha_request *send_post(sekha_client *c, const char *fn, const char *path,
+                                const char *what, cJSON *body, int ok,
+                                const sekha__call_spec *cs, sekha__fn cb, void *ud)
 {
     if (!ok) {
         cJSON_Delete(body);
         return ctl_nomem(c, cs, cb, ud);
     }
-    ctl_send_args s = {"POST", path, body, SEKHA_HTTP_IDEMPOTENT, what, NULL, NULL};
+    ctl_send_args s = {"POST", path, body, SEKHA_HTTP_IDEMPOTENT, what, NULL, NULL, fn};
     return ctl_send(c, &s, cs, cb, ud);
 }
 
 /* ---- #10 semantic query and #11 full-text search ---- */
+
+/* Written directly, not through a cJSON tree: this is the hot path of memory lookups. */
+sekha_code ctl_query_body(sekha_buf *b, const char *query, long limit, long offset,
+                          const char *filters_json, char *why, size_t why_len)
+{
+    if (filters_json) {
+        int rc = sekha__jw_check_text(filters_json, "filters_json", why, why_len);
+        if (rc != 0)
+            return rc == SEKHA_JW_NOMEM ? SEKHA_E_NOMEM : SEKHA_E_INVALID_ARG;
+    }
+    int rc = sekha__buf_puts(b, "{\"query\":") == 0 ? sekha__jw_string(b, query) : SEKHA_JW_NOMEM;
+    if (rc == SEKHA_JW_NOT_UTF8) {
+        sekha__jw_why_utf8(why, why_len, "query", query);
+        return SEKHA_E_INVALID_ARG;
+    }
+    int ok = rc == 0 && put_count(b, "limit", limit) && put_count(b, "offset", offset) &&
+             (!filters_json || (sekha__buf_puts(b, ",\"filters\":") == 0 &&
+                                sekha__buf_puts(b, filters_json) == 0)) &&
+             sekha__buf_puts(b, "}") == 0;
+    return ok ? SEKHA_OK : SEKHA_E_NOMEM;
+}
 
 typedef struct search_args {
     const char *query;
@@ -44,26 +66,23 @@ static sekha_request *start_search(sekha_client *c, void *p, sekha__fn cb, void 
     if (!ctl_check_u32(a->limit) || !ctl_check_u32(a->offset))
         return ctl_reject(c, cs, cb, ud, "%s: limit and offset must be 0 (default) or "
                           "1..4294967295, got %ld and %ld", fn, a->limit, a->offset);
-    if (a->filters_json && !ctl_json_valid(a->filters_json))
-        return ctl_reject(c, cs, cb, ud, "%s: filters_json is not valid JSON", fn);
     if (!c)
         return NULL;
-    /* Written directly: this is the hot path of memory lookups. */
     sekha_buf *body = sekha__client_scratch(c);
-    int ok = sekha__buf_puts(body, "{\"query\":") == 0 &&
-             sekha__jw_string(body, a->query) == 0 && put_count(body, "limit", a->limit) &&
-             put_count(body, "offset", a->offset) &&
-             (!a->filters_json || (sekha__buf_puts(body, ",\"filters\":") == 0 &&
-                                   sekha__buf_puts(body, a->filters_json) == 0)) &&
-             sekha__buf_puts(body, "}") == 0;
-    if (!ok)
+    char why[200];
+    sekha_code rc = ctl_query_body(body, a->query, a->limit, a->offset, a->filters_json, why,
+                                   sizeof why);
+    if (rc == SEKHA_E_INVALID_ARG)
+        return ctl_reject(c, cs, cb, ud, "%s: %s", fn, why);
+    if (rc != SEKHA_OK)
         return ctl_nomem(c, cs, cb, ud);
     ctl_send_args s = {.method = "POST",
                        .path = a->fts ? "/api/v1/search/fts" : "/api/v1/query",
                        .flags = SEKHA_HTTP_IDEMPOTENT,
                        .what = a->fts ? "controller POST /api/v1/search/fts"
                                       : "controller POST /api/v1/query",
-                       .text = body};
+                       .text = body,
+                       .fn = fn};
     return ctl_send(c, &s, cs, cb, ud);
 }
 
@@ -132,8 +151,8 @@ static sekha_request *start_context(sekha_client *c, void *p, sekha__fn cb, void
     }
     cJSON_Delete(preferred);
     cJSON_Delete(excluded);
-    return send_post(c, "/api/v1/context/assemble", "controller POST /api/v1/context/assemble",
-                     body, ok, cs, cb, ud);
+    return send_post(c, fn, "/api/v1/context/assemble",
+                     "controller POST /api/v1/context/assemble", body, ok, cs, cb, ud);
 }
 
 sekha_request *sekha_controller_assemble_context(sekha_client *client, const char *query,
@@ -180,7 +199,7 @@ static sekha_request *start_about(sekha_client *c, void *p, sekha__fn cb, void *
     cJSON *body = cJSON_CreateObject();
     int ok = body && cJSON_AddStringToObject(body, "conversation_id", a->id) &&
              (a->labels || cJSON_AddStringToObject(body, "level", level));
-    return send_post(c, a->labels ? "/api/v1/labels/suggest" : "/api/v1/summarize",
+    return send_post(c, fn, a->labels ? "/api/v1/labels/suggest" : "/api/v1/summarize",
                      a->labels ? "controller POST /api/v1/labels/suggest"
                                : "controller POST /api/v1/summarize",
                      body, ok, cs, cb, ud);
@@ -253,7 +272,9 @@ static sekha_request *start_prune(sekha_client *c, void *p, sekha__fn cb, void *
         body = cJSON_CreateObject();
         ok = body && cJSON_AddNumberToObject(body, "threshold_days", (double)a->days);
     }
-    return send_post(c, a->ids ? "/api/v1/prune/execute" : "/api/v1/prune/dry-run",
+    return send_post(c,
+                     a->ids ? "sekha_controller_prune_execute" : "sekha_controller_prune_dry_run",
+                     a->ids ? "/api/v1/prune/execute" : "/api/v1/prune/dry-run",
                      a->ids ? "controller POST /api/v1/prune/execute"
                             : "controller POST /api/v1/prune/dry-run",
                      body, ok, cs, cb, ud);
@@ -313,7 +334,7 @@ static const plain_args metrics_args = {"GET", "/metrics", "controller GET /metr
 static sekha_request *start_plain(sekha_client *c, void *p, sekha__fn cb, void *ud)
 {
     const plain_args *a = p;
-    ctl_send_args s = {a->method, a->path, NULL, a->flags, a->what, a->accept, NULL};
+    ctl_send_args s = {a->method, a->path, NULL, a->flags, a->what, a->accept, NULL, NULL};
     return ctl_send(c, &s, a->cs, cb, ud);
 }
 

@@ -1,6 +1,7 @@
 /* Controller sub-client plumbing: the shared result header, the defensive JSON readers,
  * and the helpers that turn an endpoint's arguments into a typed core call. */
 #include "controller/ctl.h"
+#include "core/jwrite.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -184,14 +185,6 @@ char *ctl_compact(ctl_dec *d, const sekha_jv *v)
     return s;
 }
 
-int ctl_json_valid(const char *text)
-{
-    sekha_jdoc doc = {0};
-    int ok = sekha__jdoc_parse(&doc, text, strlen(text), NULL) == 0;
-    sekha__jdoc_free(&doc);
-    return ok;
-}
-
 int ctl_need_object(ctl_dec *d, const sekha_jv *root)
 {
     if (root && root->type == SEKHA_J_OBJECT)
@@ -218,18 +211,25 @@ static sekha_code refine_controller_error(int status, const char *body, size_t l
 sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__call_spec *cs,
                         sekha__fn cb, void *ud)
 {
-    char *body = NULL;
-    size_t len = 0;
     if (!c) { /* nobody to call back: like sekha_http_request, report nothing */
         cJSON_Delete(a->body);
         return NULL;
     }
-    if (a->body && sekha__json_body(a->body, &body, &len) != 0)
-        return ctl_nomem(c, cs, cb, ud);
-    if (a->text) {
-        body = a->text->data;
-        len = a->text->len;
+    const sekha_buf *text = a->text;
+    if (a->body) {
+        /* The core copies the body, so the client's scratch buffer can hold it meanwhile. */
+        sekha_buf *b = sekha__client_scratch(c);
+        char why[320];
+        int rc = sekha__jw_tree(b, a->body, why, sizeof why);
+        cJSON_Delete(a->body);
+        if (rc == SEKHA_JW_NOMEM)
+            return ctl_nomem(c, cs, cb, ud);
+        if (rc != 0)
+            return ctl_reject(c, cs, cb, ud, "%s: %s", a->fn ? a->fn : a->what, why);
+        text = b;
     }
+    char *body = text ? text->data : NULL;
+    size_t len = text ? text->len : 0;
     sekha__spec spec = {
         .service = SEKHA_SERVICE_CONTROLLER,
         .method = a->method,
@@ -242,10 +242,7 @@ sekha_request *ctl_send(sekha_client *c, const ctl_send_args *a, const sekha__ca
         .what = a->what,
         .refine = refine_controller_error,
     };
-    sekha_request *req = sekha__call(c, &spec, cs, NULL, NULL, cb, ud);
-    if (!a->text)
-        cJSON_free(body);
-    return req;
+    return sekha__call(c, &spec, cs, NULL, NULL, cb, ud);
 }
 
 sekha_request *ctl_reject(sekha_client *c, const sekha__call_spec *cs, sekha__fn cb, void *ud,

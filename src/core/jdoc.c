@@ -1,8 +1,8 @@
 #include "core/jdoc.h"
+#include "core/cnum.h"
 #include "core/internal.h"
 #include "core/swar.h"
 
-#include <locale.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,36 +607,17 @@ static int fast_decimal(const char *p, uint32_t n, double *out)
     return 1;
 }
 
-static locale_t cached_c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void make_c_locale(void)
-{
-    cached_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-}
-
-/* The "C" locale, made once per process (never freed: it lives as long as the library). */
-static locale_t c_locale(void)
-{
-    pthread_once(&c_locale_once, make_c_locale);
-    return cached_c_locale;
-}
-
 int sekha__jnum(const sekha_jv *v, double *out)
 {
     if (!v || v->type != SEKHA_J_NUMBER)
         return 0;
     if (fast_decimal(v->p, v->len, out))
         return -1;
-    /* strtod follows the program's locale (a decimal comma, or a two-byte point, would
-     * break a JSON number): read it in the "C" locale instead. */
-    locale_t cloc = c_locale();
-    if (!cloc)
-        return 0;
-    /* In place: the grammar was checked, and what follows a number (a delimiter or the
-     * terminating NUL) cannot continue it. */
+    /* In the "C" locale (a decimal comma, or a two-byte point, would break a JSON
+     * number), in place: the grammar was checked, and what follows a number (a delimiter
+     * or the terminating NUL) cannot continue it. */
     char *e;
-    double x = strtod_l(v->p, &e, cloc);
+    double x = sekha__strtod_c(v->p, &e);
     int ok = e == v->p + v->len;
     if (ok)
         *out = x;

@@ -1,9 +1,11 @@
+#include "core/cnum.h"
 #include "core/internal.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,7 +330,8 @@ sekha_code sekha_options_set_max_response_bytes(sekha_options *o, size_t bytes)
 {
     if (!o)
         return SEKHA_E_INVALID_ARG;
-    if (bytes < 1024 || bytes > ((size_t)4 << 30))
+    /* Compared as 64-bit: 4 GiB does not fit a 32-bit size_t (where every size passes). */
+    if (bytes < 1024 || (uint64_t)bytes > (UINT64_C(4) << 30))
         return reject(o, "max response bytes must be between 1 KiB and 4 GiB (got %zu)", bytes);
     o->max_response_bytes = bytes;
     return ok(o);
@@ -363,7 +366,7 @@ static int parse_seconds(const char *s, long *ms)
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
+    double v = sekha__strtod_c(s, &end); /* "1.5" whatever the program's locale */
     while (isspace((unsigned char)*end))
         end++;
     if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > DAY_MS / 1000.0)

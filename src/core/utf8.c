@@ -1,8 +1,10 @@
 /* UTF-8 validation (RFC 3629): JSON text must be UTF-8 (RFC 8259) and cJSON does not check
  * it, so decoders and request builders call this before trusting strings. */
 #include "core/internal.h"
+#include "core/jwrite.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t sekha__utf8_seq(const unsigned char *p, const unsigned char *end)
@@ -35,7 +37,7 @@ size_t sekha__utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-int sekha__utf8_valid(const char *s, size_t n)
+size_t sekha__utf8_invalid_at(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
@@ -55,8 +57,38 @@ int sekha__utf8_valid(const char *s, size_t n)
         }
         size_t k = sekha__utf8_seq(p, end);
         if (!k)
-            return 0;
+            break;
         p += k;
     }
-    return 1;
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+int sekha__utf8_valid(const char *s, size_t n)
+{
+    return sekha__utf8_invalid_at(s, n) == n;
+}
+
+char *sekha__utf8_repair(const char *s)
+{
+    size_t n = strlen(s), bad = 0;
+    for (size_t at = sekha__utf8_invalid_at(s, n); at < n;
+         at += 1 + sekha__utf8_invalid_at(s + at + 1, n - at - 1))
+        bad++;
+    char *out = malloc(n + 2 * bad + 1); /* each bad byte becomes three */
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (size_t at = 0; at < n;) {
+        size_t ok = sekha__utf8_invalid_at(s + at, n - at);
+        memcpy(o, s + at, ok);
+        o += ok;
+        at += ok;
+        if (at < n) {
+            memcpy(o, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
+            o += 3;
+            at++;
+        }
+    }
+    *o = '\0';
+    return out;
 }

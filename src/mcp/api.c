@@ -1,9 +1,11 @@
 /* The public MCP session API on top of the session core: configuration, accessors, the
  * JSON-RPC calls (initialize, ping, tools/list, tools/call, any other request,
  * notifications) and their sync forms. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jwrite.h"
 #include "mcp/mcp_internal.h"
 
 static sekha_code settable(const mcp_session *s)
@@ -11,10 +13,17 @@ static sekha_code settable(const mcp_session *s)
     return mcp_usable(s) && s->state == MCP_NEW && !s->loop ? SEKHA_OK : SEKHA_E_INVALID_ARG;
 }
 
+/* 1 when s is absent or UTF-8: a caller's string that goes out as a JSON string. */
+static int utf8_or_null(const char *s)
+{
+    return !s || sekha__utf8_valid(s, strlen(s));
+}
+
 sekha_code sekha_mcp_session_set_client_info(sekha_mcp_session *s, const char *name,
                                              const char *version)
 {
-    if (settable(s) != SEKHA_OK || !name || !*name || !version || !*version)
+    if (settable(s) != SEKHA_OK || !name || !*name || !version || !*version ||
+        !utf8_or_null(name) || !utf8_or_null(version))
         return SEKHA_E_INVALID_ARG;
     return mcp_dup_into(&s->client_name, name) || mcp_dup_into(&s->client_version, version)
                ? SEKHA_E_NOMEM : SEKHA_OK;
@@ -31,7 +40,10 @@ sekha_code sekha_mcp_session_set_protocol_version(sekha_mcp_session *s, const ch
 
 sekha_code sekha_mcp_session_set_capabilities(sekha_mcp_session *s, const char *caps)
 {
-    cJSON *v = caps ? cJSON_Parse(caps) : NULL;
+    char why[160];
+    cJSON *v = caps && sekha__jw_check_text(caps, "capabilities", why, sizeof why) == 0
+                   ? cJSON_Parse(caps)
+                   : NULL;
     int ok = cJSON_IsObject(v);
     cJSON_Delete(v);
     if (settable(s) != SEKHA_OK || !ok)
@@ -91,18 +103,47 @@ const char *sekha_mcp_session_server_version(const sekha_mcp_session *s) { retur
 const char *sekha_mcp_session_server_capabilities(const sekha_mcp_session *s) { return s ? s->server_caps : NULL; }
 const char *sekha_mcp_session_instructions(const sekha_mcp_session *s) { return s ? s->instructions : NULL; }
 
-static cJSON *params_object(const char *json, int *ok)
+/* The error about a caller's string sent as a JSON string: NULL when it is UTF-8. */
+static sekha_error *check_utf8(const char *s, const char *name)
 {
-    *ok = 1;
+    if (utf8_or_null(s))
+        return NULL;
+    char why[160];
+    sekha__jw_why_utf8(why, sizeof why, name, s);
+    return mcp_local_error(SEKHA_E_INVALID_ARG, why);
+}
+
+/* A caller's params (NULL: none) as an object. *e gets the error when json is not one
+ * JSON object in UTF-8 (cJSON_Parse alone would take "{} junk" and bytes that are not
+ * UTF-8, and send them on). */
+static cJSON *params_object(const char *json, const char *name, sekha_error **e)
+{
+    *e = NULL;
     if (!json)
         return NULL;
-    cJSON *v = cJSON_Parse(json);
-    if (!cJSON_IsObject(v)) {
-        cJSON_Delete(v);
-        *ok = 0;
-        return NULL;
-    }
-    return v;
+    char why[200];
+    int rc = sekha__jw_check_text(json, name, why, sizeof why);
+    cJSON *v = rc == 0 ? cJSON_Parse(json) : NULL;
+    if (cJSON_IsObject(v))
+        return v;
+    cJSON_Delete(v);
+    if (rc == 0)
+        snprintf(why, sizeof why, "%s must be a JSON object", name);
+    *e = rc == SEKHA_JW_NOMEM ? sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL)
+                              : mcp_local_error(SEKHA_E_INVALID_ARG, why);
+    return NULL;
+}
+
+/* Ends a call that failed its checks: e goes to the callback (nothing is sent), or is
+ * dropped with params when there is no session to report through. */
+static sekha_request *refuse(mcp_session *s, mcp_kind kind, sekha_error *e, cJSON *params,
+                             sekha__fn cb, void *ud)
+{
+    cJSON_Delete(params);
+    if (mcp_usable(s))
+        return mcp_call_fail(s, kind, e, cb, ud);
+    sekha_error_free(e);
+    return NULL;
 }
 
 sekha_request *sekha_mcp_session_initialize(sekha_mcp_session *s, sekha_mcp_data_cb cb, void *ud)
@@ -118,19 +159,23 @@ sekha_request *sekha_mcp_session_ping(sekha_mcp_session *s, sekha_mcp_data_cb cb
 sekha_request *sekha_mcp_session_request(sekha_mcp_session *s, const char *method,
                                          const char *params_json, sekha_mcp_data_cb cb, void *ud)
 {
-    int ok;
-    cJSON *params = params_object(params_json, &ok);
-    if (mcp_usable(s) && (!ok || !method || !*method))
-        return mcp_call_fail(s, MCP_CALL_DATA,
-                         mcp_local_error(SEKHA_E_INVALID_ARG,
-                                     "method must be non-empty and params a JSON object"),
-                         (sekha__fn)cb, ud);
+    sekha_error *e;
+    cJSON *params = params_object(params_json, "params_json", &e);
+    if (!e && (!method || !*method))
+        e = mcp_local_error(SEKHA_E_INVALID_ARG, "method must be non-empty");
+    if (!e)
+        e = check_utf8(method, "method");
+    if (e)
+        return refuse(s, MCP_CALL_DATA, e, params, (sekha__fn)cb, ud);
     return mcp_start_call(s, MCP_CALL_DATA, method, params, NULL, (sekha__fn)cb, ud);
 }
 
 sekha_request *sekha_mcp_session_list_tools(sekha_mcp_session *s, const char *cursor,
                                             sekha_mcp_tools_cb cb, void *ud)
 {
+    sekha_error *e = check_utf8(cursor, "cursor");
+    if (e)
+        return refuse(s, MCP_CALL_TOOLS, e, NULL, (sekha__fn)cb, ud);
     cJSON *params = NULL;
     if (cursor) {
         params = cJSON_CreateObject();
@@ -149,13 +194,14 @@ sekha_request *sekha_mcp_session_call_tool(sekha_mcp_session *s, const char *nam
 {
     if (!mcp_usable(s))
         return NULL;
-    int ok;
-    cJSON *args = params_object(arguments_json, &ok);
-    if (!ok || !name || !*name)
-        return mcp_call_fail(s, MCP_CALL_TOOL,
-                         mcp_local_error(SEKHA_E_INVALID_ARG,
-                                     "name must be non-empty and arguments a JSON object"),
-                         (sekha__fn)cb, ud);
+    sekha_error *e;
+    cJSON *args = params_object(arguments_json, "arguments_json", &e);
+    if (!e && (!name || !*name))
+        e = mcp_local_error(SEKHA_E_INVALID_ARG, "name must be non-empty");
+    if (!e)
+        e = check_utf8(name, "name");
+    if (e)
+        return refuse(s, MCP_CALL_TOOL, e, args, (sekha__fn)cb, ud);
     if (!args)
         args = cJSON_CreateObject();
     cJSON *params = cJSON_CreateObject();
@@ -173,11 +219,15 @@ sekha_request *sekha_mcp_session_call_tool(sekha_mcp_session *s, const char *nam
 sekha_code sekha_mcp_session_notify(sekha_mcp_session *s, const char *method,
                                     const char *params_json)
 {
-    int ok;
-    cJSON *params = params_object(params_json, &ok);
-    if (!mcp_usable(s) || !ok || !method || !*method || s->state != MCP_READY || !s->loop) {
+    sekha_error *e;
+    cJSON *params = params_object(params_json, "params_json", &e);
+    if (e || !mcp_usable(s) || !method || !*method || !utf8_or_null(method) ||
+        s->state != MCP_READY || !s->loop) {
+        sekha_code rc = e && sekha_error_code(e) == SEKHA_E_NOMEM ? SEKHA_E_NOMEM
+                                                                 : SEKHA_E_INVALID_ARG;
+        sekha_error_free(e);
         cJSON_Delete(params);
-        return SEKHA_E_INVALID_ARG;
+        return rc;
     }
     char *json = mcp_wire(-1, method, params);
     if (!json)

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jwrite.h"
 #include "mcp/mcp_internal.h"
+#include "mcp/tools.h"
 
 #define AUTH_FORMAT_MESSAGE "Invalid authorization format"
 
@@ -86,35 +88,67 @@ static sekha_error *invalid(const char *why)
     return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s", why);
 }
 
-/* Sends body (taken) to the tool; read-only tools are safe to re-send. */
-static sekha_request *post_tool(sekha_client *c, const char *tool, cJSON *body, int read_only,
+/* Writes tree (taken) into b: SEKHA_OK, SEKHA_E_NOMEM, or SEKHA_E_INVALID_ARG with why
+ * naming the field that is not UTF-8. */
+static sekha_code write_body(sekha_buf *b, cJSON *tree, char *why, size_t why_len)
+{
+    int rc = tree ? sekha__jw_tree(b, tree, why, why_len) : SEKHA_JW_NOMEM;
+    cJSON_Delete(tree);
+    return rc == 0 ? SEKHA_OK : rc == SEKHA_JW_NOMEM ? SEKHA_E_NOMEM : SEKHA_E_INVALID_ARG;
+}
+
+/* A caller's JSON text must be one JSON value in UTF-8 before cJSON reads it (cJSON takes
+ * "{} junk" and copies bytes that are not UTF-8). */
+static sekha_code check_text(const char *text, const char *name, char *why, size_t why_len)
+{
+    int rc = sekha__jw_check_text(text, name, why, why_len);
+    return rc == 0 ? SEKHA_OK : rc == SEKHA_JW_NOMEM ? SEKHA_E_NOMEM : SEKHA_E_INVALID_ARG;
+}
+
+/* Sends the body a body function wrote (rc SEKHA_OK), or ends the call here with its
+ * error, named after the tool; b is freed either way. Read-only tools are safe to
+ * re-send. */
+static sekha_request *post_body(sekha_client *c, const char *tool, sekha_code rc, sekha_buf *b,
+                                const char *why, int read_only, sekha_mcp_data_cb cb, void *ud)
+{
+    sekha_request *r;
+    if (rc == SEKHA_E_NOMEM) {
+        r = fail(c, sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL), cb, ud);
+    } else if (rc != SEKHA_OK) {
+        r = fail(c, sekha__error_new(rc, SEKHA_LAYER_LOCAL, "%s: %s", tool, why), cb, ud);
+    } else {
+        char path[64], what[96];
+        snprintf(path, sizeof path, "/mcp/tools/%s", tool);
+        what_for(what, sizeof what, tool);
+        sekha__spec spec = {
+            .service = SEKHA_SERVICE_MCP,
+            .method = "POST",
+            .path = path,
+            .content_type = "application/json",
+            .accept = "application/json",
+            .body = b->data,
+            .body_len = b->len,
+            .flags = read_only ? SEKHA_HTTP_IDEMPOTENT : 0,
+            .what = what,
+        };
+        r = sekha__call(c, &spec, &mcp_envelope_call, NULL, NULL, (sekha__fn)cb, ud);
+    }
+    sekha__buf_free(b);
+    return r;
+}
+
+/* Sends tree (taken) to the tool, every string in it checked for UTF-8 first. */
+static sekha_request *post_tool(sekha_client *c, const char *tool, cJSON *tree, int read_only,
                                 sekha_mcp_data_cb cb, void *ud)
 {
     if (!c) {
-        cJSON_Delete(body);
+        cJSON_Delete(tree);
         return NULL;
     }
-    char *text = NULL;
-    size_t len = 0;
-    if (!body || sekha__json_body(body, &text, &len) != 0)
-        return fail(c, sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL), cb, ud);
-    char path[64], what[96];
-    snprintf(path, sizeof path, "/mcp/tools/%s", tool);
-    what_for(what, sizeof what, tool);
-    sekha__spec spec = {
-        .service = SEKHA_SERVICE_MCP,
-        .method = "POST",
-        .path = path,
-        .content_type = "application/json",
-        .accept = "application/json",
-        .body = text,
-        .body_len = len,
-        .flags = read_only ? SEKHA_HTTP_IDEMPOTENT : 0,
-        .what = what,
-    };
-    sekha_request *r = sekha__call(c, &spec, &mcp_envelope_call, NULL, NULL, (sekha__fn)cb, ud);
-    cJSON_free(text);
-    return r;
+    char why[320];
+    sekha_buf b = {0};
+    sekha_code rc = write_body(&b, tree, why, sizeof why);
+    return post_body(c, tool, rc, &b, why, read_only, cb, ud);
 }
 
 static int add_str(cJSON *o, const char *key, const char *v)
@@ -141,6 +175,34 @@ sekha_request *sekha_mcp_memory_stats(sekha_client *c, const char *folder, const
     return post_tool(c, "memory_stats", b, 1, cb, ud);
 }
 
+sekha_code mcp_search_body(sekha_buf *b, const char *query, const char *filters_json,
+                           unsigned limit, char *why, size_t why_len)
+{
+    cJSON *filters = NULL;
+    if (filters_json) {
+        sekha_code rc = check_text(filters_json, "filters_json", why, why_len);
+        if (rc != SEKHA_OK)
+            return rc;
+        if (!cJSON_IsObject(filters = cJSON_Parse(filters_json))) {
+            cJSON_Delete(filters);
+            snprintf(why, why_len, "filters must be a JSON object (a Chroma where clause)");
+            return SEKHA_E_INVALID_ARG;
+        }
+    }
+    cJSON *t = cJSON_CreateObject();
+    int ok = t && add_str(t, "query", query) && (!limit || add_int(t, "limit", (long)limit));
+    if (ok && filters) {
+        ok = cJSON_AddItemToObject(t, "filters", filters);
+        filters = ok ? NULL : filters;
+    }
+    cJSON_Delete(filters);
+    if (!ok) {
+        cJSON_Delete(t);
+        return SEKHA_E_NOMEM;
+    }
+    return write_body(b, t, why, why_len);
+}
+
 sekha_request *sekha_mcp_memory_search(sekha_client *c, const char *query, const char *filters_json,
                                        unsigned limit, sekha_mcp_data_cb cb, void *ud)
 {
@@ -148,23 +210,10 @@ sekha_request *sekha_mcp_memory_search(sekha_client *c, const char *query, const
         return NULL;
     if (!query || !*query)
         return fail(c, invalid("query must be a non-empty string"), cb, ud);
-    cJSON *filters = NULL;
-    if (filters_json && !cJSON_IsObject(filters = cJSON_Parse(filters_json))) {
-        cJSON_Delete(filters);
-        return fail(c, invalid("filters must be a JSON object (a Chroma where clause)"), cb, ud);
-    }
-    cJSON *b = cJSON_CreateObject();
-    int ok = b && add_str(b, "query", query) && (!limit || add_int(b, "limit", (long)limit));
-    if (ok && filters) {
-        ok = cJSON_AddItemToObject(b, "filters", filters);
-        filters = ok ? NULL : filters;
-    }
-    cJSON_Delete(filters);
-    if (!ok) {
-        cJSON_Delete(b);
-        b = NULL;
-    }
-    return post_tool(c, "memory_search", b, 1, cb, ud);
+    char why[320];
+    sekha_buf b = {0};
+    sekha_code rc = mcp_search_body(&b, query, filters_json, limit, why, sizeof why);
+    return post_body(c, "memory_search", rc, &b, why, 1, cb, ud);
 }
 
 /* A non-empty array of {role, content} objects (content: text, or an array of parts). */
@@ -182,6 +231,34 @@ static int messages_ok(const cJSON *m)
     return 1;
 }
 
+sekha_code mcp_store_body(sekha_buf *b, const char *label, const char *folder,
+                          const char *messages_json, int importance, char *why, size_t why_len)
+{
+    if (messages_json) {
+        sekha_code rc = check_text(messages_json, "messages_json", why, why_len);
+        if (rc != SEKHA_OK)
+            return rc;
+    }
+    cJSON *msgs = messages_json ? cJSON_Parse(messages_json) : NULL;
+    if (!messages_ok(msgs)) {
+        cJSON_Delete(msgs);
+        snprintf(why, why_len, "messages must be a non-empty JSON array of {\"role\",\"content\"}");
+        return SEKHA_E_INVALID_ARG;
+    }
+    cJSON *t = cJSON_CreateObject();
+    int ok = t && add_str(t, "label", label) && add_str(t, "folder", folder) &&
+             cJSON_AddItemToObject(t, "messages", msgs);
+    if (!ok)
+        cJSON_Delete(msgs); /* not attached */
+    if (ok && importance != -1)
+        ok = add_int(t, "importance_score", importance);
+    if (!ok) {
+        cJSON_Delete(t);
+        return SEKHA_E_NOMEM;
+    }
+    return write_body(b, t, why, why_len);
+}
+
 sekha_request *sekha_mcp_memory_store(sekha_client *c, const char *label, const char *folder,
                                       const char *messages_json, int importance,
                                       sekha_mcp_data_cb cb, void *ud)
@@ -192,24 +269,10 @@ sekha_request *sekha_mcp_memory_store(sekha_client *c, const char *label, const 
         return fail(c, invalid("label and folder must be non-empty strings"), cb, ud);
     if (importance != -1 && (importance < 1 || importance > 10))
         return fail(c, invalid("importance must be 1-10 (or -1 for the default)"), cb, ud);
-    cJSON *msgs = messages_json ? cJSON_Parse(messages_json) : NULL;
-    if (!messages_ok(msgs)) {
-        cJSON_Delete(msgs);
-        return fail(c, invalid("messages must be a non-empty JSON array of {\"role\",\"content\"}"),
-                    cb, ud);
-    }
-    cJSON *b = cJSON_CreateObject();
-    int ok = b && add_str(b, "label", label) && add_str(b, "folder", folder) &&
-             cJSON_AddItemToObject(b, "messages", msgs);
-    if (!ok)
-        cJSON_Delete(msgs); /* not attached */
-    if (ok && importance != -1)
-        ok = add_int(b, "importance_score", importance);
-    if (!ok) {
-        cJSON_Delete(b);
-        b = NULL;
-    }
-    return post_tool(c, "memory_store", b, 0, cb, ud);
+    char why[320];
+    sekha_buf b = {0};
+    sekha_code rc = mcp_store_body(&b, label, folder, messages_json, importance, why, sizeof why);
+    return post_body(c, "memory_store", rc, &b, why, 0, cb, ud);
 }
 
 sekha_request *sekha_mcp_memory_update(sekha_client *c, const char *conversation_id,

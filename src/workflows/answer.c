@@ -1,6 +1,7 @@
 /* The answer of the completion workflows: which memories were recalled, which of them fit
  * the budget, the prompt built from them (layouts documented in workflows.h) and the
  * completion. */
+#include "core/cnum.h"
 #include "workflows/wf.h"
 
 #include <stdlib.h>
@@ -215,8 +216,11 @@ sekha_error *wf_prompt_context(sekha_answer *a, const char *prompt)
  * result is counted with it. */
 static int wf_memory_header(sekha_buf *b, size_t n, const char *label, double score)
 {
-    return sekha__buf_printf(b, "[%zu] %s (score %.2f):\n", n, *label ? label : "(no label)",
-                             score);
+    /* 0.83 whatever the program's locale; room for any double with two decimals */
+    char num[320];
+    sekha__snprintf_c(num, sizeof num, "%.2f", score);
+    return sekha__buf_printf(b, "[%zu] %s (score %s):\n", n, *label ? label : "(no label)",
+                             num);
 }
 
 size_t wf_memory_overhead(size_t n, const char *label, double score)

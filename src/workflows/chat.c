@@ -1,5 +1,6 @@
 /* The completion workflows: recall (context assembly or semantic search), place what fits
  * the budget into the prompt, then complete, whole or streamed. */
+#include "core/jwrite.h"
 #include "workflows/wf.h"
 
 #include <math.h>
@@ -240,7 +241,9 @@ static int sendable(const char *text)
     return ok;
 }
 
-static const char *check_args(const chat_args *a)
+/* Why the arguments cannot be used (why holds the text when it is formatted), or NULL.
+ * Everything is checked before the first stage, so a bad argument sends nothing. */
+static const char *check_args(const chat_args *a, char *why, size_t why_len)
 {
     if (!a->prompt || !*a->prompt)
         return "prompt must be a non-empty string";
@@ -254,6 +257,13 @@ static const char *check_args(const chat_args *a)
         return "max_tokens must be SEKHA_MAX_TOKENS_UNSET or >= 1";
     if (!sendable(a->prompt))
         return "prompt must be valid UTF-8";
+    static const char *const names[] = {"query", "model"};
+    const char *const strs[] = {a->query, a->model};
+    for (int i = 0; i < 2; i++)
+        if (strs[i] && !sekha__utf8_valid(strs[i], strlen(strs[i]))) {
+            sekha__jw_why_utf8(why, why_len, names[i], strs[i]);
+            return why;
+        }
     return NULL;
 }
 
@@ -292,7 +302,8 @@ static sekha_request *chat_start(sekha_client *c, const void *args, sekha__fn cb
     sekha_request *req = wf_begin(w, ops_of(a), c, cb, ud, slot);
     if (!req || !wf_running(w))
         return req;
-    const char *bad = check_args(a);
+    char why[160];
+    const char *bad = check_args(a, why, sizeof why);
     const char *query = a->query ? a->query : a->prompt;
     if (oom) {
         wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");

@@ -1,6 +1,8 @@
 /* health_check: the controller, the bridge and MCP probed at the same time, no retries, one
  * deadline for all, and a report per service that never turns one service's failure into
  * a failure of the whole check. */
+#include "core/cnum.h"
+#include "core/jwrite.h"
 #include "workflows/wf.h"
 
 #include <stdarg.h>
@@ -142,9 +144,11 @@ static void record(health_wf *hw, sekha_service svc, sekha_service_status status
     char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    sekha__vsnprintf_c(line, sizeof line, fmt, ap); /* numbers as the report's JSON has them */
     va_end(ap);
-    p->detail = strdup(line); /* NULL on no memory reads as "" */
+    /* Server text need not be UTF-8 and the cut may split a character; the detail goes
+     * into the JSON report. NULL on no memory reads as "". */
+    p->detail = sekha__utf8_repair(line);
 }
 
 /* A probe that got no 2xx: no answer at all means unreachable, any answer unhealthy. */
@@ -338,13 +342,18 @@ static void build_json(health_wf *hw)
         cJSON_AddStringToObject(s, "status", sekha_service_status_name(p->status));
         cJSON_AddNumberToObject(s, "latency_ms", (double)(long long)(p->latency_ms * 10 + 0.5) / 10);
         cJSON_AddStringToObject(s, "detail", p->detail ? p->detail : "");
-        if (p->err)
-            cJSON_AddStringToObject(s, "error", sekha_error_message(p->err));
+        char *msg = p->err ? sekha__utf8_repair(sekha_error_message(p->err)) : NULL;
+        if (msg)
+            cJSON_AddStringToObject(s, "error", msg);
         else
             cJSON_AddNullToObject(s, "error");
+        free(msg);
         cJSON_AddItemToArray(arr, s);
     }
-    h->json = cJSON_PrintUnformatted(root);
+    /* Written like request bodies: numbers in the "C" locale, strings checked. */
+    sekha_buf out = {0};
+    h->json = sekha__jw_tree(&out, root, NULL, 0) == 0 ? sekha__buf_steal(&out, NULL) : NULL;
+    sekha__buf_free(&out);
     cJSON_Delete(root);
 }
 

@@ -1,4 +1,5 @@
 /* store_and_query: store a conversation, then run a semantic query. */
+#include "core/jwrite.h"
 #include "workflows/wf.h"
 
 #include <stdlib.h>
@@ -111,11 +112,16 @@ static sekha_request *store_start(sekha_client *c, const void *args, sekha__fn c
     sekha_request *req = wf_begin(w, &store_ops, c, cb, ud, slot);
     if (!req || !wf_running(w))
         return req;
-    if (oom)
+    char why[160];
+    if (oom) {
         wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
-    else if (!a->query)
+    } else if (!a->query) {
         wf_fail(w, SEKHA_E_INVALID_ARG, "query must not be NULL");
-    else /* the controller call checks the messages, label, folder and importance */
+    } else if (!sekha__utf8_valid(a->query, strlen(a->query))) {
+        /* checked now: the store must not go out when the query after it cannot */
+        sekha__jw_why_utf8(why, sizeof why, "query", a->query);
+        wf_fail(w, SEKHA_E_INVALID_ARG, why);
+    } else /* the controller call checks the messages, label, folder and importance */
         WF_CHILD(w, sekha_controller_create_conversation(
                         c, a->label ? a->label : "Conversation", a->folder ? a->folder : "/",
                         a->messages, a->importance, on_stored, sw));

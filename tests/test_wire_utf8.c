@@ -1,0 +1,422 @@
+/* Request bodies are JSON, and JSON is UTF-8: a caller's string that is not UTF-8 (or JSON
+ * text that is not valid JSON) is refused before anything is sent, with SEKHA_E_INVALID_ARG
+ * and a message naming the field and the byte, in every service and workflow. Counted on
+ * the devserver: the refused request never reaches it. Also the writer itself: what it
+ * accepts, what it refuses, and the paths it names. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jwrite.h"
+#include "testutil.h"
+
+#define DEV_KEY "dev_default_key_change_me_1234567890"
+#define UUID1 "3f8a5c1e-0000-4000-8000-000000000001"
+
+static ds_proc ds;
+static sekha_client *cl;
+
+static void setup(void)
+{
+    start_devserver(&ds, NULL);
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, DEV_KEY), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_MCP, 0, 1000), SEKHA_OK);
+    cl = test_client(o);
+    sekha_options_free(o);
+}
+
+static void teardown(void)
+{
+    sekha_client_free(cl);
+    ds_proc_stop(&ds);
+}
+
+TestSuite(wire_utf8, .init = setup, .fini = teardown, .timeout = 60);
+
+static long hits(const char *path)
+{
+    long n = ds_proc_count(&ds, ds.controller_url, path);
+    cr_assert_geq(n, 0, "counter of %s", path);
+    return n;
+}
+
+/* A local SEKHA_E_INVALID_ARG whose message holds every needle. */
+static void refused(sekha_code rc, sekha_error *err, const char *n1, const char *n2)
+{
+    const char *msg = sekha_error_message(err);
+    cr_assert_eq(rc, SEKHA_E_INVALID_ARG, "code %d: %s", rc, msg);
+    cr_assert_eq(sekha_error_code(err), SEKHA_E_INVALID_ARG, "%s", msg);
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_LOCAL, "%s", msg);
+    cr_assert_not_null(strstr(msg, n1), "\"%s\" not in: %s", n1, msg);
+    if (n2)
+        cr_assert_not_null(strstr(msg, n2), "\"%s\" not in: %s", n2, msg);
+    sekha_error_free(err);
+}
+
+/* ================================================================ the controller */
+
+Test(wire_utf8, create_names_the_message_content_and_sends_nothing)
+{
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", "fine");
+    sekha_message_builder_add(b, "user", "bad \xff");
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, "a", "/a", b, 0, &conv, &err);
+    cr_assert_null(conv);
+    refused(rc, err, "messages[1].content is not valid UTF-8 (at byte 4)",
+            "sekha_controller_create_conversation");
+    sekha_message_builder_free(b);
+    cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was sent");
+}
+
+typedef struct got {
+    int calls;
+    sekha_code code;
+    sekha_layer layer;
+    char message[512];
+} got;
+
+static void on_conv(sekha_request *req, const sekha_error *err, const sekha_conversation *c,
+                    void *ud)
+{
+    (void)req;
+    got *g = ud;
+    g->calls++;
+    g->code = sekha_error_code(err);
+    g->layer = sekha_error_layer(err);
+    snprintf(g->message, sizeof g->message, "%s", err ? sekha_error_message(err) : "");
+    cr_assert_null(c);
+}
+
+Test(wire_utf8, create_names_parts_label_and_folder_async)
+{
+    struct {
+        const char *label, *folder, *part, *url, *want;
+    } cases[] = {
+        {"a", "/a", "x\xc3(", "http://x/i.png", "messages[0].content[1].text is not valid UTF-8 (at byte 1)"},
+        {"a", "/a", "ok", "http://x/\xed\xa0\x80.png", "messages[0].content[2].image_url.url is not valid UTF-8 (at byte 9)"},
+        {"\xe2\x82", "/a", "ok", "http://x/i.png", "label is not valid UTF-8 (at byte 0)"},
+        {"a", "/\xc0\xaf", "ok", "http://x/i.png", "folder is not valid UTF-8 (at byte 1)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sekha_message_builder *b = sekha_message_builder_new();
+        sekha_message_builder_add_parts(b, "user");
+        sekha_message_builder_text_part(b, "first");
+        sekha_message_builder_text_part(b, cases[i].part);
+        sekha_message_builder_image_part(b, cases[i].url, NULL);
+        got g = {0};
+        sekha_controller_create_conversation(cl, cases[i].label, cases[i].folder, b, 0, on_conv,
+                                             &g);
+        sekha_message_builder_free(b);
+        cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+        cr_assert_eq(g.calls, 1);
+        cr_assert_eq(g.code, SEKHA_E_INVALID_ARG, "case %zu: %s", i, g.message);
+        cr_assert_eq(g.layer, SEKHA_LAYER_LOCAL);
+        cr_assert_not_null(strstr(g.message, cases[i].want), "case %zu: %s", i, g.message);
+    }
+    cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was sent");
+}
+
+Test(wire_utf8, valid_utf8_of_every_length_goes_through_unchanged)
+{
+    /* 2-, 3- and 4-byte characters, the edges of the ranges, and a long ASCII run first so
+     * the block scan meets them mid-block. */
+    static const char text[] = "0123456789abcdefghij caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e "
+                               "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf"
+                               "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf end";
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", text);
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "caf\xc3\xa9", "/\xe2\x98\x95", b,
+                                                           0, &conv, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    sekha_message_builder_free(b);
+    cr_assert_str_eq(sekha_conversation_label(conv), "caf\xc3\xa9");
+    cr_assert_str_eq(sekha_conversation_folder(conv), "/\xe2\x98\x95");
+    sekha_message_list *msgs = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "end", 10, &msgs, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_message_list_count(msgs), 1);
+    cr_assert_str_eq(sekha_message_content(sekha_message_list_at(msgs, 0)), text);
+    sekha_message_list_free(msgs);
+    sekha_search_results *res = NULL;
+    cr_assert_eq(sekha_controller_query_sync(cl, text, 5, 0, NULL, &res, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    sekha_search_results_free(res);
+    sekha_conversation_free(conv);
+}
+
+Test(wire_utf8, query_and_full_text_search_name_the_byte_and_send_nothing)
+{
+    /* The bad byte after a full block of ASCII, inside one, and at the very end. */
+    static const struct {
+        const char *q;
+        const char *want;
+    } cases[] = {
+        {"caf\xc3", "query is not valid UTF-8 (at byte 3)"},
+        {"0123456789abcdef0123\x80xyz", "query is not valid UTF-8 (at byte 20)"},
+        {"0123456789abcdef0123456789abcdef\xf5\x80\x80\x80", "query is not valid UTF-8 (at byte 32)"},
+        {"ok \xf0\x8f\xbf\xbf overlong", "query is not valid UTF-8 (at byte 3)"},
+        {"ok \xf4\x90\x80\x80 too high", "query is not valid UTF-8 (at byte 3)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sekha_search_results *res = NULL;
+        sekha_error *err = NULL;
+        sekha_code rc = sekha_controller_query_sync(cl, cases[i].q, 5, 0, NULL, &res, &err);
+        cr_assert_null(res);
+        refused(rc, err, cases[i].want, "sekha_controller_query");
+        sekha_message_list *msgs = NULL;
+        rc = sekha_controller_full_text_search_sync(cl, cases[i].q, 5, &msgs, &err);
+        cr_assert_null(msgs);
+        refused(rc, err, cases[i].want, "sekha_controller_full_text_search");
+    }
+    cr_assert_eq(hits("/api/v1/query"), 0, "nothing was sent");
+    cr_assert_eq(hits("/api/v1/search/fts"), 0, "nothing was sent");
+}
+
+Test(wire_utf8, filters_json_must_be_utf8_json)
+{
+    sekha_search_results *res = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_query_sync(cl, "q", 5, 0, "{\"label\":\"\xff\"}", &res, &err);
+    refused(rc, err, "filters_json is not valid UTF-8 (at byte 10)", NULL);
+    rc = sekha_controller_query_sync(cl, "q", 5, 0, "{\"label\":\"x\"} trailing", &res, &err);
+    refused(rc, err, "filters_json is not valid JSON", NULL);
+    cr_assert_eq(hits("/api/v1/query"), 0, "nothing was sent");
+}
+
+Test(wire_utf8, updates_context_and_labels_name_the_field)
+{
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_controller_update_label_sync(cl, UUID1, "ok", "/b\xfe", &err);
+    refused(rc, err, "folder is not valid UTF-8 (at byte 2)", "sekha_controller_update_label");
+    rc = sekha_controller_update_folder_sync(cl, UUID1, "\xc1\xbf", &err);
+    refused(rc, err, "folder is not valid UTF-8 (at byte 0)", "sekha_controller_update_folder");
+    cr_assert_eq(hits("/api/v1/conversations/" UUID1 "/label"), 0);
+    cr_assert_eq(hits("/api/v1/conversations/" UUID1 "/folder"), 0);
+
+    const char *const preferred[] = {"ok", "b\xff", NULL};
+    const char *const excluded[] = {"/x\xe0\x80\x80", NULL};
+    sekha_message_list *msgs = NULL;
+    rc = sekha_controller_assemble_context_sync(cl, "q", preferred, 0, NULL, &msgs, &err);
+    refused(rc, err, "preferred_labels[1] is not valid UTF-8 (at byte 1)",
+            "sekha_controller_assemble_context");
+    rc = sekha_controller_assemble_context_sync(cl, "q", NULL, 0, excluded, &msgs, &err);
+    refused(rc, err, "excluded_folders[0] is not valid UTF-8 (at byte 2)", NULL);
+    rc = sekha_controller_assemble_context_sync(cl, "\xff", NULL, 0, NULL, &msgs, &err);
+    refused(rc, err, "query is not valid UTF-8 (at byte 0)", NULL);
+    cr_assert_null(msgs);
+    cr_assert_eq(hits("/api/v1/context/assemble"), 0, "nothing was sent");
+}
+
+/* ================================================================ MCP */
+
+static const char *GOOD_MESSAGES = "[{\"role\":\"user\",\"content\":\"hello\"}]";
+
+Test(wire_utf8, mcp_tools_refuse_before_sending)
+{
+    sekha_mcp_data *d = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_mcp_memory_store_sync(cl, "l\xff", "/f", GOOD_MESSAGES, -1, &d, &err);
+    refused(rc, err, "label is not valid UTF-8 (at byte 1)", "memory_store");
+    rc = sekha_mcp_memory_store_sync(cl, "l", "/f",
+                                     "[{\"role\":\"user\",\"content\":\"bad \xff\"}]", -1, &d, &err);
+    refused(rc, err, "messages_json is not valid UTF-8 (at byte 31)", NULL);
+    rc = sekha_mcp_memory_store_sync(cl, "l", "/f", "[{\"role\":\"user\",\"content\":\"x\"}] []",
+                                     -1, &d, &err);
+    refused(rc, err, "messages", NULL);
+    rc = sekha_mcp_memory_search_sync(cl, "caf\xc3", NULL, 0, &d, &err);
+    refused(rc, err, "query is not valid UTF-8 (at byte 3)", "memory_search");
+    rc = sekha_mcp_memory_search_sync(cl, "q", "{\"label\":\"x\"} {}", 0, &d, &err);
+    refused(rc, err, "filters", NULL);
+    rc = sekha_mcp_memory_search_sync(cl, "q", "{\"label\":\"\xff\"}", 0, &d, &err);
+    refused(rc, err, "filters_json is not valid UTF-8 (at byte 10)", NULL);
+    rc = sekha_mcp_memory_update_sync(cl, UUID1, NULL, NULL, "act\xffive", -1, &d, &err);
+    refused(rc, err, "status is not valid UTF-8 (at byte 3)", "memory_update");
+    rc = sekha_mcp_memory_stats_sync(cl, "/\xff", NULL, &d, &err);
+    refused(rc, err, "folder is not valid UTF-8 (at byte 1)", "memory_stats");
+    rc = sekha_mcp_memory_export_sync(cl, UUID1, "js\xffon", -1, &d, &err);
+    refused(rc, err, "format is not valid UTF-8 (at byte 2)", "memory_export");
+    cr_assert_null(d);
+    static const char *const tools[] = {"memory_store", "memory_search", "memory_update",
+                                        "memory_stats", "memory_export"};
+    for (size_t i = 0; i < sizeof tools / sizeof *tools; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/mcp/tools/%s", tools[i]);
+        cr_assert_eq(hits(path), 0, "%s reached the server", path);
+    }
+}
+
+Test(wire_utf8, mcp_session_refuses_bad_arguments_and_names)
+{
+    sekha_error *err = NULL;
+    sekha_mcp_session *s = sekha_mcp_session_new_http(cl, NULL, &err);
+    cr_assert_not_null(s, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_mcp_session_initialize_sync(s, NULL, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    long before = hits("/mcp");
+    cr_assert_gt(before, 0, "initialize was counted");
+    sekha_mcp_tool_result *r = NULL;
+    sekha_code rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{\"folder\":\"\xff\"}",
+                                                     NULL, NULL, &r, &err);
+    refused(rc, err, "arguments_json is not valid UTF-8 (at byte 11)", NULL);
+    rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{} {}", NULL, NULL, &r, &err);
+    refused(rc, err, "arguments_json is not valid JSON", NULL);
+    rc = sekha_mcp_session_call_tool_sync(s, "memory\xff", NULL, NULL, NULL, &r, &err);
+    refused(rc, err, "name is not valid UTF-8 (at byte 6)", NULL);
+    cr_assert_null(r);
+    sekha_mcp_data *d = NULL;
+    rc = sekha_mcp_session_request_sync(s, "ping", "{\"x\":\"\xc3\"}", &d, &err);
+    refused(rc, err, "params_json is not valid UTF-8 (at byte 6)", NULL);
+    rc = sekha_mcp_session_request_sync(s, "pi\xffng", NULL, &d, &err);
+    refused(rc, err, "method is not valid UTF-8 (at byte 2)", NULL);
+    sekha_mcp_tools *t = NULL;
+    rc = sekha_mcp_session_list_tools_sync(s, "cur\xffsor", &t, &err);
+    refused(rc, err, "cursor is not valid UTF-8 (at byte 3)", NULL);
+    cr_assert_eq(sekha_mcp_session_notify(s, "notifications/x", "{\"a\":\"\xff\"}"),
+                 SEKHA_E_INVALID_ARG);
+    cr_assert_eq(hits("/mcp"), before, "nothing was sent after initialize");
+    sekha_mcp_session_free(s);
+}
+
+Test(wire_utf8, mcp_session_settings_refuse_bad_text)
+{
+    sekha_error *err = NULL;
+    sekha_mcp_session *s = sekha_mcp_session_new_http(cl, NULL, &err);
+    cr_assert_not_null(s, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_mcp_session_set_client_info(s, "app\xff", "1.0"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_mcp_session_set_client_info(s, "app", "1.\xc3"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_mcp_session_set_capabilities(s, "{\"x\":\"\xff\"}"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_mcp_session_set_capabilities(s, "{} []"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_mcp_session_set_client_info(s, "app \xe2\x98\x95", "1.0"), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_session_set_capabilities(s, "{\"x\":\"\xe2\x98\x95\"}"), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_session_initialize_sync(s, NULL, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    sekha_mcp_session_free(s);
+}
+
+/* ================================================================ workflows */
+
+Test(wire_utf8, store_and_query_checks_the_query_before_storing)
+{
+    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_message_builder_add(b, "user", "fine");
+    sekha_stored_query *out = NULL;
+    sekha_error *err = NULL;
+    sekha_code rc = sekha_workflow_store_and_query_sync(cl, b, "bad \xff", "l", "/f", 0, &out,
+                                                        &err);
+    sekha_message_builder_free(b);
+    cr_assert_null(out);
+    refused(rc, err, "query is not valid UTF-8 (at byte 4)", NULL);
+    cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was stored");
+    cr_assert_eq(hits("/api/v1/query"), 0);
+}
+
+Test(wire_utf8, chat_workflows_check_query_and_model_before_recall)
+{
+    const char *const labels[] = {"a\xff", NULL};
+    for (int i = 0; i < 4; i++) {
+        sekha_answer *out = NULL;
+        sekha_error *err = NULL;
+        sekha_code rc;
+        if (i == 0) {
+            rc = sekha_workflow_complete_with_memory_sync(cl, "hi", "caf\xc3", 0, NULL, 0, NULL,
+                                                          NAN, 0, &out, &err);
+            refused(rc, err, "query is not valid UTF-8 (at byte 3)", NULL);
+        } else if (i == 1) {
+            rc = sekha_workflow_complete_with_memory_sync(cl, "hi", NULL, 0, NULL, 0, "m\xff",
+                                                          NAN, 0, &out, &err);
+            refused(rc, err, "model is not valid UTF-8 (at byte 1)", NULL);
+        } else if (i == 2) {
+            rc = sekha_workflow_complete_with_context_sync(cl, "hi", NULL, 0, NULL, NULL, "m\xff",
+                                                           NAN, 0, &out, &err);
+            refused(rc, err, "model is not valid UTF-8 (at byte 1)", NULL);
+        } else {
+            rc = sekha_workflow_complete_with_context_sync(cl, "hi", NULL, 0, labels, NULL, NULL,
+                                                           NAN, 0, &out, &err);
+            refused(rc, err, "preferred_labels[0] is not valid UTF-8 (at byte 1)", NULL);
+        }
+        /* the answer of a failure holds what was done: nothing */
+        cr_assert_null(sekha_answer_completion(out), "case %d", i);
+        cr_assert_null(sekha_answer_prompt(out), "case %d", i);
+        sekha_answer_free(out);
+    }
+    cr_assert_eq(hits("/api/v1/query"), 0);
+    cr_assert_eq(hits("/api/v1/context/assemble"), 0);
+    cr_assert_eq(ds_proc_count(&ds, ds.bridge_url, "/v1/chat/completions"), 0);
+}
+
+/* ================================================================ the writer */
+
+Test(wire_utf8, jw_string_refuses_and_leaves_the_buffer)
+{
+    static const char *const bad[] = {
+        "\x80", "a\xbf", "\xc0\x80", "\xc1\xbf", "\xc2", "\xc2 ", "\xe0\x80\x80", "\xe0\x9f\xbf",
+        "\xed\xa0\x80", "\xed\xbf\xbf", "\xef\xbf", "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf",
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xfe", "\xff",
+        "0123456789abcdef\"\\\n\xff", "0123456789abcdefghijklmnopqrstu\xc3",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sekha_buf b = {0};
+        cr_assert_eq(sekha__buf_puts(&b, "{\"k\":"), 0);
+        cr_assert_eq(sekha__jw_string(&b, bad[i]), SEKHA_JW_NOT_UTF8, "case %zu", i);
+        cr_assert_str_eq(sekha__buf_str(&b), "{\"k\":", "case %zu: the buffer is unchanged", i);
+        size_t n = strlen(bad[i]), at = sekha__utf8_invalid_at(bad[i], n);
+        cr_assert_lt(at, n, "case %zu", i);
+        sekha__buf_free(&b);
+    }
+    static const char *const good[] = {"", "plain", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80",
+                                       "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+                                       "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+                                       "0123456789abcdef\xe2\x98\x95\"\n0123456789abcdef"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        sekha_buf b = {0};
+        cr_assert_eq(sekha__jw_string(&b, good[i]), 0, "case %zu", i);
+        cJSON *v = cJSON_ParseWithOpts(sekha__buf_str(&b), NULL, 1);
+        cr_assert(cJSON_IsString(v), "case %zu: %s", i, sekha__buf_str(&b));
+        cr_assert_str_eq(v->valuestring, good[i]);
+        cr_assert_eq(sekha__utf8_invalid_at(good[i], strlen(good[i])), strlen(good[i]));
+        cJSON_Delete(v);
+        sekha__buf_free(&b);
+    }
+}
+
+Test(wire_utf8, jw_tree_writes_json_and_names_the_path)
+{
+    cJSON *root = cJSON_Parse("{\"a\":[1,-2.5,1e300,true,false,null,{\"b\":\"x\"}],\"c\":\"\\u00e9\"}");
+    cr_assert_not_null(root);
+    sekha_buf b = {0};
+    char why[256];
+    cr_assert_eq(sekha__jw_tree(&b, root, why, sizeof why), 0, "%s", why);
+    cr_assert_str_eq(sekha__buf_str(&b),
+                     "{\"a\":[1,-2.5,1e+300,true,false,null,{\"b\":\"x\"}],\"c\":\"\xc3\xa9\"}");
+    sekha__buf_free(&b);
+    /* a bad string deep inside, then a bad key */
+    cJSON *inner = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "a"), 6);
+    cJSON_AddItemToObject(inner, "bad", cJSON_CreateString("ok \xe2\x28\xa1"));
+    cr_assert_eq(sekha__jw_tree(&b, root, why, sizeof why), SEKHA_JW_NOT_UTF8);
+    cr_assert_str_eq(why, "a[6].bad is not valid UTF-8 (at byte 3)");
+    cr_assert_eq(b.len, 0, "nothing is left written");
+    cJSON_DeleteItemFromObject(inner, "bad");
+    cJSON_AddItemToObject(inner, "k\xff", cJSON_CreateNull());
+    cr_assert_eq(sekha__jw_tree(&b, root, why, sizeof why), SEKHA_JW_NOT_UTF8);
+    cr_assert_str_eq(why, "a key in a[6] is not valid UTF-8 (at byte 1)");
+    cJSON_Delete(root);
+    sekha__buf_free(&b);
+}
+
+Test(wire_utf8, json_text_check_names_syntax_and_encoding)
+{
+    char why[128];
+    cr_assert_eq(sekha__jw_check_text("{\"a\":[1,2]}", "x_json", why, sizeof why), 0);
+    cr_assert_neq(sekha__jw_check_text("{\"a\":\"\xff\"}", "x_json", why, sizeof why), 0);
+    cr_assert_str_eq(why, "x_json is not valid UTF-8 (at byte 6)");
+    cr_assert_neq(sekha__jw_check_text("{\"a\":1,}", "x_json", why, sizeof why), 0);
+    cr_assert_str_eq(why, "x_json is not valid JSON (broken at byte 7)");
+    cr_assert_neq(sekha__jw_check_text("", "x_json", why, sizeof why), 0);
+    cr_assert_neq(sekha__jw_check_text("[] []", "x_json", why, sizeof why), 0);
+}
