@@ -504,6 +504,50 @@ Test(mcp_contract, server_ping_and_sampling_are_answered)
     sekha_client_free(c);
 }
 
+static int bad_replies;
+
+static void bad_replier(sekha_mcp_session *s, sekha_mcp_server_request *rq, void *ud)
+{
+    (void)s;
+    (void)ud;
+    int sampling = strcmp(sekha_mcp_server_request_method(rq), "sampling/createMessage") == 0;
+    /* trailing text after the object, or a byte that is not UTF-8: neither may go out */
+    sekha_code rc = sekha_mcp_server_request_reply(rq, sampling ? "{\"role\":\"assistant\"} junk"
+                                                                : "{\"roots\":\"\xff\"}");
+    cr_assert_eq(rc, SEKHA_E_INVALID_ARG);
+    bad_replies++;
+}
+
+Test(mcp_contract, an_invalid_reply_is_never_sent_and_the_server_gets_an_error)
+{
+    sekha_client *c = new_client();
+    sekha_mcp_session *s = http_session(c);
+    cr_assert_eq(sekha_mcp_session_set_capabilities(s, "{\"sampling\":{},\"roots\":{}}"), SEKHA_OK);
+    sekha_mcp_session_set_request_handler(s, bad_replier, NULL);
+    rec init = {0};
+    sekha_mcp_session_initialize(s, data_cb, &init);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    bad_replies = 0;
+    sse_answer("POST",
+               "data: {\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":\\\"srv-sample\\\",\\\"method\\\":"
+               "\\\"sampling/createMessage\\\",\\\"params\\\":{}}\\n\\n"
+               "data: {\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":\\\"srv-roots\\\",\\\"method\\\":"
+               "\\\"roots/list\\\"}\\n\\n"
+               "data: {\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":2,\\\"result\\\":{}}\\n\\n");
+    rec ping = {0};
+    sekha_mcp_session_ping(s, data_cb, &ping);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(bad_replies, 2);
+    char got[1024];
+    seen_response("srv-sample", got, sizeof got);
+    cr_assert_not_null(strstr(got, "-32603"), "the server got: %s", got);
+    cr_assert_null(strstr(got, "junk"), "the server got: %s", got);
+    seen_response("srv-roots", got, sizeof got);
+    cr_assert_not_null(strstr(got, "-32603"), "the server got: %s", got);
+    sekha_mcp_session_free(s);
+    sekha_client_free(c);
+}
+
 Test(mcp_contract, stdio_ping_is_answered_without_a_request_handler)
 {
     make_tmpdir();

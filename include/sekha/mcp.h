@@ -242,11 +242,14 @@ SEKHA_API const char *sekha_mcp_server_request_method(const sekha_mcp_server_req
 /* Its params as JSON text, NULL when absent. */
 SEKHA_API const char *sekha_mcp_server_request_params(const sekha_mcp_server_request *rq);
 
-/* Answers with result_json (a JSON object; NULL = {}) and frees rq. */
+/* Answers with result_json (a JSON object in UTF-8; NULL = {}) and frees rq. Text that
+ * is not a JSON object, or not UTF-8, is never sent: the server gets a JSON-RPC internal
+ * error instead (its one answer) and this returns SEKHA_E_INVALID_ARG. */
 SEKHA_API sekha_code sekha_mcp_server_request_reply(sekha_mcp_server_request *rq,
                                                     const char *result_json);
 
-/* Answers with a JSON-RPC error and frees rq. */
+/* Answers with a JSON-RPC error and frees rq. Bytes of message that are not UTF-8 are
+ * sent as U+FFFD. */
 SEKHA_API sekha_code sekha_mcp_server_request_fail(sekha_mcp_server_request *rq, long code,
                                                    const char *message);
 

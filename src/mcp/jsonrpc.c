@@ -4,9 +4,11 @@
  * to the session's handler, ping to the session itself (an empty result, as the spec
  * requires of every receiver) and other requests to the user's handler (or a -32601
  * answer). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jwrite.h"
 #include "mcp/mcp_internal.h"
 
 #define RPC_METHOD_NOT_FOUND -32601
@@ -213,10 +215,18 @@ const char *sekha_mcp_server_request_params(const sekha_mcp_server_request *rq)
 
 sekha_code sekha_mcp_server_request_reply(sekha_mcp_server_request *rq, const char *result_json)
 {
-    cJSON *result = result_json ? cJSON_Parse(result_json) : cJSON_CreateObject();
+    /* Strict: cJSON alone would take "{} junk" or bytes that are not UTF-8 and send them. */
+    char why[160];
+    int bad = result_json && sekha__jw_check_text(result_json, "result_json", why, sizeof why) != 0;
+    cJSON *result = bad ? NULL : result_json ? cJSON_Parse(result_json) : cJSON_CreateObject();
     if (rq && !cJSON_IsObject(result)) {
         cJSON_Delete(result);
-        return answer(rq, NULL, -32603, "the client produced an invalid result");
+        if (!bad)
+            snprintf(why, sizeof why, "result_json is not a JSON object");
+        sekha__log(rq->s->c, SEKHA_LOG_WARN, "MCP: %s; the server gets an internal error", why);
+        /* the server still gets its one answer, so that it does not wait forever */
+        answer(rq, NULL, -32603, "the client produced an invalid result");
+        return SEKHA_E_INVALID_ARG;
     }
     return answer(rq, result, 0, NULL);
 }
@@ -224,7 +234,12 @@ sekha_code sekha_mcp_server_request_reply(sekha_mcp_server_request *rq, const ch
 sekha_code sekha_mcp_server_request_fail(sekha_mcp_server_request *rq, long code,
                                          const char *message)
 {
-    return answer(rq, NULL, code, message ? message : "request failed");
+    if (!message || sekha__utf8_valid(message, strlen(message)))
+        return answer(rq, NULL, code, message ? message : "request failed");
+    char *fixed = sekha__utf8_repair(message); /* free text: mend, not refuse */
+    sekha_code rc = answer(rq, NULL, code, fixed ? fixed : "request failed");
+    free(fixed);
+    return rc;
 }
 
 sekha_code sekha_mcp_elicitation_accept_defaults(sekha_mcp_server_request *rq)
