@@ -217,14 +217,3 @@ int sekha__json_bool(const cJSON *obj, const char *key, int fallback)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
 }
-
-int sekha__json_body(cJSON *v, char **body, size_t *len)
-{
-    char *s = v ? cJSON_PrintUnformatted(v) : NULL;
-    cJSON_Delete(v);
-    if (!s)
-        return -1;
-    *body = s;
-    *len = strlen(s);
-    return 0;
-}

@@ -59,7 +59,5 @@ sekha_error *sekha__json_bad(const char *what, const char *field, const char *ex
 const char *sekha__json_str(const cJSON *obj, const char *key);
 double sekha__json_num(const cJSON *obj, const char *key, double fallback);
 int sekha__json_bool(const cJSON *obj, const char *key, int fallback);
-/* Serialises and frees v into a spec body. Returns 0, -1 on no memory. */
-int sekha__json_body(cJSON *v, char **body, size_t *len);
 
 #endif
