@@ -19,7 +19,6 @@
 #include "core/jdoc.h"
 #include "testutil.h"
 
-#define DEV_KEY "dev_default_key_change_me_1234567890"
 #define LOCALE_NAME "de_DE.UTF-8"
 
 static int comma_decimal(void)
@@ -94,11 +93,7 @@ static void start(void)
 {
     use_comma_locale();
     start_devserver(&ds, NULL);
-    sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, DEV_KEY), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_MCP, 0, 1000), SEKHA_OK);
-    cl = test_client(o);
-    sekha_options_free(o);
+    cl = test_client_with_mcp(&ds);
 }
 
 static void stop(void)

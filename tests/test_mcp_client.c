@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "mcp_stdio_script.h"
 
 #define DEV_KEY "dev_default_key_change_me_1234567890"
 
@@ -491,48 +492,6 @@ Test(mcp_client, listen_on_a_server_without_a_standalone_stream)
 
 /* ---- stdio with scripted servers ---- */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/sekha-mcp-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static long read_pid(void)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/pid", tmpdir);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    long pid = 0;
-    cr_assert_eq(fscanf(f, "%ld", &pid), 1);
-    fclose(f);
-    return pid;
-}
-
-static int reaped(long pid)
-{
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH; /* a zombie would still be there */
-}
-
-static sekha_mcp_session *stdio_session(sekha_client *c, const char *script)
-{
-    const char *argv[] = {"sh", "-c", script, "sh", tmpdir, NULL};
-    sekha_error *err = NULL;
-    sekha_mcp_session *s = sekha_mcp_session_new_stdio(c, argv, &err);
-    cr_assert_not_null(s, "%s", sekha_error_message(err));
-    return s;
-}
-
-#define LINE(json) "printf '%s\\n' '" json "'\n"
 #define INIT_REPLY(v) LINE("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"" v \
                            "\",\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"sh-server\"," \
                            "\"version\":\"0.1\"}}}")

@@ -11,7 +11,6 @@
 #include "core/jwrite.h"
 #include "testutil.h"
 
-#define DEV_KEY "dev_default_key_change_me_1234567890"
 #define UUID1 "3f8a5c1e-0000-4000-8000-000000000001"
 
 static ds_proc ds;
@@ -20,11 +19,7 @@ static sekha_client *cl;
 static void setup(void)
 {
     start_devserver(&ds, NULL);
-    sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, DEV_KEY), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_MCP, 0, 1000), SEKHA_OK);
-    cl = test_client(o);
-    sekha_options_free(o);
+    cl = test_client_with_mcp(&ds);
 }
 
 static void teardown(void)

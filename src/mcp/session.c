@@ -18,17 +18,24 @@ static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "20
 
 /* ---- references ---- */
 
-static void session_destroy(mcp_session *s)
+/* Disarms every timer and takes the timerfd off the loop and closes it. */
+static void drop_timers(mcp_session *s)
 {
-    if (s->c)
-        sekha__client_remove_closer(s->c, &s->closer);
     while (s->timers)
         mcp_timer_disarm(s, s->timers);
     if (s->tfd >= 0) {
         if (s->loop)
             sekha__loop_unwatch(s->loop, &s->twatch);
         close(s->tfd);
+        s->tfd = -1;
     }
+}
+
+static void session_destroy(mcp_session *s)
+{
+    if (s->c)
+        sekha__client_remove_closer(s->c, &s->closer);
+    drop_timers(s);
     if (s->ops->destroy)
         s->ops->destroy(s);
     sekha_error_free(s->broken);
@@ -124,14 +131,7 @@ static void client_gone(void *ud)
     mcp_session *s = ud;
     if (s->ops->abort)
         s->ops->abort(s);
-    while (s->timers)
-        mcp_timer_disarm(s, s->timers);
-    if (s->tfd >= 0) {
-        if (s->loop)
-            sekha__loop_unwatch(s->loop, &s->twatch);
-        close(s->tfd);
-        s->tfd = -1;
-    }
+    drop_timers(s);
     s->init_call = NULL;
     s->state = MCP_CLOSED;
     s->loop = NULL;

@@ -33,6 +33,20 @@ static inline sekha_client *test_client(const sekha_options *o)
     return c;
 }
 
+/* The devserver's default MCP key (its --help names it). */
+#define DS_DEV_KEY "dev_default_key_change_me_1234567890"
+
+/* A client aimed at p whose MCP calls carry the devserver's default key, unthrottled. */
+static inline sekha_client *test_client_with_mcp(const ds_proc *p)
+{
+    sekha_options *o = test_options(p);
+    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, DS_DEV_KEY), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_MCP, 0, 1000), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_options_free(o);
+    return c;
+}
+
 static inline void start_devserver(ds_proc *p, const char *const *extra)
 {
     cr_assert_eq(ds_proc_start(p, extra), 0, "devserver did not start (SEKHA_DEVSERVER_BIN=%s)",
