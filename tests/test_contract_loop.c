@@ -3,6 +3,7 @@
  * kept past its final callback names nothing, mode B is left clean when the client is
  * freed, and a failing poller ends its requests instead of spinning. */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -231,6 +232,58 @@ Test(contract_loop, freeing_a_mode_b_client_unwatches_every_fd_and_cancels_its_t
     cr_assert_geq(h.last_timer, 0, "a timer was asked for");
     sekha_client_free(c);
     cr_assert_eq(a.code, SEKHA_E_CLOSED);
+    for (int i = 0; i < h.n; i++)
+        cr_assert_eq(h.events[i], 0, "fd %d is still watched after the client was freed",
+                     h.fds[i]);
+    cr_assert_eq(h.last_timer, -1, "the timer hook was not cancelled");
+    sekha_options_free(o);
+}
+
+/* Drives a mode-B client with poll() over the fds the hooks asked for, until idle. */
+static void drive_with_poll(sekha_client *c, hooks *h)
+{
+    while (sekha_client_pending(c) > 0) {
+        struct pollfd p[64];
+        int n = 0;
+        for (int i = 0; i < h->n; i++)
+            if (h->events[i]) {
+                p[n].fd = h->fds[i];
+                p[n].events = (short)(((h->events[i] & SEKHA_WATCH_READ) ? POLLIN : 0) |
+                                      ((h->events[i] & SEKHA_WATCH_WRITE) ? POLLOUT : 0));
+                p[n++].revents = 0;
+            }
+        int k = poll(p, (nfds_t)n, h->last_timer < 0 ? 1000 : (int)h->last_timer);
+        cr_assert_geq(k, 0);
+        if (k == 0) {
+            sekha_client_timer_expired(c);
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            int ev = (p[i].revents & (POLLIN | POLLHUP | POLLERR)) ? SEKHA_WATCH_READ : 0;
+            if (p[i].revents & POLLOUT)
+                ev |= SEKHA_WATCH_WRITE;
+            if (ev)
+                sekha_client_socket_ready(c, p[i].fd, ev);
+        }
+    }
+}
+
+Test(contract_loop, a_mode_b_client_with_live_connections_leaves_no_fd_watched)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    hooks h = {.last_timer = -1};
+    cr_assert_eq(sekha_client_set_loop_hooks(c, rec_watch, rec_timer, &h), SEKHA_OK);
+    child_state a = {0}, b = {0};
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL,
+                       0, 0, NULL, child_done, &a);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL,
+                       0, 0, NULL, child_done, &b);
+    drive_with_poll(c, &h);
+    cr_assert_eq(a.code, SEKHA_OK, "%s", a.message);
+    cr_assert_eq(b.code, SEKHA_OK, "%s", b.message);
+    cr_assert_geq(h.n, 2, "a connection's socket was watched too");
+    sekha_client_free(c); /* the kept-alive connections close now */
     for (int i = 0; i < h.n; i++)
         cr_assert_eq(h.events[i], 0, "fd %d is still watched after the client was freed",
                      h.fds[i]);
