@@ -27,6 +27,8 @@ static const char common_help[] =
     "  --timeout SECONDS      --retries N            --json   --verbose\n"
     "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,\n"
     "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES (flags win).\n"
+    "--timeout / SEKHA_TIMEOUT: the most a whole call may take, in seconds (retries and\n"
+    "  streaming included; default 300).\n"
     "Exit status: 0 success, 1 the request failed (cause on stderr), 2 bad usage.\n";
 
 static void help(FILE *out)
