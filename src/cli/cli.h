@@ -2,12 +2,18 @@
 #ifndef SEKHA_CLI_H
 #define SEKHA_CLI_H
 
+#include <stdio.h>
+
 #include <sekha/sekha.h>
 
-/* Exit statuses of every subcommand (`sekha health` adds its own: see cli_workflows.c). */
+/* Exit statuses of every subcommand, one table for all (`sekha health` has its own probe
+ * codes instead: 0 healthy, 1 degraded, 2 unreachable; see cli_workflows.c). */
 #define CLI_OK 0
-#define CLI_FAILED 1   /* the request failed: the cause is on stderr */
-#define CLI_USAGE 2    /* bad command line */
+#define CLI_FAILED 1       /* the service or the HTTP layer said no (cause on stderr) */
+#define CLI_USAGE 2        /* usage or invalid input (unknown command or flag, bad value,
+                              bad JSON, not UTF-8): nothing was sent */
+#define CLI_UNREACHABLE 3  /* could not reach or hear from a service (transport, timeout) */
+#define CLI_INTERRUPTED 130 /* Ctrl-C: 128 + SIGINT, as shells report it */
 
 typedef struct cli {
     const char *prog;
@@ -23,6 +29,8 @@ typedef struct cli_command {
     int (*run)(cli *c, int argc, char **argv); /* argv[0] is the command name */
     const char *usage;                         /* e.g. "get ID" */
     const char *summary;                       /* one line for `sekha help` */
+    const char *help;                          /* `sekha CMD --help`: arguments, every flag
+                                                  with its default, notes; NULL = none yet */
 } cli_command;
 
 /* Each area file defines one table, ended by an entry whose name is NULL. */
@@ -34,8 +42,30 @@ extern const cli_command cli_workflow_commands[];
 /* The client for this run (created once from c->opts); NULL after printing why. */
 sekha_client *cli_client(cli *c);
 
-/* Prints a failed request's cause on stderr, layer by layer, and returns CLI_FAILED. */
+/* Prints a failed request's cause on stderr, saying which layer spoke (a JSON object with
+ * --json), and returns the exit status for it: CLI_USAGE for input refused locally,
+ * CLI_UNREACHABLE for transport failures and timeouts, CLI_INTERRUPTED for a cancel,
+ * CLI_FAILED for what a service or the HTTP layer refused. */
 int cli_fail(cli *c, const sekha_error *err);
+
+/* The exit status cli_fail would return for err. */
+int cli_exit_status(const sekha_error *err);
+
+/* Prints a command's help (usage, summary, its flags and the common ones) on out. */
+void cli_command_help(FILE *out, const cli_command *cmd);
+
+/* Reads a TEXT argument: "-" means all of stdin, anything else is the text itself.
+ * *out is the text (malloc'd, NUL-terminated; free it), *len its length. Returns 0, or
+ * CLI_USAGE after saying why (stdin unreadable or over the limit). */
+int cli_read_text(cli *c, const char *arg, char **out, size_t *len);
+
+/* Reads a whole file ("-" = stdin) into *out (malloc'd, NUL-terminated), up to
+ * CLI_INPUT_MAX bytes. Returns 0, or CLI_USAGE after saying why. */
+int cli_read_file(cli *c, const char *path, char **out, size_t *len);
+
+/* The most input read from stdin or a file: the library's response limit, far beyond
+ * what argv could carry. */
+#define CLI_INPUT_MAX ((size_t)64 << 20)
 
 /* Prints "sekha <usage>" plus a message on stderr and returns CLI_USAGE. */
 int cli_usage(cli *c, const cli_command *cmd, const char *fmt, ...)

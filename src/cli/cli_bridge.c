@@ -149,10 +149,10 @@ const cli_command cli_bridge_commands[] = {
     {"complete", cmd_complete,
      "complete PROMPT [--system TEXT] [--model M] [--temperature T] [--max-tokens N] "
      "[--no-stream]",
-     "chat completion from the bridge, streamed as it arrives"},
+     "chat completion from the bridge, streamed as it arrives", NULL},
     {"embed", cmd_embed, "embed TEXT [--model M] [--api sekha|sekha-v1|openai]",
-     "embedding vector of TEXT from the bridge"},
-    {0, 0, 0, 0},
+     "embedding vector of TEXT from the bridge", NULL},
+    {0, 0, 0, 0, 0},
 };
 
 static int cmd_complete(cli *c, int argc, char **argv)

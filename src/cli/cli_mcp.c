@@ -363,6 +363,6 @@ const cli_command cli_mcp_commands[] = {
     {"mcp", run_mcp,
      "mcp tools | call NAME [--args JSON] [--url URL | --sse URL | --stdio CMD] | "
      "stats [--folder F | --label L] | search QUERY [--limit N] [--filters JSON]",
-     "MCP: any server's tools (list, call); Sekha memory stats and search"},
-    {0, 0, 0, 0},
+     "MCP: any server's tools (list, call); Sekha memory stats and search", NULL},
+    {0, 0, 0, 0, 0},
 };

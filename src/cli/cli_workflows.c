@@ -21,10 +21,10 @@ const cli_command cli_workflow_commands[] = {
     {"chat", cmd_chat,
      "chat PROMPT [--context-query Q | --memory-query Q] [--budget N] [--label L]... "
      "[--limit N] [--model M] [--show-context]",
-     "answer PROMPT with memories as context, streamed as it arrives (Ctrl-C cancels)"},
+     "answer PROMPT with memories as context, streamed as it arrives (Ctrl-C cancels)", NULL},
     {"health", cmd_health, "health [--json] [--timeout S]",
-     "check controller, bridge and MCP at once; exit 0 healthy, 1 degraded, 2 unreachable"},
-    {0, 0, 0, 0},
+     "check controller, bridge and MCP at once; exit 0 healthy, 1 degraded, 2 unreachable", NULL},
+    {0, 0, 0, 0, 0},
 };
 
 /* ---- chat ---- */

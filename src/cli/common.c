@@ -22,38 +22,171 @@ sekha_client *cli_client(cli *c)
     return c->client;
 }
 
+int cli_exit_status(const sekha_error *err)
+{
+    sekha_code code = sekha_error_code(err);
+    switch (sekha_error_layer(err)) {
+    case SEKHA_LAYER_LOCAL:
+        if (code == SEKHA_E_CANCELLED)
+            return CLI_INTERRUPTED;
+        return code == SEKHA_E_INVALID_ARG ? CLI_USAGE : CLI_FAILED;
+    case SEKHA_LAYER_TRANSPORT:
+        return code == SEKHA_E_TOO_LARGE ? CLI_FAILED : CLI_UNREACHABLE;
+    default:
+        return CLI_FAILED;
+    }
+}
+
+/* Which layer spoke, in words a reader of stderr can act on. */
+static const char *layer_says(sekha_layer layer)
+{
+    switch (layer) {
+    case SEKHA_LAYER_LOCAL: return "refused locally: nothing was sent";
+    case SEKHA_LAYER_TRANSPORT: return "transport: no complete answer came back";
+    case SEKHA_LAYER_HTTP: return "HTTP: the server answered with an error status";
+    case SEKHA_LAYER_SERVICE: return "service: the answer reported a failure";
+    default: return "unknown";
+    }
+}
+
+static void fail_json(const sekha_error *err, int status)
+{
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "layer", sekha_layer_name(sekha_error_layer(err)));
+    cJSON_AddNumberToObject(e, "code", (double)sekha_error_code(err));
+    cJSON_AddStringToObject(e, "reason", sekha_strerror(sekha_error_code(err)));
+    cJSON_AddStringToObject(e, "message", sekha_error_message(err));
+    if (sekha_error_http_status(err))
+        cJSON_AddNumberToObject(e, "http_status", sekha_error_http_status(err));
+    sekha_layer layer = sekha_error_layer(err);
+    if ((layer == SEKHA_LAYER_HTTP || layer == SEKHA_LAYER_SERVICE) &&
+        sekha_error_service_message(err))
+        cJSON_AddStringToObject(e, "service_message", sekha_error_service_message(err));
+    if (sekha_error_retry_after_ms(err) >= 0)
+        cJSON_AddNumberToObject(e, "retry_after_ms", (double)sekha_error_retry_after_ms(err));
+    cJSON_AddNumberToObject(e, "attempts", sekha_error_attempts(err));
+    cJSON_AddNumberToObject(e, "exit_status", status);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    cJSON_free(text);
+}
+
 int cli_fail(cli *c, const sekha_error *err)
 {
     cli_spinner_stop();
+    int status = cli_exit_status(err);
+    if (c->json) {
+        fail_json(err, status);
+        return status;
+    }
+    sekha_layer layer = sekha_error_layer(err);
     fprintf(stderr, "%s: %s\n", c->prog, sekha_error_message(err));
-    fprintf(stderr, "  layer: %s, code: %d (%s)\n", sekha_layer_name(sekha_error_layer(err)),
-            (int)sekha_error_code(err), sekha_strerror(sekha_error_code(err)));
+    fprintf(stderr, "  layer: %s (%s), code: %d (%s)\n", sekha_layer_name(layer),
+            layer_says(layer), (int)sekha_error_code(err), sekha_strerror(sekha_error_code(err)));
     if (sekha_error_http_status(err))
         fprintf(stderr, "  http status: %d\n", sekha_error_http_status(err));
     if (sekha_error_retry_after_ms(err) >= 0)
         fprintf(stderr, "  retry after: %ld ms\n", sekha_error_retry_after_ms(err));
     if (sekha_error_curl_code(err))
         fprintf(stderr, "  curl code: %d\n", sekha_error_curl_code(err));
-    if (sekha_error_service_message(err))
+    /* only a service's own words: local and transport details are in the message above */
+    if ((layer == SEKHA_LAYER_HTTP || layer == SEKHA_LAYER_SERVICE) &&
+        sekha_error_service_message(err))
         fprintf(stderr, "  service says: %s\n", sekha_error_service_message(err));
     if (sekha_error_attempts(err) > 1)
         fprintf(stderr, "  attempts: %d\n", sekha_error_attempts(err));
-    return CLI_FAILED;
+    return status;
+}
+
+static void usage_json(const char *message, const cli_command *cmd)
+{
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "layer", "usage");
+    cJSON_AddStringToObject(e, "message", message);
+    if (cmd)
+        cJSON_AddStringToObject(e, "usage", cmd->usage);
+    cJSON_AddNumberToObject(e, "exit_status", CLI_USAGE);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    cJSON_free(text);
 }
 
 int cli_usage(cli *c, const cli_command *cmd, const char *fmt, ...)
 {
     cli_spinner_stop();
+    char message[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", c->prog);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    if (c->json) {
+        usage_json(message, cmd);
+        return CLI_USAGE;
+    }
+    fprintf(stderr, "%s: %s\n", c->prog, message);
     if (cmd)
-        fprintf(stderr, "\nusage: %s %s\n", c->prog, cmd->usage);
-    else
-        fputc('\n', stderr);
+        fprintf(stderr, "usage: %s %s\n(see: %s %s --help)\n", c->prog, cmd->usage, c->prog,
+                cmd->name);
     return CLI_USAGE;
+}
+
+int cli_read_file(cli *c, const char *path, char **out, size_t *len)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return cli_usage(c, NULL, "cannot read %s: %s", path, strerror(errno));
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = malloc(cap + 1);
+    int too_big = 0;
+    while (buf) {
+        if (n == cap) {
+            if (cap >= CLI_INPUT_MAX) {
+                too_big = 1;
+                break;
+            }
+            cap *= 2;
+            char *grown = realloc(buf, cap + 1);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+        }
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    int failed = ferror(f);
+    if (!is_stdin)
+        fclose(f);
+    if (!buf || failed || too_big) {
+        free(buf);
+        return cli_usage(c, NULL, "%s %s", is_stdin ? "stdin" : path,
+                         !buf ? "does not fit in memory" : failed ? "could not be read"
+                                                                  : "is over 64 MiB");
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int cli_read_text(cli *c, const char *arg, char **out, size_t *len)
+{
+    if (strcmp(arg, "-") == 0)
+        return cli_read_file(c, "-", out, len);
+    *len = strlen(arg);
+    *out = strdup(arg);
+    if (!*out)
+        return cli_usage(c, NULL, "out of memory");
+    return 0;
 }
 
 long cli_parse_long(const char *s)

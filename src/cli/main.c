@@ -31,6 +31,23 @@ static const char common_help[] =
     "  streaming included; default 300).\n"
     "Exit status: 0 success, 1 the request failed (cause on stderr), 2 bad usage.\n";
 
+void cli_command_help(FILE *out, const cli_command *cmd)
+{
+    fprintf(out, "usage: sekha %s\n\n%s.\n", cmd->usage, cmd->summary);
+    if (cmd->help)
+        fprintf(out, "\n%s", cmd->help);
+    fprintf(out, "\n%s", common_help);
+}
+
+/* 1 when argv (after the command, before "--") asks for help. */
+static int asks_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
 static void help(FILE *out)
 {
     fprintf(out, "usage: sekha COMMAND [ARGS] [FLAGS]\n\nCommands:\n");
@@ -71,10 +88,8 @@ static int common_flags(cli *c, int *argc, char **argv)
             argv[out++] = argv[i];
             continue;
         }
-        if (i + 1 >= *argc) {
-            fprintf(stderr, "%s: %s needs a value\n", c->prog, a);
-            return CLI_USAGE;
-        }
+        if (i + 1 >= *argc)
+            return cli_usage(c, NULL, "%s needs a value", a);
         const char *v = argv[++i];
         sekha_code rc = SEKHA_OK;
         static const sekha_service svc[] = {SEKHA_SERVICE_CONTROLLER, SEKHA_SERVICE_BRIDGE,
@@ -97,8 +112,10 @@ static int common_flags(cli *c, int *argc, char **argv)
         }
         if (rc != SEKHA_OK) {
             const char *why = sekha_options_last_error(c->opts);
-            fprintf(stderr, "%s: %s: %s\n", c->prog, a, *why ? why : "invalid value");
-            return CLI_USAGE;
+            return cli_usage(c, NULL, "%s: %s", a,
+                             *why ? why
+                                  : k == 6 ? "expected seconds, more than 0 and at most 86400"
+                                           : "expected a whole number from 0 to 100");
         }
     }
     *argc = out;
@@ -127,6 +144,19 @@ int main(int argc, char **argv)
         goto out;
     if (c.verbose)
         sekha_options_set_log(c.opts, SEKHA_LOG_DEBUG, log_to_stderr, NULL);
+    if (argc >= 2 && strcmp(argv[0], "help") == 0) {
+        const cli_command *cmd = cli_find_command(argv[1]);
+        if (cmd) {
+            cli_command_help(stdout, cmd);
+            status = CLI_OK;
+        } else if (strcmp(argv[1], "version") == 0) {
+            printf("usage: sekha version [--json]\n\nprint the libsekha version.\n");
+            status = CLI_OK;
+        } else {
+            status = cli_usage(&c, NULL, "unknown command \"%s\" (try: sekha help)", argv[1]);
+        }
+        goto out;
+    }
     if (argc == 0 || strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 ||
         strcmp(argv[0], "-h") == 0) {
         help(argc == 0 ? stderr : stdout);
@@ -134,17 +164,33 @@ int main(int argc, char **argv)
         goto out;
     }
     if (strcmp(argv[0], "version") == 0 || strcmp(argv[0], "--version") == 0) {
-        printf("sekha %s\n", sekha_version());
+        if (asks_help(argc, argv)) {
+            printf("usage: sekha version [--json]\n\nprint the libsekha version.\n");
+        } else if (argc > 1) {
+            status = cli_usage(&c, NULL, "version takes no arguments (got %s)", argv[1]);
+            goto out;
+        } else if (c.json) {
+            printf("{\"version\":\"%s\"}\n", sekha_version());
+        } else {
+            printf("sekha %s\n", sekha_version());
+        }
         status = CLI_OK;
         goto out;
     }
     const cli_command *cmd = cli_find_command(argv[0]);
+    if (cmd && asks_help(argc, argv)) {
+        cli_command_help(stdout, cmd);
+        status = CLI_OK;
+        goto out;
+    }
     if (cmd) {
         status = cmd->run(&c, argc, argv);
         cli_spinner_stop(); /* whatever path the command took */
         goto out;
     }
-    fprintf(stderr, "sekha: unknown command \"%s\" (try: sekha help)\n", argv[0]);
+    status = cli_usage(&c, NULL, argv[0][0] == '-' ? "unknown option %s (try: sekha help)"
+                                                   : "unknown command \"%s\" (try: sekha help)",
+                       argv[0]);
 out:
     sekha_client_free(c.client);
     sekha_options_free(c.opts);
