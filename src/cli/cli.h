@@ -120,6 +120,13 @@ void cli_spinner_start(cli *c, const char *what);
 /* Stops the spinner and erases it; a no-op when none runs. */
 void cli_spinner_stop(void);
 
+/* Drives client until *done, cancelling req when Ctrl-C (SIGINT) arrives; a second Ctrl-C
+ * ends the process. For the streaming commands. */
+void cli_run_interruptible(sekha_client *client, sekha_request *req, const int *done);
+
+/* 1 once Ctrl-C was caught by cli_run_interruptible: a cancel error then means exit 130. */
+int cli_interrupted(void);
+
 /* Writes a streamed chunk's text to stdout at once (nothing with --json) and sets
  * *printed; cancels req when stdout is gone. For chunk callbacks. */
 void cli_print_token(cli *c, sekha_request *req, const sekha_chunk *ch, int *printed);

@@ -101,6 +101,7 @@ static int parse(cli *c, const cli_command *cmd, int argc, char **argv, const ch
 typedef struct complete_run {
     cli *c;
     int printed;      /* some text went to stdout */
+    int done;
     int status;
 } complete_run;
 
@@ -112,7 +113,8 @@ static int print_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
 }
 
 /* Prints the end of a reply: the JSON with --json, else the newline (and for a reply that
- * did not stream, the text). Returns the exit status. */
+ * did not stream, the text). Text already streamed stays on stdout even on failure, ended
+ * by a newline; nothing else goes there on failure. Returns the exit status. */
 static int finish(cli *c, const sekha_error *err, const sekha_completion *res, int printed)
 {
     cli_spinner_stop();
@@ -122,12 +124,18 @@ static int finish(cli *c, const sekha_error *err, const sekha_completion *res, i
         fputc('\n', stdout);
         fflush(stdout);
     }
+    if (err && sekha_error_code(err) == SEKHA_E_CANCELLED && cli_interrupted()) {
+        fprintf(stderr, "%s: interrupted\n", c->prog);
+        return CLI_INTERRUPTED;
+    }
     if (err)
         return cli_fail(c, err);
     if (c->json) {
         const char *json = sekha_completion_json(res);
-        if (!json)
-            return cli_fail(c, NULL);
+        if (!json) {
+            fprintf(stderr, "%s: the completion has no JSON form (out of memory?)\n", c->prog);
+            return CLI_FAILED;
+        }
         cli_print_json(json);
     }
     return CLI_OK;
@@ -139,6 +147,7 @@ static void complete_done(sekha_request *req, const sekha_error *err, const sekh
     (void)req;
     complete_run *r = ud;
     r->status = finish(r->c, err, res, r->printed);
+    r->done = 1;
 }
 
 static int cmd_complete(cli *c, int argc, char **argv);
@@ -149,9 +158,43 @@ const cli_command cli_bridge_commands[] = {
     {"complete", cmd_complete,
      "complete PROMPT [--system TEXT] [--model M] [--temperature T] [--max-tokens N] "
      "[--no-stream]",
-     "chat completion from the bridge, streamed as it arrives", NULL},
+     "chat completion from the bridge, streamed as it arrives",
+     "Arguments:\n"
+     "  PROMPT             the user message; \"-\" reads it from stdin (up to 64 MiB)\n"
+     "Flags:\n"
+     "  --system TEXT      a system message sent before PROMPT (default: none)\n"
+     "  --model M          the model to ask for (default: the bridge's default model)\n"
+     "  --temperature T    sampling temperature, a number >= 0 (default: not sent, the\n"
+     "                     bridge's default applies)\n"
+     "  --max-tokens N     at most N tokens in the reply, N >= 1 (default: not sent, no limit)\n"
+     "  --no-stream        ask for the whole reply in one answer instead of token by token\n"
+     "                     (default: streamed)\n"
+     "Output: the reply's text on stdout as the tokens arrive, then a newline. When the\n"
+     "  stream fails midway, the text so far stays on stdout (ended by a newline) and the\n"
+     "  cause goes to stderr.\n"
+     "--json: no tokens; only the final completion object (id, model, choices[0].message,\n"
+     "  finish_reason, usage) as one JSON value once the reply is complete.\n"
+     "Ctrl-C: stops the stream; the text so far is ended by a newline, exit status 130.\n"
+     "Environment: SEKHA_BRIDGE_URL (the bridge's base URL; POST /v1/chat/completions),\n"
+     "  SEKHA_BRIDGE_API_KEY (its key, when it wants one).\n"
+     "Exit status: 0 done, 1 the bridge refused (HTTP error or an error in the stream),\n"
+     "  2 bad usage or input (nothing sent), 3 bridge unreachable or timed out, 130 Ctrl-C.\n"},
     {"embed", cmd_embed, "embed TEXT [--model M] [--api sekha|sekha-v1|openai]",
-     "embedding vector of TEXT from the bridge", NULL},
+     "embedding vector of TEXT from the bridge",
+     "Arguments:\n"
+     "  TEXT               the text to embed; \"-\" reads it from stdin (up to 64 MiB)\n"
+     "Flags:\n"
+     "  --model M          the embedding model (default: the bridge's default)\n"
+     "  --api NAME         which route and wire shape (default: sekha):\n"
+     "                       sekha      POST /embed, as sekha-llm-bridge serves it\n"
+     "                       sekha-v1   POST /api/v1/embed, the same shape, versioned path\n"
+     "                       openai     POST /v1/embeddings, OpenAI-compatible servers\n"
+     "Output: the vector's numbers on one line, separated by spaces.\n"
+     "--json: the bridge's reply as one JSON value (the vector, model and usage fields as\n"
+     "  the chosen route returns them).\n"
+     "Environment: SEKHA_BRIDGE_URL (the bridge's base URL), SEKHA_BRIDGE_API_KEY.\n"
+     "Exit status: 0 done, 1 the bridge refused, 2 bad usage or input (nothing sent),\n"
+     "  3 bridge unreachable or timed out.\n"},
     {0, 0, 0, 0, 0},
 };
 
@@ -162,16 +205,25 @@ static int cmd_complete(cli *c, int argc, char **argv)
                    "--system --model --temperature --max-tokens", "--no-stream", &a);
     if (rc)
         return rc;
+    char *prompt;
+    size_t len;
+    if ((rc = cli_read_text(c, a.text, &prompt, &len)) != 0)
+        return rc;
     sekha_client *client = cli_client(c);
-    if (!client)
+    if (!client) {
+        free(prompt);
         return CLI_FAILED;
+    }
     sekha_messages *msgs = sekha_messages_new();
     if (!msgs || (a.system && sekha_messages_add(msgs, "system", a.system) != SEKHA_OK) ||
-        sekha_messages_add(msgs, "user", a.text) != SEKHA_OK) {
+        sekha_messages_add(msgs, "user", prompt) != SEKHA_OK) {
         sekha_messages_free(msgs);
-        return cli_usage(c, &cli_bridge_commands[0], "the prompt must be valid UTF-8");
+        free(prompt);
+        return cli_usage(c, &cli_bridge_commands[0],
+                         "the prompt and --system must be valid UTF-8 without NUL bytes");
     }
-    complete_run r = {c, 0, CLI_FAILED};
+    free(prompt);
+    complete_run r = {c, 0, 0, CLI_FAILED};
     cli_spinner_start(c, "waiting");
     if (a.no_stream) {
         sekha_completion *res = NULL;
@@ -181,9 +233,14 @@ static int cmd_complete(cli *c, int argc, char **argv)
         r.status = finish(c, err, res, 0);
         sekha_completion_free(res);
         sekha_error_free(err);
-    } else if (sekha_bridge_stream_complete(client, msgs, a.model, a.temperature, a.max_tokens,
-                                            NULL, print_chunk, complete_done, &r)) {
-        sekha_client_run(client);
+    } else {
+        sekha_request *req = sekha_bridge_stream_complete(client, msgs, a.model, a.temperature,
+                                                          a.max_tokens, NULL, print_chunk,
+                                                          complete_done, &r);
+        if (req)
+            cli_run_interruptible(client, req, &r.done);
+        else
+            fprintf(stderr, "%s: out of memory\n", c->prog);
     }
     sekha_messages_free(msgs);
     return r.status;
@@ -197,15 +254,22 @@ static int cmd_embed(cli *c, int argc, char **argv)
     int rc = parse(c, &cli_bridge_commands[1], argc, argv, "--model --api", "", &a);
     if (rc)
         return rc;
+    char *text;
+    size_t len;
+    if ((rc = cli_read_text(c, a.text, &text, &len)) != 0)
+        return rc;
     sekha_client *client = cli_client(c);
-    if (!client)
+    if (!client) {
+        free(text);
         return CLI_FAILED;
-    const char *texts[1] = {a.text};
+    }
+    const char *texts[1] = {text};
     sekha_embeddings *e = NULL;
     sekha_error *err = NULL;
     cli_spinner_start(c, "waiting");
     sekha_code code = sekha_bridge_embed_sync(client, texts, 1, a.model, a.api, &e, &err);
     cli_spinner_stop();
+    free(text);
     if (code != SEKHA_OK) {
         rc = cli_fail(c, err);
         sekha_error_free(err);

@@ -11,6 +11,48 @@
 
 #define CMD (&cli_mcp_commands[0])
 
+static int run_mcp(cli *c, int argc, char **argv);
+
+const cli_command cli_mcp_commands[] = {
+    {"mcp", run_mcp,
+     "mcp tools | call NAME [--args JSON] [--url URL | --sse URL | --stdio CMD] | "
+     "stats [--folder F | --label L] | search QUERY [--limit N] [--filters JSON]",
+     "MCP: any server's tools (list, call); Sekha memory stats and search",
+     "Subcommands:\n"
+     "  tools                list the tools of an MCP server (every page), one per line:\n"
+     "                       name and the first line of its description\n"
+     "  call NAME            call the tool NAME and print its content (text items as they\n"
+     "                       are, others as JSON); progress notifications go to stderr\n"
+     "  stats                Sekha memory statistics (POST <MCP URL>/mcp/tools/memory_stats)\n"
+     "  search QUERY         Sekha memory search (POST <MCP URL>/mcp/tools/memory_search);\n"
+     "                       QUERY \"-\" reads the query from stdin (up to 64 MiB)\n"
+     "Flags of tools and call (which server; at most one of them):\n"
+     "  --url URL            an MCP server over Streamable HTTP (default: <MCP URL>/mcp)\n"
+     "  --sse URL            an MCP server over the legacy HTTP+SSE transport\n"
+     "  --stdio CMD          start CMD (split into words as a shell would, quotes and\n"
+     "                       backslashes only, no expansions) and talk over its stdin/stdout\n"
+     "  --args JSON          the tool's arguments, a JSON object (default: none, {})\n"
+     "Flags of stats (at most one; default: every folder):\n"
+     "  --folder F           statistics of folder F only\n"
+     "  --label L            statistics of label L only\n"
+     "Flags of search:\n"
+     "  --limit N            at most N results, N >= 1 (default: the server's, 10)\n"
+     "  --filters JSON       a metadata filter, a JSON object (a Chroma where clause;\n"
+     "                       default: none)\n"
+     "Output: tools and call as above; stats as name: value lines; search as one line per\n"
+     "  result: [score] label (folder): content, or \"no results\".\n"
+     "--json: one JSON value: tools {\"tools\":[...]} (all pages merged), call the tool\n"
+     "  result ({\"content\":[...], \"isError\":...}), stats and search the tool's data.\n"
+     "A tool that reports an error (isError) fails the command: its content goes to stderr\n"
+     "  (with --json, as {\"error\":{...,\"tool_result\":...}} on stderr), stdout stays empty.\n"
+     "Environment: SEKHA_MCP_URL (the base of the Sekha /mcp/tools/* routes and of the\n"
+     "  default /mcp endpoint; the controller URL by default), SEKHA_MCP_API_KEY (falls back\n"
+     "  to SEKHA_API_KEY).\n"
+     "Exit status: 0 done, 1 the server or the tool refused, 2 bad usage or input (e.g.\n"
+     "  --args that is not a JSON object; nothing sent), 3 server unreachable or timed out.\n"},
+    {0, 0, 0, 0, 0},
+};
+
 /* Where a generic MCP command connects: --url, --sse or --stdio (default: <MCP URL>/mcp). */
 typedef struct target {
     const char *url, *sse, *stdio;
@@ -98,7 +140,7 @@ static sekha_mcp_session *open_session(cli *c, const target *t, int *status)
         s = sekha_mcp_session_new_http(client, t->url, &err);
     }
     if (!s) {
-        cli_fail(c, err);
+        *status = cli_fail(c, err);
         sekha_error_free(err);
         return NULL;
     }
@@ -118,15 +160,16 @@ static int close_session(cli *c, sekha_mcp_session *s, int status)
 }
 
 /* Every page of tools/list, merged into one {"tools":[...]}; NULL after printing why. */
-static cJSON *all_tools(cli *c, sekha_mcp_session *s)
+static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
 {
+    *status = CLI_FAILED;
     cJSON *tools = cJSON_CreateArray();
     char *cursor = NULL;
     for (int page = 0; tools && page < 1000; page++) {
         sekha_mcp_tools *t = NULL;
         sekha_error *err = NULL;
         if (sekha_mcp_session_list_tools_sync(s, cursor, &t, &err) != SEKHA_OK) {
-            cli_fail(c, err);
+            *status = cli_fail(c, err);
             sekha_error_free(err);
             cJSON_Delete(tools);
             free(cursor);
@@ -160,7 +203,7 @@ static int cmd_tools(cli *c, const target *t)
     sekha_mcp_session *s = open_session(c, t, &status);
     if (!s)
         return status;
-    cJSON *all = all_tools(c, s);
+    cJSON *all = all_tools(c, s, &status);
     if (all && c->json) {
         char *text = cJSON_PrintUnformatted(all);
         cli_print_json(text ? text : "{}");
@@ -174,7 +217,10 @@ static int cmd_tools(cli *c, const target *t)
             printf("%-32s %.*s\n", name ? name : "?", width, desc ? desc : "");
         }
     }
-    status = all ? CLI_OK : CLI_FAILED;
+    if (all)
+        status = CLI_OK;
+    else if (status == CLI_FAILED)
+        fprintf(stderr, "%s: out of memory\n", c->prog);
     cJSON_Delete(all);
     return close_session(c, s, status);
 }
@@ -191,8 +237,74 @@ static void show_progress(sekha_request *req, double progress, double total, con
     fprintf(stderr, "%s%s\n", message ? " " : "", message ? message : "");
 }
 
+/* A tool result's content: text items as they are, others (and structured content when
+ * there is nothing else) as JSON, one per line. */
+static void print_content(FILE *out, const sekha_mcp_tool_result *r)
+{
+    size_t n = sekha_mcp_tool_result_content_count(r);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = sekha_mcp_tool_result_content_text(r, i);
+        fprintf(out, "%s\n", text ? text : sekha_mcp_tool_result_content_json(r, i));
+    }
+    if (n == 0 && sekha_mcp_tool_result_structured(r))
+        fprintf(out, "%s\n", sekha_mcp_tool_result_structured(r));
+}
+
+/* A result with isError set: the tool's own words on stderr, stdout left empty. */
+static void tool_error(cli *c, const char *name, const sekha_mcp_tool_result *r)
+{
+    cli_spinner_stop();
+    if (!c->json) {
+        fprintf(stderr, "%s: the tool %s reported an error\n", c->prog, name);
+        fputs("  tool says: ", stderr);
+        print_content(stderr, r);
+        if (sekha_mcp_tool_result_content_count(r) == 0 && !sekha_mcp_tool_result_structured(r))
+            fputc('\n', stderr);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "layer", "service");
+    char message[256];
+    snprintf(message, sizeof message, "the tool %s reported an error", name);
+    cJSON_AddStringToObject(e, "message", message);
+    cJSON *result = cJSON_Parse(sekha_mcp_tool_result_json(r));
+    if (result)
+        cJSON_AddItemToObject(e, "tool_result", result);
+    cJSON_AddNumberToObject(e, "exit_status", CLI_FAILED);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    cJSON_free(text);
+}
+
+/* Checks --args before anything is sent: a JSON object, or the reason and the offset where
+ * parsing broke. Returns 0 or CLI_USAGE. */
+static int check_args(cli *c, const char *args)
+{
+    if (!args)
+        return 0;
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(args, &end, 1);
+    int is_object = cJSON_IsObject(v);
+    cJSON_Delete(v);
+    if (!v) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t off = at && at >= args && at <= args + strlen(args) ? (size_t)(at - args)
+                                                                   : strlen(args);
+        return cli_usage(c, CMD, "--args is not valid JSON: it breaks at byte %zu (near \"%.20s\")",
+                         off, args + off);
+    }
+    if (!is_object)
+        return cli_usage(c, CMD, "--args must be a JSON object, like {\"query\":\"...\"}");
+    return 0;
+}
+
 static int cmd_call(cli *c, const target *t, const char *name, const char *args)
 {
+    int rc = check_args(c, args);
+    if (rc)
+        return rc;
     int status;
     sekha_mcp_session *s = open_session(c, t, &status);
     if (!s)
@@ -204,20 +316,15 @@ static int cmd_call(cli *c, const target *t, const char *name, const char *args)
         sekha_error_free(err);
         return close_session(c, s, status);
     }
-    if (c->json) {
-        cli_print_json(sekha_mcp_tool_result_json(r));
-    } else {
-        for (size_t i = 0; i < sekha_mcp_tool_result_content_count(r); i++) {
-            const char *text = sekha_mcp_tool_result_content_text(r, i);
-            puts(text ? text : sekha_mcp_tool_result_content_json(r, i));
-        }
-        if (sekha_mcp_tool_result_structured(r) && sekha_mcp_tool_result_content_count(r) == 0)
-            cli_print_json(sekha_mcp_tool_result_structured(r));
-    }
-    status = CLI_OK;
     if (sekha_mcp_tool_result_is_error(r)) {
-        fprintf(stderr, "%s: the tool %s reported an error\n", c->prog, name);
+        tool_error(c, name, r);
         status = CLI_FAILED;
+    } else if (c->json) {
+        cli_print_json(sekha_mcp_tool_result_json(r));
+        status = CLI_OK;
+    } else {
+        print_content(stdout, r);
+        status = CLI_OK;
     }
     sekha_mcp_tool_result_free(r);
     return close_session(c, s, status);
@@ -353,16 +460,15 @@ static int run_mcp(cli *c, int argc, char **argv)
         return memory_cmd(c, stats_call, &m, print_stats);
     }
     if (!strcmp(sub, "search") && positional) {
-        memory_args m = {positional, filters, (unsigned)limit};
-        return memory_cmd(c, search_call, &m, print_results);
+        char *query;
+        size_t len;
+        int rc = cli_read_text(c, positional, &query, &len);
+        if (rc)
+            return rc;
+        memory_args m = {query, filters, (unsigned)limit};
+        rc = memory_cmd(c, search_call, &m, print_results);
+        free(query);
+        return rc;
     }
     return cli_usage(c, CMD, "bad mcp command line");
 }
-
-const cli_command cli_mcp_commands[] = {
-    {"mcp", run_mcp,
-     "mcp tools | call NAME [--args JSON] [--url URL | --sse URL | --stdio CMD] | "
-     "stats [--folder F | --label L] | search QUERY [--limit N] [--filters JSON]",
-     "MCP: any server's tools (list, call); Sekha memory stats and search", NULL},
-    {0, 0, 0, 0, 0},
-};

@@ -1,7 +1,6 @@
 /* sekha subcommands of the workflows area: `chat` (a completion grounded in memory, streamed
  * to stdout as tokens arrive, Ctrl-C cancels) and `health` (the three services checked at
  * once; the exit status makes it a container probe or a CI gate). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #define HEALTH_ALL_HEALTHY 0
 #define HEALTH_DEGRADED 1      /* every service answered, not all of them healthy */
 #define HEALTH_UNREACHABLE 2   /* at least one service did not answer */
-#define EXIT_INTERRUPTED 130   /* 128 + SIGINT, as shells report it */
 
 static int cmd_chat(cli *c, int argc, char **argv);
 static int cmd_health(cli *c, int argc, char **argv);
@@ -21,26 +19,55 @@ const cli_command cli_workflow_commands[] = {
     {"chat", cmd_chat,
      "chat PROMPT [--context-query Q | --memory-query Q] [--budget N] [--label L]... "
      "[--limit N] [--model M] [--show-context]",
-     "answer PROMPT with memories as context, streamed as it arrives (Ctrl-C cancels)", NULL},
+     "answer PROMPT with memories as context, streamed as it arrives (Ctrl-C cancels)",
+     "Arguments:\n"
+     "  PROMPT...              the question; several words are joined with spaces, a lone\n"
+     "                         \"-\" reads it from stdin (up to 64 MiB)\n"
+     "Flags (context mode, the default: the controller assembles context):\n"
+     "  --context-query Q      what to assemble context for (default: PROMPT)\n"
+     "  --budget N             context budget in tokens (default 0: 4000; the controller\n"
+     "                         packs to 85 %% of it); in memory mode, the memories' budget\n"
+     "  --label L              prefer memories with label L (repeatable; in memory mode,\n"
+     "                         keep only results with one of these labels; default: any)\n"
+     "Flags (memory mode: a memory search picks the context):\n"
+     "  --memory-query Q       search memory for Q instead (not with --context-query)\n"
+     "  --limit N              at most N memories (default 0: 5); memory mode only\n"
+     "Both modes:\n"
+     "  --model M              the model to ask the bridge for (default: its default)\n"
+     "  --show-context         list the memories used on stderr after the reply\n"
+     "                         (default: off)\n"
+     "Output: the reply's text on stdout as the tokens arrive, then a newline; with\n"
+     "  --show-context the memories used go to stderr, never stdout.\n"
+     "--json: no tokens; only the final completion object as one JSON value.\n"
+     "Ctrl-C: stops the stream; the text so far is ended by a newline, exit status 130.\n"
+     "Environment: SEKHA_CONTROLLER_URL and SEKHA_API_KEY (memory), SEKHA_BRIDGE_URL and\n"
+     "  SEKHA_BRIDGE_API_KEY (the completion).\n"
+     "Exit status: 0 done, 1 a service refused, 2 bad usage or input (nothing sent),\n"
+     "  3 a service unreachable or timed out, 130 Ctrl-C.\n"},
     {"health", cmd_health, "health [--json] [--timeout S]",
-     "check controller, bridge and MCP at once; exit 0 healthy, 1 degraded, 2 unreachable", NULL},
+     "check controller, bridge and MCP at once; exit 0 healthy, 1 degraded, 2 unreachable",
+     "Checks the three services at the same time: the controller (GET /health), the bridge\n"
+     "  (GET /health) and MCP (POST <MCP URL>/mcp/tools/memory_stats, which needs the MCP\n"
+     "  key). No probe is retried.\n"
+     "Flags:\n"
+     "  --timeout S     how long each probe may wait, in seconds: more than 0 and at most\n"
+     "                  86400, fractions allowed (default 5). 0 is refused: a probe without\n"
+     "                  a bound could hang a container probe or a CI gate forever. It also\n"
+     "                  bounds the whole call, as for every command.\n"
+     "  --json          print the report as one JSON value: {\"status\":..., \"services\":\n"
+     "                  [{\"service\", \"status\", \"url\", \"latency_ms\", \"detail\"...}]}\n"
+     "Output: a table (service, status, latency, URL and detail), then the overall status.\n"
+     "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL,\n"
+     "  SEKHA_BRIDGE_API_KEY, SEKHA_MCP_URL (the base of the /mcp/tools/* routes; the\n"
+     "  controller URL by default), SEKHA_MCP_API_KEY (falls back to SEKHA_API_KEY).\n"
+     "Exit status (a probe's, not the table of the other commands):\n"
+     "  0  healthy: every service answered healthy\n"
+     "  1  degraded: every service answered, not all healthy (e.g. a rejected MCP key)\n"
+     "  2  unreachable: at least one service did not answer (or bad usage)\n"},
     {0, 0, 0, 0, 0},
 };
 
 /* ---- chat ---- */
-
-/* Set by the SIGINT handler, which does nothing else but wake the loop: both are
- * async-signal-safe (sekha_client_wakeup is one write(2) to an eventfd). The loop then
- * cancels the request from the client's own thread. */
-static volatile sig_atomic_t interrupted;
-static sekha_client *signal_client;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-    sekha_client_wakeup(signal_client);
-}
 
 typedef struct chat_run {
     cli *c;
@@ -94,9 +121,9 @@ static void chat_done(sekha_request *req, const sekha_error *err, const sekha_an
     }
     if (r->show_context && a && (sekha_answer_context(a) || sekha_answer_search_results(a)))
         show_memories(a);
-    if (sekha_error_code(err) == SEKHA_E_CANCELLED && interrupted) {
+    if (sekha_error_code(err) == SEKHA_E_CANCELLED && cli_interrupted()) {
         fprintf(stderr, "%s: interrupted\n", r->c->prog);
-        r->status = EXIT_INTERRUPTED;
+        r->status = CLI_INTERRUPTED;
     } else if (err) {
         r->status = cli_fail(r->c, err);
     } else {
@@ -122,48 +149,41 @@ static int cmd_chat(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     sekha_client *client = NULL;
+    char *prompt = NULL;
+    size_t len;
     if (context_q && memory_q)
         rc = cli_usage(c, p.cmd, "give --context-query or --memory-query, not both");
+    else if (!memory_q && limit)
+        rc = cli_usage(c, p.cmd, "--limit applies to --memory-query only");
+    else if ((rc = cli_read_text(c, p.npos == 1 ? p.pos[0] : p.text, &prompt, &len)) != 0)
+        ;
     else if (!(client = cli_client(c)))
         rc = CLI_FAILED;
     if (rc) {
+        free(prompt);
         cli_parsed_free(&p);
         return rc;
     }
     const char *const *lv = labels.n ? labels.v : NULL;
     chat_run r = {c, show, 0, 0, CLI_FAILED};
     sekha_request *req =
-        memory_q ? sekha_workflow_stream_with_memory(client, p.text, memory_q, limit, lv, budget,
+        memory_q ? sekha_workflow_stream_with_memory(client, prompt, memory_q, limit, lv, budget,
                                                      model, SEKHA_TEMPERATURE_UNSET,
                                                      SEKHA_MAX_TOKENS_UNSET, print_token,
                                                      chat_done, &r)
-                 : sekha_workflow_stream_with_context(client, p.text, context_q, budget, lv, NULL,
+                 : sekha_workflow_stream_with_context(client, prompt, context_q, budget, lv, NULL,
                                                       model, SEKHA_TEMPERATURE_UNSET,
                                                       SEKHA_MAX_TOKENS_UNSET, print_token,
                                                       chat_done, &r);
     if (!req) {
+        free(prompt);
         cli_parsed_free(&p);
         fprintf(stderr, "%s: out of memory\n", c->prog);
         return CLI_FAILED;
     }
-    /* SA_RESETHAND: a second Ctrl-C, should cancelling ever hang, ends the process. */
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    signal_client = client;
-    sigaction(SIGINT, &sa, &old);
     cli_spinner_start(c, "thinking");
-    int cancelled = 0;
-    while (!r.done) {
-        sekha_client_poll(client, -1);
-        if (interrupted && !cancelled && !r.done) {
-            cancelled = 1;
-            sekha_request_cancel(req);
-        }
-    }
-    sigaction(SIGINT, &old, NULL);
+    cli_run_interruptible(client, req, &r.done);
+    free(prompt);
     cli_parsed_free(&p);
     return r.status;
 }

@@ -1,8 +1,9 @@
-/* The waiting spinner of the `sekha` tool. It runs on a thread of the tool (libsekha starts
+/* The waiting spinner of the `sekha` tool, and Ctrl-C handling for its streams. It runs on a thread of the tool (libsekha starts
  * none): sync calls hold the main thread until they return, and the spinner must move
  * meanwhile. It only ever writes to stderr, and only when that is a terminal. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -93,4 +94,45 @@ void cli_spinner_stop(void)
     pthread_join(spin.thread, NULL);
     pthread_cond_destroy(&spin.wake);
     spin.running = 0;
+}
+
+/* ---- Ctrl-C during a stream ---- */
+
+/* Set by the SIGINT handler, which does nothing else but wake the loop: both are
+ * async-signal-safe (sekha_client_wakeup is one write(2) to an eventfd). The loop then
+ * cancels the request from the client's own thread. */
+static volatile sig_atomic_t interrupted;
+static sekha_client *signal_client;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    sekha_client_wakeup(signal_client);
+}
+
+int cli_interrupted(void)
+{
+    return interrupted != 0;
+}
+
+void cli_run_interruptible(sekha_client *client, sekha_request *req, const int *done)
+{
+    /* SA_RESETHAND: a second Ctrl-C, should cancelling ever hang, ends the process. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    signal_client = client;
+    sigaction(SIGINT, &sa, &old);
+    int cancelled = 0;
+    while (!*done) {
+        sekha_client_poll(client, -1);
+        if (interrupted && !cancelled && !*done) {
+            cancelled = 1;
+            sekha_request_cancel(req);
+        }
+    }
+    sigaction(SIGINT, &old, NULL);
 }
