@@ -115,8 +115,13 @@ Test(cli_bridge, failures_and_usage_errors)
     cr_assert_not_null(strstr(o.err, "layer: service"), "%s", o.err);
     const char *const refused[] = {"complete", "x", "--retries", "0", NULL};
     run_cli("http://127.0.0.1:1", refused, &o);
-    cr_assert_eq(o.status, 1);
+    cr_assert_eq(o.status, 3, "an unreachable bridge is 3: %s", o.err);
+    cr_assert_eq(o.out_len, 0, "nothing on stdout: %s", o.out);
     cr_assert_not_null(strstr(o.err, "layer: transport"), "%s", o.err);
+    const char *const embed_refused[] = {"embed", "x", "--retries", "0", NULL};
+    run_cli("http://127.0.0.1:1", embed_refused, &o);
+    cr_assert_eq(o.status, 3, "%s", o.err);
+    cr_assert_eq(o.out_len, 0, "%s", o.out);
     static const char *const usage[][4] = {
         {"complete", NULL}, {"complete", "a", "b", NULL}, {"complete", "a", "--temperature", "-1"},
         {"complete", "a", "--max-tokens", "0"}, {"complete", "a", "--bogus", NULL},
@@ -128,4 +133,138 @@ Test(cli_bridge, failures_and_usage_errors)
         cr_assert_eq(o.status, 2, "case %zu: %s", i, o.err);
         cr_assert_not_null(strstr(o.err, "usage: sekha"), "case %zu: %s", i, o.err);
     }
+}
+
+/* 1 when text (one trailing newline trimmed) is exactly one JSON value. */
+static int one_json_value(const char *text, size_t len)
+{
+    char *copy = strndup(text, len);
+    cr_assert_not_null(copy);
+    if (len && copy[len - 1] == '\n')
+        copy[len - 1] = '\0';
+    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
+    free(copy);
+    cJSON_Delete(v);
+    return v != NULL;
+}
+
+Test(cli_bridge, help_of_every_command)
+{
+    cli_out all, o, h;
+    const char *const top[] = {"help", NULL};
+    cli_exec(NULL, top, 0, 0, &all);
+    cr_assert_eq(all.status, 0);
+    static const char *const names[] = {"complete", "embed"};
+    static const char *const flags[][7] = {
+        {"PROMPT", "--system", "--model", "--temperature", "--max-tokens", "--no-stream",
+         "--json"},
+        {"TEXT", "--model", "--api", "sekha-v1", "openai", "--json", "SEKHA_BRIDGE_URL"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *const a[] = {names[i], "--help", NULL};
+        cli_exec(NULL, a, 0, 0, &o);
+        cr_assert_eq(o.status, 0, "%s --help: %s", names[i], o.err);
+        cr_assert_gt(o.out_len, 0, "%s --help prints to stdout", names[i]);
+        cr_assert_eq(o.err_len, 0, "%s", o.err);
+        cr_assert_str_neq(o.out, all.out, "%s --help is its own text", names[i]);
+        const char *const b[] = {"help", names[i], NULL};
+        cli_exec(NULL, b, 0, 0, &h);
+        cr_assert_eq(h.status, 0);
+        cr_assert_str_eq(h.out, o.out, "sekha help %s equals sekha %s --help", names[i],
+                         names[i]);
+        for (size_t f = 0; f < 7; f++)
+            cr_assert_not_null(strstr(o.out, flags[i][f]), "%s --help explains %s:\n%s",
+                               names[i], flags[i][f], o.out);
+        cr_assert_not_null(strstr(o.out, "\"-\" reads"), "stdin input: %s", o.out);
+        cr_assert_not_null(strstr(o.out, "default"), "%s", o.out);
+        for (const char *line = o.out; *line;) {
+            size_t n = strcspn(line, "\n");
+            if (strncmp(line, "usage:", 6) != 0)
+                cr_assert_lt(n, 90, "a line of %s --help is too wide: %.*s", names[i], (int)n,
+                             line);
+            line += n + (line[n] == '\n');
+        }
+    }
+}
+
+Test(cli_bridge, json_prints_exactly_one_value)
+{
+    static const char *const cases[][6] = {
+        {"complete", "one two three", "--json", NULL},
+        {"complete", "one two three", "--json", "--no-stream", NULL},
+        {"complete", "one two three", "--json", "--system", "ctx", NULL},
+        {"embed", "hello", "--json", NULL},
+        {"embed", "hello", "--json", "--api", "openai", NULL},
+        {"embed", "hello", "--json", "--api", "sekha-v1", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cli_out o;
+        run_cli(ds.bridge_url, cases[i], &o);
+        cr_assert_eq(o.status, 0, "case %zu: %s", i, o.err);
+        cr_assert(one_json_value(o.out, o.out_len), "case %zu: not one JSON value: %s", i,
+                  o.out);
+        cr_assert_eq(o.err_len, 0, "case %zu: %s", i, o.err);
+    }
+    /* a streamed --json reply holds the whole text, no tokens came before it */
+    cli_out o;
+    run_cli(ds.bridge_url, cases[0], &o);
+    cr_assert_eq(o.out[0], '{', "%s", o.out);
+    cr_assert_not_null(strstr(o.out, "\"You asked: one two three\""), "%s", o.out);
+}
+
+Test(cli_bridge, http_error_fails_with_1_and_an_empty_stdout)
+{
+    arm("{\"path\":\"/v1/chat/completions\",\"steps\":[{\"status\":400}]}");
+    cli_out o;
+    const char *const args[] = {"complete", "x", "--retries", "0", NULL};
+    run_cli(ds.bridge_url, args, &o);
+    cr_assert_eq(o.status, 1, "%s", o.err);
+    cr_assert_eq(o.out_len, 0, "stdout stays empty on failure: %s", o.out);
+    cr_assert_not_null(strstr(o.err, "layer: http"), "%s", o.err);
+    arm("{\"path\":\"/embed\",\"steps\":[{\"status\":400}]}");
+    const char *const json[] = {"embed", "x", "--retries", "0", "--json", NULL};
+    run_cli(ds.bridge_url, json, &o);
+    cr_assert_eq(o.status, 1, "%s", o.err);
+    cr_assert_eq(o.out_len, 0, "%s", o.out);
+    cr_assert(one_json_value(o.err, o.err_len), "the error as JSON on stderr: %s", o.err);
+}
+
+Test(cli_bridge, ctrl_c_during_complete_exits_130)
+{
+    arm("{\"path\":\"/v1/chat/completions\",\"steps\":[{\"endless\":true,"
+        "\"chunk_delay_ms\":50}]}");
+    const char *const args[] = {"--bridge-url", ds.bridge_url, "complete", "tell me more", NULL};
+    cli_out o;
+    cli_exec(NULL, args, SIGINT, 1, &o); /* once the first token is on stdout */
+    cr_assert_eq(o.signaled, 0, "the CLI handled the signal instead of dying from it");
+    cr_assert_eq(o.status, 130, "status %d, stderr: %s", o.status, o.err);
+    cr_assert_eq(o.out[o.out_len - 1], '\n', "what arrived is printed and ended");
+    cr_assert_not_null(strstr(o.err, "interrupted"), "%s", o.err);
+    cr_assert_lt(o.seconds, 15, "ended promptly after the interrupt");
+}
+
+Test(cli_bridge, a_large_prompt_from_stdin)
+{
+    char path[] = "/tmp/sekha-cli-bridge-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fputs("Lisbon flight ", f);
+    for (size_t n = 0; n < (1u << 20); n += 12)
+        fputs("lorem ipsum ", f);
+    cr_assert_eq(fclose(f), 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "exec \"$SEKHA_CLI\" --bridge-url %s complete - --max-tokens 4 < %s",
+             ds.bridge_url, path);
+    const char *const args[] = {"-c", cmd, NULL};
+    cli_out o;
+    cli_exec("/bin/sh", args, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    cr_assert_str_eq(o.out, "You asked: Lisbon flight\n", "the prompt came from stdin");
+    /* embed takes "-" too */
+    snprintf(cmd, sizeof cmd, "echo 'hello world' | exec \"$SEKHA_CLI\" --bridge-url %s embed - "
+             "--json", ds.bridge_url);
+    cli_exec("/bin/sh", args, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    cr_assert(one_json_value(o.out, o.out_len), "%s", o.out);
+    unlink(path);
 }

@@ -1,7 +1,7 @@
 /* `sekha mcp ...` run as a subprocess: the issue's acceptance (tools over the devserver's
  * /mcp, a stored conversation found by memory_search, stats, a wrong key failing with an
  * auth error), the Sekha tool commands, --stdio with progress on stderr, and exit statuses
- * (0 ok, 1 failed, 2 usage). */
+ * (0 ok, 1 failed, 2 usage or refused input, 3 unreachable), help and --json. */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -196,7 +196,136 @@ Test(cli_mcp, usage_errors_exit_2)
     cr_assert_eq(cli(NULL, ARGS("mcp", "stats", "--folder", "a", "--label", "b"))->status, 2);
     cr_assert_eq(cli(NULL, ARGS("mcp", "search", "q", "--limit", "zero"))->status, 2);
     cr_assert_eq(cli(NULL, ARGS("mcp", "tools", "--stdio", "'unbalanced"))->status, 2);
+    /* refused before anything could be sent: a local error, 2 */
     cli_run *r = cli(NULL, ARGS("mcp", "tools", "--stdio", "/nonexistent/server"));
-    cr_assert_eq(r->status, 1);
+    cr_assert_eq(r->status, 2);
     cr_assert_not_null(strstr(r->err, "cannot start"), "%s", r->err);
+}
+
+/* 1 when text (one trailing newline trimmed) is exactly one JSON value. */
+static int one_json_value(const char *text)
+{
+    char *copy = strdup(text);
+    cr_assert_not_null(copy);
+    size_t len = strlen(copy);
+    if (len && copy[len - 1] == '\n')
+        copy[len - 1] = '\0';
+    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
+    free(copy);
+    cJSON_Delete(v);
+    return v != NULL;
+}
+
+Test(cli_mcp, help_of_mcp)
+{
+    char all[32768], own[32768];
+    cli_run *r = cli(NULL, ARGS("help"));
+    cr_assert_eq(r->status, 0);
+    snprintf(all, sizeof all, "%s", r->out);
+    r = cli(NULL, ARGS("mcp", "--help"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_str_eq(r->err, "");
+    cr_assert_str_neq(r->out, all, "mcp --help is its own text");
+    snprintf(own, sizeof own, "%s", r->out);
+    static const char *const words[] = {"tools", "call NAME", "stats", "search QUERY",
+                                        "--url", "--sse", "--stdio", "--args", "--folder",
+                                        "--label", "--limit", "--filters", "--json",
+                                        "SEKHA_MCP_URL", "SEKHA_MCP_API_KEY", "default",
+                                        "/mcp/tools/", "\"-\" reads"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        cr_assert_not_null(strstr(own, words[i]), "mcp --help explains %s:\n%s", words[i], own);
+    r = cli(NULL, ARGS("help", "mcp"));
+    cr_assert_eq(r->status, 0);
+    cr_assert_str_eq(r->out, own, "sekha help mcp equals sekha mcp --help");
+    for (const char *line = own; *line;) {
+        size_t n = strcspn(line, "\n");
+        if (strncmp(line, "usage:", 6) != 0)
+            cr_assert_lt(n, 90, "a line too wide: %.*s", (int)n, line);
+        line += n + (line[n] == '\n');
+    }
+}
+
+Test(cli_mcp, json_prints_exactly_one_value)
+{
+    cli_run *r = cli(DEV_KEY, ARGS("mcp", "call", "memory_store", "--args", STORE_ARGS, "--json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(one_json_value(r->out), "call: %s", r->out);
+    static const char *const cases[][4] = {{"tools", NULL},
+                                           {"stats", NULL},
+                                           {"stats", "--folder", "/personal", NULL},
+                                           {"search", "paddle", NULL},
+                                           {"search", "paddle", "--limit", "2"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[8] = {"mcp"};
+        size_t n = 1;
+        for (size_t k = 0; k < 4 && cases[i][k]; k++)
+            args[n++] = cases[i][k];
+        args[n++] = "--json";
+        args[n] = NULL;
+        r = cli(DEV_KEY, args);
+        cr_assert_eq(r->status, 0, "case %zu: %s", i, r->err);
+        cr_assert(one_json_value(r->out), "case %zu: not one JSON value: %s", i, r->out);
+        cr_assert_str_eq(r->err, "", "case %zu", i);
+    }
+    /* a failure with --json: stdout empty, one JSON object on stderr */
+    r = cli("wrong_key_wrong_key_wrong_key_wrong_key", ARGS("mcp", "stats", "--json"));
+    cr_assert_eq(r->status, 1);
+    cr_assert_str_eq(r->out, "");
+    cr_assert(one_json_value(r->err), "%s", r->err);
+}
+
+Test(cli_mcp, bad_args_json_exits_2_and_sends_nothing)
+{
+    char url[192];
+    snprintf(url, sizeof url, "%s/mcp", ds.controller_url);
+    long before = ds_proc_count(&ds, ds.controller_url, "/mcp");
+    cr_assert_geq(before, 0);
+    cli_run *r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "{bad json"));
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert_str_eq(r->out, "");
+    cr_assert_not_null(strstr(r->err, "--args is not valid JSON"), "%s", r->err);
+    cr_assert_not_null(strstr(r->err, "byte "), "says where it broke: %s", r->err);
+    r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "{\"query\":1} x",
+                          "--url", url));
+    cr_assert_eq(r->status, 2, "trailing text after the object: %s", r->err);
+    r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "[1]", "--json"));
+    cr_assert_eq(r->status, 2, "%s", r->err);
+    cr_assert_not_null(strstr(r->err, "JSON object"), "%s", r->err);
+    cr_assert(one_json_value(r->err), "a usage error as JSON with --json: %s", r->err);
+    cr_assert_str_eq(r->out, "");
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/mcp"), before, "nothing was sent");
+}
+
+Test(cli_mcp, a_tool_error_goes_to_stderr_and_exits_1)
+{
+    cli_run *r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "{\"query\":1}"));
+    cr_assert_eq(r->status, 1, "%s", r->err);
+    cr_assert_str_eq(r->out, "", "stdout stays empty on failure");
+    cr_assert_not_null(strstr(r->err, "reported an error"), "%s", r->err);
+    cr_assert_not_null(strstr(r->err, "invalid type"), "the tool's words: %s", r->err);
+    r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "{\"query\":1}", "--json"));
+    cr_assert_eq(r->status, 1, "%s", r->err);
+    cr_assert_str_eq(r->out, "");
+    cr_assert(one_json_value(r->err), "%s", r->err);
+    cr_assert_not_null(strstr(r->err, "\"tool_result\""), "%s", r->err);
+}
+
+Test(cli_mcp, an_unreachable_server_exits_3)
+{
+    static const char *const cases[][6] = {
+        {"mcp", "tools", "--url", "http://127.0.0.1:1/mcp", NULL},
+        {"mcp", "call", "memory_stats", "--url", "http://127.0.0.1:1/mcp", NULL},
+        {"--mcp-url", "http://127.0.0.1:1", "mcp", "stats", NULL},
+        {"--mcp-url", "http://127.0.0.1:1", "mcp", "search", "q", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[10] = {"--retries", "0"};
+        size_t n = 2;
+        for (size_t k = 0; k < 6 && cases[i][k]; k++)
+            args[n++] = cases[i][k];
+        args[n] = NULL;
+        cli_run *r = cli(DEV_KEY, args);
+        cr_assert_eq(r->status, 3, "case %zu: %s", i, r->err);
+        cr_assert_str_eq(r->out, "", "case %zu", i);
+        cr_assert_not_null(strstr(r->err, "layer: transport"), "case %zu: %s", i, r->err);
+    }
 }

@@ -26,7 +26,7 @@ const cli_command cli_workflow_commands[] = {
      "Flags (context mode, the default: the controller assembles context):\n"
      "  --context-query Q      what to assemble context for (default: PROMPT)\n"
      "  --budget N             context budget in tokens (default 0: 4000; the controller\n"
-     "                         packs to 85 %% of it); in memory mode, the memories' budget\n"
+     "                         packs to 85 % of it); in memory mode, the memories' budget\n"
      "  --label L              prefer memories with label L (repeatable; in memory mode,\n"
      "                         keep only results with one of these labels; default: any)\n"
      "Flags (memory mode: a memory search picks the context):\n"
