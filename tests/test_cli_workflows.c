@@ -97,7 +97,8 @@ Test(cli_workflows, chat_failures_name_the_layer)
     cli_out o;
     const char *const args[] = {"chat", "hello", "--retries", "0", NULL};
     run(closed, args, 0, &o);
-    cr_assert_eq(o.status, 1, "stderr: %s", o.err);
+    cr_assert_eq(o.status, 3, "an unreachable bridge is 3; stderr: %s", o.err);
+    cr_assert_eq(o.out_len, 0, "nothing on stdout: %s", o.out);
     cr_assert_not_null(strstr(o.err, "layer: transport"), "%s", o.err);
     cr_assert_not_null(strstr(o.err, "/v1/chat/completions"), "%s", o.err);
 }
@@ -239,4 +240,120 @@ Test(cli_workflows, a_slow_call_shows_a_spinner_on_a_terminal)
     cr_assert_eq(status, 0, "%s", out);
     cr_assert_not_null(strstr(out, "waiting 0."), "%s", out);
     cr_assert_not_null(strstr(strstr(out, "\r\033[K"), "no matches"), "%s", out);
+}
+
+/* ---- help, --json, input ---- */
+
+/* 1 when text (one trailing newline trimmed) is exactly one JSON value. */
+static int one_json_value(const char *text, size_t len)
+{
+    char *copy = strndup(text, len);
+    cr_assert_not_null(copy);
+    if (len && copy[len - 1] == '\n')
+        copy[len - 1] = '\0';
+    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
+    free(copy);
+    cJSON_Delete(v);
+    return v != NULL;
+}
+
+Test(cli_workflows, help_of_every_command)
+{
+    cli_out all, o, h;
+    const char *const top[] = {"help", NULL};
+    cli_exec(NULL, top, 0, 0, &all);
+    cr_assert_eq(all.status, 0);
+    static const char *const names[] = {"chat", "health"};
+    static const char *const words[][9] = {
+        {"PROMPT", "--context-query", "--memory-query", "--budget", "--label", "--limit",
+         "--model", "--show-context", "--json"},
+        {"--timeout", "--json", "0  healthy", "1  degraded", "2  unreachable", "SEKHA_MCP_URL",
+         "SEKHA_MCP_API_KEY", "default 5", "0 is refused"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *const a[] = {names[i], "--help", NULL};
+        cli_exec(NULL, a, 0, 0, &o);
+        cr_assert_eq(o.status, 0, "%s --help: %s", names[i], o.err);
+        cr_assert_gt(o.out_len, 0);
+        cr_assert_eq(o.err_len, 0, "%s", o.err);
+        cr_assert_str_neq(o.out, all.out, "%s --help is its own text", names[i]);
+        const char *const b[] = {"help", names[i], NULL};
+        cli_exec(NULL, b, 0, 0, &h);
+        cr_assert_eq(h.status, 0);
+        cr_assert_str_eq(h.out, o.out, "sekha help %s equals sekha %s --help", names[i],
+                         names[i]);
+        for (size_t w = 0; w < 9; w++)
+            cr_assert_not_null(strstr(o.out, words[i][w]), "%s --help explains %s:\n%s",
+                               names[i], words[i][w], o.out);
+        for (const char *line = o.out; *line;) {
+            size_t n = strcspn(line, "\n");
+            if (strncmp(line, "usage:", 6) != 0)
+                cr_assert_lt(n, 90, "a line too wide: %.*s", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
+    }
+}
+
+Test(cli_workflows, health_timeout_zero_says_what_is_allowed)
+{
+    cli_out o;
+    const char *const args[] = {"health", "--timeout", "0", NULL};
+    run(NULL, args, 0, &o);
+    cr_assert_eq(o.status, 2, "%s", o.err);
+    cr_assert_eq(o.out_len, 0, "%s", o.out);
+    cr_assert_not_null(strstr(o.err, "more than 0"), "names the range: %s", o.err);
+    cr_assert_not_null(strstr(o.err, "86400"), "%s", o.err);
+}
+
+Test(cli_workflows, json_prints_exactly_one_value)
+{
+    store_trip();
+    static const char *const cases[][6] = {
+        {"chat", "When do I fly?", "--json", NULL},
+        {"chat", "When do I fly?", "--json", "--show-context", NULL},
+        {"chat", "When", "do I fly?", "--json", "--memory-query", "Lisbon"},
+        {"health", "--json", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[8] = {0};
+        for (size_t k = 0; k < 6 && cases[i][k]; k++)
+            args[k] = cases[i][k];
+        cli_out o;
+        run(NULL, args, 0, &o);
+        cr_assert_eq(o.status, 0, "case %zu: %s", i, o.err);
+        cr_assert(one_json_value(o.out, o.out_len), "case %zu: not one JSON value: %s", i,
+                  o.out);
+    }
+    /* a failing chat with --json: stdout empty, one JSON object on stderr */
+    char closed[64];
+    wf_closed_url(closed, sizeof closed);
+    cli_out o;
+    const char *const failing[] = {"chat", "hi", "--json", "--retries", "0", NULL};
+    run(closed, failing, 0, &o);
+    cr_assert_eq(o.status, 3, "%s", o.err);
+    cr_assert_eq(o.out_len, 0, "%s", o.out);
+    cr_assert(one_json_value(o.err, o.err_len), "%s", o.err);
+}
+
+Test(cli_workflows, chat_reads_the_question_from_stdin)
+{
+    store_trip();
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "echo 'When do I fly?' | exec \"$SEKHA_CLI\" --controller-url %s --bridge-url %s "
+             "chat - --memory-query Lisbon",
+             ds.controller_url, ds.bridge_url);
+    const char *const args[] = {"-c", cmd, NULL};
+    cli_out o;
+    cli_exec("/bin/sh", args, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    cr_assert_not_null(strstr(o.out, "Lisbon trip"), "grounded in memory: %s", o.out);
+    cr_assert_not_null(strstr(o.out, "you asked: When do I fly?"), "%s", o.out);
+}
+
+Test(cli_workflows, limit_without_memory_query_is_a_usage_error)
+{
+    cli_out o;
+    const char *const args[] = {"chat", "x", "--limit", "3", NULL};
+    run(NULL, args, 0, &o);
+    cr_assert_eq(o.status, 2, "%s", o.err);
+    cr_assert_not_null(strstr(o.err, "--memory-query"), "%s", o.err);
 }
