@@ -284,16 +284,19 @@ static int check_args(cli *c, const char *args)
 {
     if (!args)
         return 0;
-    const char *end = NULL;
-    cJSON *v = cJSON_ParseWithOpts(args, &end, 1);
-    int is_object = cJSON_IsObject(v);
+    cJSON *v = cJSON_ParseWithOpts(args, NULL, 1);
+    int parsed = v != NULL, is_object = cJSON_IsObject(v);
     cJSON_Delete(v);
-    if (!v) {
+    if (!parsed) {
+        size_t len = strlen(args);
         const char *at = cJSON_GetErrorPtr();
-        size_t off = at && at >= args && at <= args + strlen(args) ? (size_t)(at - args)
-                                                                   : strlen(args);
-        return cli_usage(c, CMD, "--args is not valid JSON: it breaks at byte %zu (near \"%.20s\")",
-                         off, args + off);
+        size_t off = at && at >= args && at <= args + len ? (size_t)(at - args) : len;
+        if (off >= len)
+            return cli_usage(c, CMD, "--args is not valid JSON: it ends too early (%zu bytes)",
+                             len);
+        return cli_usage(c, CMD,
+                         "--args is not valid JSON: it breaks at byte %zu of %zu (near \"%.20s\")",
+                         off, len, args + off);
     }
     if (!is_object)
         return cli_usage(c, CMD, "--args must be a JSON object, like {\"query\":\"...\"}");
