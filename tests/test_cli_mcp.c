@@ -135,6 +135,8 @@ Test(cli_mcp, acceptance_tools_search_stats_and_a_wrong_key)
     r = cli("wrong_key_wrong_key_wrong_key_wrong_key", ARGS("mcp", "tools", "--url", url));
     cr_assert_eq(r->status, 1);
     cr_assert_not_null(strstr(r->err, "authentication failed"), "%s", r->err);
+    cr_assert_null(strstr(r->err, "out of memory"), "only the real cause: %s", r->err);
+    cr_assert_str_eq(r->out, "");
     r = cli(NULL, ARGS("mcp", "stats"));
     cr_assert_eq(r->status, 1, "no key at all");
     cr_assert_not_null(strstr(r->err, "Missing authorization header"), "%s", r->err);

@@ -162,7 +162,7 @@ static int close_session(cli *c, sekha_mcp_session *s, int status)
 /* Every page of tools/list, merged into one {"tools":[...]}; NULL after printing why. */
 static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
 {
-    *status = CLI_FAILED;
+    *status = -1; /* out of memory, unless a request failed */
     cJSON *tools = cJSON_CreateArray();
     char *cursor = NULL;
     for (int page = 0; tools && page < 1000; page++) {
@@ -217,10 +217,12 @@ static int cmd_tools(cli *c, const target *t)
             printf("%-32s %.*s\n", name ? name : "?", width, desc ? desc : "");
         }
     }
-    if (all)
+    if (all) {
         status = CLI_OK;
-    else if (status == CLI_FAILED)
+    } else if (status < 0) {
         fprintf(stderr, "%s: out of memory\n", c->prog);
+        status = CLI_FAILED;
+    }
     cJSON_Delete(all);
     return close_session(c, s, status);
 }
