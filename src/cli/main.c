@@ -29,7 +29,9 @@ static const char common_help[] =
     "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES (flags win).\n"
     "--timeout / SEKHA_TIMEOUT: the most a whole call may take, in seconds (retries and\n"
     "  streaming included; default 300).\n"
-    "Exit status: 0 success, 1 the request failed (cause on stderr), 2 bad usage.\n";
+    "Exit status: 0 success; 1 the service or HTTP layer said no; 2 usage or invalid input\n"
+    "  (nothing was sent); 3 could not reach or hear from a service; 130 interrupted.\n"
+    "  `sekha health` exits 0 healthy, 1 degraded, 2 unreachable.\n";
 
 void cli_command_help(FILE *out, const cli_command *cmd)
 {
