@@ -184,7 +184,10 @@ int ds_proc_start(ds_proc *p, const char *const *extra_args)
     if (ok)
         ok = json_field(line, "controller_url", p->controller_url, sizeof p->controller_url) == 0
              && json_field(line, "bridge_url", p->bridge_url, sizeof p->bridge_url) == 0
-             && json_field(line, "mcp_url", p->mcp_url, sizeof p->mcp_url) == 0;
+             && json_field(line, "mcp_url", p->mcp_url, sizeof p->mcp_url) == 0
+             && json_field(line, "mcp_jsonrpc_url", p->mcp_jsonrpc_url,
+                           sizeof p->mcp_jsonrpc_url) == 0
+             && json_field(line, "mcp_api_key", p->mcp_api_key, sizeof p->mcp_api_key) == 0;
     if (!ok) {
         fprintf(stderr, "ds_proc_start: no ready line from %s\n", bin);
         kill(pid, SIGKILL);
