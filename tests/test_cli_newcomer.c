@@ -185,3 +185,21 @@ Test(cli_newcomer, completions_list_every_command)
     cr_assert_str_eq(bash, want, "contrib/completion/sekha.bash is out of date with sekha help");
     cr_assert_str_eq(zsh, want, "contrib/completion/_sekha is out of date with sekha help");
 }
+
+/* ------------------------------------------------------------ --rate-limit */
+
+Test(cli_newcomer, rate_limit_flag_and_variable)
+{
+    export_ready_line();
+    static cli_out o;
+    run(&o, (const char *const[]){"count", "--rate-limit", "5/2", NULL}, 0);
+    run(&o, (const char *const[]){"count", "--rate-limit", "0", NULL}, 0);
+    run(&o, (const char *const[]){"count", "--rate-limit", "5/0", NULL}, 2);
+    cr_assert_not_null(strstr(o.err, "--rate-limit"), "%s", o.err);
+    cr_assert_eq(o.out_len, 0);
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/api/v1/conversations/count"), 2, "nothing sent");
+    cr_assert_eq(setenv("SEKHA_RATE_LIMIT", "many", 1), 0);
+    run(&o, (const char *const[]){"count", NULL}, 2);
+    cr_assert_not_null(strstr(o.err, "SEKHA_RATE_LIMIT"), "%s", o.err);
+    run(&o, (const char *const[]){"count", "--rate-limit", "100", NULL}, 2);
+}
