@@ -28,6 +28,7 @@ import resource
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -486,11 +487,41 @@ def generate(ctx, name, events):
         log(why)
 
 
+def others_can_enter(path):
+    """True when every directory from / down to path lets any user through (o+x)."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def served_root(ctx):
+    """The served files, copied into the run dir: nginx's workers run as another user
+    (www-data or nobody) when started as root, and a checkout under a directory others
+    cannot enter (a 0700 home, a mktemp -d) would answer every request with 403."""
+    root = os.path.join(ctx.run_dir, "www")
+    os.mkdir(root)
+    os.chmod(root, 0o755)
+    for name in os.listdir(os.path.join(HERE, "www")):
+        dst = os.path.join(root, name)
+        shutil.copyfile(os.path.join(HERE, "www", name), dst)
+        os.chmod(dst, 0o644)
+    return root
+
+
 def start_nginx(ctx, port, core):
     conf = os.path.join(ctx.run_dir, "nginx.conf")
     with open(os.path.join(HERE, "nginx.conf.in")) as f:
-        text = (f.read().replace("@PORT@", str(port)).replace("@ROOT@", os.path.join(HERE, "www"))
+        text = (f.read().replace("@PORT@", str(port)).replace("@ROOT@", served_root(ctx))
                 .replace("@RUN@", ctx.run_dir).replace("@MANY_RATE@", str(ctx.many_rate)))
+    # A run dir others cannot reach either (TMPDIR inside a private directory): as root, the
+    # worker must then be root too; otherwise nginx keeps the invoking user anyway.
+    if os.geteuid() == 0 and not others_can_enter(ctx.run_dir):
+        text = "user root;\n" + text
     with open(conf, "w") as f:
         f.write(text)
     err = open(os.path.join(ctx.run_dir, "nginx.stderr"), "w")

@@ -208,9 +208,12 @@ DS_TEST(ready_line_gives_loopback_urls)
     cr_assert_eq(sscanf(ds.controller_url, "http://127.0.0.1:%d", &cport), 1);
     cr_assert_eq(sscanf(ds.bridge_url, "http://127.0.0.1:%d", &bport), 1);
     cr_assert(cport > 0 && bport > 0 && cport != bport);
+    /* mcp_url is what SEKHA_MCP_URL takes: the base of /mcp/tools/<tool>, the controller. */
+    cr_assert_str_eq(ds.mcp_url, ds.controller_url);
     char mcp[200];
     snprintf(mcp, sizeof mcp, "%s/mcp", ds.controller_url);
-    cr_assert_str_eq(ds.mcp_url, mcp);
+    cr_assert_str_eq(ds.mcp_jsonrpc_url, mcp);
+    cr_assert_str_eq(ds.mcp_api_key, "dev_default_key_change_me_1234567890");
 }
 
 DS_TEST(echo_shows_what_the_client_sent)

@@ -85,7 +85,7 @@ static void clear_env(void)
 {
     const char *vars[] = {"SEKHA_CONTROLLER_URL", "SEKHA_API_KEY", "SEKHA_BRIDGE_URL",
                           "SEKHA_BRIDGE_API_KEY", "SEKHA_MCP_URL", "SEKHA_MCP_API_KEY",
-                          "SEKHA_TIMEOUT", "SEKHA_MAX_RETRIES"};
+                          "SEKHA_TIMEOUT", "SEKHA_MAX_RETRIES", "SEKHA_RATE_LIMIT"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -120,6 +120,10 @@ Test(options, from_env_rejects_and_names_the_variable, .init = clear_env)
         {"SEKHA_MAX_RETRIES", "three"}, {"SEKHA_MAX_RETRIES", "-2"}, {"SEKHA_MAX_RETRIES", "3.5"},
         {"SEKHA_CONTROLLER_URL", "localhost"}, {"SEKHA_BRIDGE_URL", "http://a b"},
         {"SEKHA_MCP_URL", "gopher://x"}, {"SEKHA_API_KEY", "has space"},
+        {"SEKHA_RATE_LIMIT", "lots"}, {"SEKHA_RATE_LIMIT", "-1"}, {"SEKHA_RATE_LIMIT", "10/"},
+        {"SEKHA_RATE_LIMIT", "10/0"}, {"SEKHA_RATE_LIMIT", "10/-5"}, {"SEKHA_RATE_LIMIT", "1.5"},
+        {"SEKHA_RATE_LIMIT", "10/2x"}, {"SEKHA_RATE_LIMIT", "/60"}, {"SEKHA_RATE_LIMIT", "10/90000"},
+        {"SEKHA_RATE_LIMIT", "2000000000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         clear_env();
@@ -135,4 +139,43 @@ Test(options, from_env_rejects_and_names_the_variable, .init = clear_env)
                          "nothing changes when one variable is bad");
         sekha_options_free(o);
     }
+}
+
+/* SEKHA_RATE_LIMIT is the controller's client-side limit: "N" per minute, "N/SECONDS", or
+ * "0" for none; the other services keep theirs. */
+Test(options, from_env_reads_the_rate_limit, .init = clear_env)
+{
+    struct { const char *value; long requests, window_ms; } cases[] = {
+        {"100", 100, 60000}, {"10/2", 10, 2000}, {"5/0.5", 5, 500}, {"0", 0, 60000},
+        {"1000/60", 1000, 60000}, {"0/1", 0, 1000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        setenv("SEKHA_RATE_LIMIT", cases[i].value, 1);
+        sekha_options *o = sekha_options_new();
+        cr_assert_eq(sekha_options_from_env(o), SEKHA_OK, "%s: %s", cases[i].value,
+                     sekha_options_last_error(o));
+        cr_assert_eq(o->rate_requests[SEKHA_SERVICE_CONTROLLER], cases[i].requests, "%s",
+                     cases[i].value);
+        cr_assert_eq(o->rate_window_ms[SEKHA_SERVICE_CONTROLLER], cases[i].window_ms, "%s",
+                     cases[i].value);
+        cr_assert_eq(o->rate_requests[SEKHA_SERVICE_BRIDGE], 0, "the bridge stays unlimited");
+        sekha_options_free(o);
+    }
+}
+
+Test(options, rate_limit_text_setter)
+{
+    sekha_options *o = sekha_options_new();
+    cr_assert_eq(o->rate_requests[SEKHA_SERVICE_CONTROLLER], 1000, "the documented default");
+    cr_assert_eq(o->rate_window_ms[SEKHA_SERVICE_CONTROLLER], 60000);
+    cr_assert_eq(sekha_options_set_rate_limit_text(o, SEKHA_SERVICE_MCP, "30/1"), SEKHA_OK);
+    cr_assert_eq(o->rate_requests[SEKHA_SERVICE_MCP], 30);
+    cr_assert_eq(o->rate_window_ms[SEKHA_SERVICE_MCP], 1000);
+    cr_assert_eq(sekha_options_set_rate_limit_text(o, SEKHA_SERVICE_MCP, "x"), SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(sekha_options_last_error(o), "N/SECONDS"), "%s",
+                       sekha_options_last_error(o));
+    cr_assert_eq(o->rate_requests[SEKHA_SERVICE_MCP], 30, "a bad value changes nothing");
+    cr_assert_eq(sekha_options_set_rate_limit_text(o, SEKHA_SERVICE_MCP, NULL), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_options_set_rate_limit_text(NULL, SEKHA_SERVICE_MCP, "1"), SEKHA_E_INVALID_ARG);
+    sekha_options_free(o);
 }

@@ -102,6 +102,12 @@ SEKHA_API sekha_code sekha_options_set_max_retry_after_ms(sekha_options *opts, l
 SEKHA_API sekha_code sekha_options_set_rate_limit(sekha_options *opts, sekha_service svc,
                                                   long requests, long window_ms);
 
+/* The same from text, as SEKHA_RATE_LIMIT and the CLI's --rate-limit spell it: "N" is N
+ * requests per minute, "N/SECONDS" N per that many seconds (may be fractional, at most
+ * 86400), "0" no limit. Anything else is SEKHA_E_INVALID_ARG, nothing changed. */
+SEKHA_API sekha_code sekha_options_set_rate_limit_text(sekha_options *opts, sekha_service svc,
+                                                       const char *text);
+
 /* User-Agent header value; printable ASCII, at most 256 bytes ("libsekha/VERSION" by
  * default). NULL sends no User-Agent at all, which saves libcurl about 4% of the CPU of a
  * small request (it formats every header line it sends). */
@@ -128,7 +134,10 @@ SEKHA_API sekha_code sekha_options_set_log(sekha_options *opts, sekha_log_level 
  *   SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,
  *   SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT (the call timeout, i.e. the total
  *   time per call with retries and streaming included, in seconds, may be fractional),
- *   SEKHA_MAX_RETRIES (integer).
+ *   SEKHA_MAX_RETRIES (integer), SEKHA_RATE_LIMIT (the controller's client-side rate
+ *   limit, default 1000 per 60 s: "N" per minute, "N/SECONDS", "0" for none; see
+ *   sekha_options_set_rate_limit_text). When the limiter makes a request wait, an INFO log
+ *   line says so ("rate limited locally, waiting N ms").
  * Unset or empty variables leave the option unchanged. On an invalid value nothing is
  * changed, SEKHA_E_INVALID_ARG is returned and sekha_options_last_error() names the
  * variable. */

@@ -25,8 +25,12 @@ static const char common_help[] =
     "  --controller-url URL   --bridge-url URL   --mcp-url URL\n"
     "  --api-key KEY          --bridge-api-key KEY   --mcp-api-key KEY\n"
     "  --timeout SECONDS      --retries N            --json   --verbose\n"
+    "  --rate-limit N[/SECONDS]\n"
     "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,\n"
-    "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES (flags win).\n"
+    "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES, SEKHA_RATE_LIMIT\n"
+    "  (flags win).\n"
+    "--rate-limit / SEKHA_RATE_LIMIT: controller requests allowed, N per minute or N per\n"
+    "  SECONDS, 0 for no limit (default 1000/60); a request over it waits (--verbose says so).\n"
     "--timeout / SEKHA_TIMEOUT: the most a whole call may take, in seconds (retries and\n"
     "  streaming included; default 300).\n"
     "Exit status: 0 success; 1 the service or HTTP layer said no; 2 usage or invalid input\n"
@@ -82,7 +86,7 @@ static int common_flags(cli *c, int *argc, char **argv)
         }
         static const char *const valued[] = {"--controller-url", "--bridge-url", "--mcp-url",
                                              "--api-key", "--bridge-api-key", "--mcp-api-key",
-                                             "--timeout", "--retries"};
+                                             "--timeout", "--retries", "--rate-limit"};
         size_t k = 0;
         while (k < sizeof valued / sizeof *valued && strcmp(a, valued[k]) != 0)
             k++;
@@ -108,6 +112,8 @@ static int common_flags(cli *c, int *argc, char **argv)
                      : sekha_options_set_call_timeout_ms(c->opts, (long)(s * 1000 + 0.5));
             if (rc == SEKHA_OK)
                 c->timeout_ms = (long)(s * 1000 + 0.5);
+        } else if (k == 8) {
+            rc = sekha_options_set_rate_limit_text(c->opts, SEKHA_SERVICE_CONTROLLER, v);
         } else {
             long n = cli_parse_long(v);
             rc = n < 0 ? SEKHA_E_INVALID_ARG : sekha_options_set_max_retries(c->opts, (int)n);

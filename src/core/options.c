@@ -273,6 +273,31 @@ sekha_code sekha_options_set_rate_limit(sekha_options *o, sekha_service svc, lon
     return ok(o);
 }
 
+/* "N" (per minute), "N/SECONDS" (seconds may be fractional), "0" = no limit. */
+sekha_code sekha_options_set_rate_limit_text(sekha_options *o, sekha_service svc,
+                                             const char *text)
+{
+    if (!o)
+        return SEKHA_E_INVALID_ARG;
+    const char *why = "expected N (requests per minute), N/SECONDS or 0 for no limit";
+    if (!text)
+        return reject(o, "%s, got nothing", why);
+    char *end;
+    errno = 0;
+    long n = isdigit((unsigned char)*text) ? strtol(text, &end, 10) : -1;
+    long window_ms = 60000;
+    if (n < 0 || errno || (*end && *end != '/'))
+        return reject(o, "%s, got \"%.40s\"", why, text);
+    if (*end == '/') {
+        const char *s = end + 1;
+        double v = isdigit((unsigned char)*s) || *s == '.' ? sekha__strtod_c(s, &end) : -1;
+        if (errno || *end || !isfinite(v) || v <= 0 || v > DAY_MS / 1000.0)
+            return reject(o, "%s (SECONDS > 0 and <= 86400), got \"%.40s\"", why, text);
+        window_ms = (long)ceil(v * 1000.0);
+    }
+    return sekha_options_set_rate_limit(o, svc, n, window_ms);
+}
+
 static int printable(const char *s)
 {
     for (; *s; s++)
@@ -432,6 +457,12 @@ sekha_code sekha_options_from_env(sekha_options *o)
             rc = reject(o, "SEKHA_MAX_RETRIES is invalid: expected an integer 0..100, got \"%.40s\"", r);
         else
             tmp->max_retries = (int)n;
+    }
+    const char *rl = getenv("SEKHA_RATE_LIMIT");
+    if (rc == SEKHA_OK && rl && *rl) {
+        rc = sekha_options_set_rate_limit_text(tmp, SEKHA_SERVICE_CONTROLLER, rl);
+        if (rc != SEKHA_OK)
+            reject(o, "SEKHA_RATE_LIMIT is invalid: %s", tmp->last_error);
     }
     if (rc != SEKHA_OK) {
         sekha_options_free(tmp);

@@ -3,9 +3,13 @@
  *
  * Once both listeners are up it prints one JSON line on stdout, e.g.
  *   {"controller_url":"http://127.0.0.1:8080","bridge_url":"http://127.0.0.1:5001",
- *    "mcp_url":"http://127.0.0.1:8080/mcp"}
- * so a parent that asked for port 0 learns the real ports. SIGTERM or SIGINT stops it
- * cleanly (exit 0), stalled and endless connections included. */
+ *    "mcp_url":"http://127.0.0.1:8080","mcp_jsonrpc_url":"http://127.0.0.1:8080/mcp",
+ *    "mcp_api_key":"dev_default_key_change_me_1234567890"}
+ * so a parent that asked for port 0 learns the real ports. Each key holds the value for the
+ * SEKHA_* variable of that meaning: mcp_url is SEKHA_MCP_URL, the base of the
+ * /mcp/tools/<tool> routes (the controller itself); mcp_jsonrpc_url is the JSON-RPC
+ * endpoint an MCP client connects to; mcp_api_key is the SEKHA_MCP_API_KEY it accepts.
+ * SIGTERM or SIGINT stops it cleanly (exit 0), stalled and endless connections included. */
 #include "faults.h"
 
 #include <errno.h>
@@ -44,6 +48,22 @@ static int parse_long(const char *s, long lo, long hi, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Prints "key":"value" with value escaped as a JSON string (an --mcp-api-key may hold any
+ * byte but NUL). */
+static void print_json_string(const char *key, const char *v)
+{
+    printf("\"%s\":\"", key);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
 }
 
 /* The whole file as a NUL-terminated string (PEM files are small), NULL on failure. */
@@ -211,8 +231,10 @@ int main(int argc, char **argv)
     }
     const char *scheme = cfg.tls_cert_pem ? "https" : "http";
     printf("{\"controller_url\":\"%s://127.0.0.1:%d\",\"bridge_url\":\"%s://127.0.0.1:%d\","
-           "\"mcp_url\":\"%s://127.0.0.1:%d/mcp\"}\n",
-           scheme, cport, scheme, bport, scheme, cport);
+           "\"mcp_url\":\"%s://127.0.0.1:%d\",\"mcp_jsonrpc_url\":\"%s://127.0.0.1:%d/mcp\",",
+           scheme, cport, scheme, bport, scheme, cport, scheme, cport);
+    print_json_string("mcp_api_key", cfg.mcp_api_key);
+    fputs("}\n", stdout);
     fflush(stdout);
 
     int sig = 0;

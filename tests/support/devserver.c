@@ -152,7 +152,7 @@ int ds_proc_start(ds_proc *p, const char *const *extra_args)
     free(argv);
     close(fds[1]);
 
-    char line[1024];
+    char line[8192]; /* room for a long --mcp-api-key */
     size_t len = 0;
     int ok = 0;
     long long deadline = now_ms() + START_TIMEOUT_MS;
@@ -184,7 +184,13 @@ int ds_proc_start(ds_proc *p, const char *const *extra_args)
     if (ok)
         ok = json_field(line, "controller_url", p->controller_url, sizeof p->controller_url) == 0
              && json_field(line, "bridge_url", p->bridge_url, sizeof p->bridge_url) == 0
-             && json_field(line, "mcp_url", p->mcp_url, sizeof p->mcp_url) == 0;
+             && json_field(line, "mcp_url", p->mcp_url, sizeof p->mcp_url) == 0
+             && json_field(line, "mcp_jsonrpc_url", p->mcp_jsonrpc_url,
+                           sizeof p->mcp_jsonrpc_url) == 0;
+    /* A key too long for the field (or one that needs escaping) is left empty: only the
+     * tests of the default key read it. */
+    if (ok && json_field(line, "mcp_api_key", p->mcp_api_key, sizeof p->mcp_api_key) != 0)
+        p->mcp_api_key[0] = '\0';
     if (!ok) {
         fprintf(stderr, "ds_proc_start: no ready line from %s\n", bin);
         kill(pid, SIGKILL);

@@ -6,7 +6,9 @@ typedef struct ds_proc {
     int pid;
     char controller_url[128];
     char bridge_url[128];
-    char mcp_url[160];
+    char mcp_url[128];         /* SEKHA_MCP_URL: base of /mcp/tools/<tool> (the controller) */
+    char mcp_jsonrpc_url[160]; /* the MCP JSON-RPC endpoint (mcp_url + "/mcp") */
+    char mcp_api_key[128];     /* SEKHA_MCP_API_KEY the devserver accepts */
 } ds_proc;
 
 /* Forks and execs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --faults [extra_args...]
