@@ -188,14 +188,14 @@ static int cmd_store(cli *c, int argc, char **argv)
     sekha_message_builder *b = messages_from(c, &p, &msgs, &rc);
     if (!b)
         return cctl_refuse(&p, rc);
+    if (importance > 0)
+        warn(c, "--importance is ignored by the controller when storing (it keeps 5); "
+                "`sekha pin ID` sets 10");
     sekha_client *client = cctl_client(c, &p, &rc);
     if (!client) {
         sekha_message_builder_free(b);
         return rc;
     }
-    if (importance > 0)
-        warn(c, "--importance is ignored by the controller when storing (it keeps 5); "
-                "`sekha pin ID` sets 10");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_create_conversation_sync(
