@@ -1,5 +1,6 @@
 /* The `sekha` controller subcommands, run as a subprocess against sekha-devserver: output,
- * --json, exit statuses (0 ok, 1 failed, 2 usage) and the three-layer cause on stderr,
+ * --json, exit statuses (0 ok, 1 failed, 2 usage or refused input, 3 unreachable) and the
+ * three-layer cause on stderr,
  * including the issue's acceptance scenario on a fresh --db. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_stdin.h"
 #include "testutil.h"
 
 static ds_proc ds;
@@ -22,105 +24,33 @@ static void teardown(void) { ds_proc_stop(&ds); }
 
 TestSuite(cli_controller, .init = setup, .fini = teardown, .timeout = 60);
 
-typedef struct run_out {
-    int status; /* exit status, 128 + signal when killed */
-    char out[65536];
-    char err[16384];
-    size_t out_len, err_len;
-} run_out;
-
-static void drain(int fd, char *buf, size_t cap, size_t *len, int *open)
+static cli_run *run(const char *const *args)
 {
-    char tmp[4096];
-    ssize_t n = read(fd, tmp, sizeof tmp);
-    if (n < 0 && errno == EINTR)
-        return;
-    if (n <= 0) {
-        *open = 0;
-        return;
-    }
-    size_t keep = (size_t)n < cap - 1 - *len ? (size_t)n : cap - 1 - *len;
-    memcpy(buf + *len, tmp, keep);
-    *len += keep;
-    buf[*len] = '\0';
-}
-
-/* Runs $SEKHA_CLI --controller-url URL args... and collects its output and exit status. */
-static run_out *run_at(const char *url, const char *const *args)
-{
-    const char *bin = getenv("SEKHA_CLI");
-    cr_assert_not_null(bin, "SEKHA_CLI is not set");
-    const char *argv[64];
-    size_t a = 0;
-    argv[a++] = bin;
-    argv[a++] = "--controller-url";
-    argv[a++] = url;
-    for (size_t i = 0; args[i] && a < 63; i++)
-        argv[a++] = args[i];
-    argv[a] = NULL;
-    int po[2], pe[2];
-    cr_assert_eq(pipe2(po, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(pe, O_CLOEXEC), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, STDIN_FILENO);
-        dup2(po[1], STDOUT_FILENO);
-        dup2(pe[1], STDERR_FILENO);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    run_out *r = calloc(1, sizeof *r);
-    cr_assert_not_null(r);
-    int oo = 1, eo = 1;
-    while (oo || eo) {
-        struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-        if (poll(p, 2, 30000) <= 0 && errno != EINTR)
-            break;
-        if (oo && p[0].revents)
-            drain(po[0], r->out, sizeof r->out, &r->out_len, &oo);
-        if (eo && p[1].revents)
-            drain(pe[0], r->err, sizeof r->err, &r->err_len, &eo);
-    }
-    close(po[0]);
-    close(pe[0]);
-    int st = 0;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return r;
-}
-
-static run_out *run(const char *const *args)
-{
-    return run_at(ds.controller_url, args);
+    return cli_run_in(ds.controller_url, NULL, args);
 }
 
 /* Runs a command that must succeed; returns its stdout without the final newline (malloc'd). */
 static char *ok(const char *const *args)
 {
-    run_out *r = run(args);
+    cli_run *r = run(args);
     cr_assert_eq(r->status, 0, "%s %s failed (%d): %s", args[0], args[1] ? args[1] : "",
                  r->status, r->err);
     if (r->out_len && r->out[r->out_len - 1] == '\n')
         r->out[--r->out_len] = '\0';
     char *s = strdup(r->out);
-    free(r);
+    cli_run_free(r);
     return s;
 }
 
 static void expect_status(const char *const *args, int status, const char *in_stderr)
 {
-    run_out *r = run(args);
+    cli_run *r = run(args);
     cr_assert_eq(r->status, status, "%s: exit %d, want %d; stderr: %s", args[0], r->status,
                  status, r->err);
     if (in_stderr)
         cr_assert_not_null(strstr(r->err, in_stderr), "\"%s\" not in stderr: %s", in_stderr,
                            r->err);
-    free(r);
+    cli_run_free(r);
 }
 
 static char *store(const char *label, const char *text)
@@ -216,7 +146,7 @@ Test(cli_controller, usage_errors_exit_2)
                                         "robot:hi", NULL}, 2, "ROLE:TEXT");
     expect_status((const char *const[]){"store", "--label", "l", "--folder", "f", "--message",
                                         "no colon", NULL}, 2, NULL);
-    expect_status((const char *const[]){"list", "--page", "0", NULL}, 2, ">= 1");
+    expect_status((const char *const[]){"list", "--page", "0", NULL}, 2, "--page must be 1..4294967295");
     expect_status((const char *const[]){"list", "--page-size", "x", NULL}, 2, "whole number");
     expect_status((const char *const[]){"count", "--label", "a", "--folder", "b", NULL}, 2,
                   "not both");
@@ -257,7 +187,7 @@ Test(cli_controller, changes_and_list_filters)
     char *n = ok((const char *const[]){"count", "--folder", "/moved", NULL});
     cr_assert_str_eq(n, "1");
     free(n);
-    expect_status((const char *const[]){"pin", "not-an-id", NULL}, 1, "layer: local");
+    expect_status((const char *const[]){"pin", "not-an-id", NULL}, 2, "layer: local");
     expect_status((const char *const[]){"label", "3f8a5c1e-0000-4000-8000-000000000001", "x",
                                         "y", NULL}, 1, "http status: 404");
     free(a);
@@ -274,7 +204,7 @@ Test(cli_controller, search_summarize_labels_and_prune)
     s = ok((const char *const[]){"summarize", a, "--level", "weekly", NULL});
     cr_assert_not_null(strstr(s, "Garden tomatoes need deep watering."), "%s", s);
     free(s);
-    expect_status((const char *const[]){"summarize", a, "--level", "hourly", NULL}, 1,
+    expect_status((const char *const[]){"summarize", a, "--level", "hourly", NULL}, 2,
                   "daily, weekly or monthly");
     s = ok((const char *const[]){"suggest-labels", a, NULL});
     cr_assert_not_null(strstr(s, "Garden  0.90  existing"), "%s", s);
@@ -326,32 +256,32 @@ Test(cli_controller, unreachable_controller_is_a_transport_failure)
     close(s); /* nothing listens there now */
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
-    run_out *r = run_at(url, (const char *const[]){"--retries", "0", "count", NULL});
-    cr_assert_eq(r->status, 1);
+    cli_run *r = cli_run_in(url, NULL, (const char *const[]){"--retries", "0", "count", NULL});
+    cr_assert_eq(r->status, 3);
     cr_assert_not_null(strstr(r->err, "layer: transport"), "%s", r->err);
     cr_assert_not_null(strstr(r->err, "GET /api/v1/conversations/count"));
     cr_assert_eq(r->out_len, 0);
-    free(r);
+    cli_run_free(r);
 }
 
-/* Text that is not UTF-8 cannot be JSON: refused locally (exit 1, the field and byte named
+/* Text that is not UTF-8 cannot be JSON: refused locally (exit 2, the field and byte named
  * on stderr) and the controller never hears of it. */
 Test(cli_controller, non_utf8_text_is_refused_before_sending)
 {
     expect_status((const char *const[]){"store", "--label", "a", "--folder", "/a", "--message",
-                                        "user:bad \xff", NULL}, 1,
+                                        "user:bad \xff", NULL}, 2,
                   "messages[0].content is not valid UTF-8 (at byte 4)");
     expect_status((const char *const[]){"store", "--label", "a\xc3", "--folder", "/a",
-                                        "--message", "user:fine", NULL}, 1,
+                                        "--message", "user:fine", NULL}, 2,
                   "label is not valid UTF-8 (at byte 1)");
-    expect_status((const char *const[]){"query", "caf\xc3", NULL}, 1,
+    expect_status((const char *const[]){"query", "caf\xc3", NULL}, 2,
                   "query is not valid UTF-8 (at byte 3)");
-    expect_status((const char *const[]){"search", "\xff", NULL}, 1,
+    expect_status((const char *const[]){"search", "\xff", NULL}, 2,
                   "query is not valid UTF-8 (at byte 0)");
-    run_out *r = run((const char *const[]){"store", "--label", "a", "--folder", "/a",
+    cli_run *r = run((const char *const[]){"store", "--label", "a", "--folder", "/a",
                                            "--message", "user:bad \xff", NULL});
     cr_assert_not_null(strstr(r->err, "layer: local"), "%s", r->err);
-    free(r);
+    cli_run_free(r);
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/conversations"), 0);
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/query"), 0);
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/search/fts"), 0);

@@ -1,34 +1,34 @@
 /* sekha subcommands of the controller area: storing, reading, changing and searching
- * conversations, context assembly, summaries, pruning and label suggestions. Each command
- * makes one or two sync calls; --json prints the controller's answer as received. */
+ * conversations and context assembly (summaries, pruning, label suggestions, metrics and
+ * the embedding rebuild are in cli_controller_maint.c). Each command checks its arguments
+ * before making a client, then makes one or two sync calls; --json prints exactly one JSON
+ * value: the controller's answer as received, or a small object saying what was done. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include "cli_controller.h"
 
-#include "cli.h"
-
-/* cli_parse(), then the client; NULL with *rc set (and p freed) when either fails. */
-static sekha_client *begin(cli *c, int argc, char **argv, const flag_spec *flags, size_t nflags,
-                           size_t min, size_t max, parsed *p, int *rc)
+sekha_client *cctl_client(cli *c, parsed *p, int *rc)
 {
-    if ((*rc = cli_parse(c, argc, argv, flags, nflags, min, max, p)) != 0)
-        return NULL;
     sekha_client *client = cli_client(c);
     if (!client) {
         cli_parsed_free(p);
         *rc = CLI_FAILED;
     } else {
-        cli_spinner_start(c, "waiting"); /* stopped by finish() or the first output */
+        cli_spinner_start(c, "waiting"); /* stopped by cctl_finish() or the first output */
     }
     return client;
 }
 
-/* Ends a command: frees p, then prints the cause of a failure, or the answer: as received
- * with --json when it is JSON, else through human (either may be NULL). */
-static int finish(cli *c, parsed *p, sekha_code code, sekha_error *err, const char *json,
-                  void (*human)(cli *c, const void *r), const void *r)
+int cctl_refuse(parsed *p, int rc)
+{
+    cli_parsed_free(p);
+    return rc;
+}
+
+int cctl_finish(cli *c, parsed *p, sekha_code code, sekha_error *err, const char *json,
+                void (*human)(cli *c, const void *r), const void *r)
 {
     cli_spinner_stop();
     cli_parsed_free(p);
@@ -44,6 +44,27 @@ static int finish(cli *c, parsed *p, sekha_code code, sekha_error *err, const ch
     return CLI_OK;
 }
 
+void cctl_print_object(cJSON *o)
+{
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    cli_print_json(text ? text : "null");
+    cJSON_free(text);
+}
+
+/* A count flag of the controller (a u32): 0 stands for the server's default when zero_means
+ * says which, else the value must be 1..CTL_COUNT_MAX. Returns 0 or the usage status. */
+static int check_count(cli *c, const parsed *p, const char *flag, long v, const char *zero_means)
+{
+    if (v > CTL_COUNT_MAX || (v == 0 && !zero_means)) {
+        if (zero_means)
+            return cli_usage(c, p->cmd, "%s must be 0 (%s) or 1..%ld, got %ld", flag,
+                             zero_means, CTL_COUNT_MAX, v);
+        return cli_usage(c, p->cmd, "%s must be 1..%ld, got %ld", flag, CTL_COUNT_MAX, v);
+    }
+    return 0;
+}
+
 /* Prints s on one line, at most max bytes (cut on a UTF-8 boundary), newlines as spaces. */
 static void print_line(const char *s, size_t max)
 {
@@ -57,14 +78,64 @@ static void print_line(const char *s, size_t max)
         fputs("...", stdout);
 }
 
+/* A warning on stderr: a JSON object with --json, so stderr stays machine-readable. */
+static void warn(cli *c, const char *message)
+{
+    if (!c->json) {
+        fprintf(stderr, "%s: warning: %s\n", c->prog, message);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "warning"), "message", message);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    cJSON_free(text);
+}
+
 /* ---- store / get ---- */
 
-/* Builds the messages of `store` from ROLE:TEXT values; NULL after printing a usage error. */
+/* The content of one --message value after ROLE: "@FILE" and "@-" read a file or stdin
+ * into *buf, "@@..." is the literal text from its second "@", anything else is itself. */
+static int message_content(cli *c, const parsed *p, const char *v, int *stdin_used,
+                           const char **content, char **buf)
+{
+    *buf = NULL;
+    *content = v;
+    if (v[0] != '@')
+        return 0;
+    if (v[1] == '@') {
+        *content = v + 1;
+        return 0;
+    }
+    const char *path = v + 1;
+    if (!*path)
+        return cli_usage(c, p->cmd, "--message ROLE:@ needs a file name (ROLE:@- for stdin, "
+                         "ROLE:@@TEXT for text starting with @)");
+    if (strcmp(path, "-") == 0 && (*stdin_used)++)
+        return cli_usage(c, p->cmd, "only one --message can read stdin (ROLE:@-)");
+    size_t len;
+    int rc = cli_read_file(c, path, buf, &len);
+    if (rc)
+        return rc;
+    if (memchr(*buf, '\0', len)) {
+        free(*buf);
+        *buf = NULL;
+        return cli_usage(c, p->cmd, "%s holds a NUL byte: message text cannot contain one",
+                         strcmp(path, "-") == 0 ? "stdin" : path);
+    }
+    *content = *buf;
+    return 0;
+}
+
+/* Builds the messages of `store` from ROLE:TEXT values; NULL after printing why. */
 static sekha_message_builder *messages_from(cli *c, const parsed *p, const str_list *msgs,
                                             int *rc)
 {
     sekha_message_builder *b = sekha_message_builder_new();
     *rc = b ? 0 : CLI_FAILED;
+    int stdin_used = 0;
     for (size_t i = 0; b && i < msgs->n; i++) {
         const char *colon = strchr(msgs->v[i], ':');
         size_t rl = colon ? (size_t)(colon - msgs->v[i]) : 0;
@@ -72,13 +143,20 @@ static sekha_message_builder *messages_from(cli *c, const parsed *p, const str_l
         if (rl < sizeof role)
             memcpy(role, msgs->v[i], rl);
         role[rl < sizeof role ? rl : 0] = '\0';
-        if (!sekha_is_valid_role(role)) {
+        const char *content = NULL;
+        char *buf = NULL;
+        if (!sekha_is_valid_role(role))
             *rc = cli_usage(c, p->cmd, "--message must be ROLE:TEXT with ROLE user, assistant, "
-                            "system or tool, got \"%s\"", msgs->v[i]);
+                            "system or tool, got \"%.60s\"", msgs->v[i]);
+        else
+            *rc = message_content(c, p, colon + 1, &stdin_used, &content, &buf);
+        if (!*rc && sekha_message_builder_add(b, role, content) != SEKHA_OK)
+            *rc = cli_usage(c, p->cmd, "--message: %s", sekha_message_builder_error(b));
+        free(buf);
+        if (*rc) {
             sekha_message_builder_free(b);
             return NULL;
         }
-        sekha_message_builder_add(b, role, colon + 1);
     }
     return b;
 }
@@ -92,33 +170,38 @@ static void show_id(cli *c, const void *r)
 static int cmd_store(cli *c, int argc, char **argv)
 {
     const char *label = NULL, *folder = NULL;
-    long importance = 0;
+    long importance = -1; /* not given */
     str_list msgs;
     const flag_spec flags[] = {{"--label", F_STR, &label}, {"--folder", F_STR, &folder},
                                {"--message", F_LIST, &msgs},
                                {"--importance", F_LONG, &importance}};
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 4, 0, 0, &p, &rc);
-    if (!client)
+    int rc = cli_parse(c, argc, argv, flags, 4, 0, 0, &p);
+    if (rc)
         return rc;
-    if (!label || !folder || msgs.n == 0 || importance > 10) {
-        rc = cli_usage(c, p.cmd, importance > 10 ? "--importance must be 1..10"
-                       : "--label, --folder and at least one --message are required");
-        cli_parsed_free(&p);
-        return rc;
-    }
+    if (!label || !folder || msgs.n == 0)
+        return cctl_refuse(&p, cli_usage(c, p.cmd, "--label, --folder and at least one "
+                                         "--message are required"));
+    if (importance == 0 || importance > 10)
+        return cctl_refuse(&p, cli_usage(c, p.cmd, "--importance must be 1..10, got %ld",
+                                         importance));
     sekha_message_builder *b = messages_from(c, &p, &msgs, &rc);
-    if (!b) {
-        cli_parsed_free(&p);
+    if (!b)
+        return cctl_refuse(&p, rc);
+    if (importance > 0)
+        warn(c, "--importance is ignored by the controller when storing (it keeps 5); "
+                "`sekha pin ID` sets 10");
+    sekha_client *client = cctl_client(c, &p, &rc);
+    if (!client) {
+        sekha_message_builder_free(b);
         return rc;
     }
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_create_conversation_sync(client, label, folder, b,
-                                                                (int)importance, &conv, &err);
+    sekha_code code = sekha_controller_create_conversation_sync(
+        client, label, folder, b, importance > 0 ? (int)importance : 0, &conv, &err);
     sekha_message_builder_free(b);
-    rc = finish(c, &p, code, err, sekha_conversation_json(conv), show_id, conv);
+    rc = cctl_finish(c, &p, code, err, sekha_conversation_json(conv), show_id, conv);
     sekha_conversation_free(conv);
     return rc;
 }
@@ -136,14 +219,14 @@ static void show_conversation(cli *c, const void *r)
 static int cmd_get(cli *c, int argc, char **argv)
 {
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, NULL, 0, 1, 1, &p, &rc);
+    int rc = cli_parse(c, argc, argv, NULL, 0, 1, 1, &p);
+    sekha_client *client = rc ? NULL : cctl_client(c, &p, &rc);
     if (!client)
         return rc;
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_get_conversation_sync(client, p.pos[0], &conv, &err);
-    rc = finish(c, &p, code, err, sekha_conversation_json(conv), show_conversation, conv);
+    rc = cctl_finish(c, &p, code, err, sekha_conversation_json(conv), show_conversation, conv);
     sekha_conversation_free(conv);
     return rc;
 }
@@ -180,21 +263,21 @@ static int cmd_list(cli *c, int argc, char **argv)
                                {"--pinned", F_BOOL, &pinned}, {"--archived", F_BOOL, &archived},
                                {"--page", F_LONG, &page},     {"--page-size", F_LONG, &page_size}};
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 6, 0, 0, &p, &rc);
+    int rc = cli_parse(c, argc, argv, flags, 6, 0, 0, &p);
+    if (rc)
+        return rc;
+    if ((page >= 0 && (rc = check_count(c, &p, "--page", page, NULL))) ||
+        (page_size >= 0 && (rc = check_count(c, &p, "--page-size", page_size, NULL))))
+        return cctl_refuse(&p, rc);
+    sekha_client *client = cctl_client(c, &p, &rc);
     if (!client)
         return rc;
-    if (page == 0 || page_size == 0) {
-        rc = cli_usage(c, p.cmd, "--page and --page-size must be >= 1");
-        cli_parsed_free(&p);
-        return rc;
-    }
     sekha_search_results *r = NULL;
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_list_conversations_sync(
         client, label, folder, pinned ? 1 : SEKHA_FILTER_ANY, archived ? 1 : SEKHA_FILTER_ANY,
         page < 0 ? 0 : page, page_size < 0 ? 0 : page_size, &r, &err);
-    rc = finish(c, &p, code, err, sekha_search_results_json(r), show_list, r);
+    rc = cctl_finish(c, &p, code, err, sekha_search_results_json(r), show_list, r);
     sekha_search_results_free(r);
     return rc;
 }
@@ -210,19 +293,18 @@ static int cmd_count(cli *c, int argc, char **argv)
     const char *label = NULL, *folder = NULL;
     const flag_spec flags[] = {{"--label", F_STR, &label}, {"--folder", F_STR, &folder}};
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 2, 0, 0, &p, &rc);
+    int rc = cli_parse(c, argc, argv, flags, 2, 0, 0, &p);
+    if (rc)
+        return rc;
+    if (label && folder)
+        return cctl_refuse(&p, cli_usage(c, p.cmd, "give --label or --folder, not both"));
+    sekha_client *client = cctl_client(c, &p, &rc);
     if (!client)
         return rc;
-    if (label && folder) {
-        rc = cli_usage(c, p.cmd, "give --label or --folder, not both");
-        cli_parsed_free(&p);
-        return rc;
-    }
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
     sekha_code code = sekha_controller_count_conversations_sync(client, label, folder, &r, &err);
-    rc = finish(c, &p, code, err, sekha_count_result_json(r), show_count, r);
+    rc = cctl_finish(c, &p, code, err, sekha_count_result_json(r), show_count, r);
     sekha_count_result_free(r);
     return rc;
 }
@@ -240,8 +322,8 @@ static int cmd_change(cli *c, int argc, char **argv)
     while (strcmp(kinds[k].name, argv[0]) != 0)
         k++;
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, NULL, 0, kinds[k].args, kinds[k].args, &p, &rc);
+    int rc = cli_parse(c, argc, argv, NULL, 0, kinds[k].args, kinds[k].args, &p);
+    sekha_client *client = rc ? NULL : cctl_client(c, &p, &rc);
     if (!client)
         return rc;
     sekha_error *err = NULL;
@@ -258,12 +340,48 @@ static int cmd_change(cli *c, int argc, char **argv)
     else
         code = sekha_controller_delete_conversation_sync(client, id, &err);
     cli_spinner_stop();
-    if (code == SEKHA_OK && !c->json)
+    if (code == SEKHA_OK && c->json) {
+        /* The controller answers these with no body worth passing on: say what was done. */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", id);
+        cJSON_AddStringToObject(o, "action", kinds[k].name);
+        if (k == 0)
+            cJSON_AddStringToObject(o, "label", p.pos[1]);
+        if (k <= 1)
+            cJSON_AddStringToObject(o, "folder", p.pos[k == 0 ? 2 : 1]);
+        if (k == 2)
+            cJSON_AddNumberToObject(o, "importance", 10);
+        if (k == 3)
+            cJSON_AddStringToObject(o, "status", "archived");
+        cJSON_AddBoolToObject(o, "ok", 1);
+        cctl_print_object(o);
+    } else if (code == SEKHA_OK) {
         printf("%s %s\n", kinds[k].done, id);
-    return finish(c, &p, code, err, NULL, NULL, NULL);
+    }
+    return cctl_finish(c, &p, code, err, NULL, NULL, NULL);
 }
 
 /* ---- query / search / context ---- */
+
+/* The TEXT of query, search and context: the words joined by spaces, or all of stdin for a
+ * lone "-" (without its final line break). 0 or the usage status. */
+static int read_text(cli *c, const parsed *p, char **text)
+{
+    size_t len;
+    int from_stdin = p->npos == 1 && strcmp(p->pos[0], "-") == 0;
+    int rc = cli_read_text(c, from_stdin ? "-" : p->text, text, &len);
+    if (rc)
+        return rc;
+    if (from_stdin && memchr(*text, '\0', len)) {
+        free(*text);
+        return cli_usage(c, p->cmd, "stdin holds a NUL byte: the text cannot contain one");
+    }
+    if (from_stdin && len && (*text)[len - 1] == '\n')
+        (*text)[--len] = '\0';
+    if (from_stdin && len && (*text)[len - 1] == '\r')
+        (*text)[--len] = '\0';
+    return 0;
+}
 
 static void show_hits(cli *c, const void *r)
 {
@@ -280,23 +398,6 @@ static void show_hits(cli *c, const void *r)
         printf("no matches\n");
 }
 
-static int cmd_query(cli *c, int argc, char **argv)
-{
-    long limit = 0;
-    const flag_spec flags[] = {{"--limit", F_LONG, &limit}};
-    parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 1, 1, (size_t)argc, &p, &rc);
-    if (!client)
-        return rc;
-    sekha_search_results *r = NULL;
-    sekha_error *err = NULL;
-    sekha_code code = sekha_controller_query_sync(client, p.text, limit, 0, NULL, &r, &err);
-    rc = finish(c, &p, code, err, sekha_search_results_json(r), show_hits, r);
-    sekha_search_results_free(r);
-    return rc;
-}
-
 /* Full-text hits: "conversation  role: text" on one line each. */
 static void show_messages(cli *c, const void *r)
 {
@@ -311,20 +412,38 @@ static void show_messages(cli *c, const void *r)
         printf("no matches\n");
 }
 
-static int cmd_search(cli *c, int argc, char **argv)
+/* query (semantic) and search (full text): the same arguments, different calls. */
+static int cmd_find(cli *c, int argc, char **argv)
 {
+    int semantic = strcmp(argv[0], "query") == 0;
     long limit = 0;
     const flag_spec flags[] = {{"--limit", F_LONG, &limit}};
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 1, 1, (size_t)argc, &p, &rc);
-    if (!client)
+    char *text = NULL;
+    int rc = cli_parse(c, argc, argv, flags, 1, 1, (size_t)argc, &p);
+    if (rc)
         return rc;
-    sekha_message_list *l = NULL;
+    if ((rc = check_count(c, &p, "--limit", limit, "the server's default, 10")) ||
+        (rc = read_text(c, &p, &text)))
+        return cctl_refuse(&p, rc);
+    sekha_client *client = cctl_client(c, &p, &rc);
+    if (!client) {
+        free(text);
+        return rc;
+    }
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_full_text_search_sync(client, p.text, limit, &l, &err);
-    rc = finish(c, &p, code, err, sekha_message_list_json(l), show_messages, l);
-    sekha_message_list_free(l);
+    if (semantic) {
+        sekha_search_results *r = NULL;
+        sekha_code code = sekha_controller_query_sync(client, text, limit, 0, NULL, &r, &err);
+        rc = cctl_finish(c, &p, code, err, sekha_search_results_json(r), show_hits, r);
+        sekha_search_results_free(r);
+    } else {
+        sekha_message_list *l = NULL;
+        sekha_code code = sekha_controller_full_text_search_sync(client, text, limit, &l, &err);
+        rc = cctl_finish(c, &p, code, err, sekha_message_list_json(l), show_messages, l);
+        sekha_message_list_free(l);
+    }
+    free(text);
     return rc;
 }
 
@@ -356,209 +475,64 @@ static int cmd_context(cli *c, int argc, char **argv)
                                {"--label", F_LIST, &labels},
                                {"--exclude-folder", F_LIST, &excluded}};
     parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 3, 1, (size_t)argc, &p, &rc);
-    if (!client)
+    char *text = NULL;
+    int rc = cli_parse(c, argc, argv, flags, 3, 1, (size_t)argc, &p);
+    if (rc)
         return rc;
+    if ((rc = check_count(c, &p, "--budget", budget, "the server's default, 4000")) ||
+        (rc = read_text(c, &p, &text)))
+        return cctl_refuse(&p, rc);
+    sekha_client *client = cctl_client(c, &p, &rc);
+    if (!client) {
+        free(text);
+        return rc;
+    }
     sekha_message_list *l = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_assemble_context_sync(client, p.text, labels.v, budget,
+    sekha_code code = sekha_controller_assemble_context_sync(client, text, labels.v, budget,
                                                              excluded.v, &l, &err);
+    free(text);
     cli_spinner_stop();
     if (code == SEKHA_OK && !c->json)
         printf("budget %ld tokens\n", budget ? budget : 4000);
-    rc = finish(c, &p, code, err, sekha_message_list_json(l), show_context, l);
+    rc = cctl_finish(c, &p, code, err, sekha_message_list_json(l), show_context, l);
     sekha_message_list_free(l);
     return rc;
-}
-
-/* ---- summarize / prune / suggest-labels / metrics / rebuild ---- */
-
-static void show_summary(cli *c, const void *r)
-{
-    (void)c;
-    printf("%s\n", sekha_summary_text(r));
-}
-
-static int cmd_summarize(cli *c, int argc, char **argv)
-{
-    const char *level = NULL;
-    const flag_spec flags[] = {{"--level", F_STR, &level}};
-    parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 1, 1, 1, &p, &rc);
-    if (!client)
-        return rc;
-    sekha_summary *s = NULL;
-    sekha_error *err = NULL;
-    sekha_code code = sekha_controller_summarize_sync(client, p.pos[0], level, &s, &err);
-    rc = finish(c, &p, code, err, sekha_summary_json(s), show_summary, s);
-    sekha_summary_free(s);
-    return rc;
-}
-
-static void show_prune(cli *c, const void *r)
-{
-    (void)c;
-    for (size_t i = 0; i < sekha_prune_suggestions_count(r); i++) {
-        const sekha_prune_suggestion *it = sekha_prune_suggestions_at(r, i);
-        printf("%s  %-7s  %s  messages=%lld  tokens=%lld  importance=%g  last=%s\n",
-               sekha_prune_suggestion_conversation_id(it),
-               sekha_prune_suggestion_recommendation(it), sekha_prune_suggestion_label(it),
-               sekha_prune_suggestion_message_count(it),
-               sekha_prune_suggestion_token_estimate(it), sekha_prune_suggestion_importance(it),
-               sekha_prune_suggestion_last_accessed(it));
-    }
-    if (sekha_prune_suggestions_count(r) == 0)
-        printf("no idle conversations\n");
-}
-
-/* Archives the suggestions recommended for it (all of them with --all). */
-static sekha_code execute_prune(cli *c, sekha_client *client, const sekha_prune_suggestions *s,
-                                int all, sekha_error **err)
-{
-    size_t n = sekha_prune_suggestions_count(s), k = 0;
-    const char **ids = calloc(n + 1, sizeof *ids);
-    if (!ids)
-        return SEKHA_E_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const sekha_prune_suggestion *it = sekha_prune_suggestions_at(s, i);
-        if (all || !strcmp(sekha_prune_suggestion_recommendation(it), "archive"))
-            ids[k++] = sekha_prune_suggestion_conversation_id(it);
-    }
-    sekha_code code = k ? sekha_controller_prune_execute_sync(client, ids, err) : SEKHA_OK;
-    if (code == SEKHA_OK && !c->json)
-        printf("archived %zu conversation%s\n", k, k == 1 ? "" : "s");
-    free(ids);
-    return code;
-}
-
-static int cmd_prune(cli *c, int argc, char **argv)
-{
-    long days = -1;
-    int execute = 0, all = 0;
-    const flag_spec flags[] = {{"--days", F_LONG, &days}, {"--execute", F_BOOL, &execute},
-                               {"--all", F_BOOL, &all}};
-    parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, flags, 3, 0, 0, &p, &rc);
-    if (!client)
-        return rc;
-    if (days < 0 || (all && !execute)) {
-        rc = cli_usage(c, p.cmd, days < 0 ? "--days N is required"
-                                          : "--all only goes with --execute");
-        cli_parsed_free(&p);
-        return rc;
-    }
-    sekha_prune_suggestions *s = NULL;
-    sekha_error *err = NULL;
-    sekha_code code = sekha_controller_prune_dry_run_sync(client, days, &s, &err);
-    cli_spinner_stop();
-    if (code == SEKHA_OK) {
-        /* The suggestions are shown before anything is archived. */
-        if (c->json)
-            cli_print_json(sekha_prune_suggestions_json(s));
-        else
-            show_prune(c, s);
-        if (execute)
-            code = execute_prune(c, client, s, all, &err);
-    }
-    rc = finish(c, &p, code, err, NULL, NULL, NULL);
-    sekha_prune_suggestions_free(s);
-    return rc;
-}
-
-static void show_labels(cli *c, const void *r)
-{
-    (void)c;
-    for (size_t i = 0; i < sekha_label_suggestions_count(r); i++) {
-        const sekha_label_suggestion *s = sekha_label_suggestions_at(r, i);
-        printf("%s  %.2f  %s  %s\n", sekha_label_suggestion_label(s),
-               sekha_label_suggestion_confidence(s),
-               sekha_label_suggestion_is_existing(s) ? "existing" : "new",
-               sekha_label_suggestion_reason(s));
-    }
-    if (sekha_label_suggestions_count(r) == 0)
-        printf("no suggestions\n");
-}
-
-static int cmd_suggest_labels(cli *c, int argc, char **argv)
-{
-    parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, NULL, 0, 1, 1, &p, &rc);
-    if (!client)
-        return rc;
-    sekha_label_suggestions *l = NULL;
-    sekha_error *err = NULL;
-    sekha_code code = sekha_controller_suggest_labels_sync(client, p.pos[0], &l, &err);
-    rc = finish(c, &p, code, err, sekha_label_suggestions_json(l), show_labels, l);
-    sekha_label_suggestions_free(l);
-    return rc;
-}
-
-static void show_metrics(cli *c, const void *r)
-{
-    (void)c;
-    fputs(sekha_metrics_text(r), stdout);
-}
-
-static int cmd_metrics(cli *c, int argc, char **argv)
-{
-    parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, NULL, 0, 0, 0, &p, &rc);
-    if (!client)
-        return rc;
-    sekha_metrics *m = NULL;
-    sekha_error *err = NULL;
-    sekha_code code = sekha_controller_metrics_sync(client, &m, &err);
-    /* The body is text (Prometheus), not JSON: printed as it came in both modes. */
-    rc = finish(c, &p, code, err, NULL, show_metrics, m);
-    sekha_metrics_free(m);
-    return rc;
-}
-
-static int cmd_rebuild(cli *c, int argc, char **argv)
-{
-    parsed p;
-    int rc;
-    sekha_client *client = begin(c, argc, argv, NULL, 0, 0, 0, &p, &rc);
-    if (!client)
-        return rc;
-    sekha_error *err = NULL;
-    sekha_code code = sekha_controller_rebuild_embeddings_sync(client, &err);
-    cli_spinner_stop();
-    if (code == SEKHA_OK && !c->json)
-        printf("embedding rebuild accepted\n");
-    return finish(c, &p, code, err, NULL, NULL, NULL);
 }
 
 const cli_command cli_controller_commands[] = {
     {"store", cmd_store,
      "store --label L --folder F --message ROLE:TEXT [--message ...] [--importance N]",
-     "store a conversation, print its id", NULL},
-    {"get", cmd_get, "get ID", "show a conversation", NULL},
+     "store a conversation, print its id", cctl_help_store},
+    {"get", cmd_get, "get ID", "show a conversation", cctl_help_get},
     {"list", cmd_list,
      "list [--label L] [--folder F] [--pinned] [--archived] [--page N] [--page-size N]",
-     "list conversations, newest first", NULL},
-    {"count", cmd_count, "count [--label L | --folder F]", "count conversations", NULL},
-    {"label", cmd_change, "label ID LABEL FOLDER", "set a conversation's label and folder", NULL},
-    {"folder", cmd_change, "folder ID FOLDER", "move a conversation to a folder", NULL},
-    {"pin", cmd_change, "pin ID", "pin a conversation (importance 10)", NULL},
-    {"archive", cmd_change, "archive ID", "archive a conversation", NULL},
-    {"delete", cmd_change, "delete ID", "delete a conversation", NULL},
-    {"query", cmd_query, "query TEXT [--limit N]", "semantic search, best match first", NULL},
-    {"search", cmd_search, "search TEXT [--limit N]", "full-text search (FTS5 syntax)", NULL},
+     "list conversations, newest first", cctl_help_list},
+    {"count", cmd_count, "count [--label L | --folder F]", "count conversations",
+     cctl_help_count},
+    {"label", cmd_change, "label ID LABEL FOLDER", "set a conversation's label and folder",
+     cctl_help_label},
+    {"folder", cmd_change, "folder ID FOLDER", "move a conversation to a folder",
+     cctl_help_folder},
+    {"pin", cmd_change, "pin ID", "pin a conversation (importance 10)", cctl_help_pin},
+    {"archive", cmd_change, "archive ID", "archive a conversation", cctl_help_archive},
+    {"delete", cmd_change, "delete ID", "delete a conversation", cctl_help_delete},
+    {"query", cmd_find, "query TEXT [--limit N]", "semantic search, best match first",
+     cctl_help_query},
+    {"search", cmd_find, "search TEXT [--limit N]", "full-text search (FTS5 syntax)",
+     cctl_help_search},
     {"context", cmd_context,
      "context QUERY [--budget N] [--label L]... [--exclude-folder F]...",
-     "assemble context messages within a token budget", NULL},
-    {"summarize", cmd_summarize, "summarize ID [--level daily|weekly|monthly]",
-     "summarize a conversation", NULL},
-    {"prune", cmd_prune, "prune --days N [--execute [--all]]",
-     "list idle conversations; --execute archives those recommended (--all: every one)", NULL},
-    {"suggest-labels", cmd_suggest_labels, "suggest-labels ID", "suggest labels", NULL},
-    {"metrics", cmd_metrics, "metrics", "print the controller's metrics", NULL},
-    {"rebuild-embeddings", cmd_rebuild, "rebuild-embeddings", "ask for an embedding rebuild", NULL},
+     "assemble context messages within a token budget", cctl_help_context},
+    {"summarize", cctl_summarize, "summarize ID [--level daily|weekly|monthly]",
+     "summarize a conversation", cctl_help_summarize},
+    {"prune", cctl_prune, "prune --days N [--execute [--all]]",
+     "list idle conversations; --execute archives those recommended (--all: every one)",
+     cctl_help_prune},
+    {"suggest-labels", cctl_suggest_labels, "suggest-labels ID", "suggest labels",
+     cctl_help_suggest_labels},
+    {"metrics", cctl_metrics, "metrics", "print the controller's metrics", cctl_help_metrics},
+    {"rebuild-embeddings", cctl_rebuild, "rebuild-embeddings", "ask for an embedding rebuild",
+     cctl_help_rebuild},
     {0, 0, 0, 0, 0},
 };
