@@ -241,7 +241,9 @@ Test(cli_controller, metrics_rebuild_and_help)
     cr_assert_str_eq(m, "embedding rebuild accepted");
     free(m);
     m = ok((const char *const[]){"help", NULL});
-    cr_assert_not_null(strstr(m, "suggest-labels ID"));
+    cr_assert_not_null(strstr(m, "  suggest-labels "));
+    free(m);
+    m = ok((const char *const[]){"context", "--help", NULL});
     cr_assert_not_null(strstr(m, "context QUERY [--budget N]"));
     free(m);
 }

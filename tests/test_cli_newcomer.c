@@ -130,12 +130,20 @@ static void help_commands(char *out, size_t cap)
     static cli_out o;
     cli_exec(NULL, (const char *const[]){"help", NULL}, 0, 0, &o);
     cr_assert_eq(o.status, 0);
-    const char *l = strstr(o.out, "Commands:\n");
+    const char *l = strstr(o.out, "Commands");
     cr_assert_not_null(l);
-    l += strlen("Commands:\n");
+    l = strstr(l, "):\n");
+    cr_assert_not_null(l);
+    l += strlen("):\n");
     char names[64][32];
     size_t n = 0;
     while (strncmp(l, "  ", 2) == 0 && n < 63) {
+        if (l[2] == ' ') { /* a wrapped summary's next line */
+            l = strchr(l, '\n');
+            cr_assert_not_null(l);
+            l++;
+            continue;
+        }
         l += 2;
         size_t k = strcspn(l, " \n");
         cr_assert_lt(k, sizeof names[0]);

@@ -54,13 +54,42 @@ static int asks_help(int argc, char **argv)
     return 0;
 }
 
+/* One command line of the global help: the name in a column, the summary wrapped under
+ * 88 columns beside it. */
+static void help_line(FILE *out, const char *name, const char *summary)
+{
+    enum { NAME_COL = 22, WIDTH = 88 };
+    fprintf(out, "  %-*s", NAME_COL - 2, name);
+    int col = NAME_COL;
+    const char *p = summary;
+    while (*p) {
+        size_t word = strcspn(p, " ");
+        if (col > NAME_COL && col + 1 + (int)word > WIDTH) {
+            fprintf(out, "\n%*s", NAME_COL, "");
+            col = NAME_COL;
+        } else if (col > NAME_COL) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", (int)word, p);
+        col += (int)word;
+        p += word;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
 static void help(FILE *out)
 {
-    fprintf(out, "usage: sekha COMMAND [ARGS] [FLAGS]\n\nCommands:\n");
+    fprintf(out, "usage: sekha COMMAND [ARGS] [FLAGS]\n\n"
+                 "Commands (sekha COMMAND --help, or sekha help COMMAND, for each one's "
+                 "arguments,\nflags and defaults):\n");
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
         for (const cli_command *cmd = tables[t]; cmd->name; cmd++)
-            fprintf(out, "  %-44s %s\n", cmd->usage, cmd->summary);
-    fprintf(out, "  %-44s %s\n\n%s", "version", "print the libsekha version", common_help);
+            help_line(out, cmd->name, cmd->summary);
+    help_line(out, "version", "print the libsekha version");
+    fprintf(out, "\n%s", common_help);
 }
 
 static void log_to_stderr(sekha_log_level level, const char *line, void *ud)
