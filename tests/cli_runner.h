@@ -4,6 +4,7 @@
 #ifndef SEKHA_TEST_CLI_RUNNER_H
 #define SEKHA_TEST_CLI_RUNNER_H
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <signal.h>
@@ -96,6 +97,19 @@ static inline void cli_exec(const char *bin, const char *const *args, int sig, s
     o->seconds = cli_now() - t0;
     o->signaled = WIFSIGNALED(st);
     o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* 1 when text[0..len) (one trailing newline trimmed) is exactly one JSON value. */
+static inline int cli_one_json_value(const char *text, size_t len)
+{
+    char *copy = strndup(text, len);
+    cr_assert_not_null(copy);
+    if (len && copy[len - 1] == '\n')
+        copy[len - 1] = '\0';
+    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
+    free(copy);
+    cJSON_Delete(v);
+    return v != NULL;
 }
 
 #endif

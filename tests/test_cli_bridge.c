@@ -135,19 +135,6 @@ Test(cli_bridge, failures_and_usage_errors)
     }
 }
 
-/* 1 when text (one trailing newline trimmed) is exactly one JSON value. */
-static int one_json_value(const char *text, size_t len)
-{
-    char *copy = strndup(text, len);
-    cr_assert_not_null(copy);
-    if (len && copy[len - 1] == '\n')
-        copy[len - 1] = '\0';
-    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
-    free(copy);
-    cJSON_Delete(v);
-    return v != NULL;
-}
-
 Test(cli_bridge, help_of_every_command)
 {
     cli_out all, o, h;
@@ -199,7 +186,7 @@ Test(cli_bridge, json_prints_exactly_one_value)
         cli_out o;
         run_cli(ds.bridge_url, cases[i], &o);
         cr_assert_eq(o.status, 0, "case %zu: %s", i, o.err);
-        cr_assert(one_json_value(o.out, o.out_len), "case %zu: not one JSON value: %s", i,
+        cr_assert(cli_one_json_value(o.out, o.out_len), "case %zu: not one JSON value: %s", i,
                   o.out);
         cr_assert_eq(o.err_len, 0, "case %zu: %s", i, o.err);
     }
@@ -224,7 +211,7 @@ Test(cli_bridge, http_error_fails_with_1_and_an_empty_stdout)
     run_cli(ds.bridge_url, json, &o);
     cr_assert_eq(o.status, 1, "%s", o.err);
     cr_assert_eq(o.out_len, 0, "%s", o.out);
-    cr_assert(one_json_value(o.err, o.err_len), "the error as JSON on stderr: %s", o.err);
+    cr_assert(cli_one_json_value(o.err, o.err_len), "the error as JSON on stderr: %s", o.err);
 }
 
 Test(cli_bridge, ctrl_c_during_complete_exits_130)
@@ -265,6 +252,6 @@ Test(cli_bridge, a_large_prompt_from_stdin)
              "--json", ds.bridge_url);
     cli_exec("/bin/sh", args, 0, 0, &o);
     cr_assert_eq(o.status, 0, "%s", o.err);
-    cr_assert(one_json_value(o.out, o.out_len), "%s", o.out);
+    cr_assert(cli_one_json_value(o.out, o.out_len), "%s", o.out);
     unlink(path);
 }

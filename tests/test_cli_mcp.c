@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_runner.h"
 #include "testutil.h"
 
 #define DEV_KEY "dev_default_key_change_me_1234567890"
@@ -204,20 +205,6 @@ Test(cli_mcp, usage_errors_exit_2)
     cr_assert_not_null(strstr(r->err, "cannot start"), "%s", r->err);
 }
 
-/* 1 when text (one trailing newline trimmed) is exactly one JSON value. */
-static int one_json_value(const char *text)
-{
-    char *copy = strdup(text);
-    cr_assert_not_null(copy);
-    size_t len = strlen(copy);
-    if (len && copy[len - 1] == '\n')
-        copy[len - 1] = '\0';
-    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
-    free(copy);
-    cJSON_Delete(v);
-    return v != NULL;
-}
-
 Test(cli_mcp, help_of_mcp)
 {
     char all[32768], own[32768];
@@ -251,7 +238,7 @@ Test(cli_mcp, json_prints_exactly_one_value)
 {
     cli_run *r = cli(DEV_KEY, ARGS("mcp", "call", "memory_store", "--args", STORE_ARGS, "--json"));
     cr_assert_eq(r->status, 0, "%s", r->err);
-    cr_assert(one_json_value(r->out), "call: %s", r->out);
+    cr_assert(cli_one_json_value(r->out, strlen(r->out)), "call: %s", r->out);
     static const char *const cases[][4] = {{"tools", NULL},
                                            {"stats", NULL},
                                            {"stats", "--folder", "/personal", NULL},
@@ -266,14 +253,14 @@ Test(cli_mcp, json_prints_exactly_one_value)
         args[n] = NULL;
         r = cli(DEV_KEY, args);
         cr_assert_eq(r->status, 0, "case %zu: %s", i, r->err);
-        cr_assert(one_json_value(r->out), "case %zu: not one JSON value: %s", i, r->out);
+        cr_assert(cli_one_json_value(r->out, strlen(r->out)), "case %zu: not one JSON value: %s", i, r->out);
         cr_assert_str_eq(r->err, "", "case %zu", i);
     }
     /* a failure with --json: stdout empty, one JSON object on stderr */
     r = cli("wrong_key_wrong_key_wrong_key_wrong_key", ARGS("mcp", "stats", "--json"));
     cr_assert_eq(r->status, 1);
     cr_assert_str_eq(r->out, "");
-    cr_assert(one_json_value(r->err), "%s", r->err);
+    cr_assert(cli_one_json_value(r->err, strlen(r->err)), "%s", r->err);
 }
 
 Test(cli_mcp, bad_args_json_exits_2_and_sends_nothing)
@@ -293,7 +280,7 @@ Test(cli_mcp, bad_args_json_exits_2_and_sends_nothing)
     r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "[1]", "--json"));
     cr_assert_eq(r->status, 2, "%s", r->err);
     cr_assert_not_null(strstr(r->err, "JSON object"), "%s", r->err);
-    cr_assert(one_json_value(r->err), "a usage error as JSON with --json: %s", r->err);
+    cr_assert(cli_one_json_value(r->err, strlen(r->err)), "a usage error as JSON with --json: %s", r->err);
     cr_assert_str_eq(r->out, "");
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/mcp"), before, "nothing was sent");
 }
@@ -308,7 +295,7 @@ Test(cli_mcp, a_tool_error_goes_to_stderr_and_exits_1)
     r = cli(DEV_KEY, ARGS("mcp", "call", "memory_search", "--args", "{\"query\":1}", "--json"));
     cr_assert_eq(r->status, 1, "%s", r->err);
     cr_assert_str_eq(r->out, "");
-    cr_assert(one_json_value(r->err), "%s", r->err);
+    cr_assert(cli_one_json_value(r->err, strlen(r->err)), "%s", r->err);
     cr_assert_not_null(strstr(r->err, "\"tool_result\""), "%s", r->err);
 }
 

@@ -244,19 +244,6 @@ Test(cli_workflows, a_slow_call_shows_a_spinner_on_a_terminal)
 
 /* ---- help, --json, input ---- */
 
-/* 1 when text (one trailing newline trimmed) is exactly one JSON value. */
-static int one_json_value(const char *text, size_t len)
-{
-    char *copy = strndup(text, len);
-    cr_assert_not_null(copy);
-    if (len && copy[len - 1] == '\n')
-        copy[len - 1] = '\0';
-    cJSON *v = cJSON_ParseWithOpts(copy, NULL, 1);
-    free(copy);
-    cJSON_Delete(v);
-    return v != NULL;
-}
-
 Test(cli_workflows, help_of_every_command)
 {
     cli_out all, o, h;
@@ -319,7 +306,7 @@ Test(cli_workflows, json_prints_exactly_one_value)
         cli_out o;
         run(NULL, args, 0, &o);
         cr_assert_eq(o.status, 0, "case %zu: %s", i, o.err);
-        cr_assert(one_json_value(o.out, o.out_len), "case %zu: not one JSON value: %s", i,
+        cr_assert(cli_one_json_value(o.out, o.out_len), "case %zu: not one JSON value: %s", i,
                   o.out);
     }
     /* a failing chat with --json: stdout empty, one JSON object on stderr */
@@ -330,7 +317,7 @@ Test(cli_workflows, json_prints_exactly_one_value)
     run(closed, failing, 0, &o);
     cr_assert_eq(o.status, 3, "%s", o.err);
     cr_assert_eq(o.out_len, 0, "%s", o.out);
-    cr_assert(one_json_value(o.err, o.err_len), "%s", o.err);
+    cr_assert(cli_one_json_value(o.err, o.err_len), "%s", o.err);
 }
 
 Test(cli_workflows, chat_reads_the_question_from_stdin)
