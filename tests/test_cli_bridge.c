@@ -255,3 +255,22 @@ Test(cli_bridge, a_large_prompt_from_stdin)
     cr_assert(cli_one_json_value(o.out, o.out_len), "%s", o.out);
     unlink(path);
 }
+
+Test(cli_bridge, a_system_message_from_stdin_and_stdin_used_once)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "echo 'be brief' | exec \"$SEKHA_CLI\" --bridge-url %s complete "
+             "--system - 'hello there'", ds.bridge_url);
+    const char *const args[] = {"-c", cmd, NULL};
+    cli_out o;
+    cli_exec("/bin/sh", args, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    /* the devserver answers from the system message's first words */
+    cr_assert_not_null(strstr(o.out, "be brief"), "%s", o.out);
+    snprintf(cmd, sizeof cmd, "echo x | exec \"$SEKHA_CLI\" --bridge-url %s complete --system - -",
+             ds.bridge_url);
+    cli_exec("/bin/sh", args, 0, 0, &o);
+    cr_assert_eq(o.status, 2, "%s", o.err);
+    cr_assert_eq(o.out_len, 0);
+    cr_assert_not_null(strstr(o.err, "only one argument"), "%s", o.err);
+}

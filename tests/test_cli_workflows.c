@@ -344,3 +344,23 @@ Test(cli_workflows, limit_without_memory_query_is_a_usage_error)
     cr_assert_eq(o.status, 2, "%s", o.err);
     cr_assert_not_null(strstr(o.err, "--memory-query"), "%s", o.err);
 }
+
+Test(cli_workflows, the_memory_query_from_stdin)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "exec \"$SEKHA_CLI\" --controller-url %s store --label Trip "
+             "--folder /t --message 'user:I fly to Lisbon on 12 May' >/dev/null", ds.controller_url);
+    const char *const store_args[] = {"-c", cmd, NULL};
+    cli_out s;
+    cli_exec("/bin/sh", store_args, 0, 0, &s);
+    cr_assert_eq(s.status, 0, "%s", s.err);
+    snprintf(cmd, sizeof cmd, "echo 'Lisbon flight' | exec \"$SEKHA_CLI\" --controller-url %s "
+             "--bridge-url %s chat 'When?' --memory-query - --show-context",
+             ds.controller_url, ds.bridge_url);
+    const char *const args[] = {"-c", cmd, NULL};
+    cli_out o;
+    cli_exec("/bin/sh", args, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "%s", o.err);
+    cr_assert_not_null(strstr(o.out, "I fly to Lisbon"), "the memory found by the query from "
+                       "stdin is in the reply: %s", o.out);
+}

@@ -22,6 +22,7 @@ typedef struct cli {
     int json;              /* --json: print raw JSON results */
     int verbose;           /* --verbose: libsekha's debug log on stderr (keys redacted) */
     long timeout_ms;       /* --timeout as given, 0 when not given */
+    int stdin_taken;       /* an argument was already read from stdin ("-") */
 } cli;
 
 typedef struct cli_command {
@@ -60,8 +61,13 @@ void cli_command_help(FILE *out, const cli_command *cmd);
 int cli_read_text(cli *c, const char *arg, char **out, size_t *len);
 
 /* Reads a whole file ("-" = stdin) into *out (malloc'd, NUL-terminated), up to
- * CLI_INPUT_MAX bytes. Returns 0, or CLI_USAGE after saying why. */
+ * CLI_INPUT_MAX bytes. Returns 0, or CLI_USAGE after saying why (stdin feeds one argument
+ * at most). */
 int cli_read_file(cli *c, const char *path, char **out, size_t *len);
+
+/* A flag's TEXT value: "-" is replaced by all of stdin, held in *owned (free it; NULL
+ * when nothing was read). Returns 0 or CLI_USAGE after saying why. */
+int cli_flag_text(cli *c, const char **value, char **owned);
 
 /* The most input read from stdin or a file: the library's response limit, far beyond
  * what argv could carry. */

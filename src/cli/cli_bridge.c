@@ -162,7 +162,7 @@ const cli_command cli_bridge_commands[] = {
      "Arguments:\n"
      "  PROMPT             the user message; \"-\" reads it from stdin (up to 64 MiB)\n"
      "Flags:\n"
-     "  --system TEXT      a system message sent before PROMPT (default: none)\n"
+     "  --system TEXT      a system message sent before PROMPT (default: none; \"-\" reads stdin)\n"
      "  --model M          the model to ask for (default: the bridge's default model)\n"
      "  --temperature T    sampling temperature, a number >= 0 (default: not sent, the\n"
      "                     bridge's default applies)\n"
@@ -205,13 +205,18 @@ static int cmd_complete(cli *c, int argc, char **argv)
                    "--system --model --temperature --max-tokens", "--no-stream", &a);
     if (rc)
         return rc;
-    char *prompt;
+    char *prompt, *system_in = NULL;
     size_t len;
     if ((rc = cli_read_text(c, a.text, &prompt, &len)) != 0)
         return rc;
+    if ((rc = cli_flag_text(c, &a.system, &system_in)) != 0) {
+        free(prompt);
+        return rc;
+    }
     sekha_client *client = cli_client(c);
     if (!client) {
         free(prompt);
+        free(system_in);
         return CLI_FAILED;
     }
     sekha_messages *msgs = sekha_messages_new();
@@ -219,10 +224,12 @@ static int cmd_complete(cli *c, int argc, char **argv)
         sekha_messages_add(msgs, "user", prompt) != SEKHA_OK) {
         sekha_messages_free(msgs);
         free(prompt);
+        free(system_in);
         return cli_usage(c, &cli_bridge_commands[0],
                          "the prompt and --system must be valid UTF-8 without NUL bytes");
     }
     free(prompt);
+    free(system_in);
     complete_run r = {c, 0, 0, CLI_FAILED};
     cli_spinner_start(c, "waiting");
     if (a.no_stream) {

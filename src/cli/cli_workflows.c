@@ -24,13 +24,14 @@ const cli_command cli_workflow_commands[] = {
      "  PROMPT...              the question; several words are joined with spaces, a lone\n"
      "                         \"-\" reads it from stdin (up to 64 MiB)\n"
      "Flags (context mode, the default: the controller assembles context):\n"
-     "  --context-query Q      what to assemble context for (default: PROMPT)\n"
+     "  --context-query Q      what to assemble context for (default: PROMPT; \"-\": stdin)\n"
      "  --budget N             context budget in tokens (default 0: 4000; the controller\n"
      "                         packs to 85 % of it); in memory mode, the memories' budget\n"
      "  --label L              prefer memories with label L (repeatable; in memory mode,\n"
      "                         keep only results with one of these labels; default: any)\n"
      "Flags (memory mode: a memory search picks the context):\n"
-     "  --memory-query Q       search memory for Q instead (not with --context-query)\n"
+     "  --memory-query Q       search memory for Q instead (not with --context-query;\n"
+     "                         \"-\" reads Q from stdin)\n"
      "  --limit N              at most N memories (default 0: 5); memory mode only\n"
      "Both modes:\n"
      "  --model M              the model to ask the bridge for (default: its default)\n"
@@ -149,7 +150,7 @@ static int cmd_chat(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     sekha_client *client = NULL;
-    char *prompt = NULL;
+    char *prompt = NULL, *query_in = NULL;
     size_t len;
     if (context_q && memory_q)
         rc = cli_usage(c, p.cmd, "give --context-query or --memory-query, not both");
@@ -157,10 +158,13 @@ static int cmd_chat(cli *c, int argc, char **argv)
         rc = cli_usage(c, p.cmd, "--limit applies to --memory-query only");
     else if ((rc = cli_read_text(c, p.npos == 1 ? p.pos[0] : p.text, &prompt, &len)) != 0)
         ;
+    else if ((rc = cli_flag_text(c, memory_q ? &memory_q : &context_q, &query_in)) != 0)
+        ;
     else if (!(client = cli_client(c)))
         rc = CLI_FAILED;
     if (rc) {
         free(prompt);
+        free(query_in);
         cli_parsed_free(&p);
         return rc;
     }
@@ -177,6 +181,7 @@ static int cmd_chat(cli *c, int argc, char **argv)
                                                       chat_done, &r);
     if (!req) {
         free(prompt);
+        free(query_in);
         cli_parsed_free(&p);
         fprintf(stderr, "%s: out of memory\n", c->prog);
         return CLI_FAILED;
@@ -184,6 +189,7 @@ static int cmd_chat(cli *c, int argc, char **argv)
     cli_spinner_start(c, "thinking");
     cli_run_interruptible(client, req, &r.done);
     free(prompt);
+    free(query_in);
     cli_parsed_free(&p);
     return r.status;
 }

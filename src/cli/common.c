@@ -137,6 +137,9 @@ int cli_usage(cli *c, const cli_command *cmd, const char *fmt, ...)
 int cli_read_file(cli *c, const char *path, char **out, size_t *len)
 {
     int is_stdin = strcmp(path, "-") == 0;
+    if (is_stdin && c->stdin_taken)
+        return cli_usage(c, NULL, "stdin (\"-\") can feed only one argument");
+    c->stdin_taken |= is_stdin;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f)
         return cli_usage(c, NULL, "cannot read %s: %s", path, strerror(errno));
@@ -176,6 +179,18 @@ int cli_read_file(cli *c, const char *path, char **out, size_t *len)
     *out = buf;
     *len = n;
     return 0;
+}
+
+int cli_flag_text(cli *c, const char **value, char **owned)
+{
+    *owned = NULL;
+    if (!*value || strcmp(*value, "-") != 0)
+        return 0;
+    size_t len;
+    int rc = cli_read_file(c, "-", owned, &len);
+    if (rc == 0)
+        *value = *owned;
+    return rc;
 }
 
 int cli_read_text(cli *c, const char *arg, char **out, size_t *len)
