@@ -155,6 +155,10 @@ Test(cli_controller, usage_errors_exit_2)
     expect_status((const char *const[]){"prune", NULL}, 2, "--days");
     expect_status((const char *const[]){"prune", "--days", "1", "--all", NULL}, 2, "--execute");
     expect_status((const char *const[]){"query", "x", "--bogus", NULL}, 2, "unknown option");
+    /* typos must not pass as success, wherever they stand */
+    expect_status((const char *const[]){"frobnicate", NULL}, 2, "unknown command");
+    expect_status((const char *const[]){"--bogus", "count", NULL}, 2, "unknown option --bogus");
+    expect_status((const char *const[]){"help", "frobnicate", NULL}, 2, "unknown command");
     expect_status((const char *const[]){"context", "q", "--budget", NULL}, 2, "needs a value");
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/conversations"), 0);
 }
