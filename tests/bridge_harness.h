@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sekha/sekha.h"
+#include "testutil.h"
 
 /* What a stream or a completion delivered, copied out of the lent objects. */
 typedef struct run {
@@ -94,15 +95,6 @@ static void on_final(sekha_request *req, const sekha_error *err, const sekha_com
     r->finals++;
     record_error(r, err);
     record_result(r, c);
-}
-
-static sekha_messages *msgs_of(const char *system, const char *user)
-{
-    sekha_messages *m = sekha_messages_new();
-    if (system)
-        cr_assert_eq(sekha_messages_add(m, "system", system), SEKHA_OK);
-    cr_assert_eq(sekha_messages_add(m, "user", user), SEKHA_OK);
-    return m;
 }
 
 /* Streams (or completes, stream == 0) one user message with temperature 0 and runs the

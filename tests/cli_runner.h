@@ -112,4 +112,32 @@ static inline int cli_one_json_value(const char *text, size_t len)
     return v != NULL;
 }
 
+/* Checks `sekha NAME --help` into *o: exit 0, stdout only, its own text (not the global
+ * help, `all`), the same as `sekha help NAME`, every one of words[0..n) mentioned, no line
+ * but the usage line wider than 89 columns. */
+static inline void cli_check_help(const char *name, const char *all, const char *const *words,
+                                  size_t n, cli_out *o)
+{
+    static cli_out h;
+    const char *const a[] = {name, "--help", NULL};
+    cli_exec(NULL, a, 0, 0, o);
+    cr_assert_eq(o->status, 0, "%s --help: %s", name, o->err);
+    cr_assert_gt(o->out_len, 0, "%s --help prints to stdout", name);
+    cr_assert_eq(o->err_len, 0, "%s", o->err);
+    cr_assert_str_neq(o->out, all, "%s --help is its own text", name);
+    const char *const b[] = {"help", name, NULL};
+    cli_exec(NULL, b, 0, 0, &h);
+    cr_assert_eq(h.status, 0);
+    cr_assert_str_eq(h.out, o->out, "sekha help %s equals sekha %s --help", name, name);
+    for (size_t w = 0; w < n; w++)
+        cr_assert_not_null(strstr(o->out, words[w]), "%s --help explains %s:\n%s", name,
+                           words[w], o->out);
+    for (const char *line = o->out; *line;) {
+        size_t k = strcspn(line, "\n");
+        if (strncmp(line, "usage:", 6) != 0)
+            cr_assert_lt(k, 90, "a line of %s --help is too wide: %.*s", name, (int)k, line);
+        line += k + (line[k] == '\n');
+    }
+}
+
 #endif

@@ -31,15 +31,6 @@ TestSuite(tools, .init = tools_setup, .fini = tools_teardown, .timeout = 60);
 #define ARGS_0 "{\"query\":\"" USER_ASKS "\",\"call\":0}"
 #define ARGS_1 "{\"query\":\"" USER_ASKS "\",\"call\":1}"
 
-static sekha_messages *msgs_of(const char *system, const char *user)
-{
-    sekha_messages *m = sekha_messages_new();
-    if (system)
-        cr_assert_eq(sekha_messages_add(m, "system", system), SEKHA_OK);
-    cr_assert_eq(sekha_messages_add(m, "user", user), SEKHA_OK);
-    return m;
-}
-
 static sekha_client *client_with_limit(size_t limit)
 {
     sekha_options *o = test_options(&ds);

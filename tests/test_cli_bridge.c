@@ -137,7 +137,7 @@ Test(cli_bridge, failures_and_usage_errors)
 
 Test(cli_bridge, help_of_every_command)
 {
-    cli_out all, o, h;
+    static cli_out all, o;
     const char *const top[] = {"help", NULL};
     cli_exec(NULL, top, 0, 0, &all);
     cr_assert_eq(all.status, 0);
@@ -147,29 +147,9 @@ Test(cli_bridge, help_of_every_command)
          "--json"},
         {"TEXT", "--model", "--api", "sekha-v1", "openai", "--json", "SEKHA_BRIDGE_URL"}};
     for (size_t i = 0; i < 2; i++) {
-        const char *const a[] = {names[i], "--help", NULL};
-        cli_exec(NULL, a, 0, 0, &o);
-        cr_assert_eq(o.status, 0, "%s --help: %s", names[i], o.err);
-        cr_assert_gt(o.out_len, 0, "%s --help prints to stdout", names[i]);
-        cr_assert_eq(o.err_len, 0, "%s", o.err);
-        cr_assert_str_neq(o.out, all.out, "%s --help is its own text", names[i]);
-        const char *const b[] = {"help", names[i], NULL};
-        cli_exec(NULL, b, 0, 0, &h);
-        cr_assert_eq(h.status, 0);
-        cr_assert_str_eq(h.out, o.out, "sekha help %s equals sekha %s --help", names[i],
-                         names[i]);
-        for (size_t f = 0; f < 7; f++)
-            cr_assert_not_null(strstr(o.out, flags[i][f]), "%s --help explains %s:\n%s",
-                               names[i], flags[i][f], o.out);
+        cli_check_help(names[i], all.out, flags[i], 7, &o);
         cr_assert_not_null(strstr(o.out, "\"-\" reads"), "stdin input: %s", o.out);
         cr_assert_not_null(strstr(o.out, "default"), "%s", o.out);
-        for (const char *line = o.out; *line;) {
-            size_t n = strcspn(line, "\n");
-            if (strncmp(line, "usage:", 6) != 0)
-                cr_assert_lt(n, 90, "a line of %s --help is too wide: %.*s", names[i], (int)n,
-                             line);
-            line += n + (line[n] == '\n');
-        }
     }
 }
 

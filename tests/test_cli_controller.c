@@ -254,14 +254,8 @@ Test(cli_controller, metrics_rebuild_and_help)
 
 Test(cli_controller, unreachable_controller_is_a_transport_failure)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(s, (struct sockaddr *)&sa, &len), 0);
-    close(s); /* nothing listens there now */
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    test_closed_port_url(url, sizeof url); /* nothing listens there */
     cli_run *r = cli_run_in(url, NULL, (const char *const[]){"--retries", "0", "count", NULL});
     cr_assert_eq(r->status, 3);
     cr_assert_not_null(strstr(r->err, "layer: transport"), "%s", r->err);

@@ -423,14 +423,8 @@ Test(cli_controller2, local_input_errors_exit_2_and_send_nothing)
 
 Test(cli_controller2, an_unreachable_controller_exits_3)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(s, (struct sockaddr *)&sa, &len), 0);
-    close(s); /* nothing listens there now */
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    test_closed_port_url(url, sizeof url); /* nothing listens there */
     const char *const *rows[] = {
         (const char *const[]){"count", NULL},
         (const char *const[]){"get", uuid, NULL},

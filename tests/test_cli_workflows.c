@@ -246,7 +246,7 @@ Test(cli_workflows, a_slow_call_shows_a_spinner_on_a_terminal)
 
 Test(cli_workflows, help_of_every_command)
 {
-    cli_out all, o, h;
+    static cli_out all, o;
     const char *const top[] = {"help", NULL};
     cli_exec(NULL, top, 0, 0, &all);
     cr_assert_eq(all.status, 0);
@@ -256,28 +256,8 @@ Test(cli_workflows, help_of_every_command)
          "--model", "--show-context", "--json"},
         {"--timeout", "--json", "0  healthy", "1  degraded", "2  unreachable", "SEKHA_MCP_URL",
          "SEKHA_MCP_API_KEY", "default 5", "0 is refused"}};
-    for (size_t i = 0; i < 2; i++) {
-        const char *const a[] = {names[i], "--help", NULL};
-        cli_exec(NULL, a, 0, 0, &o);
-        cr_assert_eq(o.status, 0, "%s --help: %s", names[i], o.err);
-        cr_assert_gt(o.out_len, 0);
-        cr_assert_eq(o.err_len, 0, "%s", o.err);
-        cr_assert_str_neq(o.out, all.out, "%s --help is its own text", names[i]);
-        const char *const b[] = {"help", names[i], NULL};
-        cli_exec(NULL, b, 0, 0, &h);
-        cr_assert_eq(h.status, 0);
-        cr_assert_str_eq(h.out, o.out, "sekha help %s equals sekha %s --help", names[i],
-                         names[i]);
-        for (size_t w = 0; w < 9; w++)
-            cr_assert_not_null(strstr(o.out, words[i][w]), "%s --help explains %s:\n%s",
-                               names[i], words[i][w], o.out);
-        for (const char *line = o.out; *line;) {
-            size_t n = strcspn(line, "\n");
-            if (strncmp(line, "usage:", 6) != 0)
-                cr_assert_lt(n, 90, "a line too wide: %.*s", (int)n, line);
-            line += n + (line[n] == '\n');
-        }
-    }
+    for (size_t i = 0; i < 2; i++)
+        cli_check_help(names[i], all.out, words[i], 9, &o);
 }
 
 Test(cli_workflows, health_timeout_zero_says_what_is_allowed)

@@ -11,9 +11,8 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "mcp_stdio_script.h"
+#include "mcp_fixture.h"
 
-#define DEV_KEY "dev_default_key_change_me_1234567890"
 
 static ds_proc ds;
 
@@ -30,14 +29,6 @@ static sekha_client *new_client(const char *mcp_key)
     sekha_client *c = test_client(o);
     sekha_options_free(o);
     return c;
-}
-
-static sekha_mcp_session *http_session(sekha_client *c)
-{
-    sekha_error *err = NULL;
-    sekha_mcp_session *s = sekha_mcp_session_new_http(c, NULL, &err);
-    cr_assert_not_null(s, "%s", sekha_error_message(err));
-    return s;
 }
 
 /* A sync session, initialized. */
@@ -128,7 +119,7 @@ static void on_note(sekha_mcp_session *s, const char *method, const char *params
 
 Test(mcp_client, http_lifecycle_tools_and_delete)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = http_session(c);
     rec init = {0}, list = {0}, store = {0}, search = {0}, bad = {0}, unknown = {0}, raw = {0};
     sekha_mcp_session_initialize(s, data_cb, &init);
@@ -198,7 +189,7 @@ Test(mcp_client, http_lifecycle_tools_and_delete)
 
 Test(mcp_client, calls_initialize_on_demand_and_sync_sessions_stay_sync)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = http_session(c);
     sekha_mcp_tools *t = NULL;
     sekha_error *err = NULL;
@@ -228,7 +219,7 @@ static const char *GONE_404 =
 
 Test(mcp_client, expired_session_is_renewed_and_the_call_resent)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = ready_session(c);
     char first[128];
     snprintf(first, sizeof first, "%s", sekha_mcp_session_id(s));
@@ -253,7 +244,7 @@ Test(mcp_client, expired_session_is_renewed_and_the_call_resent)
 
 Test(mcp_client, expired_session_without_renewal_fails_clearly_then_starts_anew)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = http_session(c);
     cr_assert_eq(sekha_mcp_session_set_reinitialize(s, 0), SEKHA_OK);
     cr_assert_eq(sekha_mcp_session_initialize_sync(s, NULL, NULL), SEKHA_OK);
@@ -272,7 +263,7 @@ Test(mcp_client, expired_session_without_renewal_fails_clearly_then_starts_anew)
 
 Test(mcp_client, sse_answer_without_result_is_resumed_with_last_event_id)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = ready_session(c);
     /* ids: initialize 1, then this request 2 */
     fault("{\"path\":\"/mcp\",\"method\":\"POST\",\"steps\":[{\"status\":200,\"content_type\":"
@@ -298,7 +289,7 @@ Test(mcp_client, sse_answer_without_result_is_resumed_with_last_event_id)
 
 Test(mcp_client, answers_without_a_response_are_protocol_errors)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = ready_session(c);
     fault("{\"path\":\"/mcp\",\"method\":\"POST\",\"steps\":[{\"status\":202,\"body\":\"\"},"
           "{\"status\":200,\"content_type\":\"text/event-stream\",\"body\":\"data: \\n\\n\"}]}");
@@ -326,7 +317,7 @@ Test(mcp_client, wrong_key_on_the_mcp_endpoint_is_an_auth_error)
     sekha_client_free(c);
 
     /* the key only goes where the MCP service points, unless the user says so */
-    c = new_client(DEV_KEY);
+    c = new_client(DS_DEV_KEY);
     char other[192];
     snprintf(other, sizeof other, "%s/mcp", ds.bridge_url);
     s = sekha_mcp_session_new_http(c, other, NULL);
@@ -354,7 +345,7 @@ static int raw_post(sekha_client *c, const char *accept, const char *ctype, cons
 
 Test(mcp_client, devserver_mcp_endpoint_rejections)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     const char *both = "Accept: application/json, text/event-stream";
     const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
     char body[512];
@@ -388,7 +379,7 @@ static void reply_roots(sekha_mcp_session *s, sekha_mcp_server_request *rq, void
 
 Test(mcp_client, notifications_and_server_requests_before_the_result)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = http_session(c);
     notes = 0;
     handled = 0;
@@ -417,7 +408,7 @@ Test(mcp_client, notifications_and_server_requests_before_the_result)
 
 Test(mcp_client, cancel_sends_notifications_cancelled_and_free_ends_every_call)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = http_session(c);
     rec init = {0};
     sekha_mcp_session_initialize(s, data_cb, &init);
@@ -464,7 +455,7 @@ static void tools_then_free(sekha_request *req, const sekha_error *err, const se
 
 Test(mcp_client, client_free_ends_session_calls_with_closed)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     free_in_cb f = {.s = http_session(c)};
     fault("{\"path\":\"/mcp\",\"method\":\"POST\",\"steps\":[{\"stall\":true}]}");
     sekha_mcp_session_list_tools(f.s, NULL, tools_then_free, &f);
@@ -477,7 +468,7 @@ Test(mcp_client, client_free_ends_session_calls_with_closed)
 
 Test(mcp_client, listen_on_a_server_without_a_standalone_stream)
 {
-    sekha_client *c = new_client(DEV_KEY);
+    sekha_client *c = new_client(DS_DEV_KEY);
     sekha_mcp_session *s = http_session(c);
     cr_assert_eq(sekha_mcp_session_set_listen(s, 1), SEKHA_OK);
     rec ping = {0};

@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "mcp_stdio_script.h"
+#include "mcp_fixture.h"
 
-#define DEV_KEY "dev_default_key_change_me_1234567890"
 
 static ds_proc ds;
 
@@ -22,23 +21,6 @@ static void setup(void) { start_devserver(&ds, NULL); }
 static void teardown(void) { ds_proc_stop(&ds); }
 
 TestSuite(mcp_contract, .init = setup, .fini = teardown, .timeout = 60);
-
-static sekha_client *new_client(void)
-{
-    sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, DEV_KEY), SEKHA_OK);
-    sekha_client *c = test_client(o);
-    sekha_options_free(o);
-    return c;
-}
-
-static sekha_mcp_session *http_session(sekha_client *c)
-{
-    sekha_error *err = NULL;
-    sekha_mcp_session *s = sekha_mcp_session_new_http(c, NULL, &err);
-    cr_assert_not_null(s, "%s", sekha_error_message(err));
-    return s;
-}
 
 static void fault(const char *rule)
 {
@@ -65,7 +47,7 @@ static long mcp_hits(void)
 /* What the devserver recorded: {"responses": [...], "last_event_ids": [...]}. */
 static cJSON *seen(void)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_response *resp = NULL;
     sekha_error *err = NULL;
     cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/mcp",
@@ -158,7 +140,7 @@ static void assert_orphaned(sekha_mcp_session *s)
 
 Test(mcp_contract, client_freed_before_its_http_session)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = ready_async(c);
     rec ping = {0};
     sekha_mcp_session_ping(s, data_cb, &ping);
@@ -180,7 +162,7 @@ Test(mcp_contract, client_freed_before_its_http_session)
 
 Test(mcp_contract, session_freed_before_its_client)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = ready_async(c);
     sekha_mcp_session_free(s);
     sekha_client_free(c);
@@ -188,7 +170,7 @@ Test(mcp_contract, session_freed_before_its_client)
 
 Test(mcp_contract, client_freed_before_a_sync_session)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = http_session(c);
     cr_assert_eq(sekha_mcp_session_ping_sync(s, NULL), SEKHA_OK);
     sekha_client_free(c);
@@ -219,7 +201,7 @@ static void keep_request(sekha_mcp_session *s, sekha_mcp_server_request *rq, voi
 
 Test(mcp_contract, client_freed_inside_a_call_callback_with_a_server_request_unanswered)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = ready_async(c);
     free_ctx f = {.c = c};
     sekha_mcp_session_set_request_handler(s, keep_request, &f);
@@ -257,7 +239,7 @@ static void note_then_free_client(sekha_mcp_session *s, const char *method, cons
 Test(mcp_contract, stdio_client_freed_before_its_session)
 {
     make_tmpdir();
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = stdio_session(c, "echo $$ > \"$1/pid\"; read l\n" INIT_REPLY
                                             "while read l; do :; done\n");
     rec init = {0};
@@ -275,7 +257,7 @@ Test(mcp_contract, stdio_client_freed_before_its_session)
 Test(mcp_contract, stdio_client_freed_inside_a_notification_handler)
 {
     make_tmpdir();
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     /* initialize, initialized, then the ping: a notification, and no answer */
     sekha_mcp_session *s = stdio_session(c, "echo $$ > \"$1/pid\"; read l\n" INIT_REPLY
                                             "read l; read l\n"
@@ -300,7 +282,7 @@ Test(mcp_contract, stdio_client_freed_inside_a_notification_handler)
 
 Test(mcp_contract, a_huge_retry_is_clamped_not_overflowed)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = ready_async(c);
     long before = mcp_hits();
     sse_answer("POST", "id: ev-1\\nretry: 99999999999999999999\\ndata: \\n\\n");
@@ -321,7 +303,7 @@ Test(mcp_contract, a_huge_retry_is_clamped_not_overflowed)
 
 Test(mcp_contract, a_negative_or_garbage_retry_keeps_the_default)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = ready_async(c);
     long before = mcp_hits();
     sse_answer("POST", "id: ev-1\\nretry: -5\\nretry: 1e3\\nretry: soon\\ndata: \\n\\n");
@@ -342,7 +324,7 @@ Test(mcp_contract, a_negative_or_garbage_retry_keeps_the_default)
 /* A POST answered with a priming event carrying id, then a resume; returns the outcome. */
 static rec resume_with_id(const char *id)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = ready_async(c);
     size_t n = strlen(id) + 64;
     char *events = malloc(n);
@@ -431,7 +413,7 @@ static void sampler(sekha_mcp_session *s, sekha_mcp_server_request *rq, void *ud
 
 Test(mcp_contract, server_ping_and_sampling_are_answered)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = http_session(c);
     cr_assert_eq(sekha_mcp_session_set_capabilities(s, "{\"sampling\":{}}"), SEKHA_OK);
     sekha_mcp_session_set_request_handler(s, sampler, NULL);
@@ -479,7 +461,7 @@ static void bad_replier(sekha_mcp_session *s, sekha_mcp_server_request *rq, void
 
 Test(mcp_contract, an_invalid_reply_is_never_sent_and_the_server_gets_an_error)
 {
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = http_session(c);
     cr_assert_eq(sekha_mcp_session_set_capabilities(s, "{\"sampling\":{},\"roots\":{}}"), SEKHA_OK);
     sekha_mcp_session_set_request_handler(s, bad_replier, NULL);
@@ -510,7 +492,7 @@ Test(mcp_contract, an_invalid_reply_is_never_sent_and_the_server_gets_an_error)
 Test(mcp_contract, stdio_ping_is_answered_without_a_request_handler)
 {
     make_tmpdir();
-    sekha_client *c = new_client();
+    sekha_client *c = test_client_with_mcp(&ds);
     sekha_mcp_session *s = stdio_session(
         c, "read l\n" INIT_REPLY "read l; read l\n"
            LINE("{\"jsonrpc\":\"2.0\",\"id\":\"srv-ping\",\"method\":\"ping\"}")

@@ -49,6 +49,10 @@ sekha_client *cli_client(cli *c);
  * CLI_FAILED for what a service or the HTTP layer refused. */
 int cli_fail(cli *c, const sekha_error *err);
 
+/* Prints o (taken) on stderr as one line of JSON: errors and warnings with --json. */
+struct cJSON;
+void cli_print_stderr_json(struct cJSON *o);
+
 /* The exit status cli_fail would return for err. */
 int cli_exit_status(const sekha_error *err);
 

@@ -87,11 +87,7 @@ static void warn(cli *c, const char *message)
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "warning"), "message", message);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text)
-        fprintf(stderr, "%s\n", text);
-    cJSON_free(text);
+    cli_print_stderr_json(o);
 }
 
 /* ---- store / get ---- */

@@ -273,11 +273,7 @@ static void tool_error(cli *c, const char *name, const sekha_mcp_tool_result *r)
     if (result)
         cJSON_AddItemToObject(e, "tool_result", result);
     cJSON_AddNumberToObject(e, "exit_status", CLI_FAILED);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text)
-        fprintf(stderr, "%s\n", text);
-    cJSON_free(text);
+    cli_print_stderr_json(o);
 }
 
 /* Checks --args before anything is sent: a JSON object, or the reason and the offset where

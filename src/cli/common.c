@@ -22,6 +22,15 @@ sekha_client *cli_client(cli *c)
     return c->client;
 }
 
+void cli_print_stderr_json(cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    cJSON_free(text);
+}
+
 int cli_exit_status(const sekha_error *err)
 {
     sekha_code code = sekha_error_code(err);
@@ -66,11 +75,7 @@ static void fail_json(const sekha_error *err, int status)
         cJSON_AddNumberToObject(e, "retry_after_ms", (double)sekha_error_retry_after_ms(err));
     cJSON_AddNumberToObject(e, "attempts", sekha_error_attempts(err));
     cJSON_AddNumberToObject(e, "exit_status", status);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text)
-        fprintf(stderr, "%s\n", text);
-    cJSON_free(text);
+    cli_print_stderr_json(o);
 }
 
 int cli_fail(cli *c, const sekha_error *err)
@@ -108,11 +113,7 @@ static void usage_json(const char *message, const cli_command *cmd)
     if (cmd)
         cJSON_AddStringToObject(e, "usage", cmd->usage);
     cJSON_AddNumberToObject(e, "exit_status", CLI_USAGE);
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (text)
-        fprintf(stderr, "%s\n", text);
-    cJSON_free(text);
+    cli_print_stderr_json(o);
 }
 
 int cli_usage(cli *c, const cli_command *cmd, const char *fmt, ...)

@@ -2,11 +2,14 @@
 #ifndef SEKHA_TEST_UTIL_H
 #define SEKHA_TEST_UTIL_H
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "devserver.h"
 #include "fdcount.h"
@@ -51,6 +54,28 @@ static inline void start_devserver(ds_proc *p, const char *const *extra)
 {
     cr_assert_eq(ds_proc_start(p, extra), 0, "devserver did not start (SEKHA_DEVSERVER_BIN=%s)",
                  getenv("SEKHA_DEVSERVER_BIN") ? getenv("SEKHA_DEVSERVER_BIN") : "unset");
+}
+
+/* "http://127.0.0.1:PORT" of a loopback port nothing listens on (bound, then closed). */
+static inline void test_closed_port_url(char *url, size_t cap)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+    close(s);
+    snprintf(url, cap, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+}
+
+/* A message list: an optional system message, then the user's. */
+static inline sekha_messages *msgs_of(const char *system, const char *user)
+{
+    sekha_messages *m = sekha_messages_new();
+    if (system)
+        cr_assert_eq(sekha_messages_add(m, "system", system), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add(m, "user", user), SEKHA_OK);
+    return m;
 }
 
 #endif

@@ -1,7 +1,8 @@
-/* Scripted stdio MCP servers for tests: `sh -c SCRIPT sh TMPDIR`, where the script can
- * write its pid to TMPDIR/pid so a test can check that the child was reaped. */
-#ifndef SEKHA_TEST_MCP_STDIO_SCRIPT_H
-#define SEKHA_TEST_MCP_STDIO_SCRIPT_H
+/* MCP test fixtures: a Streamable HTTP session on the client's MCP base, and scripted
+ * stdio servers (`sh -c SCRIPT sh TMPDIR`, where the script can write its pid to
+ * TMPDIR/pid so a test can check that the child was reaped). */
+#ifndef SEKHA_TEST_MCP_FIXTURE_H
+#define SEKHA_TEST_MCP_FIXTURE_H
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -10,6 +11,15 @@
 #include <stdlib.h>
 
 #include "sekha/sekha.h"
+
+/* A Streamable HTTP session at <MCP base URL>/mcp. */
+static inline sekha_mcp_session *http_session(sekha_client *c)
+{
+    sekha_error *err = NULL;
+    sekha_mcp_session *s = sekha_mcp_session_new_http(c, NULL, &err);
+    cr_assert_not_null(s, "%s", sekha_error_message(err));
+    return s;
+}
 
 static char tmpdir[64];
 
