@@ -157,6 +157,15 @@ static void arm(sekha_request *r, int64_t when)
 }
 
 /* What a timed-out request says: a write that went out may have been applied. */
+static sekha_error *timeout_error(const sekha_request *r, int sent, const char *fmt,
+                                  long long ms);
+
+static sekha_error *deadline_error(const sekha_request *r, int sent)
+{
+    return timeout_error(r, sent, "the call took longer than its %lld ms timeout",
+                         (long long)r->client->opts->call_timeout_ms);
+}
+
 static sekha_error *timeout_error(const sekha_request *r, int sent, const char *fmt, long long ms)
 {
     char what[96];
@@ -168,8 +177,10 @@ static sekha_error *timeout_error(const sekha_request *r, int sent, const char *
                                    : "");
 }
 
-static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekha_response_cb done,
-                                    void *ud)
+/* own_deadline: the call timeout applies to this request itself (not only the composed
+ * call's it belongs to, see SEKHA_HTTP_NO_DEADLINE). */
+static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, int own_deadline,
+                                    sekha_response_cb done, void *ud)
 {
     sekha_request *r = sekha__request_take(c);
     if (!r)
@@ -178,7 +189,7 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, sekh
     parent = sekha__req(parent ? parent : c->start_parent);
     r->id = ++c->next_id;
     r->handle = sekha__handle_bind(r);
-    long total = c->opts->call_timeout_ms;
+    long total = own_deadline ? c->opts->call_timeout_ms : 0;
     r->deadline_ms = total > 0 ? sekha__now_ms() + total : 0;
     if (parent && parent->deadline_ms && (!r->deadline_ms || parent->deadline_ms < r->deadline_ms))
         r->deadline_ms = parent->deadline_ms; /* a step of a composed call shares its deadline */
@@ -201,14 +212,11 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
 {
     if (!c || !spec)
         return NULL;
-    sekha_request *r = alloc_request(c, spec->parent, done, ud);
+    sekha_request *r = alloc_request(c, spec->parent, !(spec->flags & SEKHA_HTTP_NO_DEADLINE),
+                                     done, ud);
     if (!r)
         return NULL;
     r->on_event = on_event;
-    if (spec->flags & SEKHA_HTTP_NO_DEADLINE) { /* only a composed call's own deadline */
-        const sekha_request *p = sekha__req(spec->parent ? spec->parent : c->start_parent);
-        r->deadline_ms = p ? p->deadline_ms : 0;
-    }
     sekha_error *err = c->freeing ? sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
                                                      "the client is being freed")
                                   : build(r, spec);
@@ -235,7 +243,7 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
 sekha_request *sekha__start_virtual(sekha_client *c, sekha_request *parent, const char *what,
                                     sekha_response_cb done, void *ud)
 {
-    sekha_request *r = c ? alloc_request(c, parent, done, ud) : NULL;
+    sekha_request *r = c ? alloc_request(c, parent, 1, done, ud) : NULL;
     if (!r)
         return NULL;
     r->what = what && sekha__buf_puts(&r->what_buf, what) == 0 ? sekha__buf_str(&r->what_buf)
@@ -280,7 +288,7 @@ void sekha__request_end(sekha_request *h, sekha_error *err, sekha_response *resp
 sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
                                    sekha_response_cb done, void *ud)
 {
-    sekha_request *r = c ? alloc_request(c, parent, done, ud) : NULL;
+    sekha_request *r = c ? alloc_request(c, parent, 1, done, ud) : NULL;
     if (!r) {
         sekha_error_free(err);
         return NULL;
@@ -618,10 +626,10 @@ static int resume_delivery(sekha_request *r)
 /* The call timeout ran out: ends the request, from any state but the external ones. */
 static int deadline_passed(sekha_request *r)
 {
-    if (!r->deadline_ms || r->err || sekha__now_ms() < r->deadline_ms)
-        return 0;
-    if (r->state != SEKHA_REQ_QUEUED && r->state != SEKHA_REQ_RATE_WAIT &&
-        r->state != SEKHA_REQ_BACKOFF && r->state != SEKHA_REQ_RUNNING)
+    if (!r->deadline_ms || r->err ||
+        (r->state != SEKHA_REQ_QUEUED && r->state != SEKHA_REQ_RATE_WAIT &&
+         r->state != SEKHA_REQ_BACKOFF && r->state != SEKHA_REQ_RUNNING) ||
+        sekha__now_ms() < r->deadline_ms)
         return 0;
     int sent = 0;
     if (r->state == SEKHA_REQ_RUNNING && r->easy) {
@@ -631,8 +639,7 @@ static int deadline_passed(sekha_request *r)
     } else if (r->state == SEKHA_REQ_RATE_WAIT) {
         sekha__bucket_refund(&r->client->buckets[r->service], sekha__now_ms());
     }
-    r->err = timeout_error(r, sent || r->attempts > 1, "the call took longer than its %lld ms "
-                           "timeout", (long long)r->client->opts->call_timeout_ms);
+    r->err = deadline_error(r, sent || r->attempts > 1);
     detach(r);
     sekha__request_finish(r);
     return 1;
@@ -667,10 +674,8 @@ void sekha__request_on_timer(sekha_request *r)
             return;
         int64_t now = sekha__now_ms();
         int64_t idle = r->client->opts->stream_idle_timeout_ms;
-        if (!(r->flags & SEKHA_HTTP_STREAM)) {
-            arm(r, r->deadline_ms ? r->deadline_ms : now + idle); /* libcurl times attempts */
-            return;
-        }
+        if (!(r->flags & SEKHA_HTTP_STREAM))
+            return; /* libcurl times the attempt, cut to the deadline (configure) */
         if (r->paused || now - r->last_activity_ms < idle) {
             arm(r, (r->paused ? now : r->last_activity_ms) + idle);
             return;
@@ -816,8 +821,7 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
         if (rc == CURLE_OPERATION_TIMEDOUT) {
             int64_t now = sekha__now_ms();
             r->err = r->deadline_ms && now >= r->deadline_ms - 1
-                         ? timeout_error(r, sent, "the call took longer than its %lld ms timeout",
-                                         (long long)r->client->opts->call_timeout_ms)
+                         ? deadline_error(r, sent)
                          : timeout_error(r, sent, "an attempt took longer than %lld ms",
                                          (long long)r->client->opts->request_timeout_ms);
             if (r->err != &sekha__nomem_error)
