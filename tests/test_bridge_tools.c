@@ -305,7 +305,16 @@ Test(tool_messages, are_checked_and_written_in_the_openai_shape)
                  "a tool message is last");
     cr_assert_str_eq(sekha_messages_role(m, 2), "tool");
     cr_assert_str_eq(sekha_messages_content(m, 2), "r\\1");
+    /* The first refused add is remembered, and a list with one is never sent. */
+    cr_assert_str_eq(sekha_messages_error(m),
+                     "a tool call was added after a message that is not an assistant message");
     sekha_buf body = {0};
+    sekha_error *refused = sekha__bridge_chat_body(&body, m, NULL, NAN, 0, NULL, 0);
+    cr_assert_not_null(refused);
+    cr_assert_eq(sekha_error_code(refused), SEKHA_E_INVALID_ARG);
+    sekha_error_free(refused);
+    free(m->error);
+    m->error = NULL;
     cr_assert_null(sekha__bridge_chat_body(&body, m, NULL, NAN, 0, NULL, 0));
     cr_assert_str_eq(sekha__buf_str(&body),
                      "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"

@@ -23,61 +23,12 @@
 
 #include "client.h"
 #include "http.h"
+#include "messages.h"
+#include "params.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ------------------------------------------------------------------------- messages */
-
-/* A conversation to send: an ordered list of (role, content) pairs; an assistant message
- * may carry the tool calls it made and a tool message the id of the call it answers.
- *
- * A tool round trip: send the conversation with the tools described in extra_json
- * ({"tools":[{"type":"function","function":{"name":...,"parameters":{...}}}]}); when the
- * reply calls tools (sekha_completion_tool_call_count() > 0), append the assistant message
- * (sekha_messages_add(msgs, "assistant", content) then one sekha_messages_add_tool_call()
- * per call), then one sekha_messages_add_tool_result() per call with what the tool
- * returned, and send the conversation again for the final answer. */
-typedef struct sekha_messages sekha_messages;
-
-/* Creates an empty message list (NULL on no memory). */
-SEKHA_API sekha_messages *sekha_messages_new(void);
-
-/* Frees a message list. NULL is a no-op. */
-SEKHA_API void sekha_messages_free(sekha_messages *msgs);
-
-/* Appends a message. role is "system", "user", "assistant" or "tool"; content is UTF-8
- * text (copied, may be empty). Returns SEKHA_OK, SEKHA_E_INVALID_ARG (NULL argument,
- * unknown role, content that is not valid UTF-8) or SEKHA_E_NOMEM. */
-SEKHA_API sekha_code sekha_messages_add(sekha_messages *msgs, const char *role,
-                                        const char *content);
-
-/* Adds a tool call to the last message, which must be an assistant message: sent as
- * {"id":id,"type":"function","function":{"name":name,"arguments":arguments}} in its
- * tool_calls. id and name are non-empty, arguments is the JSON text the model wrote (not
- * checked beyond UTF-8; "{}" for none); all three valid UTF-8 and copied. Returns SEKHA_OK,
- * SEKHA_E_INVALID_ARG (NULL or invalid argument, no assistant message last) or
- * SEKHA_E_NOMEM. */
-SEKHA_API sekha_code sekha_messages_add_tool_call(sekha_messages *msgs, const char *id,
-                                                  const char *name, const char *arguments);
-
-/* Appends a tool message answering the tool call tool_call_id (as returned by
- * sekha_completion_tool_call_id): {"role":"tool","content":content,"tool_call_id":...}.
- * tool_call_id is non-empty; both are valid UTF-8 and copied. Returns SEKHA_OK,
- * SEKHA_E_INVALID_ARG or SEKHA_E_NOMEM. */
-SEKHA_API sekha_code sekha_messages_add_tool_result(sekha_messages *msgs,
-                                                    const char *tool_call_id,
-                                                    const char *content);
-
-/* The number of messages. */
-SEKHA_API size_t sekha_messages_count(const sekha_messages *msgs);
-
-/* The role of message i, NULL when i is out of range. */
-SEKHA_API const char *sekha_messages_role(const sekha_messages *msgs, size_t i);
-
-/* The content of message i, NULL when i is out of range. */
-SEKHA_API const char *sekha_messages_content(const sekha_messages *msgs, size_t i);
 
 /* --------------------------------------------------------------- chat completions */
 

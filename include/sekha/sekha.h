@@ -8,6 +8,8 @@
 #include "sekha/error.h"
 #include "sekha/options.h"
 #include "sekha/client.h"
+#include "sekha/params.h"
+#include "sekha/messages.h"
 #include "sekha/http.h"
 #include "sekha/controller.h"
 #include "sekha/bridge.h"

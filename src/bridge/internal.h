@@ -4,29 +4,11 @@
 
 #include "core/call.h"
 #include "bridge/chunk.h"
+#include "shared/shared.h"
 
 #define SEKHA__CHAT_PATH "/v1/chat/completions"
 
 /* ---- messages.c ---- */
-
-/* A tool call an assistant message made (sekha_messages_add_tool_call). */
-typedef struct sekha__msg_call {
-    char *id, *name, *arguments;
-} sekha__msg_call;
-
-typedef struct sekha__message {
-    const char *role; /* one of the static role names */
-    char *content;
-    size_t len;
-    sekha__msg_call *calls; /* assistant messages only */
-    size_t ncalls;
-    char *tool_call_id;     /* tool messages made by sekha_messages_add_tool_result */
-} sekha__message;
-
-struct sekha_messages {
-    sekha__message *items;
-    size_t n, cap;
-};
 
 /* Appends s[0..n) as a JSON string literal (quotes included). s must be valid UTF-8. */
 int sekha__json_put_string(sekha_buf *b, const char *s, size_t n);

@@ -430,6 +430,44 @@ void sekha__client_easy_put(sekha_client *c, CURL *easy);
 sekha_code sekha__sync_call(sekha_client *c, sekha_request *(*start)(sekha_client *, void *),
                             void *arg, const int *done);
 
+/* The one sync wrapper. Every _sync form is the async call run on the private loop:
+ *
+ *     sekha__sync s;
+ *     sekha_code begun = sekha__sync_begin(c, &s);
+ *     sekha_request *req = begun ? NULL : sekha_x(c, ..., x_sync_cb, &s);
+ *     return sekha__sync_end(c, &s, req, begun, (void **)out, x_free, err);
+ *
+ * where x_sync_cb is the typed final callback made by SEKHA__SYNC_CB (it keeps a copy of
+ * the result, so the rule "results are lent to callbacks" holds for sync calls too). *out
+ * receives the result whenever the final callback had one, on failure as well (a partial
+ * stream); the error goes to *err. Inside a callback begin fails with SEKHA_E_IN_CALLBACK
+ * and end reports it. */
+typedef struct sekha__sync {
+    int begun, done;
+    sekha_code code;
+    sekha_error *err;
+    void *result;
+} sekha__sync;
+
+sekha_code sekha__sync_begin(sekha_client *c, sekha__sync *s);
+/* Called by a sync callback: records the outcome; owned_result becomes the caller's. */
+void sekha__sync_finish(sekha__sync *s, const sekha_error *err, void *owned_result);
+sekha_code sekha__sync_end(sekha_client *c, sekha__sync *s, const sekha_request *req,
+                           sekha_code begun, void **out, void (*free_result)(void *),
+                           sekha_error **err);
+
+/* Defines `static void name(sekha_request *, const sekha_error *, const T *, void *)`, a
+ * final callback for sekha__sync whose result is kept with copy (the type's _copy). */
+#define SEKHA__SYNC_CB(name, T, copy)                                                      \
+    static void name(sekha_request *req_, const sekha_error *err_, const T *res_, void *s_) \
+    {                                                                                      \
+        (void)req_;                                                                        \
+        T *kept_ = res_ ? copy(res_) : NULL;                                               \
+        sekha__sync_finish(s_, res_ && !kept_ ? NULL : err_, kept_);                       \
+        if (res_ && !kept_)                                                                \
+            ((sekha__sync *)s_)->code = SEKHA_E_NOMEM;                                     \
+    }
+
 /* ---- logging (log.c) ---- */
 
 void sekha__log(const sekha_client *c, sekha_log_level level, const char *fmt, ...)
