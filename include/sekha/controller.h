@@ -91,9 +91,6 @@ typedef void (*sekha_health_cb)(sekha_request *req, const sekha_error *err,
                                 const sekha_health *health, void *userdata);
 typedef void (*sekha_metrics_cb)(sekha_request *req, const sekha_error *err,
                                  const sekha_metrics *metrics, void *userdata);
-/* For routes that answer with an empty body: err is NULL on success. */
-typedef void (*sekha_controller_done_cb)(sekha_request *req, const sekha_error *err,
-                                         void *userdata);
 
 /* "No filter" for the pinned and archived arguments of list_conversations. */
 #define SEKHA_FILTER_ANY (-1)
@@ -219,7 +216,7 @@ SEKHA_API sekha_code sekha_controller_list_conversations_sync(
  * controller reports any failure, unknown id included, as 404. */
 SEKHA_API sekha_request *sekha_controller_update_label(sekha_client *client, const char *id,
                                                        const char *label, const char *folder,
-                                                       sekha_controller_done_cb cb,
+                                                       sekha_done_cb cb,
                                                        void *userdata);
 
 /* Sync form of sekha_controller_update_label. */
@@ -230,7 +227,7 @@ SEKHA_API sekha_code sekha_controller_update_label_sync(sekha_client *client, co
 /* PUT /api/v1/conversations/{id}/folder: moves a conversation to folder. */
 SEKHA_API sekha_request *sekha_controller_update_folder(sekha_client *client, const char *id,
                                                         const char *folder,
-                                                        sekha_controller_done_cb cb,
+                                                        sekha_done_cb cb,
                                                         void *userdata);
 
 /* Sync form of sekha_controller_update_folder. */
@@ -241,7 +238,7 @@ SEKHA_API sekha_code sekha_controller_update_folder_sync(sekha_client *client, c
  * unknown id as a 500 "Entity not found: ...", not as 404: libsekha reports it as
  * SEKHA_E_NOT_FOUND (http status 500) without retrying, as for every controller route. */
 SEKHA_API sekha_request *sekha_controller_pin_conversation(sekha_client *client, const char *id,
-                                                           sekha_controller_done_cb cb,
+                                                           sekha_done_cb cb,
                                                            void *userdata);
 
 /* Sync form of sekha_controller_pin_conversation. */
@@ -251,7 +248,7 @@ SEKHA_API sekha_code sekha_controller_pin_conversation_sync(sekha_client *client
 /* PUT /api/v1/conversations/{id}/archive: sets status "archived" (unknown id: as for pin). */
 SEKHA_API sekha_request *sekha_controller_archive_conversation(sekha_client *client,
                                                                const char *id,
-                                                               sekha_controller_done_cb cb,
+                                                               sekha_done_cb cb,
                                                                void *userdata);
 
 /* Sync form of sekha_controller_archive_conversation. */
@@ -263,7 +260,7 @@ SEKHA_API sekha_code sekha_controller_archive_conversation_sync(sekha_client *cl
  * a lost connection can report SEKHA_E_NOT_FOUND although its first attempt succeeded. */
 SEKHA_API sekha_request *sekha_controller_delete_conversation(sekha_client *client,
                                                               const char *id,
-                                                              sekha_controller_done_cb cb,
+                                                              sekha_done_cb cb,
                                                               void *userdata);
 
 /* Sync form of sekha_controller_delete_conversation. */
@@ -322,7 +319,7 @@ SEKHA_API sekha_code sekha_controller_full_text_search_sync(sekha_client *client
 /* POST /api/v1/rebuild-embeddings (202, empty). The real controller accepts and does
  * nothing yet; the devserver recomputes its embeddings. */
 SEKHA_API sekha_request *sekha_controller_rebuild_embeddings(sekha_client *client,
-                                                             sekha_controller_done_cb cb,
+                                                             sekha_done_cb cb,
                                                              void *userdata);
 
 /* Sync form of sekha_controller_rebuild_embeddings. */
@@ -377,7 +374,7 @@ SEKHA_API sekha_code sekha_controller_prune_dry_run_sync(sekha_client *client,
  * of UUIDs) in order; the controller stops at the first failure (500). */
 SEKHA_API sekha_request *sekha_controller_prune_execute(sekha_client *client,
                                                         const char *const *conversation_ids,
-                                                        sekha_controller_done_cb cb,
+                                                        sekha_done_cb cb,
                                                         void *userdata);
 
 /* Sync form of sekha_controller_prune_execute. */

@@ -381,14 +381,12 @@ SEKHA_API sekha_code sekha_mcp_session_call_tool_sync(sekha_mcp_session *s, cons
 
 /* ---- closing ---- */
 
-/* Final callback of a close. */
-typedef void (*sekha_mcp_close_cb)(sekha_request *req, const sekha_error *err, void *userdata);
 
 /* Ends the session gracefully: calls still pending end with SEKHA_E_CANCELLED, streams
  * stop, a Streamable HTTP session is deleted on the server (DELETE with its id), a stdio
  * server gets end-of-input and is reaped (SIGTERM, then SIGKILL, if it lingers). Later
  * calls fail with SEKHA_E_INVALID_ARG. The session still needs sekha_mcp_session_free(). */
-SEKHA_API sekha_request *sekha_mcp_session_close(sekha_mcp_session *s, sekha_mcp_close_cb cb,
+SEKHA_API sekha_request *sekha_mcp_session_close(sekha_mcp_session *s, sekha_done_cb cb,
                                                  void *userdata);
 /* Sync form of sekha_mcp_session_close. */
 SEKHA_API sekha_code sekha_mcp_session_close_sync(sekha_mcp_session *s, sekha_error **err);

@@ -234,16 +234,6 @@ SEKHA_API void sekha_answer_free(sekha_answer *a);
 
 /* ------------------------------------------------------------------- health check */
 
-/* A service's state as the health check saw it, from best to worst. */
-typedef enum sekha_service_status {
-    SEKHA_STATUS_HEALTHY = 0,     /* answered and reports itself healthy */
-    SEKHA_STATUS_DEGRADED = 1,    /* answered, but reports a degraded state or a failing
-                                     dependency, or answered without a health report */
-    SEKHA_STATUS_UNHEALTHY = 2,   /* answered with an error: 5xx, rejected key, unknown
-                                     route, service failure */
-    SEKHA_STATUS_UNREACHABLE = 3  /* no answer: refused, unresolvable, TLS failure, timeout */
-} sekha_service_status;
-
 /* The health of a deployment: one report per service and an overall verdict. */
 typedef struct sekha_deployment_health sekha_deployment_health;
 
@@ -296,12 +286,6 @@ SEKHA_API const char *sekha_deployment_health_json(const sekha_deployment_health
 
 /* Frees a report handed over by the sync form. NULL is a no-op. */
 SEKHA_API void sekha_deployment_health_free(sekha_deployment_health *h);
-
-/* Static name of a status: "healthy", "degraded", "unhealthy" or "unreachable". */
-SEKHA_API const char *sekha_service_status_name(sekha_service_status s);
-
-/* Static name of a service: "controller", "bridge" or "mcp". */
-SEKHA_API const char *sekha_service_name(sekha_service svc);
 
 #ifdef __cplusplus
 }

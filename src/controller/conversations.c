@@ -182,7 +182,7 @@ sekha_code sekha_controller_get_conversation_sync(sekha_client *client, const ch
 
 sekha_request *sekha_controller_update_label(sekha_client *client, const char *id,
                                              const char *label, const char *folder,
-                                             sekha_controller_done_cb cb, void *userdata)
+                                             sekha_done_cb cb, void *userdata)
 {
     return conv_op_async(&op_label, client, id, label, folder, (sekha__fn)cb, userdata);
 }
@@ -195,7 +195,7 @@ sekha_code sekha_controller_update_label_sync(sekha_client *client, const char *
 }
 
 sekha_request *sekha_controller_update_folder(sekha_client *client, const char *id,
-                                              const char *folder, sekha_controller_done_cb cb,
+                                              const char *folder, sekha_done_cb cb,
                                               void *userdata)
 {
     return conv_op_async(&op_folder, client, id, NULL, folder, (sekha__fn)cb, userdata);
@@ -208,7 +208,7 @@ sekha_code sekha_controller_update_folder_sync(sekha_client *client, const char 
 }
 
 sekha_request *sekha_controller_pin_conversation(sekha_client *client, const char *id,
-                                                 sekha_controller_done_cb cb, void *userdata)
+                                                 sekha_done_cb cb, void *userdata)
 {
     return conv_op_async(&op_pin, client, id, NULL, NULL, (sekha__fn)cb, userdata);
 }
@@ -220,7 +220,7 @@ sekha_code sekha_controller_pin_conversation_sync(sekha_client *client, const ch
 }
 
 sekha_request *sekha_controller_archive_conversation(sekha_client *client, const char *id,
-                                                     sekha_controller_done_cb cb,
+                                                     sekha_done_cb cb,
                                                      void *userdata)
 {
     return conv_op_async(&op_archive, client, id, NULL, NULL, (sekha__fn)cb, userdata);
@@ -233,7 +233,7 @@ sekha_code sekha_controller_archive_conversation_sync(sekha_client *client, cons
 }
 
 sekha_request *sekha_controller_delete_conversation(sekha_client *client, const char *id,
-                                                    sekha_controller_done_cb cb, void *userdata)
+                                                    sekha_done_cb cb, void *userdata)
 {
     return conv_op_async(&op_delete, client, id, NULL, NULL, (sekha__fn)cb, userdata);
 }

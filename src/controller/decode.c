@@ -371,7 +371,7 @@ static void deliver_done(sekha__fn cb, sekha_request *req, const sekha_error *er
                          void *ud)
 {
     (void)res;
-    ((sekha_controller_done_cb)cb)(req, err, ud);
+    ((sekha_done_cb)cb)(req, err, ud);
 }
 
 const sekha__call_spec ctl_conversation_call = {decode_conversation, ctl_result_release,

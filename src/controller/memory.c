@@ -299,7 +299,7 @@ static const char *const no_ids[] = {NULL};
 
 sekha_request *sekha_controller_prune_execute(sekha_client *client,
                                               const char *const *conversation_ids,
-                                              sekha_controller_done_cb cb, void *userdata)
+                                              sekha_done_cb cb, void *userdata)
 {
     prune_args a = {0, conversation_ids ? conversation_ids : no_ids};
     return start_prune(client, &a, (sekha__fn)cb, userdata);
@@ -339,7 +339,7 @@ static sekha_request *start_plain(sekha_client *c, void *p, sekha__fn cb, void *
 }
 
 sekha_request *sekha_controller_rebuild_embeddings(sekha_client *client,
-                                                   sekha_controller_done_cb cb, void *userdata)
+                                                   sekha_done_cb cb, void *userdata)
 {
     return start_plain(client, (void *)&rebuild_args, (sekha__fn)cb, userdata);
 }

@@ -275,7 +275,7 @@ static sekha_request *sync_start(sekha_client *c, void *arg)
         return sekha_mcp_session_call_tool(a->s, a->a, a->b, a->progress ? sync_progress : NULL,
                                            (sekha_mcp_tool_result_cb)m, a->slot);
     default:
-        return sekha_mcp_session_close(a->s, (sekha_mcp_close_cb)m, a->slot);
+        return sekha_mcp_session_close(a->s, (sekha_done_cb)m, a->slot);
     }
 }
 

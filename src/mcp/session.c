@@ -403,7 +403,7 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
             ((sekha_mcp_tool_result_cb)call->cb)(req, e, res, call->ud);
             break;
         case MCP_CALL_CLOSE:
-            ((sekha_mcp_close_cb)call->cb)(req, e, call->ud);
+            ((sekha_done_cb)call->cb)(req, e, call->ud);
             break;
         default:
             ((sekha_mcp_data_cb)call->cb)(req, e, res, call->ud);
@@ -855,7 +855,7 @@ sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method,
 
 /* ---- close and free ---- */
 
-sekha_request *sekha_mcp_session_close(sekha_mcp_session *s, sekha_mcp_close_cb cb, void *ud)
+sekha_request *sekha_mcp_session_close(sekha_mcp_session *s, sekha_done_cb cb, void *ud)
 {
     if (!mcp_usable(s))
         return NULL;
