@@ -595,7 +595,8 @@ Test(controller, health_and_metrics)
     sekha_error *err = NULL;
     cr_assert_eq(sekha_controller_health_sync(cl, &h, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
-    cr_assert_str_eq(sekha_health_status(h), "healthy");
+    cr_assert_str_eq(sekha_health_status_text(h), "healthy");
+    cr_assert_eq(sekha_health_status(h), SEKHA_STATUS_HEALTHY);
     cr_assert_str_eq(sekha_health_check(h, "database"), "ok");
     cr_assert_null(sekha_health_check(h, "nope"));
     cr_assert_null(sekha_health_version(h), "the Jan shape has no version");

@@ -35,6 +35,9 @@
 #define SEKHA_CONTROLLER_H
 
 #include "client.h"
+#include "health.h"
+#include "messages.h"
+#include "params.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,8 +67,6 @@ typedef struct sekha_prune_suggestion sekha_prune_suggestion;
 typedef struct sekha_label_suggestions sekha_label_suggestions;
 /* One label suggestion; lent by its list. */
 typedef struct sekha_label_suggestion sekha_label_suggestion;
-/* The controller's /health answer. */
-typedef struct sekha_health sekha_health;
 /* The controller's /metrics answer. */
 typedef struct sekha_metrics sekha_metrics;
 
@@ -87,8 +88,6 @@ typedef void (*sekha_prune_suggestions_cb)(sekha_request *req, const sekha_error
 typedef void (*sekha_label_suggestions_cb)(sekha_request *req, const sekha_error *err,
                                            const sekha_label_suggestions *suggestions,
                                            void *userdata);
-typedef void (*sekha_health_cb)(sekha_request *req, const sekha_error *err,
-                                const sekha_health *health, void *userdata);
 typedef void (*sekha_metrics_cb)(sekha_request *req, const sekha_error *err,
                                  const sekha_metrics *metrics, void *userdata);
 
@@ -597,23 +596,6 @@ SEKHA_API double sekha_label_suggestion_confidence(const sekha_label_suggestion 
 SEKHA_API int sekha_label_suggestion_is_existing(const sekha_label_suggestion *s);
 /* Why it was suggested ("" when the server gives no reason). */
 SEKHA_API const char *sekha_label_suggestion_reason(const sekha_label_suggestion *s);
-
-/* ---- sekha_health ---- */
-
-/* "healthy" (or whatever the controller reports). */
-SEKHA_API const char *sekha_health_status(const sekha_health *h);
-/* The check time (RFC 3339, with a zone), NULL when the version sends none. */
-SEKHA_API const char *sekha_health_timestamp(const sekha_health *h);
-/* The controller version, NULL when the version sends none. */
-SEKHA_API const char *sekha_health_version(const sekha_health *h);
-/* The status of one dependency check ("database", "chroma"), NULL when not reported. */
-SEKHA_API const char *sekha_health_check(const sekha_health *h, const char *name);
-/* The body as received. */
-SEKHA_API const char *sekha_health_json(const sekha_health *h);
-/* Takes a reference; release it with _free(). */
-SEKHA_API sekha_health *sekha_health_retain(const sekha_health *h);
-/* Releases a sync result or a reference. NULL is a no-op. */
-SEKHA_API void sekha_health_free(sekha_health *h);
 
 /* ---- sekha_metrics ---- */
 

@@ -10,6 +10,7 @@
 #include "sekha/client.h"
 #include "sekha/params.h"
 #include "sekha/messages.h"
+#include "sekha/health.h"
 #include "sekha/http.h"
 #include "sekha/controller.h"
 #include "sekha/bridge.h"

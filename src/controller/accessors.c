@@ -123,23 +123,6 @@ CTL_GET(sekha_label_suggestion_confidence, sekha_label_suggestion, double, confi
 CTL_GET(sekha_label_suggestion_is_existing, sekha_label_suggestion, int, is_existing, 0)
 CTL_GET(sekha_label_suggestion_reason, sekha_label_suggestion, const char *, reason, NULL)
 
-/* ---- sekha_health ---- */
-
-CTL_RESULT_FNS(sekha_health, sekha_health)
-CTL_GET(sekha_health_status, sekha_health, const char *, status, NULL)
-CTL_GET(sekha_health_timestamp, sekha_health, const char *, timestamp, NULL)
-CTL_GET(sekha_health_version, sekha_health, const char *, version, NULL)
-
-const char *sekha_health_check(const sekha_health *h, const char *name)
-{
-    if (!h || !name)
-        return NULL;
-    for (size_t i = 0; i < h->n_checks; i++)
-        if (strcmp(h->check_names[i], name) == 0)
-            return h->check_status[i];
-    return NULL;
-}
-
 /* ---- sekha_metrics ---- */
 
 const char *sekha_metrics_text(const sekha_metrics *m)

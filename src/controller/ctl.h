@@ -5,6 +5,7 @@
 
 #include "core/call.h"
 #include "core/jdoc.h"
+#include "shared/shared.h"
 
 /* ---- results: every result starts with this header ---- */
 
@@ -90,12 +91,6 @@ struct sekha_label_suggestions {
     size_t n;
 };
 
-struct sekha_health {
-    ctl_result base;
-    const char *status, *timestamp, *version;
-    const char **check_names, **check_status; /* "checks": name -> its "status" */
-    size_t n_checks;
-};
 
 struct sekha_metrics {
     ctl_result base;
@@ -164,7 +159,6 @@ extern const sekha__call_spec ctl_count_call;
 extern const sekha__call_spec ctl_summary_call;
 extern const sekha__call_spec ctl_prune_call;
 extern const sekha__call_spec ctl_labels_call;
-extern const sekha__call_spec ctl_health_call;
 extern const sekha__call_spec ctl_metrics_call;
 extern const sekha__call_spec ctl_done_call;
 

@@ -302,46 +302,6 @@ static void *decode_labels(const sekha_response *resp, void *dctx, sekha_error *
 
 /* ---- health and metrics ---- */
 
-/* "checks": {"name": {"status": "..."}, ...}, kept as pairs for sekha_health_check. */
-static void read_checks(ctl_dec *d, sekha_health *h, const sekha_jv *checks)
-{
-    if (!checks || checks->type != SEKHA_J_OBJECT || !checks->count)
-        return;
-    h->check_names = sekha__jalloc(d->doc, checks->count * sizeof *h->check_names);
-    h->check_status = sekha__jalloc(d->doc, checks->count * sizeof *h->check_status);
-    if (!h->check_names || !h->check_status) {
-        if (!d->err)
-            d->err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
-        return;
-    }
-    for (const sekha_jv *c = sekha__jfirst(d->doc, checks); c; c = sekha__jnext(d->doc, c)) {
-        const char *status = sekha__jstr(d->doc, sekha__jget(d->doc, c, "status"));
-        const char *name = status ? sekha__jkey(d->doc, c) : NULL;
-        if (!name)
-            continue;
-        h->check_names[h->n_checks] = name;
-        h->check_status[h->n_checks++] = status;
-    }
-}
-
-static void *decode_health(const sekha_response *resp, void *dctx, sekha_error **err)
-{
-    (void)dctx;
-    sekha_health *h = ctl_result_new(sizeof *h, resp, 1, "health", err);
-    if (!h)
-        return NULL;
-    ctl_dec d = {.doc = &h->base.doc, .what = "health"};
-    const sekha_jv *o = sekha__jroot(&h->base.doc);
-    if (ctl_need_object(&d, o)) {
-        h->status = ctl_req_str(&d, o, "status");
-        /* Jan sends timestamp + checks, Feb version + uptime_seconds: all optional. */
-        h->timestamp = ctl_opt_str(&d, o, "timestamp");
-        h->version = ctl_opt_str(&d, o, "version");
-        read_checks(&d, h, sekha__jget(d.doc, o, "checks"));
-    }
-    return finish(&d, h, err);
-}
-
 static void *decode_metrics(const sekha_response *resp, void *dctx, sekha_error **err)
 {
     (void)dctx;
@@ -364,7 +324,6 @@ CTL_DELIVER(deliver_count, sekha_count_cb, sekha_count_result)
 CTL_DELIVER(deliver_summary, sekha_summary_cb, sekha_summary)
 CTL_DELIVER(deliver_prune, sekha_prune_suggestions_cb, sekha_prune_suggestions)
 CTL_DELIVER(deliver_labels, sekha_label_suggestions_cb, sekha_label_suggestions)
-CTL_DELIVER(deliver_health, sekha_health_cb, sekha_health)
 CTL_DELIVER(deliver_metrics, sekha_metrics_cb, sekha_metrics)
 
 static void deliver_done(sekha__fn cb, sekha_request *req, const sekha_error *err, void *res,
@@ -385,7 +344,6 @@ const sekha__call_spec ctl_count_call = {decode_count, ctl_result_release, deliv
 const sekha__call_spec ctl_summary_call = {decode_summary, ctl_result_release, deliver_summary};
 const sekha__call_spec ctl_prune_call = {decode_prune, ctl_result_release, deliver_prune};
 const sekha__call_spec ctl_labels_call = {decode_labels, ctl_result_release, deliver_labels};
-const sekha__call_spec ctl_health_call = {decode_health, ctl_result_release, deliver_health};
 const sekha__call_spec ctl_metrics_call = {decode_metrics, ctl_result_release, deliver_metrics};
 /* Empty-bodied answers: nothing to decode (whatever body a server adds is ignored). */
 const sekha__call_spec ctl_done_call = {NULL, NULL, deliver_done};

@@ -326,7 +326,7 @@ static const plain_args rebuild_args = {"POST", "/api/v1/rebuild-embeddings",
                                         SEKHA_HTTP_IDEMPOTENT, &ctl_done_call};
 /* A probe reports the state at the time of asking: a 503 is an answer, never retried. */
 static const plain_args health_args = {"GET", "/health", "controller GET /health", NULL,
-                                       SEKHA_HTTP_NO_RETRY, &ctl_health_call};
+                                       SEKHA_HTTP_NO_RETRY, &sekha__health_controller_call};
 static const plain_args metrics_args = {"GET", "/metrics", "controller GET /metrics",
                                         "text/plain, application/json;q=0.9", 0,
                                         &ctl_metrics_call};

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/call.h"
+#include "sekha/health.h"
 #include "sekha/messages.h"
 #include "sekha/params.h"
 
@@ -51,6 +52,13 @@ int sekha__messages_write(sekha_buf *b, const sekha_messages *msgs);
 
 /* The same array as a cJSON tree (for bodies built as trees); NULL on no memory. */
 cJSON *sekha__messages_cjson(const sekha_messages *msgs);
+
+/* ---- health.c ---- */
+
+/* The typed calls of GET /health: the controller's verdict rule and the bridge's. The
+ * result is a sekha_health, the callback a sekha_health_cb. */
+extern const sekha__call_spec sekha__health_controller_call;
+extern const sekha__call_spec sekha__health_bridge_call;
 
 /* ---- params.c ---- */
 
