@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const sekha__call_spec *const specs[] = {
         &ctl_conversation_call, &ctl_search_results_call, &ctl_fts_call, &ctl_context_call,
         &ctl_count_call, &ctl_summary_call, &ctl_prune_call, &ctl_labels_call,
-        &ctl_health_call, &ctl_metrics_call};
+        &sekha__health_controller_call, &sekha__health_bridge_call, &ctl_metrics_call};
     sekha_response resp = {0};
     resp.status = 200;
     sekha__buf_append(&resp.body, data, size);
