@@ -209,8 +209,11 @@ sekha_code sekha_messages_add_text_part(sekha_messages *m, const char *text)
     if (!utf8_ok(m, text, "content text part"))
         return SEKHA_E_INVALID_ARG;
     /* The joined text that sekha_messages_content() returns, kept up to date here so
-     * reading it never writes. */
-    size_t tl = strlen(text), sep = it->len ? 1 : 0;
+     * reading it never writes. The separator goes after every earlier text part, empty
+     * ones included (the content length alone cannot tell "" from no part). */
+    size_t tl = strlen(text), sep = 0;
+    for (size_t k = 0; k < it->nparts && !sep; k++)
+        sep = it->parts[k].text != NULL;
     char *joined = realloc(it->content, it->len + sep + tl + 1);
     if (!joined)
         return fail(m, SEKHA_E_NOMEM, "out of memory");
