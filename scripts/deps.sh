@@ -23,6 +23,9 @@ BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libs
 # its decimal-comma locale from; abigail-tools: abidw and abidiff for scripts/abi-check.
 TEST_PACKAGES=(libcriterion-dev openssl iproute2 util-linux chromium locales abigail-tools)
 
+# What scripts/docs needs to build the reference manual.
+DOCS_PACKAGES=(doxygen)
+
 # Third-party peers from npm (DIR/package.json, pinned by its lock file), installed into
 # DIR/node_modules when missing or out of date. Usage: ensure_peers [DIR]  (default: the
 # test peers in tests/peers)
