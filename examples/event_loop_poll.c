@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime and CLOCK_MONOTONIC under -std=c11 */
 /* Driving libsekha from your own event loop (mode B), here a plain poll() loop.
  *
  * libsekha tells the loop which sockets to watch (watch hook) and when to call back
