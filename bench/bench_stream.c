@@ -263,9 +263,11 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
 
 static void run_stream(sekha_client *c, sekha_messages *msgs, result *r)
 {
-    if (!sekha_bridge_stream_complete(c, msgs, NULL, SEKHA_TEMPERATURE_UNSET,
-                                      SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk, stream_done, r))
+    sekha_params *p = sekha_params_new();
+    if (!p || sekha_params_set_on_chunk(p, on_chunk, r) != SEKHA_OK ||
+        !sekha_bridge_stream_complete(c, msgs, p, stream_done, r))
         bench_die("out of memory");
+    sekha_params_free(p);
     if (sekha_client_run(c) != SEKHA_OK)
         bench_die("sekha_client_run failed");
 }

@@ -147,15 +147,28 @@ static void fuzz_bridge(char *const *f, size_t size)
         return;
     sekha_messages_add(m, "system", f[0]);
     sekha_messages_add(m, "user", f[1]);
-    double temps[] = {NAN, 0, 0.7, 1e-7, 2.5e10};
+    double temps[] = {-1, 0, 0.7, 1e-7, 2.5e10}; /* -1: not set */
+    sekha_params *p = sekha_params_new();
+    if (!p) {
+        sekha_messages_free(m);
+        return;
+    }
+    /* what the setters let through (a failed one is reported by the body builder) */
+    if (*f[3])
+        sekha_params_set_text(p, SEKHA_PARAM_MODEL, f[3]);
+    if (temps[size % 5] >= 0)
+        sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, temps[size % 5]);
+    if (strlen(f[4]) % 3)
+        sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, (int64_t)(strlen(f[4]) % 3));
+    if (*f[2])
+        sekha_params_set_text(p, SEKHA_PARAM_EXTRA_JSON, f[2]);
     sekha_buf b = {0};
-    sekha_error *e = sekha__bridge_chat_body(&b, m, *f[3] ? f[3] : NULL, temps[size % 5],
-                                             (long)(strlen(f[4]) % 3), *f[2] ? f[2] : NULL,
-                                             (int)(size & 1));
+    sekha_error *e = sekha__bridge_chat_body(&b, m, p, (int)(size & 1));
     if (!e)
         check_buf(&b);
     sekha_error_free(e);
     sekha__buf_free(&b);
+    sekha_params_free(p);
     sekha_messages_free(m);
 }
 

@@ -363,9 +363,10 @@ Test(contract_loop, bridge_stop_right_after_a_resume_keeps_only_the_text_so_far)
     cr_assert_eq(sekha_messages_add(m, "user", "one two three four five six seven eight nine ten"),
                  SEKHA_OK);
     chunked s = {.pause_at = 3, .stop_at = 4};
-    sekha_request *r = sekha_bridge_stream_complete(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
-                                                    SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk,
-                                                    on_completion, &s);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_on_chunk(p, on_chunk, &s), SEKHA_OK);
+    sekha_request *r = sekha_bridge_stream_complete(c, m, p, on_completion, &s);
+    sekha_params_free(p);
     cr_assert_not_null(r);
     while (s.chunks < s.pause_at && s.done == 0)
         sekha_client_poll(c, 100);

@@ -279,9 +279,7 @@ Test(contract_time, a_bridge_stream_cut_by_the_call_timeout_keeps_its_text)
     sekha_messages *m = sekha_messages_new();
     cr_assert_eq(sekha_messages_add(m, "user", "tell me everything"), SEKHA_OK);
     outcome s = {0};
-    cr_assert_not_null(sekha_bridge_stream_complete(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
-                                                    SEKHA_MAX_TOKENS_UNSET, NULL, NULL,
-                                                    keep_completion, &s));
+    cr_assert_not_null(sekha_bridge_stream_complete(c, m, NULL, keep_completion, &s));
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(s.done, 1);
     cr_assert_eq(s.code, SEKHA_E_TIMEOUT);

@@ -55,6 +55,8 @@
 #ifndef SEKHA_WORKFLOWS_H
 #define SEKHA_WORKFLOWS_H
 
+#include <math.h>
+
 #include "bridge.h"
 #include "client.h"
 #include "controller.h"
@@ -62,6 +64,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Pass as a workflow's `temperature` to leave it out (the server's default applies). */
+#define SEKHA_TEMPERATURE_UNSET NAN
+/* Pass as a workflow's `max_tokens` to leave it out. */
+#define SEKHA_MAX_TOKENS_UNSET 0L
 
 /* The instruction that opens the system message of the context workflows. */
 #define SEKHA_CONTEXT_INSTRUCTION                                                          \

@@ -130,13 +130,26 @@ static void complete_stage(chat_wf *cw, sekha_error *prompt_err)
     if (prompt_err) {
         sekha__error_compose(prompt_err, w->ops->what);
         wf_end(w, prompt_err);
-    } else if (cw->stream) {
-        WF_CHILD(w, sekha_bridge_stream_complete(w->client, a->prompt, cw->model, cw->temperature,
-                                                 cw->max_tokens, NULL, relay_chunk,
-                                                 on_completion, cw));
     } else {
-        WF_CHILD(w, sekha_bridge_complete(w->client, a->prompt, cw->model, cw->temperature,
-                                          cw->max_tokens, NULL, on_completion, cw));
+        /* The child call's parameters, from the workflow's arguments (checked at start). */
+        sekha_params *p = sekha_params_new();
+        if (!p) {
+            wf_fail(w, SEKHA_E_NOMEM, "the completion's parameters");
+            return;
+        }
+        if (cw->model)
+            sekha_params_set_text(p, SEKHA_PARAM_MODEL, cw->model);
+        if (!isnan(cw->temperature))
+            sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, cw->temperature);
+        if (cw->max_tokens > 0)
+            sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, cw->max_tokens);
+        if (cw->stream) {
+            sekha_params_set_on_chunk(p, relay_chunk, cw);
+            WF_CHILD(w, sekha_bridge_stream_complete(w->client, a->prompt, p, on_completion, cw));
+        } else {
+            WF_CHILD(w, sekha_bridge_complete(w->client, a->prompt, p, on_completion, cw));
+        }
+        sekha_params_free(p); /* read by the call */
     }
 }
 

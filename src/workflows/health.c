@@ -248,19 +248,16 @@ static int probe_done(health_wf *hw, sekha_request *req)
 static void report_when_complete(health_wf *hw);
 
 static void on_bridge(sekha_request *req, const sekha_error *err,
-                      const sekha_bridge_health_report *r, void *ud)
+                      const sekha_health *r, void *ud)
 {
     health_wf *hw = ud;
     if (probe_done(hw, req)) {
         if (err) {
             record_failure(hw, SEKHA_SERVICE_BRIDGE, err, NULL);
         } else {
-            sekha_bridge_verdict v = sekha_bridge_health_verdict(r);
-            const char *reason = sekha_bridge_health_reason(r);
-            const char *status = sekha_bridge_health_status(r);
-            sekha_service_status st = v == SEKHA_BRIDGE_HEALTHY    ? SEKHA_STATUS_HEALTHY
-                                      : v == SEKHA_BRIDGE_DEGRADED ? SEKHA_STATUS_DEGRADED
-                                                                   : SEKHA_STATUS_UNHEALTHY;
+            sekha_service_status st = sekha_health_status(r);
+            const char *reason = sekha_health_reason(r);
+            const char *status = sekha_health_status_text(r);
             if (reason)
                 record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "%s", reason);
             else
