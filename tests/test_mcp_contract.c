@@ -5,12 +5,14 @@
  * Last-Event-ID headers it saw (GET /_devserver/mcp), scripted stdio servers check the
  * lines they read. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdcount.h"
 #include "testutil.h"
 #include "mcp_fixture.h"
 
@@ -299,6 +301,92 @@ Test(mcp_contract, a_huge_retry_is_clamped_not_overflowed)
     cr_assert_eq(r.code, SEKHA_E_CANCELLED);
     sekha_mcp_session_free(s);
     sekha_client_free(c);
+}
+
+/* ---- the session's delays run on the loop's own timers ---- */
+
+/* How many descriptors of this process are timerfds. */
+static int timerfds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char target[64];
+        ssize_t len = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            n += strcmp(target, "anon_inode:[timerfd]") == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* An async session whose call waits on a long resume delay (retry: 60 s), with the
+ * POST that armed it answered; the call's record in r. */
+static sekha_request *armed_resume(sekha_client *c, sekha_mcp_session **s, rec *r)
+{
+    *s = ready_async(c);
+    long before = mcp_hits();
+    sse_answer("POST", "id: ev-1\\nretry: 60000\\ndata: \\n\\n");
+    sekha_request *req = sekha_mcp_session_request(*s, "custom/slow", NULL, data_cb, r);
+    while (mcp_hits() < before + 1)
+        sekha_client_poll(c, 20);
+    for (int i = 0; i < 5; i++)
+        sekha_client_poll(c, 20);
+    cr_assert_eq(r->calls, 0, "%s", r->message);
+    return req;
+}
+
+Test(mcp_contract, a_pending_resume_delay_holds_no_fd_on_either_loop)
+{
+    int fds = fd_count();
+
+    /* the client's loop: the delay is armed, then the session is freed under it */
+    sekha_client *c = test_client_with_mcp(&ds);
+    sekha_mcp_session *s;
+    rec r = {0};
+    armed_resume(c, &s, &r);
+    cr_assert_eq(timerfds(), 0, "the resume delay is a timer of the loop, not an fd");
+    sekha_mcp_session_free(s);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.code, SEKHA_E_CANCELLED);
+    sekha_client_free(c);
+    cr_assert_eq(fd_count(), fds, "nothing left open");
+
+    /* the same, with the client freed first */
+    c = test_client_with_mcp(&ds);
+    memset(&r, 0, sizeof r);
+    armed_resume(c, &s, &r);
+    sekha_client_free(c);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.code, SEKHA_E_CLOSED);
+    sekha_mcp_session_free(s);
+    cr_assert_eq(fd_count(), fds, "nothing left open");
+
+    /* the private loop of sync calls: the delay fires there and the call is resumed */
+    c = test_client_with_mcp(&ds);
+    s = http_session(c);
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_mcp_session_initialize_sync(s, NULL, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    long before = mcp_hits();
+    sse_answer("POST", "id: ev-1\\nretry: 10\\ndata: \\n\\n");
+    sse_answer("GET", "id: ev-2\\ndata: {\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":2,"
+                      "\\\"result\\\":{\\\"resumed\\\":true}}\\n\\n");
+    sekha_mcp_data *d = NULL;
+    cr_assert_eq(sekha_mcp_session_request_sync(s, "custom/slow", NULL, &d, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_mcp_data_bool(d, "resumed", 0), 1);
+    sekha_mcp_data_free(d);
+    cr_assert_eq(mcp_hits(), before + 2, "the POST and one resume");
+    cr_assert_eq(timerfds(), 0);
+    sekha_mcp_session_free(s);
+    sekha_client_free(c);
+    cr_assert_eq(fd_count(), fds, "nothing left open");
 }
 
 Test(mcp_contract, a_negative_or_garbage_retry_keeps_the_default)

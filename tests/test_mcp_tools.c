@@ -52,16 +52,39 @@ static void data_cb(sekha_request *req, const sekha_error *err, const sekha_mcp_
     cr_assert((err == NULL) == (d != NULL), "exactly one of error and data");
 }
 
-static const char *MESSAGES =
-    "[{\"role\":\"user\",\"content\":\"How do I tune the zebra cache eviction policy?\"},"
-    "{\"role\":\"assistant\",\"content\":\"Use an LRU with a zebra-sized window.\"}]";
+/* The conversation every test stores. */
+static sekha_messages *messages(void)
+{
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(m, "user", "How do I tune the zebra cache eviction policy?"),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_messages_add(m, "assistant", "Use an LRU with a zebra-sized window."),
+                 SEKHA_OK);
+    return m;
+}
+
+/* Parameters from a few keys: text keys take strings, the others numbers. */
+static sekha_params *params_of(const char *label, const char *folder, int importance)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, label), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FOLDER, folder), SEKHA_OK);
+    if (importance)
+        cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, importance), SEKHA_OK);
+    return p;
+}
 
 static char *store(sekha_client *c, const char *label, const char *folder, int importance)
 {
     sekha_mcp_data *d = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_mcp_memory_store_sync(c, label, folder, MESSAGES, importance, &d, &err),
+    sekha_messages *m = messages();
+    sekha_params *p = params_of(label, folder, importance);
+    cr_assert_eq(sekha_mcp_memory_store_sync(c, m, p, &d, &err),
                  SEKHA_OK, "store: %s", sekha_error_message(err));
+    sekha_params_free(p);
+    sekha_messages_free(m);
     const char *id = sekha_mcp_data_str(d, "conversation_id");
     cr_assert_not_null(id);
     cr_assert_str_eq(sekha_mcp_data_str(d, "label"), label);
@@ -77,7 +100,9 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
 
     /* async search finds it, unwrapped from the envelope */
     got g = {0};
-    cr_assert_not_null(sekha_mcp_memory_search(c, "zebra cache eviction", NULL, 5, data_cb, &g));
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_LIMIT, 5), SEKHA_OK);
+    cr_assert_not_null(sekha_mcp_memory_search(c, "zebra cache eviction", p, data_cb, &g));
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(g.calls, 1);
     cr_assert_eq(g.code, SEKHA_OK, "%s", g.message);
@@ -85,7 +110,8 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
     cr_assert_null(strstr(g.json, "\"success\""), "the envelope is unwrapped: %s", g.json);
 
     sekha_mcp_data *d = NULL;
-    cr_assert_eq(sekha_mcp_memory_search_sync(c, "zebra cache eviction", NULL, 5, &d, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_memory_search_sync(c, "zebra cache eviction", p, &d, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_geq(sekha_mcp_data_count(d, "results"), 1);
     cr_assert_str_eq(sekha_mcp_data_str(d, "results.0.conversation_id"), id);
     cr_assert_not_null(strstr(sekha_mcp_data_str(d, "results.0.content"), "zebra"));
@@ -98,12 +124,18 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
     cr_assert_str_eq(sekha_mcp_data_str(d, "folder"), "/eng/caches");
     sekha_mcp_data_free(d);
 
-    cr_assert_eq(sekha_mcp_memory_update_sync(c, id, "Zebra cache v2", NULL, NULL, 9, &d, NULL), SEKHA_OK);
+    p = params_of("Zebra cache v2", NULL, 9);
+    cr_assert_eq(sekha_mcp_memory_update_sync(c, id, p, &d, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_mcp_data_count(d, "updated_fields"), 2);
     cr_assert_str_eq(sekha_mcp_data_str(d, "updated_fields.0"), "label");
     sekha_mcp_data_free(d);
 
-    cr_assert_eq(sekha_mcp_memory_export_sync(c, id, "markdown", 0, &d, NULL), SEKHA_OK);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FORMAT, "markdown"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_INCLUDE_METADATA, 0), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_memory_export_sync(c, id, p, &d, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_str_eq(sekha_mcp_data_str(d, "conversation.label"), "Zebra cache v2");
     cr_assert_eq(sekha_mcp_data_num(d, "conversation.importance_score", 0), 9);
     cr_assert_eq(sekha_mcp_data_count(d, "messages"), 2);
@@ -112,17 +144,25 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
     cr_assert_eq(sekha_mcp_data_bool(d, "include_metadata", 1), 0);
     sekha_mcp_data_free(d);
 
-    cr_assert_eq(sekha_mcp_memory_prune_sync(c, 1, 5.0, &d, NULL), SEKHA_OK);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_THRESHOLD_DAYS, 1), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_real(p, SEKHA_PARAM_IMPORTANCE_THRESHOLD, 5.0), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_memory_prune_sync(c, p, &d, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_mcp_data_num(d, "threshold_days", 0), 1);
     cr_assert_eq(sekha_mcp_data_count(d, "suggestions"), (size_t)sekha_mcp_data_num(d, "total_suggestions", -1));
     sekha_mcp_data_free(d);
 
-    cr_assert_eq(sekha_mcp_memory_stats_sync(c, "/eng/caches", NULL, &d, NULL), SEKHA_OK);
+    p = params_of(NULL, "/eng/caches", 0);
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, p, &d, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_mcp_data_num(d, "total_conversations", 0), 1);
     cr_assert_str_eq(sekha_mcp_data_str(d, "folders.0"), "/eng/caches");
     cr_assert_null(sekha_mcp_data_str(d, "folders.1"));
     sekha_mcp_data_free(d);
-    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, "Zebra cache v2", &d, NULL), SEKHA_OK);
+    p = params_of("Zebra cache v2", NULL, 0);
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, p, &d, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_str_eq(sekha_mcp_data_str(d, "labels.0"), "Zebra cache v2");
     sekha_mcp_data_free(d);
     free(id);
@@ -134,7 +174,7 @@ Test(mcp_tools, mcp_key_falls_back_to_the_controller_key)
     sekha_client *c = client_with(DEV_KEY, NULL);
     sekha_mcp_data *d = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, NULL, &d, &err), SEKHA_OK, "%s",
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, &d, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
     cr_assert_eq(sekha_mcp_data_num(d, "total_conversations", -1), 0);
     sekha_mcp_data_free(d);
@@ -145,7 +185,9 @@ Test(mcp_tools, success_false_is_a_service_error_with_the_servers_message)
 {
     sekha_client *c = client_with(NULL, DEV_KEY);
     got g = {0};
-    sekha_mcp_memory_stats(c, "/a", "b", data_cb, &g);
+    sekha_params *p = params_of("b", "/a", 0);
+    sekha_mcp_memory_stats(c, p, data_cb, &g);
+    sekha_params_free(p);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(g.calls, 1);
     cr_assert_eq(g.code, SEKHA_E_SERVICE);
@@ -156,14 +198,14 @@ Test(mcp_tools, success_false_is_a_service_error_with_the_servers_message)
     cr_assert_eq(ds_proc_fault(&ds, NULL, "{\"path\":\"/mcp/tools/memory_stats\",\"steps\":[{\"status\":200,"
                                           "\"body\":\"{\\\"success\\\":false,\\\"data\\\":null,\\\"error\\\":null}\"}]}"), 0);
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, NULL, NULL, &err), SEKHA_E_SERVICE);
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, NULL, &err), SEKHA_E_SERVICE);
     cr_assert_not_null(strstr(sekha_error_service_message(err), "without a message"));
     sekha_error_free(err);
 
     /* no envelope at all */
     cr_assert_eq(ds_proc_fault(&ds, NULL, "{\"path\":\"/mcp/tools/memory_stats\",\"steps\":[{\"status\":200,"
                                           "\"body\":\"{\\\"data\\\":1}\"}]}"), 0);
-    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, NULL, NULL, NULL), SEKHA_E_BAD_RESPONSE);
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, NULL, NULL), SEKHA_E_BAD_RESPONSE);
     sekha_client_free(c);
 }
 
@@ -183,7 +225,7 @@ Test(mcp_tools, empty_404_and_500_map_to_not_found_and_server)
     cr_assert_eq(ds_proc_fault(&ds, NULL, "{\"path\":\"/mcp/tools/memory_stats\",\"repeat\":true,"
                                           "\"steps\":[{\"status\":500,\"body\":\"\"}]}"), 0);
     got g = {0};
-    sekha_mcp_memory_stats(c, NULL, NULL, data_cb, &g);
+    sekha_mcp_memory_stats(c, NULL, data_cb, &g);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(g.code, SEKHA_E_SERVER);
     cr_assert_eq(g.status, 500);
@@ -195,7 +237,7 @@ Test(mcp_tools, missing_wrong_and_malformed_keys_are_auth_errors)
 {
     sekha_client *none = client_with(NULL, NULL);
     got g = {0};
-    sekha_mcp_memory_stats(none, NULL, NULL, data_cb, &g);
+    sekha_mcp_memory_stats(none, NULL, data_cb, &g);
     cr_assert_eq(sekha_client_run(none), SEKHA_OK);
     cr_assert_eq(g.code, SEKHA_E_AUTH);
     cr_assert_eq(g.status, 401);
@@ -204,7 +246,7 @@ Test(mcp_tools, missing_wrong_and_malformed_keys_are_auth_errors)
 
     sekha_client *wrong = client_with(NULL, "wrong_key_wrong_key_wrong_key_wrong_key");
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_mcp_memory_search_sync(wrong, "x", NULL, 0, NULL, &err), SEKHA_E_AUTH);
+    cr_assert_eq(sekha_mcp_memory_search_sync(wrong, "x", NULL, NULL, &err), SEKHA_E_AUTH);
     cr_assert_str_eq(sekha_error_service_message(err), "Invalid API key");
     sekha_error_free(err);
     sekha_client_free(wrong);
@@ -217,23 +259,23 @@ Test(mcp_tools, missing_wrong_and_malformed_keys_are_auth_errors)
                        "\"body\":\"{\\\"error\\\":\\\"Invalid authorization format\\\"}\"}]}";
     cr_assert_eq(ds_proc_fault(&ds, NULL, rule), 0);
     memset(&g, 0, sizeof g);
-    sekha_mcp_memory_search(c, "x", NULL, 0, data_cb, &g);
+    sekha_mcp_memory_search(c, "x", NULL, data_cb, &g);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(g.code, SEKHA_E_AUTH);
     cr_assert_eq(g.status, 400);
     cr_assert_eq(ds_proc_fault(&ds, NULL, rule), 0);
-    cr_assert_eq(sekha_mcp_memory_search_sync(c, "x", NULL, 0, NULL, &err), SEKHA_E_AUTH);
+    cr_assert_eq(sekha_mcp_memory_search_sync(c, "x", NULL, NULL, &err), SEKHA_E_AUTH);
     cr_assert_eq(sekha_error_code(err), SEKHA_E_AUTH);
     cr_assert_not_null(strstr(sekha_error_message(err), "authentication failed"), "%s",
                        sekha_error_message(err));
     sekha_error_free(err);
     cr_assert_eq(ds_proc_fault(&ds, NULL, rule), 0);
-    cr_assert_eq(sekha_mcp_memory_search_sync(c, "x", NULL, 0, NULL, NULL), SEKHA_E_AUTH,
+    cr_assert_eq(sekha_mcp_memory_search_sync(c, "x", NULL, NULL, NULL), SEKHA_E_AUTH,
                  "the code is remapped even when the caller does not ask for the error");
     /* other 400s stay bad requests */
     cr_assert_eq(ds_proc_fault(&ds, NULL, "{\"path\":\"/mcp/tools/memory_search\",\"steps\":[{\"status\":400,"
                                           "\"body\":\"{\\\"error\\\":\\\"something else\\\"}\"}]}"), 0);
-    cr_assert_eq(sekha_mcp_memory_search_sync(c, "x", NULL, 0, NULL, NULL), SEKHA_E_BAD_REQUEST);
+    cr_assert_eq(sekha_mcp_memory_search_sync(c, "x", NULL, NULL, NULL), SEKHA_E_BAD_REQUEST);
     sekha_client_free(c);
 }
 
@@ -241,13 +283,24 @@ Test(mcp_tools, bad_arguments_fail_locally_through_the_callback)
 {
     sekha_client *c = client_with(NULL, DEV_KEY);
     got g[6] = {{0}};
+    sekha_params *filters = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(filters, SEKHA_PARAM_FILTERS_JSON, "[1,2]"), SEKHA_OK);
+    sekha_messages *empty = sekha_messages_new();
+    sekha_messages *m = messages();
+    sekha_params *eleven = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(eleven, SEKHA_PARAM_IMPORTANCE, 11), SEKHA_E_INVALID_ARG,
+                 "the range is checked when set");
     cr_assert_not_null(sekha_mcp_memory_get_context(c, "not-a-uuid", data_cb, &g[0]));
-    cr_assert_not_null(sekha_mcp_memory_search(c, "", NULL, 0, data_cb, &g[1]));
-    cr_assert_not_null(sekha_mcp_memory_search(c, "q", "[1,2]", 0, data_cb, &g[2]));
-    cr_assert_not_null(sekha_mcp_memory_store(c, "l", "/f", "[]", -1, data_cb, &g[3]));
-    cr_assert_not_null(sekha_mcp_memory_store(c, "l", "/f", MESSAGES, 11, data_cb, &g[4]));
-    cr_assert_not_null(sekha_mcp_memory_update(c, "0b6f0c1e-1111-4a2b-8c3d-000000000000", NULL, NULL,
-                                               NULL, 0, data_cb, &g[5]));
+    cr_assert_not_null(sekha_mcp_memory_search(c, "", NULL, data_cb, &g[1]));
+    cr_assert_not_null(sekha_mcp_memory_search(c, "q", filters, data_cb, &g[2]));
+    cr_assert_not_null(sekha_mcp_memory_store(c, empty, NULL, data_cb, &g[3]));
+    cr_assert_not_null(sekha_mcp_memory_store(c, m, eleven, data_cb, &g[4]));
+    cr_assert_not_null(sekha_mcp_memory_update(c, "0b6f0c1e-1111-4a2b-8c3d-00000000000", NULL,
+                                               data_cb, &g[5]));
+    sekha_params_free(filters);
+    sekha_params_free(eleven);
+    sekha_messages_free(empty);
+    sekha_messages_free(m);
     for (int i = 0; i < 6; i++)
         cr_assert_eq(g[i].calls, 0, "callbacks come from the loop, never from the call");
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
@@ -258,7 +311,8 @@ Test(mcp_tools, bad_arguments_fail_locally_through_the_callback)
     }
     cr_assert_eq(ds_proc_count(&ds, NULL, "/mcp/tools/memory_search"), 0);
     cr_assert_eq(ds_proc_count(&ds, NULL, "/mcp/tools/memory_store"), 0);
-    cr_assert_null(sekha_mcp_memory_stats(NULL, NULL, NULL, data_cb, &g[0]));
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/mcp/tools/memory_update"), 0);
+    cr_assert_null(sekha_mcp_memory_stats(NULL, NULL, data_cb, &g[0]));
     sekha_client_free(c);
 }
 
@@ -268,8 +322,8 @@ Test(mcp_tools, cancel_and_client_free_give_one_final_callback)
     cr_assert_eq(ds_proc_fault(&ds, NULL, "{\"path\":\"/mcp/tools/memory_stats\",\"repeat\":true,"
                                           "\"steps\":[{\"stall\":true}]}"), 0);
     got a = {0}, b = {0};
-    sekha_request *r = sekha_mcp_memory_stats(c, NULL, NULL, data_cb, &a);
-    sekha_mcp_memory_stats(c, NULL, NULL, data_cb, &b);
+    sekha_request *r = sekha_mcp_memory_stats(c, NULL, data_cb, &a);
+    sekha_mcp_memory_stats(c, NULL, data_cb, &b);
     sekha_request_cancel(r);
     while (a.calls == 0)
         sekha_client_poll(c, 1000);
