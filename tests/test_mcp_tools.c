@@ -1,6 +1,8 @@
 /* The Sekha memory tools over the devserver's /mcp/tools/<tool> endpoints: envelopes,
  * error mapping (service, not-found, server, auth), key fallback, integer importance,
- * local validation, async and sync forms. */
+ * local validation, parameters, defaults, results shared across threads, async and sync
+ * forms. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,7 @@ typedef struct got {
     sekha_layer layer;
     int status;
     char message[512];
+    char text[512];
     char json[8192];
 } got;
 
@@ -48,6 +51,7 @@ static void data_cb(sekha_request *req, const sekha_error *err, const sekha_mcp_
     g->status = sekha_error_http_status(err);
     snprintf(g->message, sizeof g->message, "%s",
              sekha_error_service_message(err) ? sekha_error_service_message(err) : "");
+    snprintf(g->text, sizeof g->text, "%s", err ? sekha_error_message(err) : "");
     snprintf(g->json, sizeof g->json, "%s", d ? sekha_mcp_data_json(d) : "");
     cr_assert((err == NULL) == (d != NULL), "exactly one of error and data");
 }
@@ -331,4 +335,176 @@ Test(mcp_tools, cancel_and_client_free_give_one_final_callback)
     sekha_client_free(c);
     cr_assert_eq(b.calls, 1);
     cr_assert_eq(b.code, SEKHA_E_CLOSED);
+}
+
+/* ---- parameters ---- */
+
+static const char *const TOOLS[] = {"memory_stats", "memory_search", "memory_store",
+                                    "memory_update", "memory_prune", "memory_get_context",
+                                    "memory_export"};
+
+static long tool_hits(void)
+{
+    long n = 0;
+    for (size_t i = 0; i < sizeof TOOLS / sizeof *TOOLS; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/mcp/tools/%s", TOOLS[i]);
+        n += ds_proc_count(&ds, NULL, path);
+    }
+    return n;
+}
+
+static void assert_refused(const got *g, const char *call, const char *key)
+{
+    cr_assert_eq(g->calls, 1);
+    cr_assert_eq(g->code, SEKHA_E_INVALID_ARG, "%s: %s", call, g->text);
+    cr_assert_eq(g->layer, SEKHA_LAYER_LOCAL);
+    cr_assert_not_null(strstr(g->text, call), "%s", g->text);
+    cr_assert_not_null(strstr(g->text, key), "%s", g->text);
+}
+
+Test(mcp_tools, a_parameter_the_call_does_not_read_is_refused_and_nothing_is_sent)
+{
+    sekha_client *c = client_with(NULL, DEV_KEY);
+    sekha_messages *m = messages();
+    sekha_params *limit = sekha_params_new(), *status = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(limit, SEKHA_PARAM_LIMIT, 3), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(status, SEKHA_PARAM_STATUS, "archived"), SEKHA_OK);
+    got g[7] = {{0}};
+    const char *id = "0b6f0c1e-1111-4a2b-8c3d-000000000000";
+    cr_assert_not_null(sekha_mcp_memory_stats(c, limit, data_cb, &g[0]));
+    cr_assert_not_null(sekha_mcp_memory_search(c, "q", status, data_cb, &g[1]));
+    cr_assert_not_null(sekha_mcp_memory_store(c, m, status, data_cb, &g[2]));
+    cr_assert_not_null(sekha_mcp_memory_update(c, id, limit, data_cb, &g[3]));
+    cr_assert_not_null(sekha_mcp_memory_prune(c, status, data_cb, &g[4]));
+    cr_assert_not_null(sekha_mcp_memory_export(c, id, limit, data_cb, &g[5]));
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    assert_refused(&g[0], "sekha_mcp_memory_stats", "limit");
+    assert_refused(&g[1], "sekha_mcp_memory_search", "status");
+    assert_refused(&g[2], "sekha_mcp_memory_store", "status");
+    assert_refused(&g[3], "sekha_mcp_memory_update", "limit");
+    assert_refused(&g[4], "sekha_mcp_memory_prune", "status");
+    assert_refused(&g[5], "sekha_mcp_memory_export", "limit");
+
+    /* the sync forms report it the same way */
+    sekha_mcp_data *d = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, limit, &d, &err), SEKHA_E_INVALID_ARG);
+    cr_assert_null(d);
+    cr_assert_not_null(strstr(sekha_error_message(err), "limit"), "%s", sekha_error_message(err));
+    sekha_error_free(err);
+    cr_assert_eq(tool_hits(), 0, "nothing reached the server");
+    sekha_params_free(limit);
+    sekha_params_free(status);
+    sekha_messages_free(m);
+    sekha_client_free(c);
+}
+
+Test(mcp_tools, a_failed_setter_is_reported_by_the_call)
+{
+    sekha_client *c = client_with(NULL, DEV_KEY);
+    sekha_messages *m = messages();
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, "Fine"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, 0), SEKHA_E_INVALID_ARG);
+    got g = {0};
+    sekha_mcp_memory_store(c, m, p, data_cb, &g);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    assert_refused(&g, "sekha_mcp_memory_store", "importance");
+    sekha_params *days = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(days, SEKHA_PARAM_THRESHOLD_DAYS, -1), SEKHA_E_INVALID_ARG);
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_mcp_memory_prune_sync(c, days, NULL, &err), SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(sekha_error_message(err), "threshold_days"), "%s",
+                       sekha_error_message(err));
+    sekha_error_free(err);
+    /* a value the controller cannot read as an i32 is refused by the call */
+    sekha_params *huge = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(huge, SEKHA_PARAM_LIMIT, 3000000000LL), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_memory_search_sync(c, "q", huge, NULL, &err), SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(sekha_error_message(err), "limit must be at most"), "%s",
+                       sekha_error_message(err));
+    sekha_error_free(err);
+    cr_assert_eq(tool_hits(), 0, "nothing reached the server");
+    sekha_params_free(huge);
+    sekha_params_free(days);
+    sekha_params_free(p);
+    sekha_messages_free(m);
+    sekha_client_free(c);
+}
+
+Test(mcp_tools, store_without_label_or_folder_uses_the_workflow_defaults)
+{
+    sekha_client *c = client_with(NULL, DEV_KEY);
+    sekha_messages *m = messages();
+    sekha_mcp_data *d = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_mcp_memory_store_sync(c, m, NULL, &d, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_mcp_data_str(d, "label"), "Conversation");
+    char *id = strdup(sekha_mcp_data_str(d, "conversation_id"));
+    sekha_mcp_data_free(d);
+    cr_assert_eq(sekha_mcp_memory_get_context_sync(c, id, &d, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_mcp_data_str(d, "folder"), "/");
+    cr_assert_eq(sekha_mcp_data_num(d, "importance_score", 0), 5, "the server's default");
+    sekha_mcp_data_free(d);
+    /* an empty label is refused rather than sent */
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, ""), SEKHA_OK);
+    long before = ds_proc_count(&ds, NULL, "/mcp/tools/memory_store");
+    cr_assert_eq(sekha_mcp_memory_store_sync(c, m, p, NULL, NULL), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/mcp/tools/memory_store"), before);
+    sekha_params_free(p);
+    free(id);
+    sekha_messages_free(m);
+    sekha_client_free(c);
+}
+
+/* ---- results shared across threads ---- */
+
+static void keep_cb(sekha_request *req, const sekha_error *err, const sekha_mcp_data *d, void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    *(sekha_mcp_data **)ud = sekha_mcp_data_copy(d);
+}
+
+/* Reads the value's JSON (built on first use, possibly racing another thread), then
+ * releases this thread's reference. */
+static void *read_then_free(void *arg)
+{
+    sekha_mcp_data *d = arg;
+    char *json = strdup(sekha_mcp_data_json(d));
+    sekha_mcp_data_free(d);
+    return json;
+}
+
+Test(mcp_tools, a_copy_kept_from_the_callback_is_read_and_freed_on_other_threads)
+{
+    sekha_client *c = client_with(NULL, DEV_KEY);
+    free(store(c, "Threads", "/t", 0));
+    sekha_mcp_data *kept = NULL;
+    sekha_mcp_memory_search(c, "zebra cache", NULL, keep_cb, &kept);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_not_null(kept);
+    sekha_client_free(c); /* a copy outlives its client */
+    enum { N = 4 };
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(sekha_mcp_data_copy(kept), kept, "a copy is the same immutable value");
+        cr_assert_eq(pthread_create(&th[i], NULL, read_then_free, kept), 0);
+    }
+    const char *mine = sekha_mcp_data_json(kept);
+    for (int i = 0; i < N; i++) {
+        char *theirs = NULL;
+        cr_assert_eq(pthread_join(th[i], (void **)&theirs), 0);
+        cr_assert_str_eq(theirs, mine);
+        free(theirs);
+    }
+    cr_assert_str_eq(sekha_mcp_data_json(kept), mine, "built once, never rebuilt");
+    cr_assert_not_null(strstr(mine, "\"results\""), "%s", mine);
+    sekha_mcp_data_free(kept);
+    sekha_mcp_data_free(NULL);
+    cr_assert_null(sekha_mcp_data_copy(NULL));
 }
