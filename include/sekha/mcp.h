@@ -4,7 +4,7 @@
  * Two things live here:
  *
  * 1. The Sekha memory tools, over the controller's HTTP tool endpoints
- *    (POST <MCP base URL>/mcp/tools/<tool>, "Authorization: Bearer <MCP key>"; the MCP URL
+ *    (POST \<MCP base URL\>/mcp/tools/\<tool\>, "Authorization: Bearer \<MCP key\>"; the MCP URL
  *    and key fall back to the controller's). Answers come wrapped in {success, data, error}:
  *    the callbacks get the unwrapped `data` as a ::sekha_mcp_data. success:false is
  *    ::SEKHA_E_SERVICE with the server's message; the empty-bodied 404 and 500 are
@@ -321,7 +321,7 @@ typedef struct sekha_mcp_session sekha_mcp_session;
  * The MCP key is sent only to URLs under the MCP base URL unless
  * sekha_mcp_session_set_send_key() says otherwise.
  * @param client the client the session runs on.
- * @param url the endpoint (NULL = <MCP base URL>/mcp).
+ * @param url the endpoint (NULL = \<MCP base URL\>/mcp).
  * @param err receives the error the caller owns on failure; may be NULL.
  * @return the session, to free with sekha_mcp_session_free(); NULL on a bad URL, a NULL
  *         client or no memory. */

@@ -270,10 +270,10 @@ static sekha_code unusable(const mcp_session *s, void *out, sekha_error **err)
 {
     if (out)
         *(void **)out = NULL;
-    if (err)
-        *err = s && !s->freed && !s->c
-                   ? mcp_local_error(SEKHA_E_INVALID_ARG, "the client of this MCP session was freed")
-                   : sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
+    if (err && s && !s->freed && !s->c)
+        *err = mcp_local_error(SEKHA_E_INVALID_ARG, "the client of this MCP session was freed");
+    else if (err)
+        *err = sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
     return SEKHA_E_INVALID_ARG;
 }
 
