@@ -118,8 +118,11 @@ static void fuzz_mcp(char *const *f)
 {
     sekha_buf b = {0};
     char why[400];
-    if (mcp_store_body(&b, f[0], f[1], f[2], -1, why, sizeof why) == SEKHA_OK)
+    sekha_messages *m = sekha_messages_new();
+    sekha_messages_add(m, "user", f[2]); /* a failed add is refused by the writer */
+    if (mcp_store_body(&b, f[0], f[1], m, 0, why, sizeof why) == SEKHA_OK)
         check_buf(&b);
+    sekha_messages_free(m);
     sekha__buf_clear(&b);
     if (mcp_search_body(&b, f[0], *f[2] ? f[2] : NULL, 5, why, sizeof why) == SEKHA_OK)
         check_buf(&b);

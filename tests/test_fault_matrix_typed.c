@@ -123,13 +123,13 @@ static sekha_code run(kind k, const char *steps, long timeout_ms, int refused, s
     }
     case MCP_TOOL: {
         sekha_mcp_data *d = NULL;
-        rc = sekha_mcp_memory_stats_sync(c, NULL, NULL, &d, &err);
+        rc = sekha_mcp_memory_stats_sync(c, NULL, &d, &err);
         sekha_mcp_data_free(d);
         break;
     }
     default: {
         sekha_mcp_tool_result *r = NULL;
-        rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{}", NULL, NULL, &r, &err);
+        rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{}", NULL, &r, &err);
         sekha_mcp_tool_result_free(r);
         break;
     }

@@ -274,8 +274,12 @@ Test(locale_wire, bodies_carry_numbers_with_a_point)
     sekha_completion_free(c);
     sekha_messages_free(m);
     sekha_mcp_data *d = NULL;
-    cr_assert_eq(sekha_mcp_memory_prune_sync(cl, 30, 0.5, &d, &err), SEKHA_OK, "%s",
+    sekha_params *prune = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(prune, SEKHA_PARAM_THRESHOLD_DAYS, 30), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_real(prune, SEKHA_PARAM_IMPORTANCE_THRESHOLD, 0.5), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_memory_prune_sync(cl, prune, &d, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
+    sekha_params_free(prune);
     sekha_mcp_data_free(d);
 }
 

@@ -210,32 +210,58 @@ Test(wire_utf8, updates_context_and_labels_name_the_field)
 
 /* ================================================================ MCP */
 
-static const char *GOOD_MESSAGES = "[{\"role\":\"user\",\"content\":\"hello\"}]";
+/* Parameters holding one text key (a failed set is remembered and reported by the call). */
+static sekha_params *text_param(sekha_param key, const char *value)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    sekha_params_set_text(p, key, value);
+    return p;
+}
+
+/* A call given p; p is freed after. */
+#define WITH(p, call) \
+    do {             \
+        call;        \
+        sekha_params_free(p); \
+    } while (0)
 
 Test(wire_utf8, mcp_tools_refuse_before_sending)
 {
     sekha_mcp_data *d = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_mcp_memory_store_sync(cl, "l\xff", "/f", GOOD_MESSAGES, -1, &d, &err);
+    sekha_code rc;
+    sekha_messages *good = sekha_messages_new(), *bad = sekha_messages_new(),
+                   *none = sekha_messages_new();
+    sekha_messages_add(good, "user", "hello");
+    sekha_messages_add(bad, "user", "bad \xff");
+    sekha_params *p = text_param(SEKHA_PARAM_LABEL, "l\xff");
+    WITH(p, rc = sekha_mcp_memory_store_sync(cl, good, p, &d, &err));
     refused(rc, err, "label is not valid UTF-8 (at byte 1)", "memory_store");
-    rc = sekha_mcp_memory_store_sync(cl, "l", "/f",
-                                     "[{\"role\":\"user\",\"content\":\"bad \xff\"}]", -1, &d, &err);
-    refused(rc, err, "messages_json is not valid UTF-8 (at byte 31)", NULL);
-    rc = sekha_mcp_memory_store_sync(cl, "l", "/f", "[{\"role\":\"user\",\"content\":\"x\"}] []",
-                                     -1, &d, &err);
+    rc = sekha_mcp_memory_store_sync(cl, bad, NULL, &d, &err);
+    refused(rc, err, "messages[0].content is not valid UTF-8 (at byte 4)", "memory_store");
+    rc = sekha_mcp_memory_store_sync(cl, none, NULL, &d, &err);
     refused(rc, err, "messages", NULL);
-    rc = sekha_mcp_memory_search_sync(cl, "caf\xc3", NULL, 0, &d, &err);
+    rc = sekha_mcp_memory_search_sync(cl, "caf\xc3", NULL, &d, &err);
     refused(rc, err, "query is not valid UTF-8 (at byte 3)", "memory_search");
-    rc = sekha_mcp_memory_search_sync(cl, "q", "{\"label\":\"x\"} {}", 0, &d, &err);
+    p = text_param(SEKHA_PARAM_FILTERS_JSON, "{\"label\":\"x\"} {}");
+    WITH(p, rc = sekha_mcp_memory_search_sync(cl, "q", p, &d, &err));
     refused(rc, err, "filters", NULL);
-    rc = sekha_mcp_memory_search_sync(cl, "q", "{\"label\":\"\xff\"}", 0, &d, &err);
+    p = text_param(SEKHA_PARAM_FILTERS_JSON, "{\"label\":\"\xff\"}");
+    WITH(p, rc = sekha_mcp_memory_search_sync(cl, "q", p, &d, &err));
     refused(rc, err, "filters_json is not valid UTF-8 (at byte 10)", NULL);
-    rc = sekha_mcp_memory_update_sync(cl, UUID1, NULL, NULL, "act\xffive", -1, &d, &err);
+    p = text_param(SEKHA_PARAM_STATUS, "act\xffive");
+    WITH(p, rc = sekha_mcp_memory_update_sync(cl, UUID1, p, &d, &err));
     refused(rc, err, "status is not valid UTF-8 (at byte 3)", "memory_update");
-    rc = sekha_mcp_memory_stats_sync(cl, "/\xff", NULL, &d, &err);
+    p = text_param(SEKHA_PARAM_FOLDER, "/\xff");
+    WITH(p, rc = sekha_mcp_memory_stats_sync(cl, p, &d, &err));
     refused(rc, err, "folder is not valid UTF-8 (at byte 1)", "memory_stats");
-    rc = sekha_mcp_memory_export_sync(cl, UUID1, "js\xffon", -1, &d, &err);
+    p = text_param(SEKHA_PARAM_FORMAT, "js\xffon");
+    WITH(p, rc = sekha_mcp_memory_export_sync(cl, UUID1, p, &d, &err));
     refused(rc, err, "format is not valid UTF-8 (at byte 2)", "memory_export");
+    sekha_messages_free(good);
+    sekha_messages_free(bad);
+    sekha_messages_free(none);
     cr_assert_null(d);
     static const char *const tools[] = {"memory_store", "memory_search", "memory_update",
                                         "memory_stats", "memory_export"};
@@ -257,11 +283,11 @@ Test(wire_utf8, mcp_session_refuses_bad_arguments_and_names)
     cr_assert_gt(before, 0, "initialize was counted");
     sekha_mcp_tool_result *r = NULL;
     sekha_code rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{\"folder\":\"\xff\"}",
-                                                     NULL, NULL, &r, &err);
+                                                     NULL, &r, &err);
     refused(rc, err, "arguments_json is not valid UTF-8 (at byte 11)", NULL);
-    rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{} {}", NULL, NULL, &r, &err);
+    rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{} {}", NULL, &r, &err);
     refused(rc, err, "arguments_json is not valid JSON", NULL);
-    rc = sekha_mcp_session_call_tool_sync(s, "memory\xff", NULL, NULL, NULL, &r, &err);
+    rc = sekha_mcp_session_call_tool_sync(s, "memory\xff", NULL, NULL, &r, &err);
     refused(rc, err, "name is not valid UTF-8 (at byte 6)", NULL);
     cr_assert_null(r);
     sekha_mcp_data *d = NULL;
@@ -270,7 +296,8 @@ Test(wire_utf8, mcp_session_refuses_bad_arguments_and_names)
     rc = sekha_mcp_session_request_sync(s, "pi\xffng", NULL, &d, &err);
     refused(rc, err, "method is not valid UTF-8 (at byte 2)", NULL);
     sekha_mcp_tools *t = NULL;
-    rc = sekha_mcp_session_list_tools_sync(s, "cur\xffsor", &t, &err);
+    sekha_params *p = text_param(SEKHA_PARAM_CURSOR, "cur\xffsor");
+    WITH(p, rc = sekha_mcp_session_list_tools_sync(s, p, &t, &err));
     refused(rc, err, "cursor is not valid UTF-8 (at byte 3)", NULL);
     cr_assert_eq(sekha_mcp_session_notify(s, "notifications/x", "{\"a\":\"\xff\"}"),
                  SEKHA_E_INVALID_ARG);

@@ -176,6 +176,15 @@ void sekha__loop_unwatch(sekha_loop *l, sekha__watch *w);
 /* Arms a request timer on the loop. */
 void sekha__loop_arm(sekha_loop *l, sekha_timer *t, int64_t deadline);
 void sekha__loop_disarm(sekha_loop *l, sekha_timer *t);
+/* A timer that belongs to no request (a sub-client's retry delays and grace periods), on
+ * the same heap as the requests' timers: fire(t) runs from the loop's dispatch once
+ * deadline (sekha__now_ms() clock) has passed, on every kind of loop (mode A, mode B,
+ * sync). Starting an armed timer moves it. t lives in the caller's memory (initialised
+ * with sekha__timer_init) and must be stopped before that memory goes; stopping an idle
+ * timer does nothing. */
+void sekha__timer_start(sekha_loop *l, sekha_timer *t, int64_t deadline,
+                        void (*fire)(sekha_timer *t));
+void sekha__timer_stop(sekha_loop *l, sekha_timer *t);
 
 /* ---- requests (request.c) ---- */
 

@@ -88,7 +88,8 @@ static void on_notification(mcp_session *s, const char *method, const cJSON *par
         double total = sekha__json_num(params, "total", -1);
         mcp_call_ref(call);
         SEKHA__USER_CB(s->c, call->progress(call->req, sekha__json_num(params, "progress", 0),
-                                            total, sekha__json_str(params, "message"), call->ud));
+                                            total, sekha__json_str(params, "message"),
+                                            call->progress_ud));
         mcp_call_unref(call);
         return;
     }
