@@ -24,11 +24,10 @@ Test(controller, server_422_plain_text_is_validation_with_the_text)
     arm("POST", "/api/v1/conversations",
         "[{\"status\":422,\"content_type\":\"text/plain; charset=utf-8\",\"body\":"
         "\"Failed to deserialize the JSON body into the target type: messages: invalid type\"}]");
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "x");
+    sekha_messages *b = one_message("user", "x");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_create_conversation_sync(cl, "l", "f", b, 0, &conv, &err);
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, b, NULL, &conv, &err);
     cr_assert_eq(sekha_error_http_status(err), 422);
     cr_assert_str_eq(sekha_error_service_message(err),
                      "Failed to deserialize the JSON body into the target type: messages: "
@@ -36,7 +35,7 @@ Test(controller, server_422_plain_text_is_validation_with_the_text)
     cr_assert_eq(sekha_error_attempts(err), 1, "a 422 is not retried");
     expect_err(rc, err, SEKHA_E_VALIDATION, SEKHA_LAYER_HTTP, NULL);
     cr_assert_eq(count_all(), 0);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
 typedef struct results_box {
@@ -62,7 +61,7 @@ Test(controller, rate_limit_429_plain_text_then_success)
                                 "again later.\",\"content_type\":\"text/plain\"},{\"pass\":true}]";
     arm("POST", "/api/v1/query", steps);
     results_box box = {0};
-    sekha_controller_query(cl, "rate", 0, 0, NULL, on_results, &box);
+    sekha_controller_query(cl, "rate", NULL, on_results, &box);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     cr_assert_eq(box.calls, 1);
     cr_assert_eq(box.code, SEKHA_OK);
@@ -95,16 +94,15 @@ Test(controller, close_mid_body_on_a_get_is_retried)
 Test(controller, create_cut_after_handling_is_outcome_unknown_and_not_resent)
 {
     arm("POST", "/api/v1/conversations", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "maybe stored");
+    sekha_messages *b = one_message("user", "maybe stored");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_create_conversation_sync(cl, "l", "f", b, 0, &conv, &err);
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, b, NULL, &conv, &err);
     expect_err(rc, err, SEKHA_E_OUTCOME_UNKNOWN, SEKHA_LAYER_TRANSPORT, NULL);
     cr_assert_null(conv);
     cr_assert_eq(hits("/api/v1/conversations"), 1, "sent exactly once");
     cr_assert_eq(count_all(), 1, "the server did store it, once");
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
 Test(controller, bad_answers_are_bad_response_naming_the_field)
@@ -134,9 +132,9 @@ Test(controller, bad_answers_are_bad_response_naming_the_field)
         "\\\"page_size\\\":10}\"}]");
     sekha_search_results *r = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_query_sync(cl, "q", 0, 0, NULL, &r, &err);
+    sekha_code rc = sekha_controller_query_sync(cl, "q", NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "results[0].score");
-    rc = sekha_controller_query_sync(cl, "q", 0, 0, NULL, &r, &err);
+    rc = sekha_controller_query_sync(cl, "q", NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "\"total\"");
     arm("POST", "/api/v1/labels/suggest",
         "[{\"status\":200,\"body\":\"{\\\"conversation_id\\\":\\\"" MISSING "\\\","
@@ -163,7 +161,7 @@ typedef struct tally {
     }
 TALLY_CB(t_conv, sekha_conversation)
 TALLY_CB(t_results, sekha_search_results)
-TALLY_CB(t_messages, sekha_message_list)
+TALLY_CB(t_messages, sekha_stored_messages)
 TALLY_CB(t_count, sekha_count_result)
 TALLY_CB(t_summary, sekha_summary)
 TALLY_CB(t_prune, sekha_prune_suggestions)
@@ -185,19 +183,34 @@ Test(controller, every_async_form_completes_once)
     char *other = store("other", "/all", "to be deleted");
     const char *const ids[] = {id, NULL};
     tally t = {0, 0};
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "tool", "{}");
-    sekha_controller_create_conversation(cl, "x", "/x", b, 3, t_conv, &t);
-    sekha_message_builder_free(b);
+    sekha_messages *b = one_message("tool", "{}");
+    sekha_params *p = with_int(with_text(with_text(NULL, SEKHA_PARAM_LABEL, "x"),
+                                         SEKHA_PARAM_FOLDER, "/x"), SEKHA_PARAM_IMPORTANCE, 3);
+    sekha_controller_create_conversation(cl, b, p, t_conv, &t);
+    sekha_messages_free(b);
+    sekha_params_free(p);
     sekha_controller_get_conversation(cl, id, t_conv, &t);
-    sekha_controller_list_conversations(cl, NULL, "/all", SEKHA_FILTER_ANY, 0, 1, 10,
-                                        t_results, &t);
-    sekha_controller_count_conversations(cl, "all", NULL, t_count, &t);
-    sekha_controller_query(cl, "async", 5, 0, NULL, t_results, &t);
-    sekha_controller_full_text_search(cl, "async", 5, t_messages, &t);
-    sekha_controller_assemble_context(cl, "async", ids, 500, NULL, t_messages, &t);
-    sekha_controller_summarize(cl, id, "weekly", t_summary, &t);
-    sekha_controller_prune_dry_run(cl, 0, t_prune, &t);
+    p = with_int(with_int(with_int(with_text(NULL, SEKHA_PARAM_FOLDER, "/all"),
+                                   SEKHA_PARAM_ARCHIVED, 0), SEKHA_PARAM_PAGE, 1),
+                 SEKHA_PARAM_PAGE_SIZE, 10);
+    sekha_controller_list_conversations(cl, p, t_results, &t);
+    sekha_params_free(p);
+    p = with_text(NULL, SEKHA_PARAM_LABEL, "all");
+    sekha_controller_count_conversations(cl, p, t_count, &t);
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_LIMIT, 5); /* one object read by two calls */
+    sekha_controller_query(cl, "async", p, t_results, &t);
+    sekha_controller_full_text_search(cl, "async", p, t_messages, &t);
+    sekha_params_free(p);
+    p = with_int(with_list(NULL, SEKHA_PARAM_PREFERRED_LABELS, ids), SEKHA_PARAM_BUDGET, 500);
+    sekha_controller_assemble_context(cl, "async", p, t_messages, &t);
+    sekha_params_free(p);
+    p = with_text(NULL, SEKHA_PARAM_LEVEL, "weekly");
+    sekha_controller_summarize(cl, id, p, t_summary, &t);
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_THRESHOLD_DAYS, 0);
+    sekha_controller_prune_dry_run(cl, p, t_prune, &t);
+    sekha_params_free(p);
     sekha_controller_suggest_labels(cl, id, t_labels, &t);
     sekha_controller_health(cl, t_health, &t);
     sekha_controller_metrics(cl, t_metrics, &t);
@@ -291,15 +304,16 @@ Test(controller_own_server, stored_data_survives_a_restart)
     start_devserver(&p, args);
     sekha_options *o = test_options(&p);
     sekha_client *c = test_client(o);
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "remember the lighthouse keeper");
+    sekha_messages *b = one_message("user", "remember the lighthouse keeper");
+    sekha_params *prm = with_text(with_text(NULL, SEKHA_PARAM_LABEL, "Durable"),
+                                  SEKHA_PARAM_FOLDER, "/disk");
     sekha_conversation *conv = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(c, "Durable", "/disk", b, 0, &conv,
-                                                           NULL), SEKHA_OK);
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, b, prm, &conv, NULL), SEKHA_OK);
+    sekha_params_free(prm);
     char id[40];
     snprintf(id, sizeof id, "%s", sekha_conversation_id(conv));
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
     sekha_client_free(c);
     sekha_options_free(o);
     cr_assert_eq(ds_proc_stop(&p), 0);
@@ -314,10 +328,11 @@ Test(controller_own_server, stored_data_survives_a_restart)
     cr_assert_str_eq(sekha_conversation_folder(conv), "/disk");
     cr_assert_eq(sekha_conversation_message_count(conv), 1);
     sekha_conversation_free(conv);
-    sekha_message_list *l = NULL;
-    cr_assert_eq(sekha_controller_full_text_search_sync(c, "lighthouse", 0, &l, NULL), SEKHA_OK);
-    cr_assert_eq(sekha_message_list_count(l), 1);
-    sekha_message_list_free(l);
+    sekha_stored_messages *l = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(c, "lighthouse", NULL, &l, NULL),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_stored_messages_count(l), 1);
+    sekha_stored_messages_free(l);
     sekha_client_free(c);
     sekha_options_free(o);
     ds_proc_stop(&p);
@@ -345,15 +360,15 @@ Test(controller_own_server, api_key_and_the_real_rate_limit)
     sekha_client *keyed = test_client(o);
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_count_conversations_sync(anon, NULL, NULL, &r, &err);
+    sekha_code rc = sekha_controller_count_conversations_sync(anon, NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_AUTH, SEKHA_LAYER_HTTP, NULL);
-    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, &r, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
     sekha_count_result_free(r);
-    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err), SEKHA_OK);
+    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, &r, &err), SEKHA_OK);
     sekha_count_result_free(r);
     /* The fourth request in the minute: plain text, no Retry-After, as the real limiter. */
-    rc = sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err);
+    rc = sekha_controller_count_conversations_sync(keyed, NULL, &r, &err);
     cr_assert_eq(sekha_error_retry_after_ms(err), -1);
     cr_assert_str_eq(sekha_error_service_message(err),
                      "Rate limit exceeded. Please try again later.");
