@@ -153,8 +153,12 @@ static sekha_messages *messages_from(cli *c, const parsed *p, const str_list *ms
                             "system or tool, got \"%.60s\"", msgs->v[i]);
         else
             *rc = message_content(c, p, colon + 1, &stdin_used, &content, &buf);
-        if (!*rc && sekha_messages_add(b, role, content) != SEKHA_OK)
-            *rc = cli_usage(c, p->cmd, "--message: %s", sekha_messages_error(b));
+        /* Text that is not UTF-8 is remembered by the list and refused by the call, as a
+         * local error like any other argument the library checks. */
+        if (!*rc && sekha_messages_add(b, role, content) == SEKHA_E_NOMEM) {
+            fprintf(stderr, "%s: out of memory\n", c->prog);
+            *rc = CLI_FAILED;
+        }
         free(buf);
         if (*rc) {
             sekha_messages_free(b);
