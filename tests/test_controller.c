@@ -90,8 +90,10 @@ Test(controller, multimodal_parts_are_stored_as_joined_text)
     const sekha_stored_message *m = sekha_stored_messages_at(l, 0);
     cr_assert_str_eq(sekha_stored_message_content(m), "zebra picture describe stripes");
     cr_assert_str_eq(sekha_stored_message_conversation_id(m), sekha_conversation_id(conv));
-    cr_assert_not_null(strstr(sekha_stored_message_metadata_json(m), "https://img.example/z.png"),
-                       "image kept in metadata: %s", sekha_stored_message_metadata_json(m));
+    /* The parts reached the server as parts: it keeps the image (url and detail) apart. */
+    cr_assert_str_eq(sekha_stored_message_metadata_json(m),
+                     "{\"images\":[{\"url\":\"https://img.example/z.png\",\"detail\":\"high\"}]}",
+                     "image kept in metadata: %s", sekha_stored_message_metadata_json(m));
     cr_assert_null(sekha_stored_message_embedding_id(m), "null embedding_id reads as NULL");
     cr_assert_null(sekha_stored_messages_at(l, 1));
     sekha_stored_messages_free(l);

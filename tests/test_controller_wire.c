@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "controller_fixture.h"
@@ -377,4 +378,224 @@ Test(controller_own_server, api_key_and_the_real_rate_limit)
     sekha_client_free(keyed);
     sekha_options_free(o);
     ds_proc_stop(&p);
+}
+
+/* ---- parameters: what a call reads, and only that ---- */
+
+typedef struct refused_box {
+    int calls;
+    sekha_code code;
+    sekha_layer layer;
+    char message[512];
+} refused_box;
+
+static void on_refused_results(sekha_request *req, const sekha_error *err,
+                               const sekha_search_results *r, void *ud)
+{
+    refused_box *b = ud;
+    (void)req;
+    b->calls++;
+    b->code = sekha_error_code(err);
+    b->layer = sekha_error_layer(err);
+    snprintf(b->message, sizeof b->message, "%s", err ? sekha_error_message(err) : "");
+    cr_assert_null(r);
+}
+
+Test(controller, a_key_the_call_does_not_read_is_refused_and_nothing_is_sent)
+{
+    /* async: refused through the callback, from the loop, never from inside the call */
+    sekha_params *p = with_int(with_text(NULL, SEKHA_PARAM_MODEL, "m"), SEKHA_PARAM_LIMIT, 3);
+    refused_box box = {0};
+    cr_assert_not_null(sekha_controller_query(cl, "anything", p, on_refused_results, &box));
+    cr_assert_eq(box.calls, 0);
+    sekha_params_free(p); /* read before the call returned */
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(box.code, SEKHA_E_INVALID_ARG, "%s", box.message);
+    cr_assert_eq(box.layer, SEKHA_LAYER_LOCAL);
+    cr_assert_not_null(strstr(box.message, "sekha_controller_query"), "%s", box.message);
+    cr_assert_not_null(strstr(box.message, "model"), "%s", box.message);
+    cr_assert_null(sekha_controller_query(NULL, "anything", p, on_refused_results, &box),
+                   "no client: nothing to call back with");
+
+    /* sync, and one key of another call for each call that takes parameters */
+    sekha_error *err = NULL;
+    sekha_search_results *r = NULL;
+    p = with_text(NULL, SEKHA_PARAM_MODEL, "m");
+    sekha_code rc = sekha_controller_query_sync(cl, "anything", p, &r, &err);
+    cr_assert_null(r);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "model");
+    sekha_params_free(p);
+    sekha_stored_messages *l = NULL;
+    p = with_int(NULL, SEKHA_PARAM_OFFSET, 1); /* a key of query, not of full-text search */
+    rc = sekha_controller_full_text_search_sync(cl, "anything", p, &l, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "offset");
+    rc = sekha_controller_assemble_context_sync(cl, "anything", p, &l, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "offset");
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_LIMIT, 1);
+    rc = sekha_controller_list_conversations_sync(cl, p, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_prune_suggestions *ps = NULL;
+    rc = sekha_controller_prune_dry_run_sync(cl, p, &ps, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_summary *s = NULL;
+    rc = sekha_controller_summarize_sync(cl, MISSING, p, &s, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_PINNED, 1);
+    sekha_count_result *n = NULL;
+    rc = sekha_controller_count_conversations_sync(cl, p, &n, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "pinned");
+    sekha_messages *m = one_message("user", "never stored");
+    sekha_conversation *conv = NULL;
+    rc = sekha_controller_create_conversation_sync(cl, m, p, &conv, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "pinned");
+    sekha_messages_free(m);
+    sekha_params_free(p);
+
+    static const char *const routes[] = {
+        "/api/v1/query", "/api/v1/search/fts", "/api/v1/context/assemble",
+        "/api/v1/conversations", "/api/v1/conversations/count", "/api/v1/prune/dry-run",
+        "/api/v1/summarize"};
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        cr_assert_eq(hits(routes[i]), 0, "%s was sent", routes[i]);
+}
+
+Test(controller, list_pinned_zero_filters_and_unset_does_not)
+{
+    char *pinned = store("p", "/", "pinned one");
+    char *plain = store("q", "/", "plain one");
+    cr_assert_eq(sekha_controller_pin_conversation_sync(cl, pinned, NULL), SEKHA_OK);
+    sekha_search_results *r = NULL;
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 2, "unset: no filter");
+    sekha_search_results_free(r);
+    sekha_params *p = with_int(NULL, SEKHA_PARAM_PINNED, 0);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1, "0 is a value: only unpinned ones");
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), plain);
+    sekha_search_results_free(r);
+    p = with_int(p, SEKHA_PARAM_PINNED, 1);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), pinned);
+    sekha_search_results_free(r);
+    cr_assert_eq(sekha_params_unset(p, SEKHA_PARAM_PINNED), SEKHA_OK);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 2, "unset again: no filter");
+    sekha_search_results_free(r);
+    sekha_params_free(p);
+    free(pinned);
+    free(plain);
+}
+
+/* ---- ownership: a copy belongs to whoever holds it, on any thread ---- */
+
+typedef struct sharer {
+    const void *result;
+    void *(*copy)(const void *);
+    void (*release)(void *);
+    int rounds;
+} sharer;
+
+/* Takes and drops copies as fast as it can, so the count is contended from all sides. */
+static void *share(void *arg)
+{
+    sharer *s = arg;
+    for (int i = 0; i < s->rounds; i++) {
+        void *c = s->copy(s->result);
+        if (c != s->result)
+            return (void *)1;
+        s->release(c);
+    }
+    return NULL;
+}
+
+static void *release_last(void *arg)
+{
+    sharer *s = arg;
+    s->release((void *)s->result);
+    return NULL;
+}
+
+/* Shares kept (a copy taken in a callback) among four threads, then frees it on a fifth:
+ * a count that is not atomic loses updates and frees early (ASan) or never (LSan). */
+static void shared_across_threads(void *kept, void *(*copy)(const void *),
+                                  void (*release)(void *))
+{
+    cr_assert_not_null(kept);
+    sharer s = {kept, copy, release, 200000};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, share, &s), 0);
+    for (int i = 0; i < 4; i++) {
+        void *bad = NULL;
+        cr_assert_eq(pthread_join(t[i], &bad), 0);
+        cr_assert_null(bad, "a copy is the same immutable result");
+    }
+    pthread_t last;
+    cr_assert_eq(pthread_create(&last, NULL, release_last, &s), 0);
+    cr_assert_eq(pthread_join(last, NULL), 0);
+}
+
+typedef struct kept_box {
+    sekha_search_results *results;
+    sekha_stored_messages *messages;
+    sekha_conversation *conv;
+} kept_box;
+
+static void keep_results(sekha_request *req, const sekha_error *err,
+                         const sekha_search_results *r, void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept_box *)ud)->results = sekha_search_results_copy(r);
+}
+
+static void keep_messages(sekha_request *req, const sekha_error *err,
+                          const sekha_stored_messages *l, void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept_box *)ud)->messages = sekha_stored_messages_copy(l);
+}
+
+static void keep_conv(sekha_request *req, const sekha_error *err, const sekha_conversation *c,
+                      void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept_box *)ud)->conv = sekha_conversation_copy(c);
+}
+
+/* Typed trampolines: a function is called through its own type. */
+static void *copy_results(const void *r) { return sekha_search_results_copy(r); }
+static void free_results(void *r) { sekha_search_results_free(r); }
+static void *copy_messages(const void *l) { return sekha_stored_messages_copy(l); }
+static void free_messages(void *l) { sekha_stored_messages_free(l); }
+static void *copy_conv(const void *c) { return sekha_conversation_copy(c); }
+static void free_conv(void *c) { sekha_conversation_free(c); }
+
+Test(controller, results_copied_in_callbacks_are_shared_and_freed_on_other_threads)
+{
+    char *id = store("threads", "/", "copies travel between threads");
+    kept_box k = {0};
+    sekha_controller_query(cl, "copies between threads", NULL, keep_results, &k);
+    sekha_controller_full_text_search(cl, "threads", NULL, keep_messages, &k);
+    sekha_controller_get_conversation(cl, id, keep_conv, &k);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    /* The library has released its own references: each copy is the caller's alone. */
+    cr_assert_eq(sekha_search_results_count(k.results), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(k.results, 0)),
+                     id);
+    cr_assert_str_eq(sekha_stored_message_content(sekha_stored_messages_at(k.messages, 0)),
+                     "copies travel between threads");
+    cr_assert_str_eq(sekha_conversation_label(k.conv), "threads");
+    shared_across_threads(k.results, copy_results, free_results);
+    shared_across_threads(k.messages, copy_messages, free_messages);
+    shared_across_threads(k.conv, copy_conv, free_conv);
+    cr_assert_null(sekha_search_results_copy(NULL));
+    sekha_search_results_free(NULL);
+    free(id);
 }
