@@ -92,25 +92,29 @@ static void fuzz_controller(char *const *f)
 {
     sekha_buf b = {0};
     char why[400];
-    if (ctl_query_body(&b, f[0], (long)strlen(f[1]), 0, *f[2] ? f[2] : NULL, why,
-                       sizeof why) == SEKHA_OK)
+    int64_t limits[] = {-1, 1, 10, 4294967295LL};
+    if (ctl_query_body(&b, f[0], limits[strlen(f[1]) % 4], (int64_t)strlen(f[2]) - 1,
+                       *f[2] ? f[2] : NULL, why, sizeof why) == SEKHA_OK)
         check_buf(&b);
     sekha__buf_clear(&b);
 
-    sekha_message_builder *mb = sekha_message_builder_new();
-    if (!mb) {
+    sekha_messages *m = sekha_messages_new();
+    if (!m) {
         sekha__buf_free(&b);
         return;
     }
-    sekha_message_builder_add(mb, "user", f[1]);
-    sekha_message_builder_add_parts(mb, "assistant");
-    sekha_message_builder_text_part(mb, f[2]);
+    sekha_messages_add(m, "user", f[1]);
+    sekha_messages_add_parts(m, "assistant");
+    sekha_messages_add_text_part(m, f[2]);
     if (*f[3])
-        sekha_message_builder_image_part(mb, f[3], NULL);
-    if (ctl_create_body(&b, f[0], f[4], mb, (int)(strlen(f[5]) % 11), why, sizeof why) ==
-        SEKHA_OK)
+        sekha_messages_add_image_part(m, f[3], NULL);
+    /* What the call sends: only a list that passed its check. */
+    sekha_error *e = sekha__messages_check(m, "fuzz");
+    if (!e && ctl_create_body(&b, f[0], f[4], m, (int)(strlen(f[5]) % 11), why, sizeof why) ==
+                  SEKHA_OK)
         check_buf(&b);
-    sekha_message_builder_free(mb);
+    sekha_error_free(e);
+    sekha_messages_free(m);
     sekha__buf_free(&b);
 }
 

@@ -21,20 +21,33 @@ static sekha_options *options(long timeout_ms)
     return o;
 }
 
+/* What the controller create of this matrix stores: label, folder and importance 5. */
+static sekha_params *faults_params(void)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, "Faults"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FOLDER, "/f"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, 5), SEKHA_OK);
+    return p;
+}
+
 static void setup(void)
 {
     start_devserver(&ds, NULL);
     sekha_options *o = options(0);
     sekha_client *c = test_client(o);
-    sekha_message_builder *m = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_add(m, "user", "a memory to read back"), SEKHA_OK);
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(m, "user", "a memory to read back"), SEKHA_OK);
+    sekha_params *p = faults_params();
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(c, "Faults", "/f", m, 5, &conv, &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, m, p, &conv, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
     snprintf(conv_id, sizeof conv_id, "%s", sekha_conversation_id(conv));
     sekha_conversation_free(conv);
-    sekha_message_builder_free(m);
+    sekha_params_free(p);
+    sekha_messages_free(m);
     sekha_client_free(c);
     sekha_options_free(o);
 }
@@ -65,7 +78,7 @@ static long count_conversations(void)
     sekha_client *c = test_client(o);
     sekha_count_result *n = NULL;
     long v = -1;
-    if (sekha_controller_count_conversations_sync(c, NULL, NULL, &n, NULL) == SEKHA_OK)
+    if (sekha_controller_count_conversations_sync(c, NULL, &n, NULL) == SEKHA_OK)
         v = (long)sekha_count_result_value(n);
     sekha_count_result_free(n);
     sekha_client_free(c);
@@ -113,12 +126,14 @@ static sekha_code run(kind k, const char *steps, long timeout_ms, int refused, s
         break;
     }
     case CTL_CREATE: {
-        sekha_message_builder *m = sekha_message_builder_new();
-        sekha_message_builder_add(m, "user", "stored under faults");
+        sekha_messages *m = sekha_messages_new();
+        sekha_messages_add(m, "user", "stored under faults");
+        sekha_params *p = faults_params();
         sekha_conversation *conv = NULL;
-        rc = sekha_controller_create_conversation_sync(c, "Faults", "/f", m, 5, &conv, &err);
+        rc = sekha_controller_create_conversation_sync(c, m, p, &conv, &err);
         sekha_conversation_free(conv);
-        sekha_message_builder_free(m);
+        sekha_params_free(p);
+        sekha_messages_free(m);
         break;
     }
     case MCP_TOOL: {
