@@ -92,7 +92,8 @@ struct sekha_error {
     int curl_code;
     int http_status;
     long retry_after_ms;
-    char *service_message;
+    char *detail;             /* what libsekha saw (local or transport), NULL when none */
+    char *service_message;    /* only what a server said */
     long service_code;
     char *body;
     size_t body_len;
@@ -114,6 +115,9 @@ sekha_error *sekha__error_http(int status, long retry_after_ms, const char *body
 sekha_error *sekha__error_curl(int curl_code, const char *errbuf, const char *what);
 /* Parses a service error body into message and code (any of the known shapes). */
 void sekha__error_parse_body(sekha_error *e, const char *body, size_t len);
+/* Sets the service's own words (a message the server sent outside an error body, e.g. a
+ * JSON-RPC error.message), sanitised, and recomposes the message without a label. */
+void sekha__error_set_service_message(sekha_error *e, const char *text, size_t len);
 /* The sekha_code for an HTTP status >= 400. */
 sekha_code sekha__code_for_status(int status);
 /* Rebuilds e->message from its parts (after fields change). */
