@@ -255,11 +255,11 @@ Test(core_http, idempotent_get_retried_after_mid_body_close)
     sekha_options_free(o);
 }
 
-Test(core_http, request_timeout_is_transport_timeout)
+Test(core_http, attempt_timeout_is_transport_timeout)
 {
     arm("/_devserver/echo", "[{\"stall\":true}]");
     sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 300), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 300), SEKHA_OK);
     cr_assert_eq(sekha_options_set_max_retries(o, 0), SEKHA_OK);
     sekha_client *c = test_client(o);
     sekha_error *err = NULL;

@@ -175,3 +175,16 @@ Test(errors, local_and_transport_details_are_not_service_messages)
     cr_assert_not_null(strstr(sekha_error_message(e), "db down"));
     sekha_error_free(e);
 }
+
+Test(errors, names_of_services_and_statuses)
+{
+    cr_assert_str_eq(sekha_service_name(SEKHA_SERVICE_CONTROLLER), "controller");
+    cr_assert_str_eq(sekha_service_name(SEKHA_SERVICE_BRIDGE), "bridge");
+    cr_assert_str_eq(sekha_service_name(SEKHA_SERVICE_MCP), "mcp");
+    cr_assert_str_eq(sekha_service_name((sekha_service)SEKHA_SERVICE_COUNT), "unknown");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_HEALTHY), "healthy");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_DEGRADED), "degraded");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_UNHEALTHY), "unhealthy");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_UNREACHABLE), "unreachable");
+    cr_assert_str_eq(sekha_service_status_name((sekha_service_status)-1), "unknown");
+}

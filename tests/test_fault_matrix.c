@@ -123,7 +123,7 @@ static void run_case(const fault_case *fc)
     if (!fc->path)
         cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_CONTROLLER, "http://127.0.0.1:1"), SEKHA_OK);
     if (fc->timeout_ms) {
-        cr_assert_eq(sekha_options_set_request_timeout_ms(o, fc->timeout_ms), SEKHA_OK);
+        cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, fc->timeout_ms), SEKHA_OK);
         cr_assert_eq(sekha_options_set_stream_idle_timeout_ms(o, fc->timeout_ms), SEKHA_OK);
     }
     if (fc->max_body) {

@@ -17,7 +17,7 @@ static sekha_options *options(long timeout_ms)
     cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, "dev_default_key_change_me_1234567890"), SEKHA_OK);
     cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_MCP, ds.controller_url), SEKHA_OK);
     if (timeout_ms)
-        cr_assert_eq(sekha_options_set_request_timeout_ms(o, timeout_ms), SEKHA_OK);
+        cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, timeout_ms), SEKHA_OK);
     return o;
 }
 

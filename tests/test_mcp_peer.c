@@ -54,7 +54,7 @@ static sekha_client *new_client(void)
 {
     sekha_options *o = sekha_options_new();
     cr_assert_eq(sekha_options_set_backoff(o, 5, 50), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 15000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 15000), SEKHA_OK);
     sekha_error *err = NULL;
     sekha_client *c = sekha_client_new(o, &err);
     cr_assert_not_null(c, "%s", sekha_error_message(err));

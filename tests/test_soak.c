@@ -130,7 +130,7 @@ static void run_soak(soak *s, sekha_options *o, int total)
 Test(soak, twenty_thousand_mixed_requests_with_faults)
 {
     sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 5000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 5000), SEKHA_OK);
     cr_assert_eq(sekha_options_set_backoff(o, 1, 20), SEKHA_OK);
     /* warm-up: libcurl's and libsodium's one-time allocations happen here, not in the soak */
     soak warm = {0};

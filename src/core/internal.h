@@ -30,7 +30,7 @@ struct sekha_options {
     char *url[SEKHA_SERVICE_COUNT];          /* NULL = default (MCP: controller's) */
     char *key[SEKHA_SERVICE_COUNT];          /* guarded; NULL = none (MCP: controller's) */
     long call_timeout_ms;       /* total per call, 0 = none */
-    long request_timeout_ms;    /* per attempt (non-streaming) */
+    long attempt_timeout_ms;    /* per attempt (non-streaming) */
     long connect_timeout_ms;
     long stream_idle_timeout_ms;
     int max_retries;

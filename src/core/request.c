@@ -452,7 +452,7 @@ static void configure(CURL *e, sekha_request *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    long attempt_ms = (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->request_timeout_ms;
+    long attempt_ms = (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->attempt_timeout_ms;
     if (attempt_ms && r->deadline_ms) {
         int64_t left = r->deadline_ms - sekha__now_ms();
         if (left < attempt_ms)
@@ -823,7 +823,7 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
             r->err = r->deadline_ms && now >= r->deadline_ms - 1
                          ? deadline_error(r, sent)
                          : timeout_error(r, sent, "an attempt took longer than %lld ms",
-                                         (long long)r->client->opts->request_timeout_ms);
+                                         (long long)r->client->opts->attempt_timeout_ms);
             if (r->err != &sekha__nomem_error)
                 r->err->curl_code = rc;
             sekha__request_finish(r);

@@ -41,25 +41,6 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-const char *sekha_service_status_name(sekha_service_status s)
-{
-    switch (s) {
-    case SEKHA_STATUS_HEALTHY: return "healthy";
-    case SEKHA_STATUS_DEGRADED: return "degraded";
-    case SEKHA_STATUS_UNHEALTHY: return "unhealthy";
-    default: return "unreachable";
-    }
-}
-
-const char *sekha_service_name(sekha_service svc)
-{
-    switch (svc) {
-    case SEKHA_SERVICE_CONTROLLER: return "controller";
-    case SEKHA_SERVICE_BRIDGE: return "bridge";
-    default: return "mcp";
-    }
-}
-
 void sekha_deployment_health_free(sekha_deployment_health *h)
 {
     if (!h)
