@@ -43,8 +43,23 @@ static void count_cb(sekha_request *req, const sekha_error *err, const sekha_res
 
 static sekha_code get_sync(sekha_client *c, const char *path, sekha_response **resp, sekha_error **err)
 {
-    return sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", path, NULL, NULL, NULL, 0, 0,
-                                   NULL, NULL, resp, err);
+    char line[512];
+    snprintf(line, sizeof line, "GET %s", path);
+    return sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, line, NULL, resp, err);
+}
+
+/* POST "{}" as JSON to the echo route with these SEKHA_HTTP_* flags. */
+static sekha_code post_json_sync(sekha_client *c, unsigned flags, sekha_error **err)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, "{}", 2), SEKHA_OK);
+    if (flags)
+        cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, flags), SEKHA_OK);
+    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST /_devserver/echo", p,
+                                            NULL, err);
+    sekha_params_free(p);
+    return rc;
 }
 
 Test(core_http, sync_get_roundtrip_sends_user_agent_and_key)
@@ -73,8 +88,7 @@ Test(core_http, thousand_concurrent_requests_on_one_thread)
     sekha_client *c = test_client(o);
     tally t = {0};
     for (int i = 0; i < 1000; i++)
-        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                                              NULL, NULL, 0, 0, NULL, count_cb, &t));
+        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t));
     cr_assert_eq(sekha_client_pending(c), 1000);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(t.calls, 1000);
@@ -134,8 +148,7 @@ Test(core_http, retry_honours_retry_after_seconds)
     sekha_client *c = test_client(o);
     int64_t t0 = sekha__now_ms();
     tally t = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       count_cb, &t);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     sekha_client_run(c);
     int64_t elapsed = sekha__now_ms() - t0;
     cr_assert_eq(t.ok, 1);
@@ -206,19 +219,15 @@ Test(core_http, non_idempotent_post_retried_only_when_unprocessed)
     sekha_client *c = test_client(o);
     sekha_error *err = NULL;
     arm("/_devserver/echo", "[{\"status\":500},{\"pass\":true}]");
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_E_SERVER, "a 500 to a POST may have been processed: not re-sent");
     cr_assert_eq(sekha_error_attempts(err), 1);
     sekha_error_free(err);
     arm("/_devserver/echo", "[{\"status\":503},{\"pass\":true}]");
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_OK, "a 503 promises the POST was not processed");
     arm("/_devserver/echo", "[{\"status\":500},{\"pass\":true}]");
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, SEKHA_HTTP_IDEMPOTENT, NULL, NULL,
-                                         NULL, &err),
+    cr_assert_eq(post_json_sync(c, SEKHA_HTTP_IDEMPOTENT, &err),
                  SEKHA_OK, "the caller marked it safe");
     sekha_client_free(c);
     sekha_options_free(o);
@@ -230,8 +239,7 @@ Test(core_http, reset_after_handling_is_outcome_unknown_not_resent)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_E_OUTCOME_UNKNOWN, "%s", sekha_error_message(err));
     cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
     cr_assert_eq(sekha_error_attempts(err), 1);
@@ -295,11 +303,12 @@ Test(core_http, invalid_arguments_end_through_the_callback)
     sekha_client *c = test_client(o);
     tally t = {0};
     const char *inject[] = {"X-Ok: 1", "X-Bad: a\r\nX-Injected: 1", NULL};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", inject, NULL, NULL, 0, 0, NULL,
-                       count_cb, &t);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/has space", NULL, NULL, NULL, 0, 0, NULL,
-                       count_cb, &t);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "BREW", "/x", NULL, NULL, NULL, 0, 0, NULL, count_cb, &t);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_HEADERS, inject), SEKHA_OK);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", p, count_cb, &t);
+    sekha_params_free(p);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /has space", NULL, count_cb, &t);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "BREW /x", NULL, count_cb, &t);
     cr_assert_eq(t.calls, 0, "never called from inside the starting call");
     sekha_client_run(c);
     cr_assert_eq(t.calls, 3);
@@ -319,8 +328,7 @@ Test(core_http, local_rate_limit_spaces_requests)
     tally t = {0};
     int64_t t0 = sekha__now_ms();
     for (int i = 0; i < 8; i++)
-        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0,
-                           NULL, count_cb, &t);
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     sekha_client_run(c);
     int64_t elapsed = sekha__now_ms() - t0;
     cr_assert_eq(t.ok, 8);
@@ -338,10 +346,8 @@ Test(core_http, cancel_before_send_and_while_stalled)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     tally a = {0}, b = {0};
-    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                                                NULL, NULL, 0, 0, NULL, count_cb, &a);
-    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/other", NULL,
-                                               NULL, NULL, 0, 0, NULL, count_cb, &b);
+    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &a);
+    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/other", NULL, count_cb, &b);
     sekha_request_cancel(queued);
     sekha_request_cancel(queued); /* twice is harmless */
     /* let the stalled one reach the server before cancelling it */
@@ -368,8 +374,7 @@ Test(core_http, free_with_100_in_flight_gives_each_one_callback)
     sekha_client *c = test_client(o);
     tally t = {0};
     for (int i = 0; i < 100; i++)
-        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0,
-                           NULL, count_cb, &t);
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     /* some requests in flight at the server, the rest anywhere in between */
     while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 50)
         sekha_client_poll(c, 10);
@@ -392,8 +397,7 @@ static void reenter_cb(sekha_request *req, const sekha_error *err, const sekha_r
     (void)req; (void)err; (void)resp;
     reentry *r = ud;
     r->calls++;
-    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                                         NULL, NULL, 0, 0, NULL, NULL, NULL, NULL);
+    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, NULL, NULL);
     cr_assert_eq(sekha_client_run(r->c), SEKHA_E_IN_CALLBACK);
     if (r->freed_inside) {
         sekha_client_free(r->c); /* deferred until the loop call returns */
@@ -406,16 +410,13 @@ Test(core_http, sync_inside_callback_fails_fast_and_free_inside_is_deferred)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     reentry r = {.c = c};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       reenter_cb, &r);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, reenter_cb, &r);
     sekha_client_run(c);
     cr_assert_eq(r.sync_rc, SEKHA_E_IN_CALLBACK);
     reentry r2 = {.c = c, .freed_inside = 1};
     tally other = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       reenter_cb, &r2);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/slow", NULL, NULL, NULL, 0, 0, NULL,
-                       count_cb, &other);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, reenter_cb, &r2);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/slow", NULL, count_cb, &other);
     arm("/_devserver/slow", "[{\"stall\":true}]");
     sekha_client_run(c); /* returns once the free completes */
     cr_assert_eq(r2.calls, 1);
@@ -442,8 +443,7 @@ Test(core_http, cancel_from_another_thread)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     tally t = {0};
-    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL,
-                                          NULL, 0, 0, NULL, count_cb, &t);
+    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     canceller k = {c, sekha_request_id(r)};
     while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 1)
         sekha_client_poll(c, 10);
@@ -509,8 +509,7 @@ Test(core_http, post_on_a_reused_connection_is_never_silently_resent)
     cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, NULL), SEKHA_OK); /* a connection to reuse */
     arm("/_devserver/echo", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_E_OUTCOME_UNKNOWN, "%s", sekha_error_message(err));
     cr_assert_eq(sekha_error_attempts(err), 1);
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 2, "the POST reached the server once");

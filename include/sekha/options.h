@@ -74,9 +74,6 @@ SEKHA_API sekha_code sekha_options_set_call_timeout_ms(sekha_options *opts, long
  * the default is 30 s. Streams have the idle timeout instead. */
 SEKHA_API sekha_code sekha_options_set_attempt_timeout_ms(sekha_options *opts, long ms);
 
-/* Former name of sekha_options_set_attempt_timeout_ms(): the same setting. */
-SEKHA_API sekha_code sekha_options_set_request_timeout_ms(sekha_options *opts, long ms);
-
 /* Timeout for establishing a connection (DNS + TCP + TLS), 1 ms to 1 day. */
 SEKHA_API sekha_code sekha_options_set_connect_timeout_ms(sekha_options *opts, long ms);
 

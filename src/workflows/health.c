@@ -282,16 +282,27 @@ static void on_raw_probe(sekha_request *req, const sekha_error *err, const sekha
 static sekha_request *start_mcp_probe(sekha_client *c, health_wf *hw)
 {
     static const char body[] = "{}";
-    return sekha_http_request(c, SEKHA_SERVICE_MCP, "POST", "/mcp/tools/memory_stats", NULL,
-                              "application/json", body, sizeof body - 1,
-                              SEKHA_HTTP_NO_RETRY, NULL, on_raw_probe, hw);
+    sekha_params *p = sekha_params_new();
+    sekha_request *r = NULL;
+    if (p && sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json") == SEKHA_OK &&
+        sekha_params_set_bytes(p, SEKHA_PARAM_BODY, body, sizeof body - 1) == SEKHA_OK &&
+        sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_NO_RETRY) == SEKHA_OK)
+        r = sekha_http_request(c, SEKHA_SERVICE_MCP, "POST /mcp/tools/memory_stats", p,
+                               on_raw_probe, hw);
+    sekha_params_free(p); /* read by the call */
+    return r;
 }
 
 static sekha_request *start_controller_probe(sekha_client *c, health_wf *hw)
 {
     static const char *const accept[] = {"Accept: application/json", NULL};
-    return sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/health", accept, NULL, NULL,
-                              0, SEKHA_HTTP_NO_RETRY, NULL, on_raw_probe, hw);
+    sekha_params *p = sekha_params_new();
+    sekha_request *r = NULL;
+    if (p && sekha_params_set_list(p, SEKHA_PARAM_HEADERS, accept) == SEKHA_OK &&
+        sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_NO_RETRY) == SEKHA_OK)
+        r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /health", p, on_raw_probe, hw);
+    sekha_params_free(p);
+    return r;
 }
 
 /* The deadline: every probe still pending is cancelled and reported unreachable. */
