@@ -65,7 +65,8 @@ static int resumed_event(sekha_request *req, const sekha_sse_event *ev, void *ud
     if (s->events >= s->start_from && s->events <= s->start_to && s->nchildren < 8) {
         /* the usual "next request from the callback", here from a resumed delivery */
         child_state *cs = &s->children[s->nchildren++];
-        cr_assert_not_null(sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, cs));
+        cr_assert_not_null(sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                              NULL, child_done, cs));
     }
     if (s->events == s->pause_at)
         return SEKHA_EVENT_PAUSE;
@@ -149,14 +150,16 @@ Test(contract_loop, a_kept_handle_does_not_reach_the_next_request)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     child_state a = {0}, b = {0};
-    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &a);
+    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                           NULL, child_done, &a);
     uint64_t id_a = sekha_request_id(ra);
     cr_assert_neq(id_a, 0);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(a.code, SEKHA_OK);
     /* B is made in A's recycled memory; A's handle must not name it */
     arm_rule("/_devserver/echo", "[{\"delay_ms\":200}]");
-    sekha_request *rb = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &b);
+    sekha_request *rb = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                           NULL, child_done, &b);
     cr_assert_neq(ra, rb, "a stale handle compares equal to a live one");
     cr_assert_eq(sekha_request_valid(ra), 0);
     cr_assert_eq(sekha_request_valid(rb), 1);
@@ -177,7 +180,8 @@ Test(contract_loop, handles_of_a_freed_client_are_stale)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     child_state a = {0};
-    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &a);
+    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                           NULL, child_done, &a);
     sekha_client_free(c);
     cr_assert_eq(a.code, SEKHA_E_CLOSED);
     cr_assert_eq(sekha_request_valid(ra), 0);

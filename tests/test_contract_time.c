@@ -233,7 +233,8 @@ static void *work(void *arg)
         return NULL;
     for (int round = 0; round < 10; round++) {
         for (int i = 0; i < 20; i++)
-            sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_done, w);
+            sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                               NULL, count_done, w);
         sekha_client_run(c);
     }
     sekha_client_free(c);

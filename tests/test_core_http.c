@@ -88,7 +88,8 @@ Test(core_http, thousand_concurrent_requests_on_one_thread)
     sekha_client *c = test_client(o);
     tally t = {0};
     for (int i = 0; i < 1000; i++)
-        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t));
+        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                              NULL, count_cb, &t));
     cr_assert_eq(sekha_client_pending(c), 1000);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(t.calls, 1000);
@@ -348,8 +349,10 @@ Test(core_http, cancel_before_send_and_while_stalled)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     tally a = {0}, b = {0};
-    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &a);
-    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/other", NULL, count_cb, &b);
+    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                                NULL, count_cb, &a);
+    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/other",
+                                               NULL, count_cb, &b);
     sekha_request_cancel(queued);
     sekha_request_cancel(queued); /* twice is harmless */
     /* let the stalled one reach the server before cancelling it */
@@ -399,7 +402,8 @@ static void reenter_cb(sekha_request *req, const sekha_error *err, const sekha_r
     (void)req; (void)err; (void)resp;
     reentry *r = ud;
     r->calls++;
-    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, NULL, NULL);
+    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                         NULL, NULL, NULL);
     cr_assert_eq(sekha_client_run(r->c), SEKHA_E_IN_CALLBACK);
     if (r->freed_inside) {
         sekha_client_free(r->c); /* deferred until the loop call returns */
@@ -445,7 +449,8 @@ Test(core_http, cancel_from_another_thread)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     tally t = {0};
-    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
+    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                          NULL, count_cb, &t);
     canceller k = {c, sekha_request_id(r)};
     while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 1)
         sekha_client_poll(c, 10);
@@ -713,9 +718,11 @@ Test(core_http, parameters_the_call_does_not_read_are_rejected)
     cr_assert_null(sekha_error_service_message(err));
     sekha_error_free(err);
     sekha_params_free(p);
-    cr_assert_eq(sekha_http_request_sync(NULL, SEKHA_SERVICE_CONTROLLER, "GET /x", NULL, NULL, NULL),
+    cr_assert_eq(sekha_http_request_sync(NULL, SEKHA_SERVICE_CONTROLLER, "GET /x",
+                                         NULL, NULL, NULL),
                  SEKHA_E_INVALID_ARG);
-    cr_assert_null(sekha_http_request(NULL, SEKHA_SERVICE_CONTROLLER, "GET /x", NULL, error_cb, NULL));
+    cr_assert_null(sekha_http_request(NULL, SEKHA_SERVICE_CONTROLLER, "GET /x",
+                                      NULL, error_cb, NULL));
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 0, "nothing was sent");
     sekha_client_free(c);
     sekha_options_free(o);

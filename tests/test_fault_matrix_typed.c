@@ -86,7 +86,8 @@ static sekha_code run(kind k, const char *steps, long timeout_ms, int refused, s
     cr_assert_eq(ds_proc_clear_faults(&ds), 0); /* unused steps of the previous case */
     /* a connection to reuse, as in any long-lived client */
     if (!refused)
-        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /health", NULL, NULL, NULL), SEKHA_OK);
+        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /health",
+                                             NULL, NULL, NULL), SEKHA_OK);
     sekha_mcp_session *s = NULL;
     if (k == MCP_RPC) {
         char url[192];
