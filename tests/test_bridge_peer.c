@@ -62,9 +62,16 @@ static void mock_config(const char *method, const char *json)
 {
     sekha_client *c = mock_client(0, 0, NULL);
     sekha_error *err = NULL;
-    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_BRIDGE, method, "/config", NULL,
-                                            json ? "application/json" : NULL, json,
-                                            json ? strlen(json) : 0, 0, NULL, NULL, NULL, &err);
+    char line[64];
+    snprintf(line, sizeof line, "%s /config", method);
+    sekha_params *p = sekha_params_new();
+    if (json) {
+        cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"),
+                     SEKHA_OK);
+        cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, json, strlen(json)), SEKHA_OK);
+    }
+    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_BRIDGE, line, p, NULL, &err);
+    sekha_params_free(p);
     cr_assert_eq(rc, SEKHA_OK, "%s /config: %s", method, sekha_error_message(err));
     sekha_client_free(c);
 }

@@ -17,7 +17,7 @@ static sekha_options *options(long timeout_ms)
     cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, "dev_default_key_change_me_1234567890"), SEKHA_OK);
     cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_MCP, ds.controller_url), SEKHA_OK);
     if (timeout_ms)
-        cr_assert_eq(sekha_options_set_request_timeout_ms(o, timeout_ms), SEKHA_OK);
+        cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, timeout_ms), SEKHA_OK);
     return o;
 }
 
@@ -99,8 +99,8 @@ static sekha_code run(kind k, const char *steps, long timeout_ms, int refused, s
     cr_assert_eq(ds_proc_clear_faults(&ds), 0); /* unused steps of the previous case */
     /* a connection to reuse, as in any long-lived client */
     if (!refused)
-        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/health", NULL, NULL, NULL, 0, 0,
-                                             NULL, NULL, NULL, NULL), SEKHA_OK);
+        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /health",
+                                             NULL, NULL, NULL), SEKHA_OK);
     sekha_mcp_session *s = NULL;
     if (k == MCP_RPC) {
         char url[192];

@@ -55,8 +55,8 @@ static cJSON *seen(void)
     sekha_client *c = test_client_with_mcp(&ds);
     sekha_response *resp = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/mcp",
-                                         NULL, NULL, NULL, 0, 0, NULL, NULL, &resp, &err),
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/mcp",
+                                         NULL, &resp, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
     cJSON *v = cJSON_Parse(sekha_response_body(resp, NULL));
     cr_assert_not_null(v);

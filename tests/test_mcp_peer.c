@@ -54,7 +54,7 @@ static sekha_client *new_client(void)
 {
     sekha_options *o = sekha_options_new();
     cr_assert_eq(sekha_options_set_backoff(o, 5, 50), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 15000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 15000), SEKHA_OK);
     sekha_error *err = NULL;
     sekha_client *c = sekha_client_new(o, &err);
     cr_assert_not_null(c, "%s", sekha_error_message(err));
@@ -394,9 +394,12 @@ Test(mcp_peer, cut_stream_is_resumed_with_last_event_id_and_delete_ends_the_sess
     const char *headers[] = {header, "Accept: application/json, text/event-stream", NULL};
     const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
     sekha_response *resp = NULL;
-    sekha_code rc = sekha_http_request_sync(raw, SEKHA_SERVICE_MCP, "POST", "/mcp", headers,
-                                            "application/json", ping, strlen(ping), 0, NULL, NULL,
-                                            &resp, &err);
+    sekha_params *rp = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(rp, SEKHA_PARAM_HEADERS, headers), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(rp, SEKHA_PARAM_CONTENT_TYPE, "application/json"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(rp, SEKHA_PARAM_BODY, ping, strlen(ping)), SEKHA_OK);
+    sekha_code rc = sekha_http_request_sync(raw, SEKHA_SERVICE_MCP, "POST /mcp", rp, &resp, &err);
+    sekha_params_free(rp);
     cr_assert_eq(rc, SEKHA_E_BAD_REQUEST, "%s", sekha_error_message(err));
     cr_assert_not_null(strstr(sekha_response_body(resp, NULL), "session"));
     sekha_response_free(resp);

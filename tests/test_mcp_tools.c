@@ -203,7 +203,8 @@ Test(mcp_tools, success_false_is_a_service_error_with_the_servers_message)
                                           "\"body\":\"{\\\"success\\\":false,\\\"data\\\":null,\\\"error\\\":null}\"}]}"), 0);
     sekha_error *err = NULL;
     cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, NULL, &err), SEKHA_E_SERVICE);
-    cr_assert_not_null(strstr(sekha_error_service_message(err), "without a message"));
+    cr_assert_not_null(strstr(sekha_error_message(err), "without a message"));
+    cr_assert_null(sekha_error_service_message(err), "the server said nothing");
     sekha_error_free(err);
 
     /* no envelope at all */

@@ -692,11 +692,8 @@ void mcp_send_oneway(mcp_session *s, char *json, mcp_sent_fn done, void *ctx)
 static sekha_error *gone_error(mcp_session *s, sekha_error *err)
 {
     if (err != &sekha__nomem_error) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "MCP session expired: the server no longer knows it (%s)",
-                 err->service_message ? err->service_message : "no message");
-        free(err->service_message);
-        err->service_message = strdup(msg);
+        free(err->detail); /* what the server said stays its service message */
+        err->detail = strdup("MCP session expired: the server no longer knows it");
         sekha__error_compose(err, s->url);
     }
     return err;

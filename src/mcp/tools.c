@@ -33,8 +33,9 @@ static void *decode_envelope(const sekha_response *resp, void *dctx, sekha_error
             const char *body = sekha_response_body(resp, &len);
             sekha__error_parse_body(e, body, len); /* takes "error" as the message */
             if (!sekha__json_str(root, "error")) {
-                free(e->service_message);
-                e->service_message = strdup("the tool reported a failure without a message");
+                free(e->service_message); /* the raw envelope is no message */
+                e->service_message = NULL;
+                e->detail = strdup("the tool reported a failure without a message");
             }
         }
         cJSON_Delete(root);
