@@ -162,11 +162,14 @@ static void on_done(sekha_request *req, const sekha_error *err, const sekha_comp
 
 static void run_sekha(sekha_client *c, sekha_messages *msgs, many *g, stream *st)
 {
+    sekha_params *p = sekha_params_new();
+    if (!p)
+        bench_die("out of memory");
     for (long i = 0; i < g->streams; i++)
-        if (!sekha_bridge_stream_complete(c, msgs, NULL, SEKHA_TEMPERATURE_UNSET,
-                                          SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk, on_done,
-                                          &st[i]))
+        if (sekha_params_set_on_chunk(p, on_chunk, &st[i]) != SEKHA_OK ||
+            !sekha_bridge_stream_complete(c, msgs, p, on_done, &st[i]))
             bench_die("out of memory");
+    sekha_params_free(p);
     if (sekha_client_run(c) != SEKHA_OK)
         bench_die("sekha_client_run failed");
 }

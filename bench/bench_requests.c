@@ -34,6 +34,7 @@ typedef struct run {
     size_t done, errors;
     int in_flight;
     sekha_client *client; /* sekha mode: callbacks start the next query on it */
+    sekha_params *params; /* sekha mode: limit 10, as the raw body asks, read per query */
 } run;
 
 /* ------------------------------------------------------------------ raw libcurl */
@@ -130,7 +131,7 @@ static void on_results(sekha_request *req, const sekha_error *err,
 
 static void start_query(sekha_client *c, run *r)
 {
-    if (!sekha_controller_query(c, query_text, 10, 0, NULL, on_results, r))
+    if (!sekha_controller_query(c, query_text, r->params, on_results, r))
         fail("sekha_controller_query returned NULL");
     r->in_flight++;
 }
@@ -150,11 +151,15 @@ static void run_sekha(const char *base, int n, run *r)
     if (!c)
         fail(err ? sekha_error_message(err) : "sekha_client_new");
     r->client = c;
+    r->params = sekha_params_new();
+    if (!r->params || sekha_params_set_int(r->params, SEKHA_PARAM_LIMIT, 10) != SEKHA_OK)
+        fail("params");
     for (int i = 0; i < n; i++)
         start_query(c, r);
     if (sekha_client_run(c) != SEKHA_OK)
         fail("sekha_client_run");
     sekha_client_free(c);
+    sekha_params_free(r->params);
 }
 
 int main(int argc, char **argv)

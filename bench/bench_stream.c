@@ -227,10 +227,17 @@ static void run_sse(sekha_client *c, result *r)
     static const char *const h[] = {"Accept: text/event-stream", NULL};
     sse_state s = {.r = r};
     r->text_bytes = -1;
-    if (!sekha_http_request(c, SEKHA_SERVICE_BRIDGE, "POST", "/v1/chat/completions", h,
-                            "application/json", BENCH_CHAT_BODY, sizeof BENCH_CHAT_BODY - 1,
-                            SEKHA_HTTP_STREAM | SEKHA_HTTP_IDEMPOTENT, sse_event, sse_done, &s))
+    sekha_params *p = sekha_params_new();
+    if (!p || sekha_params_set_list(p, SEKHA_PARAM_HEADERS, h) != SEKHA_OK ||
+        sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json") != SEKHA_OK ||
+        sekha_params_set_bytes(p, SEKHA_PARAM_BODY, BENCH_CHAT_BODY,
+                               sizeof BENCH_CHAT_BODY - 1) != SEKHA_OK ||
+        sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS,
+                             SEKHA_HTTP_STREAM | SEKHA_HTTP_IDEMPOTENT) != SEKHA_OK ||
+        sekha_params_set_on_event(p, sse_event, &s) != SEKHA_OK ||
+        !sekha_http_request(c, SEKHA_SERVICE_BRIDGE, "POST /v1/chat/completions", p, sse_done, &s))
         bench_die("out of memory");
+    sekha_params_free(p);
     if (sekha_client_run(c) != SEKHA_OK)
         bench_die("sekha_client_run failed");
 }
@@ -263,9 +270,11 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
 
 static void run_stream(sekha_client *c, sekha_messages *msgs, result *r)
 {
-    if (!sekha_bridge_stream_complete(c, msgs, NULL, SEKHA_TEMPERATURE_UNSET,
-                                      SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk, stream_done, r))
+    sekha_params *p = sekha_params_new();
+    if (!p || sekha_params_set_on_chunk(p, on_chunk, r) != SEKHA_OK ||
+        !sekha_bridge_stream_complete(c, msgs, p, stream_done, r))
         bench_die("out of memory");
+    sekha_params_free(p);
     if (sekha_client_run(c) != SEKHA_OK)
         bench_die("sekha_client_run failed");
 }

@@ -163,14 +163,16 @@ static int run_sekha(const char *base, int fresh, double *samples, int repeats)
     if (!msgs || !s || sekha_messages_add(msgs, "user", "bench") != SEKHA_OK)
         bench_die("out of memory");
     sekha_client *c = fresh ? NULL : bench_sekha_client(base);
+    sekha_params *p = sekha_params_new();
+    if (!p || sekha_params_set_on_chunk(p, on_chunk, s) != SEKHA_OK)
+        bench_die("out of memory");
     int n = 0;
     for (int i = -1; i < repeats; i++) {
         if (fresh)
             c = bench_sekha_client(base);
         s->got = s->failed = 0;
         s->t0 = bench_now();
-        if (!sekha_bridge_stream_complete(c, msgs, NULL, SEKHA_TEMPERATURE_UNSET,
-                                          SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk, on_done, s))
+        if (!sekha_bridge_stream_complete(c, msgs, p, on_done, s))
             bench_die("out of memory");
         if (sekha_client_run(c) != SEKHA_OK)
             bench_die("sekha_client_run failed");
@@ -184,6 +186,7 @@ static int run_sekha(const char *base, int fresh, double *samples, int repeats)
             samples[n++] = s->t1 - s->t0;
     }
     sekha_client_free(c);
+    sekha_params_free(p);
     sekha_messages_free(msgs);
     free(s);
     return n;

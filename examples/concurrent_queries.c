@@ -46,12 +46,21 @@ int main(int argc, char **argv)
         sekha_error_free(err);
         return 2;
     }
+    /* One parameters object for every query: each call reads it before returning. */
+    sekha_params *params = sekha_params_new();
+    if (!params || sekha_params_set_int(params, SEKHA_PARAM_LIMIT, 5) != SEKHA_OK) {
+        fprintf(stderr, "out of memory\n");
+        sekha_params_free(params);
+        sekha_client_free(client);
+        return 2;
+    }
     tally t = {0, 0, 0};
     for (int i = 0; i < n; i++) {
         char query[64];
         snprintf(query, sizeof query, "notes about topic %d", i % 10);
-        sekha_controller_query(client, query, 5, 0, NULL, on_results, &t); /* copied */
+        sekha_controller_query(client, query, params, on_results, &t); /* copied */
     }
+    sekha_params_free(params);
     size_t in_flight = sekha_client_pending(client);
     sekha_client_run(client);
     printf("%d queries: %d ok, %d failed, %zu results; %zu were pending at once\n", n, t.ok,

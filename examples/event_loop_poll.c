@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime and CLOCK_MONOTONIC under -std=c11 */
 /* Driving libsekha from your own event loop (mode B), here a plain poll() loop.
  *
  * libsekha tells the loop which sockets to watch (watch hook) and when to call back
@@ -88,9 +89,10 @@ int main(int argc, char **argv)
     }
     app a = {.deadline_ms = -1};
     sekha_client_set_loop_hooks(client, on_watch, on_timer, &a);
+    char line[1024];
+    snprintf(line, sizeof line, "GET %s", path);
     for (int i = 0; i < n; i++)
-        sekha_http_request(client, SEKHA_SERVICE_CONTROLLER, "GET", path, NULL, NULL, NULL, 0, 0, NULL,
-                           on_done, &a);
+        sekha_http_request(client, SEKHA_SERVICE_CONTROLLER, line, NULL, on_done, &a);
 
     while (sekha_client_pending(client) > 0) {
         int timeout = -1;

@@ -46,7 +46,7 @@ static int call(sekha_mcp_session *s, const char *name, const char *args)
 {
     sekha_mcp_tool_result *r = NULL;
     sekha_error *err = NULL;
-    if (sekha_mcp_session_call_tool_sync(s, name, args, NULL, NULL, &r, &err) != SEKHA_OK)
+    if (sekha_mcp_session_call_tool_sync(s, name, args, NULL, &r, &err) != SEKHA_OK)
         return failed(name, err);
     int bad = sekha_mcp_tool_result_is_error(r);
     printf("%s -> %s\n", name, sekha_mcp_tool_result_json(r));

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* strdup, pthreads, sockets and signals under -std=c11 */
 /* A token relay: a small web server that streams a memory-assisted completion to a browser
  * over Server-Sent Events, token by token, and the page that shows them appearing.
  *

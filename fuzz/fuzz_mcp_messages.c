@@ -29,12 +29,12 @@ static void decode_result(const char *text, size_t len)
     sekha_error *err = NULL;
     sekha_mcp_tools *tools = mcp_tools_new(cJSON_Duplicate(v, 1), &err);
     if (tools)
-        mcp_free_result(MCP_CALL_TOOLS, tools);
+        sekha_mcp_tools_free(tools);
     sekha_error_free(err);
     err = NULL;
     sekha_mcp_tool_result *tr = mcp_tool_result_new(cJSON_Duplicate(v, 1), &err);
     if (tr)
-        mcp_free_result(MCP_CALL_TOOL, tr);
+        sekha_mcp_tool_result_free(tr);
     sekha_error_free(err);
     sekha_error_free(mcp_rpc_error(v));
     cJSON_Delete(v);

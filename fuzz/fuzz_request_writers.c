@@ -92,25 +92,29 @@ static void fuzz_controller(char *const *f)
 {
     sekha_buf b = {0};
     char why[400];
-    if (ctl_query_body(&b, f[0], (long)strlen(f[1]), 0, *f[2] ? f[2] : NULL, why,
-                       sizeof why) == SEKHA_OK)
+    int64_t limits[] = {-1, 1, 10, 4294967295LL};
+    if (ctl_query_body(&b, f[0], limits[strlen(f[1]) % 4], (int64_t)strlen(f[2]) - 1,
+                       *f[2] ? f[2] : NULL, why, sizeof why) == SEKHA_OK)
         check_buf(&b);
     sekha__buf_clear(&b);
 
-    sekha_message_builder *mb = sekha_message_builder_new();
-    if (!mb) {
+    sekha_messages *m = sekha_messages_new();
+    if (!m) {
         sekha__buf_free(&b);
         return;
     }
-    sekha_message_builder_add(mb, "user", f[1]);
-    sekha_message_builder_add_parts(mb, "assistant");
-    sekha_message_builder_text_part(mb, f[2]);
+    sekha_messages_add(m, "user", f[1]);
+    sekha_messages_add_parts(m, "assistant");
+    sekha_messages_add_text_part(m, f[2]);
     if (*f[3])
-        sekha_message_builder_image_part(mb, f[3], NULL);
-    if (ctl_create_body(&b, f[0], f[4], mb, (int)(strlen(f[5]) % 11), why, sizeof why) ==
-        SEKHA_OK)
+        sekha_messages_add_image_part(m, f[3], NULL);
+    /* What the call sends: only a list that passed its check. */
+    sekha_error *e = sekha__messages_check(m, "fuzz");
+    if (!e && ctl_create_body(&b, f[0], f[4], m, (int)(strlen(f[5]) % 11), why, sizeof why) ==
+                  SEKHA_OK)
         check_buf(&b);
-    sekha_message_builder_free(mb);
+    sekha_error_free(e);
+    sekha_messages_free(m);
     sekha__buf_free(&b);
 }
 
@@ -118,8 +122,11 @@ static void fuzz_mcp(char *const *f)
 {
     sekha_buf b = {0};
     char why[400];
-    if (mcp_store_body(&b, f[0], f[1], f[2], -1, why, sizeof why) == SEKHA_OK)
+    sekha_messages *m = sekha_messages_new();
+    sekha_messages_add(m, "user", f[2]); /* a failed add is refused by the writer */
+    if (mcp_store_body(&b, f[0], f[1], m, 0, why, sizeof why) == SEKHA_OK)
         check_buf(&b);
+    sekha_messages_free(m);
     sekha__buf_clear(&b);
     if (mcp_search_body(&b, f[0], *f[2] ? f[2] : NULL, 5, why, sizeof why) == SEKHA_OK)
         check_buf(&b);
@@ -147,15 +154,28 @@ static void fuzz_bridge(char *const *f, size_t size)
         return;
     sekha_messages_add(m, "system", f[0]);
     sekha_messages_add(m, "user", f[1]);
-    double temps[] = {NAN, 0, 0.7, 1e-7, 2.5e10};
+    double temps[] = {-1, 0, 0.7, 1e-7, 2.5e10}; /* -1: not set */
+    sekha_params *p = sekha_params_new();
+    if (!p) {
+        sekha_messages_free(m);
+        return;
+    }
+    /* what the setters let through (a failed one is reported by the body builder) */
+    if (*f[3])
+        sekha_params_set_text(p, SEKHA_PARAM_MODEL, f[3]);
+    if (temps[size % 5] >= 0)
+        sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, temps[size % 5]);
+    if (strlen(f[4]) % 3)
+        sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, (int64_t)(strlen(f[4]) % 3));
+    if (*f[2])
+        sekha_params_set_text(p, SEKHA_PARAM_EXTRA_JSON, f[2]);
     sekha_buf b = {0};
-    sekha_error *e = sekha__bridge_chat_body(&b, m, *f[3] ? f[3] : NULL, temps[size % 5],
-                                             (long)(strlen(f[4]) % 3), *f[2] ? f[2] : NULL,
-                                             (int)(size & 1));
+    sekha_error *e = sekha__bridge_chat_body(&b, m, p, (int)(size & 1));
     if (!e)
         check_buf(&b);
     sekha_error_free(e);
     sekha__buf_free(&b);
+    sekha_params_free(p);
     sekha_messages_free(m);
 }
 

@@ -20,8 +20,12 @@ BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libs
 # openssl: a test CA for the TLS tests; iproute2/util-linux: a loopback-only network
 # namespace for the MCP conformance runner; chromium: the token relay example is tested in
 # a real (headless) browser; locales: localedef and the de_DE source test_locale compiles
-# its decimal-comma locale from.
-TEST_PACKAGES=(libcriterion-dev openssl iproute2 util-linux chromium locales)
+# its decimal-comma locale from; abigail-tools: abidw and abidiff for scripts/abi-check;
+# groff-base: the manual pages are rendered with warnings on.
+TEST_PACKAGES=(libcriterion-dev openssl iproute2 util-linux chromium locales abigail-tools groff-base)
+
+# What scripts/docs needs to build the reference manual.
+DOCS_PACKAGES=(doxygen)
 
 # Third-party peers from npm (DIR/package.json, pinned by its lock file), installed into
 # DIR/node_modules when missing or out of date. Usage: ensure_peers [DIR]  (default: the

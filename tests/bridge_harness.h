@@ -97,17 +97,36 @@ static void on_final(sekha_request *req, const sekha_error *err, const sekha_com
     record_result(r, c);
 }
 
+/* Parameters of a chat call: model NULL, temperature < 0 and max_tokens 0 leave the key
+ * unset; on_chunk_ud non-NULL sets the harness's chunk callback with it. */
+static sekha_params *chat_params(const char *model, double temperature, long max_tokens,
+                                 run *on_chunk_ud)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    if (model)
+        cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_MODEL, model), SEKHA_OK);
+    if (temperature >= 0)
+        cr_assert_eq(sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, temperature), SEKHA_OK);
+    if (max_tokens > 0)
+        cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, max_tokens), SEKHA_OK);
+    if (on_chunk_ud)
+        cr_assert_eq(sekha_params_set_on_chunk(p, on_chunk, on_chunk_ud), SEKHA_OK);
+    return p;
+}
+
 /* Streams (or completes, stream == 0) one user message with temperature 0 and runs the
  * loop until the final callback. */
 static void run_chat_on(sekha_client *c, int stream, const char *system, const char *user,
                         long max_tokens, run *r)
 {
     sekha_messages *m = msgs_of(system, user);
-    sekha_request *req = stream
-        ? sekha_bridge_stream_complete(c, m, NULL, 0.0, max_tokens, NULL, on_chunk, on_final, r)
-        : sekha_bridge_complete(c, m, NULL, 0.0, max_tokens, NULL, on_final, r);
+    sekha_params *p = chat_params(NULL, 0.0, max_tokens, stream ? r : NULL);
+    sekha_request *req = stream ? sekha_bridge_stream_complete(c, m, p, on_final, r)
+                                : sekha_bridge_complete(c, m, p, on_final, r);
     cr_assert_not_null(req);
     sekha_messages_free(m); /* the request holds its own copy */
+    sekha_params_free(p);   /* read by the call */
     cr_assert_eq(r->finals, 0, "final callback from inside the call");
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(r->finals, 1);

@@ -593,11 +593,26 @@ Test(chunk, utf8_validation)
 
 /* ================================================================ the request body */
 
+#define UNSET (-1.0) /* a temperature for body_of: not set */
+
+/* The body of a chat call with these parameters: model NULL, t UNSET, max 0 and extra
+ * NULL leave the key unset; a setter that fails is reported as the body's code. */
 static char *body_of(const sekha_messages *m, const char *model, double t, long max,
                      const char *extra, int stream, sekha_code *code)
 {
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    if (model)
+        sekha_params_set_text(p, SEKHA_PARAM_MODEL, model);
+    if (t != UNSET)
+        sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, t);
+    if (max)
+        sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, max);
+    if (extra)
+        sekha_params_set_text(p, SEKHA_PARAM_EXTRA_JSON, extra);
     sekha_buf b = {0};
-    sekha_error *e = sekha__bridge_chat_body(&b, m, model, t, max, extra, stream);
+    sekha_error *e = sekha__bridge_chat_body(&b, m, p, stream);
+    sekha_params_free(p);
     *code = sekha_error_code(e);
     sekha_error_free(e);
     if (*code != SEKHA_OK) {
@@ -618,7 +633,7 @@ Test(body, temperature_zero_is_sent_as_zero)
 {
     sekha_messages *m = one_message("hi");
     sekha_code code;
-    char *b = body_of(m, NULL, 0.0, SEKHA_MAX_TOKENS_UNSET, NULL, 0, &code);
+    char *b = body_of(m, NULL, 0.0, 0, NULL, 0, &code);
     cJSON *v = cJSON_Parse(b);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "temperature");
     cr_assert(cJSON_IsNumber(t), "temperature 0 was dropped: %s", b);
@@ -628,9 +643,13 @@ Test(body, temperature_zero_is_sent_as_zero)
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "stream")));
     cJSON_Delete(v);
     free(b);
-    b = body_of(m, "", SEKHA_TEMPERATURE_UNSET, 7, NULL, 1, &code);
+    b = body_of(m, "", UNSET, 7, NULL, 1, &code);
     cr_assert_str_eq(b, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":7,"
                         "\"stream\":true}");
+    free(b);
+    /* not set: no temperature member at all (the server's default applies) */
+    b = body_of(m, NULL, UNSET, 0, NULL, 0, &code);
+    cr_assert_null(strstr(b, "temperature"), "%s", b);
     free(b);
     b = body_of(m, "m", 0.7, 1, NULL, 0, &code);
     cr_assert_not_null(strstr(b, "\"temperature\":0.7,"), "%s", b);
@@ -650,7 +669,7 @@ Test(body, content_round_trips_through_json)
     cr_assert_str_eq(sekha_messages_role(m, 3), "tool");
     cr_assert_null(sekha_messages_content(m, 4));
     sekha_code code;
-    char *b = body_of(m, "mod\"el", SEKHA_TEMPERATURE_UNSET, 0, NULL, 0, &code);
+    char *b = body_of(m, "mod\"el", UNSET, 0, NULL, 0, &code);
     cJSON *v = cJSON_Parse(b);
     cr_assert_not_null(v, "not JSON: %s", b);
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(v, "messages");
@@ -670,19 +689,20 @@ Test(body, invalid_arguments_are_rejected)
     cr_assert_eq(sekha_messages_add(m, "user", NULL), SEKHA_E_INVALID_ARG);
     cr_assert_eq(sekha_messages_add(NULL, "user", "x"), SEKHA_E_INVALID_ARG);
     sekha_code code;
-    cr_assert_null(body_of(m, NULL, SEKHA_TEMPERATURE_UNSET, 0, NULL, 0, &code));
+    cr_assert_null(body_of(m, NULL, UNSET, 0, NULL, 0, &code));
     cr_assert_eq(code, SEKHA_E_INVALID_ARG, "no messages");
     cr_assert_eq(sekha_messages_add(m, "user", "x"), SEKHA_OK);
-    const double temps[] = {-0.5, INFINITY};
-    for (int i = 0; i < 2; i++) {
+    const double temps[] = {-0.5, INFINITY, NAN};
+    for (int i = 0; i < 3; i++) {
         cr_assert_null(body_of(m, NULL, temps[i], 0, NULL, 0, &code));
         cr_assert_eq(code, SEKHA_E_INVALID_ARG);
     }
-    cr_assert_null(body_of(m, NULL, SEKHA_TEMPERATURE_UNSET, -1, NULL, 0, &code));
+    cr_assert_null(body_of(m, NULL, UNSET, -1, NULL, 0, &code));
+    cr_assert_eq(code, SEKHA_E_INVALID_ARG);
     static const char *const extras[] = {"[1]", "{\"stream\":true}", "{\"messages\":[]}",
                                          "{\"a\":1,\"a\":2}", "{bad", "{\"s\":\"\xff\"}"};
     for (size_t i = 0; i < sizeof extras / sizeof *extras; i++) {
-        cr_assert_null(body_of(m, NULL, SEKHA_TEMPERATURE_UNSET, 0, extras[i], 0, &code));
+        cr_assert_null(body_of(m, NULL, UNSET, 0, extras[i], 0, &code));
         cr_assert_eq(code, SEKHA_E_INVALID_ARG, "%s", extras[i]);
     }
     sekha_messages_free(m);
@@ -705,5 +725,54 @@ Test(body, extra_fields_are_added_and_replace_arguments)
     cr_assert_null(strstr(b, "arg-model"), "the replaced argument is still there: %s", b);
     cJSON_Delete(v);
     free(b);
+    sekha_messages_free(m);
+}
+
+Test(body, a_message_of_parts_is_written_in_the_openai_shape)
+{
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(m, "system", "be brief"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_parts(m, "user"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_text_part(m, "what is in this picture?"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_image_part(m, "https://example.test/cat.png", "low"),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_image_part(m, "data:image/png;base64,AAAA", NULL), SEKHA_OK);
+    sekha_code code;
+    char *b = body_of(m, NULL, UNSET, 0, NULL, 0, &code);
+    cr_assert_eq(code, SEKHA_OK);
+    cr_assert_str_eq(b, "{\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},"
+                        "{\"role\":\"user\",\"content\":["
+                        "{\"type\":\"text\",\"text\":\"what is in this picture?\"},"
+                        "{\"type\":\"image_url\",\"image_url\":{\"url\":"
+                        "\"https://example.test/cat.png\",\"detail\":\"low\"}},"
+                        "{\"type\":\"image_url\",\"image_url\":{\"url\":"
+                        "\"data:image/png;base64,AAAA\"}}]}],\"stream\":false}");
+    free(b);
+    /* a parts message without a part is refused, nothing written */
+    cr_assert_eq(sekha_messages_add_parts(m, "user"), SEKHA_OK);
+    cr_assert_null(body_of(m, NULL, UNSET, 0, NULL, 0, &code));
+    cr_assert_eq(code, SEKHA_E_INVALID_ARG);
+    sekha_messages_free(m);
+}
+
+Test(body, a_key_the_call_does_not_read_is_refused_by_name)
+{
+    sekha_messages *m = one_message("x");
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, "work"), SEKHA_OK);
+    for (int stream = 0; stream < 2; stream++) {
+        sekha_buf b = {0};
+        sekha_error *e = sekha__bridge_chat_body(&b, m, p, stream);
+        cr_assert_eq(sekha_error_code(e), SEKHA_E_INVALID_ARG);
+        cr_assert_not_null(strstr(sekha_error_message(e), "label"), "%s", sekha_error_message(e));
+        cr_assert_eq(b.len, 0, "nothing written");
+        sekha_error_free(e);
+        sekha__buf_free(&b);
+    }
+    /* the chunk callback is a stream's key only */
+    cr_assert_eq(sekha_params_unset(p, SEKHA_PARAM_LABEL), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_on_chunk(p, NULL, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_params_isset(p, SEKHA_PARAM_ON_CHUNK), 0, "NULL unsets the key");
+    sekha_params_free(p);
     sekha_messages_free(m);
 }

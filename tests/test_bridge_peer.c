@@ -62,9 +62,16 @@ static void mock_config(const char *method, const char *json)
 {
     sekha_client *c = mock_client(0, 0, NULL);
     sekha_error *err = NULL;
-    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_BRIDGE, method, "/config", NULL,
-                                            json ? "application/json" : NULL, json,
-                                            json ? strlen(json) : 0, 0, NULL, NULL, NULL, &err);
+    char line[64];
+    snprintf(line, sizeof line, "%s /config", method);
+    sekha_params *p = sekha_params_new();
+    if (json) {
+        cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"),
+                     SEKHA_OK);
+        cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, json, strlen(json)), SEKHA_OK);
+    }
+    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_BRIDGE, line, p, NULL, &err);
+    sekha_params_free(p);
     cr_assert_eq(rc, SEKHA_OK, "%s /config: %s", method, sekha_error_message(err));
     sekha_client_free(c);
 }
@@ -109,13 +116,14 @@ Test(bridge_peer, what_the_request_carries)
     sekha_messages *m = sekha_messages_new();
     sekha_messages_add(m, "user", "show-request");
     sekha_completion *out = NULL;
-    cr_assert_eq(sekha_bridge_complete_sync(c, m, NULL, 0.0, 12, "{\"top_p\":0.5}", &out, NULL),
-                 SEKHA_OK);
+    sekha_params *p = chat_params(NULL, 0.0, 12, NULL);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_EXTRA_JSON, "{\"top_p\":0.5}"), SEKHA_OK);
+    cr_assert_eq(sekha_bridge_complete_sync(c, m, p, &out, NULL), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_str_eq(sekha_completion_content(out, NULL),
                      "temperature=0 max_tokens=12 stream=false auth=Bearer sk-test-key top_p=0.5");
     sekha_completion_free(out);
-    cr_assert_eq(sekha_bridge_complete_sync(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
-                                            SEKHA_MAX_TOKENS_UNSET, NULL, &out, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_bridge_complete_sync(c, m, NULL, &out, NULL), SEKHA_OK);
     cr_assert_str_eq(sekha_completion_content(out, NULL),
                      "temperature=null max_tokens=null stream=false auth=Bearer sk-test-key "
                      "top_p=null");
@@ -196,8 +204,13 @@ Test(bridge_peer, embeddings_through_rules)
     const char *const texts[] = {"first", "second"};
     sekha_embeddings *e = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_bridge_embed_sync(c, texts, 2, "emb-model", SEKHA_EMBED_OPENAI, &e, &err),
+    sekha_params *openai = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(openai, SEKHA_PARAM_EMBED_API, SEKHA_EMBED_OPENAI), SEKHA_OK);
+    sekha_params *named = sekha_params_copy(openai);
+    cr_assert_eq(sekha_params_set_text(named, SEKHA_PARAM_MODEL, "emb-model"), SEKHA_OK);
+    cr_assert_eq(sekha_bridge_embed_sync(c, texts, 2, named, &e, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
+    sekha_params_free(named);
     cr_assert_eq(sekha_embeddings_count(e), 2);
     cr_assert_str_eq(sekha_embeddings_model(e), "emb-model");
     cr_assert_eq(sekha_embeddings_tokens(e), 2);
@@ -207,10 +220,11 @@ Test(bridge_peer, embeddings_through_rules)
     cr_assert(v0[0] == 1.0f && v0[1] == 2.0f && v0[2] == 3.0f, "index 0 placed first");
     cr_assert(v1[0] == 0.5f && v1[1] == -0.25f && v1[2] == 1e-3f);
     sekha_embeddings_free(e);
-    cr_assert_eq(sekha_bridge_embed_sync(c, texts, 1, NULL, SEKHA_EMBED_OPENAI, &e, &err),
+    cr_assert_eq(sekha_bridge_embed_sync(c, texts, 1, openai, &e, &err),
                  SEKHA_E_BAD_RESPONSE, "two vectors for one input is not an answer");
+    sekha_params_free(openai);
     sekha_error_free(err);
-    cr_assert_eq(sekha_bridge_embed_sync(c, texts, 1, NULL, SEKHA_EMBED_SEKHA, &e, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_bridge_embed_sync(c, texts, 1, NULL, &e, NULL), SEKHA_OK);
     cr_assert_eq(sekha_embeddings_vector(e, 0, &dim)[1], 0.25f);
     cr_assert_eq(dim, 2);
     sekha_embeddings_free(e);
@@ -220,10 +234,10 @@ Test(bridge_peer, embeddings_through_rules)
 Test(bridge_peer, health)
 {
     sekha_client *c = mock_client(0, 0, NULL);
-    sekha_bridge_health_report *h = NULL;
+    sekha_health *h = NULL;
     cr_assert_eq(sekha_bridge_health_sync(c, &h, NULL), SEKHA_OK);
-    cr_assert_eq(sekha_bridge_health_verdict(h), SEKHA_BRIDGE_HEALTHY);
-    sekha_bridge_health_free(h);
+    cr_assert_eq(sekha_health_status(h), SEKHA_STATUS_HEALTHY);
+    sekha_health_free(h);
     sekha_client_free(c);
 }
 

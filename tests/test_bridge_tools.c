@@ -75,9 +75,15 @@ static int count_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
 static final_copy ask(sekha_client *c, const sekha_messages *m, int stream, const char *extra)
 {
     final_copy f = {0};
-    sekha_request *req = stream
-        ? sekha_bridge_stream_complete(c, m, NULL, 0.0, 0, extra, count_chunk, keep_final, &f)
-        : sekha_bridge_complete(c, m, NULL, 0.0, 0, extra, keep_final, &f);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, 0.0), SEKHA_OK);
+    if (extra)
+        cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_EXTRA_JSON, extra), SEKHA_OK);
+    if (stream)
+        cr_assert_eq(sekha_params_set_on_chunk(p, count_chunk, &f), SEKHA_OK);
+    sekha_request *req = stream ? sekha_bridge_stream_complete(c, m, p, keep_final, &f)
+                                : sekha_bridge_complete(c, m, p, keep_final, &f);
+    sekha_params_free(p);
     cr_assert_not_null(req);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(f.finals, 1);
@@ -309,13 +315,13 @@ Test(tool_messages, are_checked_and_written_in_the_openai_shape)
     cr_assert_str_eq(sekha_messages_error(m),
                      "a tool call was added after a message that is not an assistant message");
     sekha_buf body = {0};
-    sekha_error *refused = sekha__bridge_chat_body(&body, m, NULL, NAN, 0, NULL, 0);
+    sekha_error *refused = sekha__bridge_chat_body(&body, m, NULL, 0);
     cr_assert_not_null(refused);
     cr_assert_eq(sekha_error_code(refused), SEKHA_E_INVALID_ARG);
     sekha_error_free(refused);
     free(m->error);
     m->error = NULL;
-    cr_assert_null(sekha__bridge_chat_body(&body, m, NULL, NAN, 0, NULL, 0));
+    cr_assert_null(sekha__bridge_chat_body(&body, m, NULL, 0));
     cr_assert_str_eq(sekha__buf_str(&body),
                      "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
                      "{\"role\":\"assistant\",\"content\":\"\",\"tool_calls\":["

@@ -65,9 +65,8 @@ static int resumed_event(sekha_request *req, const sekha_sse_event *ev, void *ud
     if (s->events >= s->start_from && s->events <= s->start_to && s->nchildren < 8) {
         /* the usual "next request from the callback", here from a resumed delivery */
         child_state *cs = &s->children[s->nchildren++];
-        cr_assert_not_null(sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "GET",
-                                              "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                                              child_done, cs));
+        cr_assert_not_null(sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                              NULL, child_done, cs));
     }
     if (s->events == s->pause_at)
         return SEKHA_EVENT_PAUSE;
@@ -93,9 +92,13 @@ static void run_paused_stream(resumed *s)
     arm_rule("/_devserver/sse", "[{\"pass\":true,\"chunk_delay_ms\":5}]");
     sekha_options *o = test_options(&ds);
     s->c = test_client(o);
-    sekha_request *r = sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "GET",
-                                          "/_devserver/sse?count=40&size=60", NULL, NULL, NULL,
-                                          0, SEKHA_HTTP_STREAM, resumed_event, resumed_done, s);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_STREAM), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_on_event(p, resumed_event, s), SEKHA_OK);
+    sekha_request *r = sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER,
+                                          "GET /_devserver/sse?count=40&size=60", p, resumed_done,
+                                          s);
+    sekha_params_free(p);
     while (s->events < s->pause_at && s->done_calls == 0)
         sekha_client_poll(s->c, 100);
     /* paused: the next event reaches libcurl, which holds it for us */
@@ -147,16 +150,16 @@ Test(contract_loop, a_kept_handle_does_not_reach_the_next_request)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     child_state a = {0}, b = {0};
-    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo",
-                                           NULL, NULL, NULL, 0, 0, NULL, child_done, &a);
+    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                           NULL, child_done, &a);
     uint64_t id_a = sekha_request_id(ra);
     cr_assert_neq(id_a, 0);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(a.code, SEKHA_OK);
     /* B is made in A's recycled memory; A's handle must not name it */
     arm_rule("/_devserver/echo", "[{\"delay_ms\":200}]");
-    sekha_request *rb = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo",
-                                           NULL, NULL, NULL, 0, 0, NULL, child_done, &b);
+    sekha_request *rb = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                           NULL, child_done, &b);
     cr_assert_neq(ra, rb, "a stale handle compares equal to a live one");
     cr_assert_eq(sekha_request_valid(ra), 0);
     cr_assert_eq(sekha_request_valid(rb), 1);
@@ -177,8 +180,8 @@ Test(contract_loop, handles_of_a_freed_client_are_stale)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     child_state a = {0};
-    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo",
-                                           NULL, NULL, NULL, 0, 0, NULL, child_done, &a);
+    sekha_request *ra = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                           NULL, child_done, &a);
     sekha_client_free(c);
     cr_assert_eq(a.code, SEKHA_E_CLOSED);
     cr_assert_eq(sekha_request_valid(ra), 0);
@@ -227,8 +230,7 @@ Test(contract_loop, freeing_a_mode_b_client_unwatches_every_fd_and_cancels_its_t
     cr_assert_eq(sekha_client_set_loop_hooks(c, rec_watch, rec_timer, &h), SEKHA_OK);
     cr_assert_geq(h.n, 1, "the wake fd is watched");
     child_state a = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL,
-                       0, 0, NULL, child_done, &a);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &a);
     cr_assert_geq(h.last_timer, 0, "a timer was asked for");
     sekha_client_free(c);
     cr_assert_eq(a.code, SEKHA_E_CLOSED);
@@ -275,10 +277,8 @@ Test(contract_loop, a_mode_b_client_with_live_connections_leaves_no_fd_watched)
     hooks h = {.last_timer = -1};
     cr_assert_eq(sekha_client_set_loop_hooks(c, rec_watch, rec_timer, &h), SEKHA_OK);
     child_state a = {0}, b = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL,
-                       0, 0, NULL, child_done, &a);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL,
-                       0, 0, NULL, child_done, &b);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &a);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &b);
     drive_with_poll(c, &h);
     cr_assert_eq(a.code, SEKHA_OK, "%s", a.message);
     cr_assert_eq(b.code, SEKHA_OK, "%s", b.message);
@@ -299,8 +299,7 @@ Test(contract_loop, a_failing_poller_ends_its_requests_instead_of_spinning, .tim
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     child_state a = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL,
-                       0, 0, NULL, child_done, &a);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, child_done, &a);
     sekha_client_poll(c, 50); /* the transfer is under way */
     /* The poller's fd now names something epoll_wait refuses, every time. */
     int bad = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -363,9 +362,10 @@ Test(contract_loop, bridge_stop_right_after_a_resume_keeps_only_the_text_so_far)
     cr_assert_eq(sekha_messages_add(m, "user", "one two three four five six seven eight nine ten"),
                  SEKHA_OK);
     chunked s = {.pause_at = 3, .stop_at = 4};
-    sekha_request *r = sekha_bridge_stream_complete(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
-                                                    SEKHA_MAX_TOKENS_UNSET, NULL, on_chunk,
-                                                    on_completion, &s);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_on_chunk(p, on_chunk, &s), SEKHA_OK);
+    sekha_request *r = sekha_bridge_stream_complete(c, m, p, on_completion, &s);
+    sekha_params_free(p);
     cr_assert_not_null(r);
     while (s.chunks < s.pause_at && s.done == 0)
         sekha_client_poll(c, 100);

@@ -66,11 +66,19 @@ static void run(sekha_options *o, const char *method, const char *path, unsigned
                 outcome *s)
 {
     sekha_client *c = test_client(o);
-    cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, method, path, NULL,
-                                          method[0] == 'P' ? "application/json" : NULL,
-                                          method[0] == 'P' ? "{}" : NULL, 2, flags,
-                                          (flags & SEKHA_HTTP_STREAM) ? on_event : NULL,
-                                          on_done, s));
+    char line[512];
+    snprintf(line, sizeof line, "%s %s", method, path);
+    sekha_params *p = sekha_params_new();
+    if (method[0] == 'P') {
+        cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"),
+                     SEKHA_OK);
+        cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, "{}", 2), SEKHA_OK);
+    }
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, flags), SEKHA_OK);
+    if (flags & SEKHA_HTTP_STREAM)
+        cr_assert_eq(sekha_params_set_on_event(p, on_event, s), SEKHA_OK);
+    cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, line, p, on_done, s));
+    sekha_params_free(p);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     sekha_client_free(c);
 }
@@ -225,8 +233,8 @@ static void *work(void *arg)
         return NULL;
     for (int round = 0; round < 10; round++) {
         for (int i = 0; i < 20; i++)
-            sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                               NULL, NULL, 0, 0, NULL, count_done, w);
+            sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                               NULL, count_done, w);
         sekha_client_run(c);
     }
     sekha_client_free(c);
@@ -279,9 +287,7 @@ Test(contract_time, a_bridge_stream_cut_by_the_call_timeout_keeps_its_text)
     sekha_messages *m = sekha_messages_new();
     cr_assert_eq(sekha_messages_add(m, "user", "tell me everything"), SEKHA_OK);
     outcome s = {0};
-    cr_assert_not_null(sekha_bridge_stream_complete(c, m, NULL, SEKHA_TEMPERATURE_UNSET,
-                                                    SEKHA_MAX_TOKENS_UNSET, NULL, NULL,
-                                                    keep_completion, &s));
+    cr_assert_not_null(sekha_bridge_stream_complete(c, m, NULL, keep_completion, &s));
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(s.done, 1);
     cr_assert_eq(s.code, SEKHA_E_TIMEOUT);

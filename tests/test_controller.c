@@ -12,15 +12,18 @@
 
 Test(controller, create_answers_201_shape_and_get_returns_it)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_add(b, "user", "How do I bake sourdough?"), SEKHA_OK);
-    cr_assert_eq(sekha_message_builder_add(b, "assistant", "Feed the starter first."), SEKHA_OK);
-    cr_assert_eq(sekha_message_builder_count(b), 2);
+    sekha_messages *b = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(b, "user", "How do I bake sourdough?"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add(b, "assistant", "Feed the starter first."), SEKHA_OK);
+    cr_assert_eq(sekha_messages_count(b), 2);
+    sekha_params *p = with_int(with_text(with_text(NULL, SEKHA_PARAM_LABEL, "Cooking"),
+                                         SEKHA_PARAM_FOLDER, "/home"),
+                               SEKHA_PARAM_IMPORTANCE, 7);
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "Cooking", "/home", b, 7, &conv,
-                                                           &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, b, p, &conv, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
+    sekha_params_free(p);
     cr_assert_null(err);
     cr_assert_str_eq(sekha_conversation_label(conv), "Cooking");
     cr_assert_str_eq(sekha_conversation_folder(conv), "/home");
@@ -42,23 +45,24 @@ Test(controller, create_answers_201_shape_and_get_returns_it)
     cr_assert_eq(sekha_conversation_message_count(got), 2);
     sekha_conversation_free(got);
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
     cr_assert_eq(hits("/api/v1/conversations"), 1);
 }
 
-Test(controller, async_create_lends_result_and_retain_keeps_it)
+Test(controller, async_create_lends_result_and_copy_keeps_it)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "lent results");
+    sekha_messages *b = one_message("user", "lent results");
+    sekha_params *p = with_text(with_text(NULL, SEKHA_PARAM_LABEL, "L"), SEKHA_PARAM_FOLDER, "F");
     conv_box box = {0};
-    sekha_request *req = sekha_controller_create_conversation(cl, "L", "F", b, 0, on_conv, &box);
-    sekha_message_builder_free(b); /* the body was built at call time */
+    sekha_request *req = sekha_controller_create_conversation(cl, b, p, on_conv, &box);
+    sekha_messages_free(b); /* the body was built at call time */
+    sekha_params_free(p);
     cr_assert_not_null(req);
     cr_assert_eq(box.calls, 0, "never called back from inside the call");
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     cr_assert_eq(box.calls, 1);
     cr_assert_eq(box.code, SEKHA_OK);
-    cr_assert_eq((const void *)box.kept, (const void *)box.lent, "retain hands out the result");
+    cr_assert_eq((const void *)box.kept, (const void *)box.lent, "copy hands out the result");
     /* The library released its reference after the callback; ours keeps the object alive. */
     cr_assert_str_eq(sekha_conversation_id(box.kept), box.id);
     cr_assert_str_eq(sekha_conversation_label(box.kept), "L");
@@ -67,77 +71,112 @@ Test(controller, async_create_lends_result_and_retain_keeps_it)
 
 Test(controller, multimodal_parts_are_stored_as_joined_text)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_add_parts(b, "user"), SEKHA_OK);
-    cr_assert_eq(sekha_message_builder_text_part(b, "zebra picture"), SEKHA_OK);
-    cr_assert_eq(sekha_message_builder_image_part(b, "https://img.example/z.png", "high"),
+    sekha_messages *b = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add_parts(b, "user"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_text_part(b, "zebra picture"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_image_part(b, "https://img.example/z.png", "high"),
                  SEKHA_OK);
-    cr_assert_eq(sekha_message_builder_text_part(b, "describe stripes"), SEKHA_OK);
+    cr_assert_eq(sekha_messages_add_text_part(b, "describe stripes"), SEKHA_OK);
+    sekha_params *p = with_text(NULL, SEKHA_PARAM_LABEL, "Img");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "Img", "/", b, 0, &conv, &err),
-                 SEKHA_OK, "%s", sekha_error_message(err));
-    sekha_message_list *l = NULL;
-    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "zebra", 0, &l, &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, b, p, &conv, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
-    cr_assert_eq(sekha_message_list_count(l), 1);
-    const sekha_message *m = sekha_message_list_at(l, 0);
-    cr_assert_str_eq(sekha_message_content(m), "zebra picture describe stripes");
-    cr_assert_str_eq(sekha_message_conversation_id(m), sekha_conversation_id(conv));
-    cr_assert_not_null(strstr(sekha_message_metadata_json(m), "https://img.example/z.png"),
-                       "image kept in metadata: %s", sekha_message_metadata_json(m));
-    cr_assert_null(sekha_message_embedding_id(m), "null embedding_id reads as NULL");
-    cr_assert_null(sekha_message_list_at(l, 1));
-    sekha_message_list_free(l);
+    sekha_params_free(p);
+    sekha_stored_messages *l = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "zebra", NULL, &l, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_stored_messages_count(l), 1);
+    const sekha_stored_message *m = sekha_stored_messages_at(l, 0);
+    cr_assert_str_eq(sekha_stored_message_content(m), "zebra picture describe stripes");
+    cr_assert_str_eq(sekha_stored_message_conversation_id(m), sekha_conversation_id(conv));
+    /* The parts reached the server as parts: it keeps the image (url and detail) apart. */
+    cr_assert_str_eq(sekha_stored_message_metadata_json(m),
+                     "{\"images\":[{\"url\":\"https://img.example/z.png\",\"detail\":\"high\"}]}",
+                     "image kept in metadata: %s", sekha_stored_message_metadata_json(m));
+    cr_assert_null(sekha_stored_message_embedding_id(m), "null embedding_id reads as NULL");
+    cr_assert_null(sekha_stored_messages_at(l, 1));
+    sekha_stored_messages_free(l);
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
-static void create_fails_locally(sekha_message_builder *b, const char *label, int importance,
-                                 const char *needle)
+static void create_fails_locally(sekha_messages *b, const sekha_params *p, const char *needle)
 {
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_create_conversation_sync(cl, label, "f", b, importance, &conv,
-                                                              &err);
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, b, p, &conv, &err);
     cr_assert_null(conv);
+    cr_assert_not_null(strstr(sekha_error_message(err), "sekha_controller_create_conversation: "),
+                       "the call is named: %s", sekha_error_message(err));
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, needle);
 }
 
 Test(controller, create_validates_before_sending)
 {
-    sekha_message_builder *empty = sekha_message_builder_new();
-    create_fails_locally(empty, "l", 0, "at least one message");
-    create_fails_locally(NULL, "l", 0, "at least one message");
+    sekha_messages *empty = sekha_messages_new();
+    create_fails_locally(empty, NULL, "at least one message");
+    create_fails_locally(NULL, NULL, "messages is NULL");
 
-    sekha_message_builder *bad_role = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_add(bad_role, "robot", "hi"), SEKHA_E_INVALID_ARG);
-    cr_assert_eq(sekha_message_builder_add(bad_role, "user", "hi"), SEKHA_OK);
-    cr_assert_not_null(strstr(sekha_message_builder_error(bad_role), "robot"));
-    create_fails_locally(bad_role, "l", 0, "robot");
+    sekha_messages *bad_role = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(bad_role, "robot", "hi"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_messages_add(bad_role, "user", "hi"), SEKHA_OK);
+    cr_assert_not_null(strstr(sekha_messages_error(bad_role), "robot"));
+    create_fails_locally(bad_role, NULL, "robot");
 
-    sekha_message_builder *no_parts = sekha_message_builder_new();
-    sekha_message_builder_add_parts(no_parts, "user");
-    create_fails_locally(no_parts, "l", 0, "no content parts");
+    sekha_messages *no_parts = sekha_messages_new();
+    sekha_messages_add_parts(no_parts, "user");
+    create_fails_locally(no_parts, NULL, "started with parts but has none");
 
-    sekha_message_builder *bad_part = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_text_part(bad_part, "x"), SEKHA_E_INVALID_ARG,
+    sekha_messages *bad_part = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add_text_part(bad_part, "x"), SEKHA_E_INVALID_ARG,
                  "a part needs an open parts message");
-    sekha_message_builder_add_parts(bad_part, "tool");
-    cr_assert_eq(sekha_message_builder_image_part(bad_part, "u", "huge"), SEKHA_E_INVALID_ARG);
-    cr_assert_eq(sekha_message_builder_image_part(bad_part, "", NULL), SEKHA_E_INVALID_ARG);
+    sekha_messages_add_parts(bad_part, "tool");
+    cr_assert_eq(sekha_messages_add_image_part(bad_part, "u", "huge"), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_messages_add_image_part(bad_part, "", NULL), SEKHA_E_INVALID_ARG);
+    create_fails_locally(bad_part, NULL, "sekha_messages_add_parts");
 
-    sekha_message_builder *ok = sekha_message_builder_new();
-    sekha_message_builder_add(ok, "system", "fine");
-    create_fails_locally(ok, NULL, 0, "label and folder");
-    create_fails_locally(ok, "l", 11, "importance");
+    sekha_messages *bad_text = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(bad_text, "user", "bad \xff"), SEKHA_E_INVALID_ARG);
+    create_fails_locally(bad_text, NULL, "sekha_controller_create_conversation: "
+                                         "messages[0].content is not valid UTF-8 (at byte 4)");
+
+    /* A setter that failed is reported by the call that is given the parameters. */
+    sekha_messages *ok = one_message("system", "fine");
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, 11), SEKHA_E_INVALID_ARG);
+    create_fails_locally(ok, p, "sekha_controller_create_conversation: importance must be "
+                                "from 1 to 10 (got 11)");
+    sekha_params_free(p);
+    p = with_text(NULL, SEKHA_PARAM_LABEL, "l");
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FOLDER, "bad \xc3"), SEKHA_E_INVALID_ARG);
+    create_fails_locally(ok, p, "folder is not valid UTF-8 (at byte 4)");
+    sekha_params_free(p);
+    /* A key the call does not read is a mistake worth reporting, not ignoring. */
+    p = with_text(NULL, SEKHA_PARAM_MODEL, "m");
+    create_fails_locally(ok, p, "model");
+    sekha_params_free(p);
     cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was sent");
 
-    sekha_message_builder_free(empty);
-    sekha_message_builder_free(bad_role);
-    sekha_message_builder_free(no_parts);
-    sekha_message_builder_free(bad_part);
-    sekha_message_builder_free(ok);
+    sekha_messages_free(empty);
+    sekha_messages_free(bad_role);
+    sekha_messages_free(no_parts);
+    sekha_messages_free(bad_part);
+    sekha_messages_free(bad_text);
+    sekha_messages_free(ok);
+}
+
+Test(controller, create_defaults_label_and_folder_and_leaves_importance_out)
+{
+    sekha_messages *m = one_message("user", "defaults");
+    sekha_conversation *conv = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, m, NULL, &conv, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    cr_assert_str_eq(sekha_conversation_label(conv), "Conversation");
+    cr_assert_str_eq(sekha_conversation_folder(conv), "/");
+    sekha_conversation_free(conv);
+    sekha_messages_free(m);
 }
 
 Test(controller, async_validation_failure_calls_back_once_from_the_loop)
@@ -180,9 +219,8 @@ Test(controller, list_filters_pages_and_percent_encodes)
     char *c = store("plain", "/z", "third");
     sekha_search_results *r = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY,
-                                                          SEKHA_FILTER_ANY, 0, 0, &r, &err),
-                 SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, &r, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
     cr_assert_eq(sekha_search_results_count(r), 3);
     cr_assert_eq(sekha_search_results_total(r), 3);
     cr_assert_eq(sekha_search_results_page(r), 1);
@@ -195,16 +233,17 @@ Test(controller, list_filters_pages_and_percent_encodes)
     cr_assert_not_null(strstr(sekha_search_result_metadata_json(it), "\"status\":\"active\""));
     sekha_search_results_free(r);
 
-    cr_assert_eq(sekha_controller_list_conversations_sync(cl, odd, NULL, SEKHA_FILTER_ANY,
-                                                          SEKHA_FILTER_ANY, 0, 0, &r, &err),
-                 SEKHA_OK);
+    sekha_params *p = with_text(NULL, SEKHA_PARAM_LABEL, odd);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, &err), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_search_results_count(r), 1, "the odd label survives the query string");
     cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), a);
     sekha_search_results_free(r);
 
-    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, "/x y", SEKHA_FILTER_ANY,
-                                                          SEKHA_FILTER_ANY, 2, 1, &r, &err),
-                 SEKHA_OK);
+    p = with_int(with_int(with_text(NULL, SEKHA_PARAM_FOLDER, "/x y"), SEKHA_PARAM_PAGE, 2),
+                 SEKHA_PARAM_PAGE_SIZE, 1);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, &err), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_search_results_count(r), 1);
     cr_assert_eq(sekha_search_results_total(r), 2);
     cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), a,
@@ -213,27 +252,39 @@ Test(controller, list_filters_pages_and_percent_encodes)
 
     cr_assert_eq(sekha_controller_pin_conversation_sync(cl, b, &err), SEKHA_OK);
     cr_assert_eq(sekha_controller_archive_conversation_sync(cl, c, &err), SEKHA_OK);
-    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, NULL, 1, SEKHA_FILTER_ANY,
-                                                          0, 0, &r, &err), SEKHA_OK);
+    p = with_int(NULL, SEKHA_PARAM_PINNED, 1);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, &err), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_search_results_count(r), 1);
     cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), b);
     sekha_search_results_free(r);
-    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY, 1,
-                                                          0, 0, &r, &err), SEKHA_OK);
+    p = with_int(NULL, SEKHA_PARAM_ARCHIVED, 1);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, &err), SEKHA_OK);
+    sekha_params_free(p);
     cr_assert_eq(sekha_search_results_count(r), 1);
     cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), c);
     sekha_search_results_free(r);
 
     long before = hits("/api/v1/conversations");
-    sekha_code rc = sekha_controller_list_conversations_sync(cl, NULL, NULL, 2, SEKHA_FILTER_ANY,
-                                                             0, 0, &r, &err);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_PINNED, 2), SEKHA_E_INVALID_ARG);
+    sekha_code rc = sekha_controller_list_conversations_sync(cl, p, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "pinned");
-    rc = sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY,
-                                                  SEKHA_FILTER_ANY, -1, 0, &r, &err);
+    sekha_params_free(p);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_PAGE, -1), SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_list_conversations_sync(cl, p, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "page");
-    rc = sekha_controller_list_conversations_sync(cl, NULL, NULL, SEKHA_FILTER_ANY,
-                                                  SEKHA_FILTER_ANY, 1, -5, &r, &err);
+    sekha_params_free(p);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_PAGE_SIZE, -5), SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_list_conversations_sync(cl, p, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "-5");
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_PAGE, 4294967296LL);
+    rc = sekha_controller_list_conversations_sync(cl, p, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "4294967296");
+    sekha_params_free(p);
     cr_assert_eq(hits("/api/v1/conversations"), before);
     free(a);
     free(b);
@@ -329,16 +380,21 @@ Test(controller, count_all_by_label_and_by_folder)
     cr_assert_eq(count_all(), 3);
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_count_conversations_sync(cl, "a b", NULL, &r, &err), SEKHA_OK);
+    sekha_params *p = with_text(NULL, SEKHA_PARAM_LABEL, "a b");
+    cr_assert_eq(sekha_controller_count_conversations_sync(cl, p, &r, &err), SEKHA_OK);
     cr_assert_eq(sekha_count_result_value(r), 2);
     cr_assert_str_eq(sekha_count_result_label(r), "a b");
     cr_assert_null(sekha_count_result_folder(r), "null folder reads as NULL");
     sekha_count_result_free(r);
-    cr_assert_eq(sekha_controller_count_conversations_sync(cl, NULL, "/two", &r, &err), SEKHA_OK);
+    sekha_params *q = with_text(NULL, SEKHA_PARAM_FOLDER, "/two");
+    cr_assert_eq(sekha_controller_count_conversations_sync(cl, q, &r, &err), SEKHA_OK);
     cr_assert_eq(sekha_count_result_value(r), 2);
     sekha_count_result_free(r);
-    sekha_code rc = sekha_controller_count_conversations_sync(cl, "a b", "/two", &r, &err);
+    p = with_text(p, SEKHA_PARAM_FOLDER, "/two");
+    sekha_code rc = sekha_controller_count_conversations_sync(cl, p, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "not both");
+    sekha_params_free(p);
+    sekha_params_free(q);
     cr_assert_null(r);
     cr_assert_eq(hits("/api/v1/conversations/count"), 3);
 }
@@ -350,7 +406,9 @@ Test(controller, count_error_field_in_a_200_is_a_service_error)
         "label and folder\\\"}\"}]");
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_count_conversations_sync(cl, "x", NULL, &r, &err);
+    sekha_params *p = with_text(NULL, SEKHA_PARAM_LABEL, "x");
+    sekha_code rc = sekha_controller_count_conversations_sync(cl, p, &r, &err);
+    sekha_params_free(p);
     cr_assert_null(r);
     cr_assert_str_eq(sekha_error_service_message(err), "Cannot specify both label and folder");
     expect_err(rc, err, SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE, "Cannot specify both");
@@ -365,7 +423,7 @@ Test(controller, query_ranks_the_matching_conversation_first)
     char *trip = store("Travel", "/home", "Best time to visit Japan for cherry blossoms");
     sekha_search_results *r = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_query_sync(cl, "engine knocking noise", 0, 0, NULL, &r, &err),
+    cr_assert_eq(sekha_controller_query_sync(cl, "engine knocking noise", NULL, &r, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
     cr_assert_eq(sekha_search_results_count(r), 3);
     const sekha_search_result *top = sekha_search_results_at(r, 0);
@@ -378,19 +436,33 @@ Test(controller, query_ranks_the_matching_conversation_first)
 
     char filters[128];
     snprintf(filters, sizeof filters, "{\"conversation_id\":\"%s\"}", trip);
-    cr_assert_eq(sekha_controller_query_sync(cl, "engine", 1, 3, filters, &r, &err), SEKHA_OK,
-                 "%s", sekha_error_message(err));
+    sekha_params *p = with_text(with_int(with_int(NULL, SEKHA_PARAM_LIMIT, 1), SEKHA_PARAM_OFFSET,
+                                         3), SEKHA_PARAM_FILTERS_JSON, filters);
+    cr_assert_eq(sekha_controller_query_sync(cl, "engine", p, &r, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    sekha_params_free(p);
     cr_assert_eq(sekha_search_results_count(r), 1);
     cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), trip);
     cr_assert_eq(sekha_search_results_page(r), 3, "page = ceil(offset / limit)");
     sekha_search_results_free(r);
 
-    sekha_code rc = sekha_controller_query_sync(cl, " \t\n", 0, 0, NULL, &r, &err);
+    sekha_code rc = sekha_controller_query_sync(cl, " \t\n", NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "blank");
-    rc = sekha_controller_query_sync(cl, "x", 0, 0, "{not json", &r, &err);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FILTERS_JSON, "{not json"),
+                 SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_query_sync(cl, "x", p, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "filters_json");
-    rc = sekha_controller_query_sync(cl, "x", -1, 0, NULL, &r, &err);
+    sekha_params_free(p);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_LIMIT, -1), SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_query_sync(cl, "x", p, &r, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_LIMIT, 4294967296LL);
+    rc = sekha_controller_query_sync(cl, "x", p, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "4294967296");
+    sekha_params_free(p);
     cr_assert_eq(hits("/api/v1/query"), 2);
     free(bread);
     free(car);
@@ -401,20 +473,22 @@ Test(controller, full_text_search_limit_and_syntax_error)
 {
     free(store("a", "/", "alpha beta gamma"));
     free(store("b", "/", "beta delta"));
-    sekha_message_list *l = NULL;
+    sekha_stored_messages *l = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "beta", 0, &l, &err), SEKHA_OK);
-    cr_assert_eq(sekha_message_list_count(l), 2);
-    cr_assert_eq(sekha_message_list_total(l), 2);
-    cr_assert_str_eq(sekha_message_role(sekha_message_list_at(l, 0)), "user");
-    sekha_message_list_free(l);
-    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "beta", 1, &l, &err), SEKHA_OK);
-    cr_assert_eq(sekha_message_list_count(l), 1);
-    sekha_message_list_free(l);
-    sekha_code rc = sekha_controller_full_text_search_sync(cl, "\"unbalanced", 0, &l, &err);
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "beta", NULL, &l, &err), SEKHA_OK);
+    cr_assert_eq(sekha_stored_messages_count(l), 2);
+    cr_assert_eq(sekha_stored_messages_total(l), 2);
+    cr_assert_str_eq(sekha_stored_message_role(sekha_stored_messages_at(l, 0)), "user");
+    sekha_stored_messages_free(l);
+    sekha_params *p = with_int(NULL, SEKHA_PARAM_LIMIT, 1);
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "beta", p, &l, &err), SEKHA_OK);
+    cr_assert_eq(sekha_stored_messages_count(l), 1);
+    sekha_stored_messages_free(l);
+    sekha_params_free(p);
+    sekha_code rc = sekha_controller_full_text_search_sync(cl, "\"unbalanced", NULL, &l, &err);
     cr_assert_eq(sekha_error_attempts(err), 4, "a 500 is retried (3 retries)");
     expect_err(rc, err, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "Database error");
-    rc = sekha_controller_full_text_search_sync(cl, "", 0, &l, &err);
+    rc = sekha_controller_full_text_search_sync(cl, "", NULL, &l, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
 }
 
@@ -438,30 +512,34 @@ Test(controller, context_packs_messages_within_the_budget)
                  "in the summer heat, with enough words to weigh about twenty tokens.", i);
         free(store(i % 2 ? "Garden" : "Other", i < 6 ? "/keep" : "/secret", text));
     }
-    sekha_message_list *l = NULL;
+    sekha_stored_messages *l = NULL;
     sekha_error *err = NULL;
     const char *const labels[] = {"Garden", NULL};
-    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "watering tomatoes", labels, 120,
-                                                        NULL, &l, &err),
+    sekha_params *p = with_int(with_list(NULL, SEKHA_PARAM_PREFERRED_LABELS, labels),
+                               SEKHA_PARAM_BUDGET, 120);
+    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "watering tomatoes", p, &l, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
-    size_t n = sekha_message_list_count(l);
+    sekha_params_free(p);
+    size_t n = sekha_stored_messages_count(l);
     cr_assert(n > 0 && n < 12, "some but not all fit: %zu", n);
-    cr_assert(sekha_message_list_token_estimate(l) <= 102, "85%% of 120 tokens at chars/4: %zu",
-              sekha_message_list_token_estimate(l));
-    cr_assert_eq(sekha_message_list_total(l), (long long)n);
-    cr_assert_eq(sekha_message_list_json(l)[0], '[', "the real shape is a bare array");
-    cr_assert_not_null(strstr(sekha_message_metadata_json(sekha_message_list_at(l, 0)),
+    cr_assert(sekha_stored_messages_token_estimate(l) <= 102,
+              "85%% of 120 tokens at chars/4: %zu", sekha_stored_messages_token_estimate(l));
+    cr_assert_eq(sekha_stored_messages_total(l), (long long)n);
+    cr_assert_eq(sekha_stored_messages_json(l)[0], '[', "the real shape is a bare array");
+    cr_assert_not_null(strstr(sekha_stored_message_metadata_json(sekha_stored_messages_at(l, 0)),
                               "\"citation\""));
-    sekha_message_list_free(l);
+    sekha_stored_messages_free(l);
 
     const char *const excluded[] = {"/sec", NULL};
-    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "gardening", NULL, 0, excluded, &l,
-                                                        &err), SEKHA_OK);
-    cr_assert_eq(sekha_message_list_count(l), 6, "default budget 4000; /secret* excluded");
-    for (size_t i = 0; i < sekha_message_list_count(l); i++)
-        cr_assert_null(strstr(sekha_message_metadata_json(sekha_message_list_at(l, i)), "/secret"));
-    sekha_message_list_free(l);
-    sekha_code rc = sekha_controller_assemble_context_sync(cl, "", NULL, 0, NULL, &l, &err);
+    p = with_list(NULL, SEKHA_PARAM_EXCLUDED_FOLDERS, excluded);
+    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "gardening", p, &l, &err), SEKHA_OK);
+    sekha_params_free(p);
+    cr_assert_eq(sekha_stored_messages_count(l), 6, "default budget 4000; /secret* excluded");
+    for (size_t i = 0; i < sekha_stored_messages_count(l); i++)
+        cr_assert_null(strstr(sekha_stored_message_metadata_json(sekha_stored_messages_at(l, i)),
+                              "/secret"));
+    sekha_stored_messages_free(l);
+    sekha_code rc = sekha_controller_assemble_context_sync(cl, "", NULL, &l, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
     cr_assert_eq(hits("/api/v1/context/assemble"), 2);
 }
@@ -476,18 +554,18 @@ Test(controller, context_accepts_a_messages_object_and_rejects_other_shapes)
         "\\\"timestamp\\\":\\\"2026-01-16T10:20:30\\\"}],\\\"estimated_tokens\\\":1}\"},"
         "{\"status\":200,\"body\":\"{\\\"results\\\":[]}\"},"
         "{\"status\":200,\"body\":\"[{\\\"id\\\":\\\"" MISSING "\\\"}]\"}]");
-    sekha_message_list *l = NULL;
+    sekha_stored_messages *l = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "q", NULL, 0, NULL, &l, &err),
-                 SEKHA_OK, "%s", sekha_error_message(err));
-    cr_assert_eq(sekha_message_list_count(l), 1);
-    cr_assert_str_eq(sekha_message_content(sekha_message_list_at(l, 0)), "a b",
+    cr_assert_eq(sekha_controller_assemble_context_sync(cl, "q", NULL, &l, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_stored_messages_count(l), 1);
+    cr_assert_str_eq(sekha_stored_message_content(sekha_stored_messages_at(l, 0)), "a b",
                      "parts are flattened with one space");
-    cr_assert_str_eq(sekha_message_metadata_json(sekha_message_list_at(l, 0)), "null");
-    sekha_message_list_free(l);
-    sekha_code rc = sekha_controller_assemble_context_sync(cl, "q", NULL, 0, NULL, &l, &err);
+    cr_assert_str_eq(sekha_stored_message_metadata_json(sekha_stored_messages_at(l, 0)), "null");
+    sekha_stored_messages_free(l);
+    sekha_code rc = sekha_controller_assemble_context_sync(cl, "q", NULL, &l, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "\"messages\"");
-    rc = sekha_controller_assemble_context_sync(cl, "q", NULL, 0, NULL, &l, &err);
+    rc = sekha_controller_assemble_context_sync(cl, "q", NULL, &l, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "[0].conversation_id");
     cr_assert_null(l);
 }
@@ -499,23 +577,28 @@ Test(controller, summarize_levels_and_errors)
     sekha_error *err = NULL;
     cr_assert_eq(sekha_controller_summarize_sync(cl, id, NULL, &s, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
-    cr_assert_str_eq(sekha_summary_level(s), "daily", "NULL level is daily");
+    cr_assert_str_eq(sekha_summary_level(s), "daily", "the default level is daily");
     cr_assert_str_eq(sekha_summary_conversation_id(s), id);
     cr_assert_not_null(strstr(sekha_summary_text(s), "The meeting moved to Tuesday."));
     cr_assert_str_eq(sekha_summary_model(s), "devserver-extractive");
     cr_assert_eq(sekha_timestamp_to_epoch(sekha_summary_generated_at(s), NULL), SEKHA_OK);
     sekha_summary_free(s);
-    cr_assert_eq(sekha_controller_summarize_sync(cl, id, "monthly", &s, &err), SEKHA_OK);
+    sekha_params *p = with_text(NULL, SEKHA_PARAM_LEVEL, "monthly");
+    cr_assert_eq(sekha_controller_summarize_sync(cl, id, p, &s, &err), SEKHA_OK);
     cr_assert_str_eq(sekha_summary_level(s), "monthly");
     sekha_summary_free(s);
     long sent = hits("/api/v1/summarize");
-    sekha_code rc = sekha_controller_summarize_sync(cl, id, "hourly", &s, &err);
+    p = with_text(p, SEKHA_PARAM_LEVEL, "hourly");
+    sekha_code rc = sekha_controller_summarize_sync(cl, id, p, &s, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "hourly");
-    rc = sekha_controller_summarize_sync(cl, id, "Daily", &s, &err);
+    p = with_text(p, SEKHA_PARAM_LEVEL, "Daily");
+    rc = sekha_controller_summarize_sync(cl, id, p, &s, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
     cr_assert_eq(hits("/api/v1/summarize"), sent, "invalid levels are never sent");
-    rc = sekha_controller_summarize_sync(cl, MISSING, "weekly", &s, &err);
+    p = with_text(p, SEKHA_PARAM_LEVEL, "weekly");
+    rc = sekha_controller_summarize_sync(cl, MISSING, p, &s, &err);
     expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, NULL);
+    sekha_params_free(p);
     free(id);
 }
 
@@ -525,8 +608,10 @@ Test(controller, prune_dry_run_then_execute_archives)
     char *b = store("B", "/", "two");
     sekha_prune_suggestions *p = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_prune_dry_run_sync(cl, 0, &p, &err), SEKHA_OK, "%s",
+    sekha_params *days = with_int(NULL, SEKHA_PARAM_THRESHOLD_DAYS, 0);
+    cr_assert_eq(sekha_controller_prune_dry_run_sync(cl, days, &p, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
+    sekha_params_free(days);
     cr_assert_eq(sekha_prune_suggestions_count(p), 2);
     cr_assert_eq(sekha_prune_suggestions_total(p), 2);
     const sekha_prune_suggestion *s = sekha_prune_suggestions_at(p, 0);
@@ -538,8 +623,8 @@ Test(controller, prune_dry_run_then_execute_archives)
     cr_assert_eq(sekha_timestamp_to_epoch(sekha_prune_suggestion_last_accessed(s), NULL),
                  SEKHA_OK);
     sekha_prune_suggestions_free(p);
-    cr_assert_eq(sekha_controller_prune_dry_run_sync(cl, 90, &p, &err), SEKHA_OK);
-    cr_assert_eq(sekha_prune_suggestions_count(p), 0, "nothing is 90 days old");
+    cr_assert_eq(sekha_controller_prune_dry_run_sync(cl, NULL, &p, &err), SEKHA_OK);
+    cr_assert_eq(sekha_prune_suggestions_count(p), 0, "nothing is 90 days old (the default)");
     sekha_prune_suggestions_free(p);
 
     const char *const ids[] = {a, b, NULL};
@@ -554,8 +639,11 @@ Test(controller, prune_dry_run_then_execute_archives)
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "conversation_ids[1]");
     rc = sekha_controller_prune_execute_sync(cl, NULL, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "empty");
-    rc = sekha_controller_prune_dry_run_sync(cl, -1, &p, &err);
+    days = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(days, SEKHA_PARAM_THRESHOLD_DAYS, -1), SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_prune_dry_run_sync(cl, days, &p, &err);
     expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "threshold_days");
+    sekha_params_free(days);
     const char *const missing[] = {MISSING, NULL};
     rc = sekha_controller_prune_execute_sync(cl, missing, &err);
     expect_err(rc, err, SEKHA_E_NOT_FOUND, SEKHA_LAYER_HTTP, "not found");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "controller_fixture.h"
@@ -24,11 +25,10 @@ Test(controller, server_422_plain_text_is_validation_with_the_text)
     arm("POST", "/api/v1/conversations",
         "[{\"status\":422,\"content_type\":\"text/plain; charset=utf-8\",\"body\":"
         "\"Failed to deserialize the JSON body into the target type: messages: invalid type\"}]");
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "x");
+    sekha_messages *b = one_message("user", "x");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_create_conversation_sync(cl, "l", "f", b, 0, &conv, &err);
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, b, NULL, &conv, &err);
     cr_assert_eq(sekha_error_http_status(err), 422);
     cr_assert_str_eq(sekha_error_service_message(err),
                      "Failed to deserialize the JSON body into the target type: messages: "
@@ -36,7 +36,7 @@ Test(controller, server_422_plain_text_is_validation_with_the_text)
     cr_assert_eq(sekha_error_attempts(err), 1, "a 422 is not retried");
     expect_err(rc, err, SEKHA_E_VALIDATION, SEKHA_LAYER_HTTP, NULL);
     cr_assert_eq(count_all(), 0);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
 typedef struct results_box {
@@ -62,7 +62,7 @@ Test(controller, rate_limit_429_plain_text_then_success)
                                 "again later.\",\"content_type\":\"text/plain\"},{\"pass\":true}]";
     arm("POST", "/api/v1/query", steps);
     results_box box = {0};
-    sekha_controller_query(cl, "rate", 0, 0, NULL, on_results, &box);
+    sekha_controller_query(cl, "rate", NULL, on_results, &box);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     cr_assert_eq(box.calls, 1);
     cr_assert_eq(box.code, SEKHA_OK);
@@ -95,16 +95,15 @@ Test(controller, close_mid_body_on_a_get_is_retried)
 Test(controller, create_cut_after_handling_is_outcome_unknown_and_not_resent)
 {
     arm("POST", "/api/v1/conversations", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "maybe stored");
+    sekha_messages *b = one_message("user", "maybe stored");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_create_conversation_sync(cl, "l", "f", b, 0, &conv, &err);
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, b, NULL, &conv, &err);
     expect_err(rc, err, SEKHA_E_OUTCOME_UNKNOWN, SEKHA_LAYER_TRANSPORT, NULL);
     cr_assert_null(conv);
     cr_assert_eq(hits("/api/v1/conversations"), 1, "sent exactly once");
     cr_assert_eq(count_all(), 1, "the server did store it, once");
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
 Test(controller, bad_answers_are_bad_response_naming_the_field)
@@ -134,9 +133,9 @@ Test(controller, bad_answers_are_bad_response_naming_the_field)
         "\\\"page_size\\\":10}\"}]");
     sekha_search_results *r = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_query_sync(cl, "q", 0, 0, NULL, &r, &err);
+    sekha_code rc = sekha_controller_query_sync(cl, "q", NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "results[0].score");
-    rc = sekha_controller_query_sync(cl, "q", 0, 0, NULL, &r, &err);
+    rc = sekha_controller_query_sync(cl, "q", NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "\"total\"");
     arm("POST", "/api/v1/labels/suggest",
         "[{\"status\":200,\"body\":\"{\\\"conversation_id\\\":\\\"" MISSING "\\\","
@@ -163,7 +162,7 @@ typedef struct tally {
     }
 TALLY_CB(t_conv, sekha_conversation)
 TALLY_CB(t_results, sekha_search_results)
-TALLY_CB(t_messages, sekha_message_list)
+TALLY_CB(t_messages, sekha_stored_messages)
 TALLY_CB(t_count, sekha_count_result)
 TALLY_CB(t_summary, sekha_summary)
 TALLY_CB(t_prune, sekha_prune_suggestions)
@@ -185,19 +184,34 @@ Test(controller, every_async_form_completes_once)
     char *other = store("other", "/all", "to be deleted");
     const char *const ids[] = {id, NULL};
     tally t = {0, 0};
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "tool", "{}");
-    sekha_controller_create_conversation(cl, "x", "/x", b, 3, t_conv, &t);
-    sekha_message_builder_free(b);
+    sekha_messages *b = one_message("tool", "{}");
+    sekha_params *p = with_int(with_text(with_text(NULL, SEKHA_PARAM_LABEL, "x"),
+                                         SEKHA_PARAM_FOLDER, "/x"), SEKHA_PARAM_IMPORTANCE, 3);
+    sekha_controller_create_conversation(cl, b, p, t_conv, &t);
+    sekha_messages_free(b);
+    sekha_params_free(p);
     sekha_controller_get_conversation(cl, id, t_conv, &t);
-    sekha_controller_list_conversations(cl, NULL, "/all", SEKHA_FILTER_ANY, 0, 1, 10,
-                                        t_results, &t);
-    sekha_controller_count_conversations(cl, "all", NULL, t_count, &t);
-    sekha_controller_query(cl, "async", 5, 0, NULL, t_results, &t);
-    sekha_controller_full_text_search(cl, "async", 5, t_messages, &t);
-    sekha_controller_assemble_context(cl, "async", ids, 500, NULL, t_messages, &t);
-    sekha_controller_summarize(cl, id, "weekly", t_summary, &t);
-    sekha_controller_prune_dry_run(cl, 0, t_prune, &t);
+    p = with_int(with_int(with_int(with_text(NULL, SEKHA_PARAM_FOLDER, "/all"),
+                                   SEKHA_PARAM_ARCHIVED, 0), SEKHA_PARAM_PAGE, 1),
+                 SEKHA_PARAM_PAGE_SIZE, 10);
+    sekha_controller_list_conversations(cl, p, t_results, &t);
+    sekha_params_free(p);
+    p = with_text(NULL, SEKHA_PARAM_LABEL, "all");
+    sekha_controller_count_conversations(cl, p, t_count, &t);
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_LIMIT, 5); /* one object read by two calls */
+    sekha_controller_query(cl, "async", p, t_results, &t);
+    sekha_controller_full_text_search(cl, "async", p, t_messages, &t);
+    sekha_params_free(p);
+    p = with_int(with_list(NULL, SEKHA_PARAM_PREFERRED_LABELS, ids), SEKHA_PARAM_BUDGET, 500);
+    sekha_controller_assemble_context(cl, "async", p, t_messages, &t);
+    sekha_params_free(p);
+    p = with_text(NULL, SEKHA_PARAM_LEVEL, "weekly");
+    sekha_controller_summarize(cl, id, p, t_summary, &t);
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_THRESHOLD_DAYS, 0);
+    sekha_controller_prune_dry_run(cl, p, t_prune, &t);
+    sekha_params_free(p);
     sekha_controller_suggest_labels(cl, id, t_labels, &t);
     sekha_controller_health(cl, t_health, &t);
     sekha_controller_metrics(cl, t_metrics, &t);
@@ -291,15 +305,16 @@ Test(controller_own_server, stored_data_survives_a_restart)
     start_devserver(&p, args);
     sekha_options *o = test_options(&p);
     sekha_client *c = test_client(o);
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "remember the lighthouse keeper");
+    sekha_messages *b = one_message("user", "remember the lighthouse keeper");
+    sekha_params *prm = with_text(with_text(NULL, SEKHA_PARAM_LABEL, "Durable"),
+                                  SEKHA_PARAM_FOLDER, "/disk");
     sekha_conversation *conv = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(c, "Durable", "/disk", b, 0, &conv,
-                                                           NULL), SEKHA_OK);
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, b, prm, &conv, NULL), SEKHA_OK);
+    sekha_params_free(prm);
     char id[40];
     snprintf(id, sizeof id, "%s", sekha_conversation_id(conv));
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
     sekha_client_free(c);
     sekha_options_free(o);
     cr_assert_eq(ds_proc_stop(&p), 0);
@@ -314,10 +329,11 @@ Test(controller_own_server, stored_data_survives_a_restart)
     cr_assert_str_eq(sekha_conversation_folder(conv), "/disk");
     cr_assert_eq(sekha_conversation_message_count(conv), 1);
     sekha_conversation_free(conv);
-    sekha_message_list *l = NULL;
-    cr_assert_eq(sekha_controller_full_text_search_sync(c, "lighthouse", 0, &l, NULL), SEKHA_OK);
-    cr_assert_eq(sekha_message_list_count(l), 1);
-    sekha_message_list_free(l);
+    sekha_stored_messages *l = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(c, "lighthouse", NULL, &l, NULL),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_stored_messages_count(l), 1);
+    sekha_stored_messages_free(l);
     sekha_client_free(c);
     sekha_options_free(o);
     ds_proc_stop(&p);
@@ -345,15 +361,15 @@ Test(controller_own_server, api_key_and_the_real_rate_limit)
     sekha_client *keyed = test_client(o);
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_count_conversations_sync(anon, NULL, NULL, &r, &err);
+    sekha_code rc = sekha_controller_count_conversations_sync(anon, NULL, &r, &err);
     expect_err(rc, err, SEKHA_E_AUTH, SEKHA_LAYER_HTTP, NULL);
-    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, &r, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
     sekha_count_result_free(r);
-    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err), SEKHA_OK);
+    cr_assert_eq(sekha_controller_count_conversations_sync(keyed, NULL, &r, &err), SEKHA_OK);
     sekha_count_result_free(r);
     /* The fourth request in the minute: plain text, no Retry-After, as the real limiter. */
-    rc = sekha_controller_count_conversations_sync(keyed, NULL, NULL, &r, &err);
+    rc = sekha_controller_count_conversations_sync(keyed, NULL, &r, &err);
     cr_assert_eq(sekha_error_retry_after_ms(err), -1);
     cr_assert_str_eq(sekha_error_service_message(err),
                      "Rate limit exceeded. Please try again later.");
@@ -362,4 +378,224 @@ Test(controller_own_server, api_key_and_the_real_rate_limit)
     sekha_client_free(keyed);
     sekha_options_free(o);
     ds_proc_stop(&p);
+}
+
+/* ---- parameters: what a call reads, and only that ---- */
+
+typedef struct refused_box {
+    int calls;
+    sekha_code code;
+    sekha_layer layer;
+    char message[512];
+} refused_box;
+
+static void on_refused_results(sekha_request *req, const sekha_error *err,
+                               const sekha_search_results *r, void *ud)
+{
+    refused_box *b = ud;
+    (void)req;
+    b->calls++;
+    b->code = sekha_error_code(err);
+    b->layer = sekha_error_layer(err);
+    snprintf(b->message, sizeof b->message, "%s", err ? sekha_error_message(err) : "");
+    cr_assert_null(r);
+}
+
+Test(controller, a_key_the_call_does_not_read_is_refused_and_nothing_is_sent)
+{
+    /* async: refused through the callback, from the loop, never from inside the call */
+    sekha_params *p = with_int(with_text(NULL, SEKHA_PARAM_MODEL, "m"), SEKHA_PARAM_LIMIT, 3);
+    refused_box box = {0};
+    cr_assert_not_null(sekha_controller_query(cl, "anything", p, on_refused_results, &box));
+    cr_assert_eq(box.calls, 0);
+    sekha_params_free(p); /* read before the call returned */
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    cr_assert_eq(box.calls, 1);
+    cr_assert_eq(box.code, SEKHA_E_INVALID_ARG, "%s", box.message);
+    cr_assert_eq(box.layer, SEKHA_LAYER_LOCAL);
+    cr_assert_not_null(strstr(box.message, "sekha_controller_query"), "%s", box.message);
+    cr_assert_not_null(strstr(box.message, "model"), "%s", box.message);
+    cr_assert_null(sekha_controller_query(NULL, "anything", p, on_refused_results, &box),
+                   "no client: nothing to call back with");
+
+    /* sync, and one key of another call for each call that takes parameters */
+    sekha_error *err = NULL;
+    sekha_search_results *r = NULL;
+    p = with_text(NULL, SEKHA_PARAM_MODEL, "m");
+    sekha_code rc = sekha_controller_query_sync(cl, "anything", p, &r, &err);
+    cr_assert_null(r);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "model");
+    sekha_params_free(p);
+    sekha_stored_messages *l = NULL;
+    p = with_int(NULL, SEKHA_PARAM_OFFSET, 1); /* a key of query, not of full-text search */
+    rc = sekha_controller_full_text_search_sync(cl, "anything", p, &l, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "offset");
+    rc = sekha_controller_assemble_context_sync(cl, "anything", p, &l, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "offset");
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_LIMIT, 1);
+    rc = sekha_controller_list_conversations_sync(cl, p, &r, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_prune_suggestions *ps = NULL;
+    rc = sekha_controller_prune_dry_run_sync(cl, p, &ps, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_summary *s = NULL;
+    rc = sekha_controller_summarize_sync(cl, MISSING, p, &s, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "limit");
+    sekha_params_free(p);
+    p = with_int(NULL, SEKHA_PARAM_PINNED, 1);
+    sekha_count_result *n = NULL;
+    rc = sekha_controller_count_conversations_sync(cl, p, &n, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "pinned");
+    sekha_messages *m = one_message("user", "never stored");
+    sekha_conversation *conv = NULL;
+    rc = sekha_controller_create_conversation_sync(cl, m, p, &conv, &err);
+    expect_err(rc, err, SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "pinned");
+    sekha_messages_free(m);
+    sekha_params_free(p);
+
+    static const char *const routes[] = {
+        "/api/v1/query", "/api/v1/search/fts", "/api/v1/context/assemble",
+        "/api/v1/conversations", "/api/v1/conversations/count", "/api/v1/prune/dry-run",
+        "/api/v1/summarize"};
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        cr_assert_eq(hits(routes[i]), 0, "%s was sent", routes[i]);
+}
+
+Test(controller, list_pinned_zero_filters_and_unset_does_not)
+{
+    char *pinned = store("p", "/", "pinned one");
+    char *plain = store("q", "/", "plain one");
+    cr_assert_eq(sekha_controller_pin_conversation_sync(cl, pinned, NULL), SEKHA_OK);
+    sekha_search_results *r = NULL;
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, NULL, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 2, "unset: no filter");
+    sekha_search_results_free(r);
+    sekha_params *p = with_int(NULL, SEKHA_PARAM_PINNED, 0);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1, "0 is a value: only unpinned ones");
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), plain);
+    sekha_search_results_free(r);
+    p = with_int(p, SEKHA_PARAM_PINNED, 1);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(r, 0)), pinned);
+    sekha_search_results_free(r);
+    cr_assert_eq(sekha_params_unset(p, SEKHA_PARAM_PINNED), SEKHA_OK);
+    cr_assert_eq(sekha_controller_list_conversations_sync(cl, p, &r, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_search_results_count(r), 2, "unset again: no filter");
+    sekha_search_results_free(r);
+    sekha_params_free(p);
+    free(pinned);
+    free(plain);
+}
+
+/* ---- ownership: a copy belongs to whoever holds it, on any thread ---- */
+
+typedef struct sharer {
+    const void *result;
+    void *(*copy)(const void *);
+    void (*release)(void *);
+    int rounds;
+} sharer;
+
+/* Takes and drops copies as fast as it can, so the count is contended from all sides. */
+static void *share(void *arg)
+{
+    sharer *s = arg;
+    for (int i = 0; i < s->rounds; i++) {
+        void *c = s->copy(s->result);
+        if (c != s->result)
+            return (void *)1;
+        s->release(c);
+    }
+    return NULL;
+}
+
+static void *release_last(void *arg)
+{
+    sharer *s = arg;
+    s->release((void *)s->result);
+    return NULL;
+}
+
+/* Shares kept (a copy taken in a callback) among four threads, then frees it on a fifth:
+ * a count that is not atomic loses updates and frees early (ASan) or never (LSan). */
+static void shared_across_threads(void *kept, void *(*copy)(const void *),
+                                  void (*release)(void *))
+{
+    cr_assert_not_null(kept);
+    sharer s = {kept, copy, release, 200000};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, share, &s), 0);
+    for (int i = 0; i < 4; i++) {
+        void *bad = NULL;
+        cr_assert_eq(pthread_join(t[i], &bad), 0);
+        cr_assert_null(bad, "a copy is the same immutable result");
+    }
+    pthread_t last;
+    cr_assert_eq(pthread_create(&last, NULL, release_last, &s), 0);
+    cr_assert_eq(pthread_join(last, NULL), 0);
+}
+
+typedef struct kept_box {
+    sekha_search_results *results;
+    sekha_stored_messages *messages;
+    sekha_conversation *conv;
+} kept_box;
+
+static void keep_results(sekha_request *req, const sekha_error *err,
+                         const sekha_search_results *r, void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept_box *)ud)->results = sekha_search_results_copy(r);
+}
+
+static void keep_messages(sekha_request *req, const sekha_error *err,
+                          const sekha_stored_messages *l, void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept_box *)ud)->messages = sekha_stored_messages_copy(l);
+}
+
+static void keep_conv(sekha_request *req, const sekha_error *err, const sekha_conversation *c,
+                      void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept_box *)ud)->conv = sekha_conversation_copy(c);
+}
+
+/* Typed trampolines: a function is called through its own type. */
+static void *copy_results(const void *r) { return sekha_search_results_copy(r); }
+static void free_results(void *r) { sekha_search_results_free(r); }
+static void *copy_messages(const void *l) { return sekha_stored_messages_copy(l); }
+static void free_messages(void *l) { sekha_stored_messages_free(l); }
+static void *copy_conv(const void *c) { return sekha_conversation_copy(c); }
+static void free_conv(void *c) { sekha_conversation_free(c); }
+
+Test(controller, results_copied_in_callbacks_are_shared_and_freed_on_other_threads)
+{
+    char *id = store("threads", "/", "copies travel between threads");
+    kept_box k = {0};
+    sekha_controller_query(cl, "copies between threads", NULL, keep_results, &k);
+    sekha_controller_full_text_search(cl, "threads", NULL, keep_messages, &k);
+    sekha_controller_get_conversation(cl, id, keep_conv, &k);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    /* The library has released its own references: each copy is the caller's alone. */
+    cr_assert_eq(sekha_search_results_count(k.results), 1);
+    cr_assert_str_eq(sekha_search_result_conversation_id(sekha_search_results_at(k.results, 0)),
+                     id);
+    cr_assert_str_eq(sekha_stored_message_content(sekha_stored_messages_at(k.messages, 0)),
+                     "copies travel between threads");
+    cr_assert_str_eq(sekha_conversation_label(k.conv), "threads");
+    shared_across_threads(k.results, copy_results, free_results);
+    shared_across_threads(k.messages, copy_messages, free_messages);
+    shared_across_threads(k.conv, copy_conv, free_conv);
+    cr_assert_null(sekha_search_results_copy(NULL));
+    sekha_search_results_free(NULL);
+    free(id);
 }

@@ -43,8 +43,23 @@ static void count_cb(sekha_request *req, const sekha_error *err, const sekha_res
 
 static sekha_code get_sync(sekha_client *c, const char *path, sekha_response **resp, sekha_error **err)
 {
-    return sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", path, NULL, NULL, NULL, 0, 0,
-                                   NULL, NULL, resp, err);
+    char line[512];
+    snprintf(line, sizeof line, "GET %s", path);
+    return sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, line, NULL, resp, err);
+}
+
+/* POST "{}" as JSON to the echo route with these SEKHA_HTTP_* flags. */
+static sekha_code post_json_sync(sekha_client *c, unsigned flags, sekha_error **err)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, "{}", 2), SEKHA_OK);
+    if (flags)
+        cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, flags), SEKHA_OK);
+    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST /_devserver/echo", p,
+                                            NULL, err);
+    sekha_params_free(p);
+    return rc;
 }
 
 Test(core_http, sync_get_roundtrip_sends_user_agent_and_key)
@@ -73,8 +88,8 @@ Test(core_http, thousand_concurrent_requests_on_one_thread)
     sekha_client *c = test_client(o);
     tally t = {0};
     for (int i = 0; i < 1000; i++)
-        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                                              NULL, NULL, 0, 0, NULL, count_cb, &t));
+        cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                              NULL, count_cb, &t));
     cr_assert_eq(sekha_client_pending(c), 1000);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     cr_assert_eq(t.calls, 1000);
@@ -134,8 +149,7 @@ Test(core_http, retry_honours_retry_after_seconds)
     sekha_client *c = test_client(o);
     int64_t t0 = sekha__now_ms();
     tally t = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       count_cb, &t);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     sekha_client_run(c);
     int64_t elapsed = sekha__now_ms() - t0;
     cr_assert_eq(t.ok, 1);
@@ -206,19 +220,15 @@ Test(core_http, non_idempotent_post_retried_only_when_unprocessed)
     sekha_client *c = test_client(o);
     sekha_error *err = NULL;
     arm("/_devserver/echo", "[{\"status\":500},{\"pass\":true}]");
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_E_SERVER, "a 500 to a POST may have been processed: not re-sent");
     cr_assert_eq(sekha_error_attempts(err), 1);
     sekha_error_free(err);
     arm("/_devserver/echo", "[{\"status\":503},{\"pass\":true}]");
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_OK, "a 503 promises the POST was not processed");
     arm("/_devserver/echo", "[{\"status\":500},{\"pass\":true}]");
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, SEKHA_HTTP_IDEMPOTENT, NULL, NULL,
-                                         NULL, &err),
+    cr_assert_eq(post_json_sync(c, SEKHA_HTTP_IDEMPOTENT, &err),
                  SEKHA_OK, "the caller marked it safe");
     sekha_client_free(c);
     sekha_options_free(o);
@@ -230,8 +240,7 @@ Test(core_http, reset_after_handling_is_outcome_unknown_not_resent)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_E_OUTCOME_UNKNOWN, "%s", sekha_error_message(err));
     cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
     cr_assert_eq(sekha_error_attempts(err), 1);
@@ -255,11 +264,11 @@ Test(core_http, idempotent_get_retried_after_mid_body_close)
     sekha_options_free(o);
 }
 
-Test(core_http, request_timeout_is_transport_timeout)
+Test(core_http, attempt_timeout_is_transport_timeout)
 {
     arm("/_devserver/echo", "[{\"stall\":true}]");
     sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 300), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 300), SEKHA_OK);
     cr_assert_eq(sekha_options_set_max_retries(o, 0), SEKHA_OK);
     sekha_client *c = test_client(o);
     sekha_error *err = NULL;
@@ -282,6 +291,8 @@ Test(core_http, connection_refused_is_retried_then_reported)
     cr_assert_eq(get_sync(c, "/health", NULL, &err), SEKHA_E_CONNECT);
     cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
     cr_assert_eq(sekha_error_curl_code(err), CURLE_COULDNT_CONNECT);
+    cr_assert_null(sekha_error_service_message(err), "no server said anything");
+    cr_assert_eq(sekha_error_service_code(err), 0);
     cr_assert_eq(sekha_error_attempts(err), 3);
     cr_assert_eq(sekha_error_http_status(err), 0);
     sekha_error_free(err);
@@ -295,11 +306,12 @@ Test(core_http, invalid_arguments_end_through_the_callback)
     sekha_client *c = test_client(o);
     tally t = {0};
     const char *inject[] = {"X-Ok: 1", "X-Bad: a\r\nX-Injected: 1", NULL};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", inject, NULL, NULL, 0, 0, NULL,
-                       count_cb, &t);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/has space", NULL, NULL, NULL, 0, 0, NULL,
-                       count_cb, &t);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "BREW", "/x", NULL, NULL, NULL, 0, 0, NULL, count_cb, &t);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_HEADERS, inject), SEKHA_OK);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", p, count_cb, &t);
+    sekha_params_free(p);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /has space", NULL, count_cb, &t);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "BREW /x", NULL, count_cb, &t);
     cr_assert_eq(t.calls, 0, "never called from inside the starting call");
     sekha_client_run(c);
     cr_assert_eq(t.calls, 3);
@@ -319,8 +331,7 @@ Test(core_http, local_rate_limit_spaces_requests)
     tally t = {0};
     int64_t t0 = sekha__now_ms();
     for (int i = 0; i < 8; i++)
-        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0,
-                           NULL, count_cb, &t);
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     sekha_client_run(c);
     int64_t elapsed = sekha__now_ms() - t0;
     cr_assert_eq(t.ok, 8);
@@ -338,10 +349,10 @@ Test(core_http, cancel_before_send_and_while_stalled)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     tally a = {0}, b = {0};
-    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                                                NULL, NULL, 0, 0, NULL, count_cb, &a);
-    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/other", NULL,
-                                               NULL, NULL, 0, 0, NULL, count_cb, &b);
+    sekha_request *stalled = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                                NULL, count_cb, &a);
+    sekha_request *queued = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/other",
+                                               NULL, count_cb, &b);
     sekha_request_cancel(queued);
     sekha_request_cancel(queued); /* twice is harmless */
     /* let the stalled one reach the server before cancelling it */
@@ -368,8 +379,7 @@ Test(core_http, free_with_100_in_flight_gives_each_one_callback)
     sekha_client *c = test_client(o);
     tally t = {0};
     for (int i = 0; i < 100; i++)
-        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0,
-                           NULL, count_cb, &t);
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, count_cb, &t);
     /* some requests in flight at the server, the rest anywhere in between */
     while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 50)
         sekha_client_poll(c, 10);
@@ -392,8 +402,8 @@ static void reenter_cb(sekha_request *req, const sekha_error *err, const sekha_r
     (void)req; (void)err; (void)resp;
     reentry *r = ud;
     r->calls++;
-    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL,
-                                         NULL, NULL, 0, 0, NULL, NULL, NULL, NULL);
+    r->sync_rc = sekha_http_request_sync(r->c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                         NULL, NULL, NULL);
     cr_assert_eq(sekha_client_run(r->c), SEKHA_E_IN_CALLBACK);
     if (r->freed_inside) {
         sekha_client_free(r->c); /* deferred until the loop call returns */
@@ -406,16 +416,13 @@ Test(core_http, sync_inside_callback_fails_fast_and_free_inside_is_deferred)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     reentry r = {.c = c};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       reenter_cb, &r);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, reenter_cb, &r);
     sekha_client_run(c);
     cr_assert_eq(r.sync_rc, SEKHA_E_IN_CALLBACK);
     reentry r2 = {.c = c, .freed_inside = 1};
     tally other = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       reenter_cb, &r2);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/slow", NULL, NULL, NULL, 0, 0, NULL,
-                       count_cb, &other);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, reenter_cb, &r2);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/slow", NULL, count_cb, &other);
     arm("/_devserver/slow", "[{\"stall\":true}]");
     sekha_client_run(c); /* returns once the free completes */
     cr_assert_eq(r2.calls, 1);
@@ -442,8 +449,8 @@ Test(core_http, cancel_from_another_thread)
     sekha_options *o = test_options(&ds);
     sekha_client *c = test_client(o);
     tally t = {0};
-    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL,
-                                          NULL, 0, 0, NULL, count_cb, &t);
+    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                          NULL, count_cb, &t);
     canceller k = {c, sekha_request_id(r)};
     while (ds_proc_count(&ds, ds.controller_url, "/_devserver/echo") < 1)
         sekha_client_poll(c, 10);
@@ -509,8 +516,7 @@ Test(core_http, post_on_a_reused_connection_is_never_silently_resent)
     cr_assert_eq(get_sync(c, "/_devserver/echo", NULL, NULL), SEKHA_OK); /* a connection to reuse */
     arm("/_devserver/echo", "[{\"close\":\"after_handling\"},{\"pass\":true}]");
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                                         "application/json", "{}", 2, 0, NULL, NULL, NULL, &err),
+    cr_assert_eq(post_json_sync(c, 0, &err),
                  SEKHA_E_OUTCOME_UNKNOWN, "%s", sekha_error_message(err));
     cr_assert_eq(sekha_error_attempts(err), 1);
     cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 2, "the POST reached the server once");
@@ -573,4 +579,283 @@ Test(core_http, user_agent_can_be_left_out)
         sekha_client_free(c);
     }
     sekha_options_free(o);
+}
+
+/* ---- the raw request in its 1.0 shape: request line, parameters, ownership ---- */
+
+typedef struct last_error {
+    int calls;
+    sekha_code code;
+    char message[512];
+    int service_message_null;
+} last_error;
+
+static void error_cb(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+                     void *ud)
+{
+    (void)req;
+    (void)resp;
+    last_error *l = ud;
+    l->calls++;
+    l->code = sekha_error_code(err);
+    snprintf(l->message, sizeof l->message, "%s", sekha_error_message(err));
+    l->service_message_null = sekha_error_service_message(err) == NULL;
+}
+
+/* Starts one request, runs it and returns how it ended. */
+static last_error run_raw(sekha_client *c, const char *line, const sekha_params *p)
+{
+    last_error l = {0};
+    cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, line, p, error_cb, &l));
+    cr_assert_eq(l.calls, 0, "never called from inside the starting call");
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(l.calls, 1);
+    return l;
+}
+
+Test(core_http, request_line_must_be_method_space_path)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    static const char *const bad[] = {"GET", "GET ", "GET  /_devserver/echo", "get /_devserver/echo",
+                                      "HEAD /_devserver/echo", "GET _devserver/echo",
+                                      "BREW /_devserver/echo", "GET\t/_devserver/echo",
+                                      "/_devserver/echo", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        last_error l = run_raw(c, bad[i], NULL);
+        cr_assert_eq(l.code, SEKHA_E_INVALID_ARG, "\"%s\" was accepted", bad[i]);
+        cr_assert_not_null(strstr(l.message, "METHOD /path"), "%s", l.message);
+        cr_assert(l.service_message_null, "a local detail is no service message");
+    }
+    last_error l = run_raw(c, NULL, NULL);
+    cr_assert_eq(l.code, SEKHA_E_INVALID_ARG);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 0, "nothing was sent");
+    for (const char *const *m = (const char *const[]){"GET", "POST", "PUT", "PATCH", "DELETE", NULL};
+         *m; m++) {
+        char line[64];
+        snprintf(line, sizeof line, "%s /_devserver/echo?a=%%20b", *m);
+        sekha_response *resp = NULL;
+        sekha_error *err = NULL;
+        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, line, NULL, &resp, &err),
+                     SEKHA_OK, "%s: %s", line, sekha_error_message(err));
+        char want[32];
+        snprintf(want, sizeof want, "\"method\":\"%s\"", *m);
+        cr_assert_not_null(strstr(sekha_response_body(resp, NULL), want), "%s",
+                           sekha_response_body(resp, NULL));
+        cr_assert_not_null(strstr(sekha_response_body(resp, NULL), "\"a\":\" b\""), "%s",
+                           sekha_response_body(resp, NULL));
+        sekha_response_free(resp);
+    }
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, parameters_are_sent)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_HEADERS,
+                                       (const char *const[]){"X-One: 1", "X-Two: two", NULL}),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "text/plain"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, "hello", 5), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_NO_RETRY), SEKHA_OK);
+    sekha_response *resp = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "PUT /_devserver/echo", p,
+                                         &resp, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    sekha_params_free(p);
+    const char *body = sekha_response_body(resp, NULL);
+    cr_assert_not_null(strstr(body, "\"x-one\":\"1\""), "%s", body);
+    cr_assert_not_null(strstr(body, "\"x-two\":\"two\""), "%s", body);
+    cr_assert_not_null(strstr(body, "\"content-type\":\"text/plain\""), "%s", body);
+    cr_assert_not_null(strstr(body, "\"body\":\"hello\""), "%s", body);
+    sekha_response_free(resp);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+Test(core_http, parameters_the_call_does_not_read_are_rejected)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_MODEL, "gpt"), SEKHA_OK);
+    last_error l = run_raw(c, "GET /_devserver/echo", p);
+    cr_assert_eq(l.code, SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(l.message, "sekha_http_request"), "%s", l.message);
+    cr_assert_not_null(strstr(l.message, "model"), "%s", l.message);
+    sekha_params_free(p);
+
+    /* a failed setter is reported by the call that gets the parameters */
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, 0x10000), SEKHA_E_INVALID_ARG);
+    l = run_raw(c, "GET /_devserver/echo", p);
+    cr_assert_eq(l.code, SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(l.message, "http_flags"), "%s", l.message);
+    sekha_params_free(p);
+
+    /* a bit that is no SEKHA_HTTP_* flag */
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, 0x100), SEKHA_OK);
+    l = run_raw(c, "GET /_devserver/echo", p);
+    cr_assert_eq(l.code, SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(l.message, "0x100"), "%s", l.message);
+    sekha_params_free(p);
+
+    /* the sync form reports the same, and a NULL client is an invalid argument */
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_LIMIT, 3), SEKHA_OK);
+    sekha_error *err = NULL;
+    sekha_response *resp = (sekha_response *)&err; /* must be reset */
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", p,
+                                         &resp, &err),
+                 SEKHA_E_INVALID_ARG);
+    cr_assert_null(resp);
+    cr_assert_not_null(strstr(sekha_error_message(err), "limit"), "%s", sekha_error_message(err));
+    cr_assert_null(sekha_error_service_message(err));
+    sekha_error_free(err);
+    sekha_params_free(p);
+    cr_assert_eq(sekha_http_request_sync(NULL, SEKHA_SERVICE_CONTROLLER, "GET /x",
+                                         NULL, NULL, NULL),
+                 SEKHA_E_INVALID_ARG);
+    cr_assert_null(sekha_http_request(NULL, SEKHA_SERVICE_CONTROLLER, "GET /x",
+                                      NULL, error_cb, NULL));
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/_devserver/echo"), 0, "nothing was sent");
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+typedef struct events_seen {
+    int events;
+    void *event_ud;
+    int done_calls;
+    void *done_ud;
+} events_seen;
+
+static events_seen seen;
+
+static int own_ud_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
+{
+    (void)req;
+    (void)ev;
+    seen.events++;
+    seen.event_ud = ud;
+    return SEKHA_EVENT_CONTINUE;
+}
+
+static void own_ud_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+                        void *ud)
+{
+    (void)req;
+    (void)resp;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    seen.done_calls++;
+    seen.done_ud = ud;
+}
+
+Test(core_http, the_event_callback_gets_its_own_userdata)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    int event_side = 0, call_side = 0;
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_STREAM), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_on_event(p, own_ud_event, &event_side), SEKHA_OK);
+    seen = (events_seen){0};
+    cr_assert_not_null(sekha_http_request(c, SEKHA_SERVICE_CONTROLLER,
+                                          "GET /_devserver/sse?count=3&size=10", p, own_ud_done,
+                                          &call_side));
+    sekha_params_free(p); /* read by the call */
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_geq(seen.events, 3);
+    cr_assert_eq(seen.event_ud, &event_side);
+    cr_assert_eq(seen.done_calls, 1);
+    cr_assert_eq(seen.done_ud, &call_side);
+
+    /* the sync form takes the event callback the same way */
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_STREAM), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_on_event(p, own_ud_event, &call_side), SEKHA_OK);
+    seen = (events_seen){0};
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER,
+                                         "GET /_devserver/sse?count=2&size=10", p, NULL, NULL),
+                 SEKHA_OK);
+    cr_assert_geq(seen.events, 2);
+    cr_assert_eq(seen.event_ud, &call_side);
+    sekha_params_free(p);
+    sekha_client_free(c);
+    sekha_options_free(o);
+}
+
+/* ---- copies outlive their request and client, and move between threads ---- */
+
+typedef struct kept {
+    sekha_response *copies[2];
+} kept;
+
+static void keep_cb(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+                    void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    kept *k = ud;
+    k->copies[0] = sekha_response_copy(resp);
+    k->copies[1] = sekha_response_copy(k->copies[0]); /* a reference to the owned copy */
+    sekha_response_free((sekha_response *)resp);      /* lent: not ours, ignored */
+}
+
+static void *read_and_free(void *arg)
+{
+    sekha_response *r = arg;
+    int ok = sekha_response_status(r) == 200 &&
+             strstr(sekha_response_body(r, NULL), "\"path\":\"/_devserver/echo\"") != NULL &&
+             sekha_response_header(r, "content-type") != NULL;
+    sekha_response_free(r);
+    return ok ? arg : NULL;
+}
+
+Test(core_http, response_copies_outlive_the_request_and_the_client)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    kept k = {{NULL, NULL}};
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, keep_cb, &k);
+    /* more requests, so the first one's structure is recycled under the copy */
+    last_error others[4] = {{0}};
+    for (int i = 0; i < 4; i++)
+        sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/other", NULL, error_cb,
+                           &others[i]);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    sekha_client_free(c);
+    sekha_options_free(o);
+    cr_assert_not_null(k.copies[0]);
+    cr_assert_eq(k.copies[0], k.copies[1], "an owned response is shared, not copied again");
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, read_and_free, k.copies[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        void *ok = NULL;
+        pthread_join(t[i], &ok);
+        cr_assert_not_null(ok, "thread %d read a wrong response", i);
+    }
+    cr_assert_null(sekha_response_copy(NULL));
+    sekha_response_free(NULL);
+}
+
+Test(core_http, sync_responses_are_owned_and_copyable)
+{
+    sekha_options *o = test_options(&ds);
+    sekha_client *c = test_client(o);
+    sekha_response *resp = NULL;
+    cr_assert_eq(get_sync(c, "/_devserver/echo", &resp, NULL), SEKHA_OK);
+    sekha_response *again = sekha_response_copy(resp);
+    cr_assert_eq(again, resp);
+    sekha_response_free(resp);
+    sekha_client_free(c);
+    sekha_options_free(o);
+    cr_assert_not_null(strstr(sekha_response_body(again, NULL), "/_devserver/echo"));
+    sekha_response_free(again);
 }

@@ -55,14 +55,13 @@ Test(core_loop, hooks_are_set_before_requests_and_exclude_run)
     cr_assert_lt(sekha_client_poll(c, 0), 0);
     /* sync calls still work: they use their own loop */
     sekha_response *resp = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL,
-                                         NULL, 0, 0, NULL, NULL, &resp, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo",
+                                         NULL, &resp, NULL), SEKHA_OK);
     sekha_response_free(resp);
     sekha_client_free(c);
 
     c = test_client(o);
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/echo", NULL, NULL, NULL, 0, 0, NULL,
-                       NULL, NULL);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/echo", NULL, NULL, NULL);
     cr_assert_eq(sekha_client_set_loop_hooks(c, noop_watch, noop_timer, NULL), SEKHA_E_INVALID_ARG,
                  "too late once a request exists");
     sekha_client_free(c);

@@ -64,8 +64,14 @@ static void on_done(sekha_request *req, const sekha_error *err, const sekha_resp
 
 static sekha_request *stream(sekha_client *c, const char *path, stream_state *s)
 {
-    return sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", path, NULL, NULL, NULL, 0,
-                              SEKHA_HTTP_STREAM, on_event, on_done, s);
+    char line[512];
+    snprintf(line, sizeof line, "GET %s", path);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_STREAM), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_on_event(p, on_event, s), SEKHA_OK);
+    sekha_request *r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, line, p, on_done, s);
+    sekha_params_free(p);
+    return r;
 }
 
 static void arm(const char *steps)

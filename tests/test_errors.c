@@ -58,7 +58,8 @@ Test(errors, plain_text_and_empty_bodies)
     sekha_error_free(e);
     e = http(500, "");
     cr_assert_eq(sekha_error_code(e), SEKHA_E_SERVER);
-    cr_assert_str_eq(sekha_error_service_message(e), "Internal Server Error");
+    cr_assert_null(sekha_error_service_message(e), "the server said nothing");
+    cr_assert_not_null(strstr(sekha_error_message(e), "Internal Server Error"));
     size_t len = 99;
     sekha_error_body(e, &len);
     cr_assert_eq(len, 0);
@@ -134,4 +135,56 @@ Test(errors, json_bodies_must_be_one_complete_value)
     cr_assert_not_null(v, "%s", sekha_error_message(err));
     cJSON_Delete(v);
     sekha__buf_free(&r.body);
+}
+
+/* service_message and service_code are only what a server said: a local or transport
+ * detail goes to the message alone. */
+Test(errors, local_and_transport_details_are_not_service_messages)
+{
+    sekha_error *e = sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "id must be a UUID");
+    cr_assert_null(sekha_error_service_message(e), "a local detail became a service message");
+    cr_assert_eq(sekha_error_service_code(e), 0);
+    cr_assert_not_null(strstr(sekha_error_message(e), "id must be a UUID"));
+    sekha_error *copy = sekha_error_copy(e);
+    sekha_error_free(e);
+    cr_assert_null(sekha_error_service_message(copy));
+    cr_assert_not_null(strstr(sekha_error_message(copy), "id must be a UUID"));
+    sekha__error_compose(copy, "a route");
+    cr_assert_not_null(strstr(sekha_error_message(copy), "id must be a UUID"),
+                       "recomposing keeps the detail: %s", sekha_error_message(copy));
+    cr_assert_not_null(strstr(sekha_error_message(copy), "a route"));
+    sekha_error_free(copy);
+
+    e = sekha__error_curl(CURLE_COULDNT_CONNECT, "Failed to connect to 127.0.0.1 port 1", "GET /x");
+    cr_assert_null(sekha_error_service_message(e), "curl's text became a service message");
+    cr_assert_not_null(strstr(sekha_error_message(e), "Failed to connect"));
+    sekha_error_free(e);
+
+    /* an empty 500: the reason phrase is ours, not the server's */
+    e = http(500, "");
+    cr_assert_null(sekha_error_service_message(e));
+    cr_assert_not_null(strstr(sekha_error_message(e), "Internal Server Error"));
+    sekha_error_free(e);
+
+    /* a service-layer error keeps both: the local context and what the server said */
+    e = sekha__error_new(SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE, "count: the controller reported an error");
+    sekha__error_parse_body(e, "{\"error\":\"db down\"}", 19);
+    sekha__error_compose(e, NULL);
+    cr_assert_str_eq(sekha_error_service_message(e), "db down");
+    cr_assert_not_null(strstr(sekha_error_message(e), "count: the controller reported an error"));
+    cr_assert_not_null(strstr(sekha_error_message(e), "db down"));
+    sekha_error_free(e);
+}
+
+Test(errors, names_of_services_and_statuses)
+{
+    cr_assert_str_eq(sekha_service_name(SEKHA_SERVICE_CONTROLLER), "controller");
+    cr_assert_str_eq(sekha_service_name(SEKHA_SERVICE_BRIDGE), "bridge");
+    cr_assert_str_eq(sekha_service_name(SEKHA_SERVICE_MCP), "mcp");
+    cr_assert_str_eq(sekha_service_name((sekha_service)SEKHA_SERVICE_COUNT), "unknown");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_HEALTHY), "healthy");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_DEGRADED), "degraded");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_UNHEALTHY), "unhealthy");
+    cr_assert_str_eq(sekha_service_status_name(SEKHA_STATUS_UNREACHABLE), "unreachable");
+    cr_assert_str_eq(sekha_service_status_name((sekha_service_status)-1), "unknown");
 }

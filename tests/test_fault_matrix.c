@@ -123,7 +123,7 @@ static void run_case(const fault_case *fc)
     if (!fc->path)
         cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_CONTROLLER, "http://127.0.0.1:1"), SEKHA_OK);
     if (fc->timeout_ms) {
-        cr_assert_eq(sekha_options_set_request_timeout_ms(o, fc->timeout_ms), SEKHA_OK);
+        cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, fc->timeout_ms), SEKHA_OK);
         cr_assert_eq(sekha_options_set_stream_idle_timeout_ms(o, fc->timeout_ms), SEKHA_OK);
     }
     if (fc->max_body) {
@@ -135,9 +135,18 @@ static void run_case(const fault_case *fc)
     memset(big, 'x', sizeof big);
     int post = strcmp(fc->method, "POST") == 0;
     outcome out = {0};
-    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, fc->method, fc->path ? fc->path : "/health", NULL,
-                       post ? "text/plain" : NULL, post ? big : NULL, post ? sizeof big : 0, fc->flags,
-                       (fc->flags & SEKHA_HTTP_STREAM) ? on_event : NULL, on_done, &out);
+    char line[512];
+    snprintf(line, sizeof line, "%s %s", fc->method, fc->path ? fc->path : "/health");
+    sekha_params *p = sekha_params_new();
+    if (post) {
+        cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "text/plain"), SEKHA_OK);
+        cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, big, sizeof big), SEKHA_OK);
+    }
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, fc->flags), SEKHA_OK);
+    if (fc->flags & SEKHA_HTTP_STREAM)
+        cr_assert_eq(sekha_params_set_on_event(p, on_event, &out), SEKHA_OK);
+    sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, line, p, on_done, &out);
+    sekha_params_free(p);
     sekha_client_run(c);
     sekha_client_free(c);
     sekha_options_free(o);

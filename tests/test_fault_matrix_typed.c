@@ -17,8 +17,19 @@ static sekha_options *options(long timeout_ms)
     cr_assert_eq(sekha_options_set_api_key(o, SEKHA_SERVICE_MCP, "dev_default_key_change_me_1234567890"), SEKHA_OK);
     cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_MCP, ds.controller_url), SEKHA_OK);
     if (timeout_ms)
-        cr_assert_eq(sekha_options_set_request_timeout_ms(o, timeout_ms), SEKHA_OK);
+        cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, timeout_ms), SEKHA_OK);
     return o;
+}
+
+/* What the controller create of this matrix stores: label, folder and importance 5. */
+static sekha_params *faults_params(void)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, "Faults"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FOLDER, "/f"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, 5), SEKHA_OK);
+    return p;
 }
 
 static void setup(void)
@@ -26,15 +37,17 @@ static void setup(void)
     start_devserver(&ds, NULL);
     sekha_options *o = options(0);
     sekha_client *c = test_client(o);
-    sekha_message_builder *m = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_add(m, "user", "a memory to read back"), SEKHA_OK);
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_eq(sekha_messages_add(m, "user", "a memory to read back"), SEKHA_OK);
+    sekha_params *p = faults_params();
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(c, "Faults", "/f", m, 5, &conv, &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, m, p, &conv, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
     snprintf(conv_id, sizeof conv_id, "%s", sekha_conversation_id(conv));
     sekha_conversation_free(conv);
-    sekha_message_builder_free(m);
+    sekha_params_free(p);
+    sekha_messages_free(m);
     sekha_client_free(c);
     sekha_options_free(o);
 }
@@ -65,7 +78,7 @@ static long count_conversations(void)
     sekha_client *c = test_client(o);
     sekha_count_result *n = NULL;
     long v = -1;
-    if (sekha_controller_count_conversations_sync(c, NULL, NULL, &n, NULL) == SEKHA_OK)
+    if (sekha_controller_count_conversations_sync(c, NULL, &n, NULL) == SEKHA_OK)
         v = (long)sekha_count_result_value(n);
     sekha_count_result_free(n);
     sekha_client_free(c);
@@ -86,8 +99,8 @@ static sekha_code run(kind k, const char *steps, long timeout_ms, int refused, s
     cr_assert_eq(ds_proc_clear_faults(&ds), 0); /* unused steps of the previous case */
     /* a connection to reuse, as in any long-lived client */
     if (!refused)
-        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/health", NULL, NULL, NULL, 0, 0,
-                                             NULL, NULL, NULL, NULL), SEKHA_OK);
+        cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /health",
+                                             NULL, NULL, NULL), SEKHA_OK);
     sekha_mcp_session *s = NULL;
     if (k == MCP_RPC) {
         char url[192];
@@ -113,23 +126,25 @@ static sekha_code run(kind k, const char *steps, long timeout_ms, int refused, s
         break;
     }
     case CTL_CREATE: {
-        sekha_message_builder *m = sekha_message_builder_new();
-        sekha_message_builder_add(m, "user", "stored under faults");
+        sekha_messages *m = sekha_messages_new();
+        sekha_messages_add(m, "user", "stored under faults");
+        sekha_params *p = faults_params();
         sekha_conversation *conv = NULL;
-        rc = sekha_controller_create_conversation_sync(c, "Faults", "/f", m, 5, &conv, &err);
+        rc = sekha_controller_create_conversation_sync(c, m, p, &conv, &err);
         sekha_conversation_free(conv);
-        sekha_message_builder_free(m);
+        sekha_params_free(p);
+        sekha_messages_free(m);
         break;
     }
     case MCP_TOOL: {
         sekha_mcp_data *d = NULL;
-        rc = sekha_mcp_memory_stats_sync(c, NULL, NULL, &d, &err);
+        rc = sekha_mcp_memory_stats_sync(c, NULL, &d, &err);
         sekha_mcp_data_free(d);
         break;
     }
     default: {
         sekha_mcp_tool_result *r = NULL;
-        rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{}", NULL, NULL, &r, &err);
+        rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{}", NULL, &r, &err);
         sekha_mcp_tool_result_free(r);
         break;
     }

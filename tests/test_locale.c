@@ -266,13 +266,20 @@ Test(locale_wire, bodies_carry_numbers_with_a_point)
     cr_assert_eq(sekha_messages_add(m, "user", "hi"), SEKHA_OK);
     sekha_completion *c = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_bridge_complete_sync(cl, m, NULL, 0.25, 0, NULL, &c, &err), SEKHA_OK,
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, 0.25), SEKHA_OK);
+    cr_assert_eq(sekha_bridge_complete_sync(cl, m, p, &c, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
+    sekha_params_free(p);
     sekha_completion_free(c);
     sekha_messages_free(m);
     sekha_mcp_data *d = NULL;
-    cr_assert_eq(sekha_mcp_memory_prune_sync(cl, 30, 0.5, &d, &err), SEKHA_OK, "%s",
+    sekha_params *prune = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(prune, SEKHA_PARAM_THRESHOLD_DAYS, 30), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_real(prune, SEKHA_PARAM_IMPORTANCE_THRESHOLD, 0.5), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_memory_prune_sync(cl, prune, &d, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
+    sekha_params_free(prune);
     sekha_mcp_data_free(d);
 }
 

@@ -180,9 +180,13 @@ Test(mcp_client, http_lifecycle_tools_and_delete)
     const char *headers[] = {header, "Accept: application/json, text/event-stream", NULL};
     const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}";
     sekha_response *resp = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_MCP, "POST", "/mcp", headers,
-                                         "application/json", ping, strlen(ping), 0, NULL, NULL,
-                                         &resp, NULL), SEKHA_E_NOT_FOUND);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_HEADERS, headers), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, ping, strlen(ping)), SEKHA_OK);
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_MCP, "POST /mcp", p, &resp, NULL),
+                 SEKHA_E_NOT_FOUND);
+    sekha_params_free(p);
     sekha_response_free(resp);
     sekha_client_free(c);
 }
@@ -335,8 +339,13 @@ static int raw_post(sekha_client *c, const char *accept, const char *ctype, cons
 {
     const char *headers[] = {accept, NULL};
     sekha_response *resp = NULL;
-    sekha_http_request_sync(c, SEKHA_SERVICE_MCP, "POST", "/mcp", headers, ctype, body,
-                            strlen(body), SEKHA_HTTP_NO_RETRY, NULL, NULL, &resp, NULL);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_HEADERS, headers), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, ctype), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, body, strlen(body)), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_NO_RETRY), SEKHA_OK);
+    sekha_http_request_sync(c, SEKHA_SERVICE_MCP, "POST /mcp", p, &resp, NULL);
+    sekha_params_free(p);
     int status = sekha_response_status(resp);
     snprintf(out, cap, "%s", resp ? sekha_response_body(resp, NULL) : "");
     sekha_response_free(resp);
@@ -356,8 +365,8 @@ Test(mcp_client, devserver_mcp_endpoint_rejections)
     cr_assert_eq(raw_post(c, both, "application/json", ping, body, sizeof body), 400, "no session");
     cr_assert_not_null(strstr(body, "Mcp-Session-Id"), "%s", body);
     sekha_response *resp = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_MCP, "GET", "/mcp", NULL, NULL, NULL, 0,
-                                         0, NULL, NULL, &resp, NULL), SEKHA_E_HTTP);
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_MCP, "GET /mcp", NULL, &resp, NULL),
+                 SEKHA_E_HTTP);
     cr_assert_eq(sekha_response_status(resp), 405, "no standalone stream");
     sekha_response_free(resp);
     sekha_client_free(c);

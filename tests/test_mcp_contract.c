@@ -3,14 +3,19 @@
  * the requests a server sends (ping, sampling/createMessage). What the client sent is
  * checked on the server's side: the devserver records the responses clients POST and the
  * Last-Event-ID headers it saw (GET /_devserver/mcp), scripted stdio servers check the
- * lines they read. */
+ * lines they read. Also: the session's delays hold no fd on either loop, the calls'
+ * parameters (refused keys, progress with its own userdata), and results shared across
+ * threads. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdcount.h"
 #include "testutil.h"
 #include "mcp_fixture.h"
 
@@ -50,8 +55,8 @@ static cJSON *seen(void)
     sekha_client *c = test_client_with_mcp(&ds);
     sekha_response *resp = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/_devserver/mcp",
-                                         NULL, NULL, NULL, 0, 0, NULL, NULL, &resp, &err),
+    cr_assert_eq(sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /_devserver/mcp",
+                                         NULL, &resp, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
     cJSON *v = cJSON_Parse(sekha_response_body(resp, NULL));
     cr_assert_not_null(v);
@@ -301,6 +306,92 @@ Test(mcp_contract, a_huge_retry_is_clamped_not_overflowed)
     sekha_client_free(c);
 }
 
+/* ---- the session's delays run on the loop's own timers ---- */
+
+/* How many descriptors of this process are timerfds. */
+static int timerfds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char target[64];
+        ssize_t len = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            n += strcmp(target, "anon_inode:[timerfd]") == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* An async session whose call waits on a long resume delay (retry: 60 s), with the
+ * POST that armed it answered; the call's record in r. */
+static sekha_request *armed_resume(sekha_client *c, sekha_mcp_session **s, rec *r)
+{
+    *s = ready_async(c);
+    long before = mcp_hits();
+    sse_answer("POST", "id: ev-1\\nretry: 60000\\ndata: \\n\\n");
+    sekha_request *req = sekha_mcp_session_request(*s, "custom/slow", NULL, data_cb, r);
+    while (mcp_hits() < before + 1)
+        sekha_client_poll(c, 20);
+    for (int i = 0; i < 5; i++)
+        sekha_client_poll(c, 20);
+    cr_assert_eq(r->calls, 0, "%s", r->message);
+    return req;
+}
+
+Test(mcp_contract, a_pending_resume_delay_holds_no_fd_on_either_loop)
+{
+    int fds = fd_count();
+
+    /* the client's loop: the delay is armed, then the session is freed under it */
+    sekha_client *c = test_client_with_mcp(&ds);
+    sekha_mcp_session *s;
+    rec r = {0};
+    armed_resume(c, &s, &r);
+    cr_assert_eq(timerfds(), 0, "the resume delay is a timer of the loop, not an fd");
+    sekha_mcp_session_free(s);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.code, SEKHA_E_CANCELLED);
+    sekha_client_free(c);
+    cr_assert_eq(fd_count(), fds, "nothing left open");
+
+    /* the same, with the client freed first */
+    c = test_client_with_mcp(&ds);
+    memset(&r, 0, sizeof r);
+    armed_resume(c, &s, &r);
+    sekha_client_free(c);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.code, SEKHA_E_CLOSED);
+    sekha_mcp_session_free(s);
+    cr_assert_eq(fd_count(), fds, "nothing left open");
+
+    /* the private loop of sync calls: the delay fires there and the call is resumed */
+    c = test_client_with_mcp(&ds);
+    s = http_session(c);
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_mcp_session_initialize_sync(s, NULL, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    long before = mcp_hits();
+    sse_answer("POST", "id: ev-1\\nretry: 10\\ndata: \\n\\n");
+    sse_answer("GET", "id: ev-2\\ndata: {\\\"jsonrpc\\\":\\\"2.0\\\",\\\"id\\\":2,"
+                      "\\\"result\\\":{\\\"resumed\\\":true}}\\n\\n");
+    sekha_mcp_data *d = NULL;
+    cr_assert_eq(sekha_mcp_session_request_sync(s, "custom/slow", NULL, &d, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_mcp_data_bool(d, "resumed", 0), 1);
+    sekha_mcp_data_free(d);
+    cr_assert_eq(mcp_hits(), before + 2, "the POST and one resume");
+    cr_assert_eq(timerfds(), 0);
+    sekha_mcp_session_free(s);
+    sekha_client_free(c);
+    cr_assert_eq(fd_count(), fds, "nothing left open");
+}
+
 Test(mcp_contract, a_negative_or_garbage_retry_keeps_the_default)
 {
     sekha_client *c = test_client_with_mcp(&ds);
@@ -509,4 +600,185 @@ Test(mcp_contract, stdio_ping_is_answered_without_a_request_handler)
     sekha_mcp_session_free(s);
     sekha_client_free(c);
     remove_tmpdir();
+}
+
+/* ---- parameters of session calls ---- */
+
+static void tools_cb(sekha_request *req, const sekha_error *err, const sekha_mcp_tools *t, void *ud)
+{
+    (void)req;
+    (void)t;
+    record(ud, err);
+}
+
+static void tool_cb(sekha_request *req, const sekha_error *err, const sekha_mcp_tool_result *t,
+                    void *ud)
+{
+    (void)req;
+    rec *r = ud;
+    record(r, err);
+    snprintf(r->json, sizeof r->json, "%s", t ? sekha_mcp_tool_result_json(t) : "");
+}
+
+Test(mcp_contract, session_calls_refuse_parameters_they_do_not_read)
+{
+    sekha_client *c = test_client_with_mcp(&ds);
+    sekha_mcp_session *s = ready_async(c);
+    long before = mcp_hits();
+    sekha_params *limit = sekha_params_new(), *bad = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(limit, SEKHA_PARAM_LIMIT, 2), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(bad, SEKHA_PARAM_CURSOR, "c\xff"), SEKHA_E_INVALID_ARG);
+    rec list = {0}, call = {0}, failed = {0};
+    cr_assert_not_null(sekha_mcp_session_list_tools(s, limit, tools_cb, &list));
+    cr_assert_not_null(sekha_mcp_session_call_tool(s, "memory_stats", NULL, limit, tool_cb, &call));
+    cr_assert_not_null(sekha_mcp_session_list_tools(s, bad, tools_cb, &failed));
+    cr_assert_eq(list.calls + call.calls + failed.calls, 0, "callbacks come from the loop");
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(list.code, SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(list.message, "sekha_mcp_session_list_tools"), "%s", list.message);
+    cr_assert_not_null(strstr(list.message, "limit"), "%s", list.message);
+    cr_assert_eq(call.code, SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(call.message, "limit"), "%s", call.message);
+    cr_assert_eq(failed.code, SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(strstr(failed.message, "cursor is not valid UTF-8"), "%s", failed.message);
+    cr_assert_eq(mcp_hits(), before, "nothing was sent");
+    sekha_params_free(limit);
+    sekha_params_free(bad);
+    sekha_mcp_session_free(s);
+    sekha_client_free(c);
+}
+
+typedef struct progress_rec {
+    int calls;
+    double progress, total;
+    char message[64];
+    sekha_request *req;
+} progress_rec;
+
+static void on_progress(sekha_request *req, double progress, double total, const char *message,
+                        void *ud)
+{
+    progress_rec *p = ud;
+    p->calls++;
+    p->progress = progress;
+    p->total = total;
+    p->req = req;
+    snprintf(p->message, sizeof p->message, "%s", message ? message : "");
+}
+
+#define PROGRESS_SCRIPT                                                                          \
+    "read l\n"                                                                                   \
+    LINE("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"2025-11-25\","            \
+         "\"capabilities\":{},\"serverInfo\":{\"name\":\"sh\",\"version\":\"1\"}}}")               \
+    "read l\nread l\n"                                                                          \
+    "case \"$l\" in *'\"progressToken\":2'*) ;; *) exit 1;; esac\n"                                \
+    LINE("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":"                 \
+         "{\"progressToken\":2,\"progress\":1,\"total\":2,\"message\":\"halfway\"}}")             \
+    LINE("{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","             \
+         "\"text\":\"done\"}]}}")                                                                \
+    "while read l; do :; done\n"
+
+Test(mcp_contract, progress_goes_to_its_own_callback_with_its_own_userdata)
+{
+    make_tmpdir();
+    sekha_client *c = test_client_with_mcp(&ds);
+    sekha_mcp_session *s = stdio_session(c, PROGRESS_SCRIPT);
+    progress_rec prog = {0};
+    rec call = {0};
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_on_progress(p, on_progress, &prog), SEKHA_OK);
+    sekha_request *req = sekha_mcp_session_call_tool(s, "work", NULL, p, tool_cb, &call);
+    sekha_params_free(p); /* read before the call returned */
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(call.code, SEKHA_OK, "%s", call.message);
+    cr_assert_not_null(strstr(call.json, "\"done\""), "%s", call.json);
+    cr_assert_eq(prog.calls, 1);
+    cr_assert_eq(prog.progress, 1);
+    cr_assert_eq(prog.total, 2);
+    cr_assert_str_eq(prog.message, "halfway");
+    cr_assert_eq(prog.req, req, "the progress names the call's request");
+    sekha_mcp_session_free(s);
+    sekha_client_free(c);
+    cr_assert_eq(sekha_params_set_on_progress(NULL, on_progress, NULL), SEKHA_E_INVALID_ARG);
+    remove_tmpdir();
+}
+
+/* ---- results shared across threads ---- */
+
+typedef struct kept {
+    sekha_mcp_tools *tools;
+    sekha_mcp_tool_result *result;
+} kept;
+
+static void keep_tools(sekha_request *req, const sekha_error *err, const sekha_mcp_tools *t,
+                       void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept *)ud)->tools = sekha_mcp_tools_copy(t);
+}
+
+static void keep_result(sekha_request *req, const sekha_error *err,
+                        const sekha_mcp_tool_result *r, void *ud)
+{
+    (void)req;
+    cr_assert_null(err, "%s", sekha_error_message(err));
+    ((kept *)ud)->result = sekha_mcp_tool_result_copy(r);
+}
+
+/* Reads every text built on first use (racing the other threads), then lets go. */
+static void *read_both_then_free(void *arg)
+{
+    kept *k = arg;
+    size_t n = 0;
+    n += strlen(sekha_mcp_tools_json(k->tools));
+    for (size_t i = 0; i < sekha_mcp_tools_count(k->tools); i++) {
+        const char *schema = sekha_mcp_tools_input_schema(k->tools, i);
+        n += schema ? strlen(schema) : 0;
+    }
+    n += strlen(sekha_mcp_tool_result_json(k->result));
+    for (size_t i = 0; i < sekha_mcp_tool_result_content_count(k->result); i++)
+        n += strlen(sekha_mcp_tool_result_content_json(k->result, i));
+    const char *structured = sekha_mcp_tool_result_structured(k->result);
+    n += structured ? strlen(structured) : 0;
+    sekha_mcp_tools_free(k->tools);
+    sekha_mcp_tool_result_free(k->result);
+    return (void *)n;
+}
+
+Test(mcp_contract, tool_results_kept_from_callbacks_are_shared_across_threads)
+{
+    sekha_client *c = test_client_with_mcp(&ds);
+    sekha_mcp_session *s = ready_async(c);
+    kept k = {0};
+    sekha_mcp_session_list_tools(s, NULL, keep_tools, &k);
+    sekha_mcp_session_call_tool(s, "memory_stats", "{}", NULL, keep_result, &k);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_not_null(k.tools);
+    cr_assert_not_null(k.result);
+    cr_assert_gt(sekha_mcp_tools_count(k.tools), 0);
+    sekha_mcp_session_free(s);
+    sekha_client_free(c); /* copies outlive their session and client */
+    enum { N = 4 };
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(sekha_mcp_tools_copy(k.tools), k.tools);
+        cr_assert_eq(sekha_mcp_tool_result_copy(k.result), k.result);
+        cr_assert_eq(pthread_create(&th[i], NULL, read_both_then_free, &k), 0);
+    }
+    size_t first = 0;
+    for (int i = 0; i < N; i++) {
+        void *n = NULL;
+        cr_assert_eq(pthread_join(th[i], &n), 0);
+        if (i == 0)
+            first = (size_t)n;
+        cr_assert_eq((size_t)n, first, "every thread read the same texts");
+    }
+    cr_assert_gt(first, 0);
+    const char *json = sekha_mcp_tool_result_json(k.result);
+    cr_assert_str_eq(sekha_mcp_tool_result_json(k.result), json, "built once");
+    sekha_mcp_tools_free(k.tools);
+    sekha_mcp_tool_result_free(k.result);
+    cr_assert_null(sekha_mcp_tools_copy(NULL));
+    cr_assert_null(sekha_mcp_tool_result_copy(NULL));
 }

@@ -54,7 +54,7 @@ static sekha_client *new_client(void)
 {
     sekha_options *o = sekha_options_new();
     cr_assert_eq(sekha_options_set_backoff(o, 5, 50), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 15000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 15000), SEKHA_OK);
     sekha_error *err = NULL;
     sekha_client *c = sekha_client_new(o, &err);
     cr_assert_not_null(c, "%s", sekha_error_message(err));
@@ -87,7 +87,7 @@ static sekha_mcp_tool_result *call(sekha_mcp_session *s, const char *name, const
 {
     sekha_mcp_tool_result *r = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_mcp_session_call_tool_sync(s, name, args, NULL, NULL, &r, &err), SEKHA_OK,
+    cr_assert_eq(sekha_mcp_session_call_tool_sync(s, name, args, NULL, &r, &err), SEKHA_OK,
                  "%s: %s", name, sekha_error_message(err));
     return r;
 }
@@ -103,9 +103,11 @@ static void exercise(sekha_mcp_session *s)
 
     int seen = 0;
     char *cursor = NULL;
+    sekha_params *page = sekha_params_new();
     do {
         sekha_mcp_tools *t = NULL;
-        cr_assert_eq(sekha_mcp_session_list_tools_sync(s, cursor, &t, &err), SEKHA_OK, "%s",
+        cr_assert_eq(sekha_params_set_text(page, SEKHA_PARAM_CURSOR, cursor), SEKHA_OK);
+        cr_assert_eq(sekha_mcp_session_list_tools_sync(s, page, &t, &err), SEKHA_OK, "%s",
                      sekha_error_message(err));
         for (size_t i = 0; i < sekha_mcp_tools_count(t); i++) {
             const char *n = sekha_mcp_tools_name(t, i);
@@ -116,6 +118,7 @@ static void exercise(sekha_mcp_session *s)
         cursor = sekha_mcp_tools_next_cursor(t) ? strdup(sekha_mcp_tools_next_cursor(t)) : NULL;
         sekha_mcp_tools_free(t);
     } while (cursor);
+    sekha_params_free(page);
     cr_assert_eq(seen, 3);
 
     sekha_mcp_tool_result *r = call(s, "echo", "{\"message\":\"hello from libsekha\"}");
@@ -138,9 +141,12 @@ static void exercise(sekha_mcp_session *s)
     sekha_mcp_tool_result_free(r);
 
     progress_seen p = {0};
+    sekha_params *with_progress = sekha_params_new();
+    cr_assert_eq(sekha_params_set_on_progress(with_progress, on_progress, &p), SEKHA_OK);
     cr_assert_eq(sekha_mcp_session_call_tool_sync(s, "trigger-long-running-operation",
-                                                  "{\"duration\":0.3,\"steps\":3}", on_progress, &p,
+                                                  "{\"duration\":0.3,\"steps\":3}", with_progress,
                                                   &r, &err), SEKHA_OK, "%s", sekha_error_message(err));
+    sekha_params_free(with_progress);
     cr_assert_not_null(strstr(sekha_mcp_tool_result_content_text(r, 0), "completed"));
     sekha_mcp_tool_result_free(r);
     cr_assert_eq(p.count, 3);
@@ -357,10 +363,13 @@ Test(mcp_peer, cut_stream_is_resumed_with_last_event_id_and_delete_ends_the_sess
     atomic_store(&px.cut_armed, 1);
     progress_seen prog = {0};
     sekha_mcp_tool_result *r = NULL;
+    sekha_params *with_progress = sekha_params_new();
+    cr_assert_eq(sekha_params_set_on_progress(with_progress, on_progress, &prog), SEKHA_OK);
     cr_assert_eq(sekha_mcp_session_call_tool_sync(s, "trigger-long-running-operation",
-                                                  "{\"duration\":0.6,\"steps\":3}", on_progress,
-                                                  &prog, &r, &err), SEKHA_OK, "%s",
+                                                  "{\"duration\":0.6,\"steps\":3}", with_progress,
+                                                  &r, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
+    sekha_params_free(with_progress);
     cr_assert_not_null(strstr(sekha_mcp_tool_result_content_text(r, 0), "completed"));
     sekha_mcp_tool_result_free(r);
     cr_assert_eq(atomic_load(&px.cuts), 1, "the stream was cut once");
@@ -385,9 +394,12 @@ Test(mcp_peer, cut_stream_is_resumed_with_last_event_id_and_delete_ends_the_sess
     const char *headers[] = {header, "Accept: application/json, text/event-stream", NULL};
     const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}";
     sekha_response *resp = NULL;
-    sekha_code rc = sekha_http_request_sync(raw, SEKHA_SERVICE_MCP, "POST", "/mcp", headers,
-                                            "application/json", ping, strlen(ping), 0, NULL, NULL,
-                                            &resp, &err);
+    sekha_params *rp = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(rp, SEKHA_PARAM_HEADERS, headers), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(rp, SEKHA_PARAM_CONTENT_TYPE, "application/json"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(rp, SEKHA_PARAM_BODY, ping, strlen(ping)), SEKHA_OK);
+    sekha_code rc = sekha_http_request_sync(raw, SEKHA_SERVICE_MCP, "POST /mcp", rp, &resp, &err);
+    sekha_params_free(rp);
     cr_assert_eq(rc, SEKHA_E_BAD_REQUEST, "%s", sekha_error_message(err));
     cr_assert_not_null(strstr(sekha_response_body(resp, NULL), "session"));
     sekha_response_free(resp);

@@ -13,7 +13,7 @@ Test(options, defaults)
     cr_assert_str_eq(sekha_options_get_url(o, SEKHA_SERVICE_MCP), "http://localhost:8080",
                      "MCP falls back to the controller URL");
     cr_assert_eq(o->tls_insecure, 0, "TLS verification is on by default");
-    cr_assert_eq(o->request_timeout_ms, 30000);
+    cr_assert_eq(o->attempt_timeout_ms, 30000);
     cr_assert_eq(o->max_retries, 3);
     cr_assert_not(sekha_options_has_api_key(o, SEKHA_SERVICE_CONTROLLER));
     sekha_options_free(o);
@@ -65,9 +65,9 @@ Test(options, keys_are_guarded_copied_and_fall_back)
 Test(options, numeric_ranges)
 {
     sekha_options *o = sekha_options_new();
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 0), SEKHA_E_INVALID_ARG);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, -5), SEKHA_E_INVALID_ARG);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 1500), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 0), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, -5), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 1500), SEKHA_OK);
     cr_assert_eq(sekha_options_set_max_retries(o, -1), SEKHA_E_INVALID_ARG);
     cr_assert_eq(sekha_options_set_max_retries(o, 101), SEKHA_E_INVALID_ARG);
     cr_assert_eq(sekha_options_set_backoff(o, 500, 100), SEKHA_E_INVALID_ARG, "base above cap");
@@ -77,7 +77,7 @@ Test(options, numeric_ranges)
     cr_assert_eq(sekha_options_set_rate_limit(o, (sekha_service)7, 5, 10), SEKHA_E_INVALID_ARG);
     cr_assert_eq(sekha_options_set_max_event_bytes(o, 10), SEKHA_E_INVALID_ARG);
     cr_assert_eq(sekha_options_set_user_agent(o, "bad\r\nX-Injected: 1"), SEKHA_E_INVALID_ARG);
-    cr_assert_eq(o->request_timeout_ms, 1500);
+    cr_assert_eq(o->attempt_timeout_ms, 1500);
     sekha_options_free(o);
 }
 
@@ -108,7 +108,7 @@ Test(options, from_env_reads_every_variable, .init = clear_env)
     cr_assert_str_eq(sekha__options_key(o, SEKHA_SERVICE_BRIDGE), "bridge-key");
     cr_assert_str_eq(sekha__options_key(o, SEKHA_SERVICE_MCP), "mcp-key-000000000000000000000000000");
     cr_assert_eq(o->call_timeout_ms, 2500, "SEKHA_TIMEOUT is the whole call's time");
-    cr_assert_eq(o->request_timeout_ms, 30000, "the attempt timeout keeps its default");
+    cr_assert_eq(o->attempt_timeout_ms, 30000, "the attempt timeout keeps its default");
     cr_assert_eq(o->max_retries, 7);
     sekha_options_free(o);
 }

@@ -27,6 +27,7 @@ typedef struct soak {
     int per_code[128];
     unsigned char *calls; /* final callbacks per request index */
     int events;
+    sekha_params *post, *stream; /* built once, read by every request of their kind */
 } soak;
 
 typedef struct slot {
@@ -43,7 +44,7 @@ static int on_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
 {
     (void)req;
     (void)ev;
-    ((slot *)ud)->s->events++;
+    ((soak *)ud)->events++;
     return SEKHA_EVENT_CONTINUE;
 }
 
@@ -73,12 +74,11 @@ static void start_one(soak *s)
     sl->s = s;
     sl->index = s->started++;
     int kind = sl->index % KINDS;
-    if (kind == 1)
-        sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "POST", "/_devserver/echo", NULL,
-                           "application/json", "{\"soak\":true}", 13, 0, NULL, on_done, sl);
-    else
-        sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, "GET", kind_path[kind], NULL, NULL, NULL, 0,
-                           kind == 2 ? SEKHA_HTTP_STREAM : 0, kind == 2 ? on_event : NULL, on_done, sl);
+    char line[128];
+    snprintf(line, sizeof line, "%s %s", kind == 1 ? "POST" : "GET",
+             kind == 1 ? "/_devserver/echo" : kind_path[kind]);
+    sekha_http_request(s->c, SEKHA_SERVICE_CONTROLLER, line,
+                       kind == 1 ? s->post : kind == 2 ? s->stream : NULL, on_done, sl);
 }
 
 /* A long rule per path: each step passes, or (on a seeded 10 %) injects one fast fault. */
@@ -120,17 +120,27 @@ static void run_soak(soak *s, sekha_options *o, int total)
     s->total = total;
     s->c = test_client(o);
     s->calls = calloc((size_t)total, 1);
+    s->post = sekha_params_new();
+    s->stream = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(s->post, SEKHA_PARAM_CONTENT_TYPE, "application/json"),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(s->post, SEKHA_PARAM_BODY, "{\"soak\":true}", 13), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(s->stream, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_STREAM),
+                 SEKHA_OK);
+    cr_assert_eq(sekha_params_set_on_event(s->stream, on_event, s), SEKHA_OK);
     for (int i = 0; i < IN_FLIGHT; i++)
         start_one(s);
     cr_assert_eq(sekha_client_run(s->c), SEKHA_OK);
     sekha_client_free(s->c);
     s->c = NULL;
+    sekha_params_free(s->post);
+    sekha_params_free(s->stream);
 }
 
 Test(soak, twenty_thousand_mixed_requests_with_faults)
 {
     sekha_options *o = test_options(&ds);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 5000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 5000), SEKHA_OK);
     cr_assert_eq(sekha_options_set_backoff(o, 1, 20), SEKHA_OK);
     /* warm-up: libcurl's and libsodium's one-time allocations happen here, not in the soak */
     soak warm = {0};

@@ -63,8 +63,8 @@ static sekha_code get_health(const char *url, const char *ca, int insecure, sekh
         cr_assert_eq(sekha_options_set_ca_file(o, ca), SEKHA_OK);
     cr_assert_eq(sekha_options_set_tls_insecure_skip_verify(o, insecure), SEKHA_OK);
     sekha_client *c = test_client(o);
-    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET", "/health", NULL, NULL, NULL, 0,
-                                            0, NULL, NULL, NULL, err);
+    sekha_code rc = sekha_http_request_sync(c, SEKHA_SERVICE_CONTROLLER, "GET /health",
+                                            NULL, NULL, err);
     sekha_client_free(c);
     sekha_options_free(o);
     return rc;

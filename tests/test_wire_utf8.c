@@ -54,16 +54,16 @@ static void refused(sekha_code rc, sekha_error *err, const char *n1, const char 
 
 Test(wire_utf8, create_names_the_message_content_and_sends_nothing)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "fine");
-    sekha_message_builder_add(b, "user", "bad \xff");
+    sekha_messages *b = sekha_messages_new();
+    sekha_messages_add(b, "user", "fine");
+    sekha_messages_add(b, "user", "bad \xff");
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_create_conversation_sync(cl, "a", "/a", b, 0, &conv, &err);
+    sekha_code rc = sekha_controller_create_conversation_sync(cl, b, NULL, &conv, &err);
     cr_assert_null(conv);
     refused(rc, err, "messages[1].content is not valid UTF-8 (at byte 4)",
             "sekha_controller_create_conversation");
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
     cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was sent");
 }
 
@@ -91,26 +91,32 @@ Test(wire_utf8, create_names_parts_label_and_folder_async)
     struct {
         const char *label, *folder, *part, *url, *want;
     } cases[] = {
-        {"a", "/a", "x\xc3(", "http://x/i.png", "messages[0].content[1].text is not valid UTF-8 (at byte 1)"},
-        {"a", "/a", "ok", "http://x/\xed\xa0\x80.png", "messages[0].content[2].image_url.url is not valid UTF-8 (at byte 9)"},
+        {"a", "/a", "x\xc3(", "http://x/i.png", "messages[0].content text part is not valid UTF-8 (at byte 1)"},
+        {"a", "/a", "ok", "http://x/\xed\xa0\x80.png", "messages[0].content image URL is not valid UTF-8 (at byte 9)"},
         {"\xe2\x82", "/a", "ok", "http://x/i.png", "label is not valid UTF-8 (at byte 0)"},
         {"a", "/\xc0\xaf", "ok", "http://x/i.png", "folder is not valid UTF-8 (at byte 1)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        sekha_message_builder *b = sekha_message_builder_new();
-        sekha_message_builder_add_parts(b, "user");
-        sekha_message_builder_text_part(b, "first");
-        sekha_message_builder_text_part(b, cases[i].part);
-        sekha_message_builder_image_part(b, cases[i].url, NULL);
+        sekha_messages *b = sekha_messages_new();
+        sekha_messages_add_parts(b, "user");
+        sekha_messages_add_text_part(b, "first");
+        sekha_messages_add_text_part(b, cases[i].part);
+        sekha_messages_add_image_part(b, cases[i].url, NULL);
+        /* A setter refusing label or folder is reported by the call. */
+        sekha_params *p = sekha_params_new();
+        sekha_params_set_text(p, SEKHA_PARAM_LABEL, cases[i].label);
+        sekha_params_set_text(p, SEKHA_PARAM_FOLDER, cases[i].folder);
         got g = {0};
-        sekha_controller_create_conversation(cl, cases[i].label, cases[i].folder, b, 0, on_conv,
-                                             &g);
-        sekha_message_builder_free(b);
+        sekha_controller_create_conversation(cl, b, p, on_conv, &g);
+        sekha_messages_free(b);
+        sekha_params_free(p);
         cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
         cr_assert_eq(g.calls, 1);
         cr_assert_eq(g.code, SEKHA_E_INVALID_ARG, "case %zu: %s", i, g.message);
         cr_assert_eq(g.layer, SEKHA_LAYER_LOCAL);
         cr_assert_not_null(strstr(g.message, cases[i].want), "case %zu: %s", i, g.message);
+        cr_assert_not_null(strstr(g.message, "sekha_controller_create_conversation: "),
+                           "case %zu: %s", i, g.message);
     }
     cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was sent");
 }
@@ -122,26 +128,32 @@ Test(wire_utf8, valid_utf8_of_every_length_goes_through_unchanged)
     static const char text[] = "0123456789abcdefghij caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e "
                                "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf"
                                "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf end";
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", text);
+    sekha_messages *b = sekha_messages_new();
+    sekha_messages_add(b, "user", text);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, "caf\xc3\xa9"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FOLDER, "/\xe2\x98\x95"), SEKHA_OK);
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "caf\xc3\xa9", "/\xe2\x98\x95", b,
-                                                           0, &conv, &err),
-                 SEKHA_OK, "%s", sekha_error_message(err));
-    sekha_message_builder_free(b);
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, b, p, &conv, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    sekha_messages_free(b);
     cr_assert_str_eq(sekha_conversation_label(conv), "caf\xc3\xa9");
     cr_assert_str_eq(sekha_conversation_folder(conv), "/\xe2\x98\x95");
-    sekha_message_list *msgs = NULL;
-    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "end", 10, &msgs, &err), SEKHA_OK,
+    sekha_params_free(p);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_LIMIT, 10), SEKHA_OK);
+    sekha_stored_messages *msgs = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(cl, "end", p, &msgs, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
-    cr_assert_eq(sekha_message_list_count(msgs), 1);
-    cr_assert_str_eq(sekha_message_content(sekha_message_list_at(msgs, 0)), text);
-    sekha_message_list_free(msgs);
+    cr_assert_eq(sekha_stored_messages_count(msgs), 1);
+    cr_assert_str_eq(sekha_stored_message_content(sekha_stored_messages_at(msgs, 0)), text);
+    sekha_stored_messages_free(msgs);
     sekha_search_results *res = NULL;
-    cr_assert_eq(sekha_controller_query_sync(cl, text, 5, 0, NULL, &res, &err), SEKHA_OK, "%s",
+    cr_assert_eq(sekha_controller_query_sync(cl, text, p, &res, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
     sekha_search_results_free(res);
+    sekha_params_free(p);
     sekha_conversation_free(conv);
 }
 
@@ -161,11 +173,11 @@ Test(wire_utf8, query_and_full_text_search_name_the_byte_and_send_nothing)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         sekha_search_results *res = NULL;
         sekha_error *err = NULL;
-        sekha_code rc = sekha_controller_query_sync(cl, cases[i].q, 5, 0, NULL, &res, &err);
+        sekha_code rc = sekha_controller_query_sync(cl, cases[i].q, NULL, &res, &err);
         cr_assert_null(res);
         refused(rc, err, cases[i].want, "sekha_controller_query");
-        sekha_message_list *msgs = NULL;
-        rc = sekha_controller_full_text_search_sync(cl, cases[i].q, 5, &msgs, &err);
+        sekha_stored_messages *msgs = NULL;
+        rc = sekha_controller_full_text_search_sync(cl, cases[i].q, NULL, &msgs, &err);
         cr_assert_null(msgs);
         refused(rc, err, cases[i].want, "sekha_controller_full_text_search");
     }
@@ -177,10 +189,18 @@ Test(wire_utf8, filters_json_must_be_utf8_json)
 {
     sekha_search_results *res = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_controller_query_sync(cl, "q", 5, 0, "{\"label\":\"\xff\"}", &res, &err);
-    refused(rc, err, "filters_json is not valid UTF-8 (at byte 10)", NULL);
-    rc = sekha_controller_query_sync(cl, "q", 5, 0, "{\"label\":\"x\"} trailing", &res, &err);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FILTERS_JSON, "{\"label\":\"\xff\"}"),
+                 SEKHA_E_INVALID_ARG);
+    sekha_code rc = sekha_controller_query_sync(cl, "q", p, &res, &err);
+    refused(rc, err, "filters_json is not valid UTF-8 (at byte 10)", "sekha_controller_query");
+    sekha_params_free(p);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FILTERS_JSON, "{\"label\":\"x\"} trailing"),
+                 SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_query_sync(cl, "q", p, &res, &err);
     refused(rc, err, "filters_json is not valid JSON", NULL);
+    sekha_params_free(p);
     cr_assert_eq(hits("/api/v1/query"), 0, "nothing was sent");
 }
 
@@ -196,13 +216,21 @@ Test(wire_utf8, updates_context_and_labels_name_the_field)
 
     const char *const preferred[] = {"ok", "b\xff", NULL};
     const char *const excluded[] = {"/x\xe0\x80\x80", NULL};
-    sekha_message_list *msgs = NULL;
-    rc = sekha_controller_assemble_context_sync(cl, "q", preferred, 0, NULL, &msgs, &err);
+    sekha_stored_messages *msgs = NULL;
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_PREFERRED_LABELS, preferred),
+                 SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_assemble_context_sync(cl, "q", p, &msgs, &err);
     refused(rc, err, "preferred_labels[1] is not valid UTF-8 (at byte 1)",
             "sekha_controller_assemble_context");
-    rc = sekha_controller_assemble_context_sync(cl, "q", NULL, 0, excluded, &msgs, &err);
+    sekha_params_free(p);
+    p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_EXCLUDED_FOLDERS, excluded),
+                 SEKHA_E_INVALID_ARG);
+    rc = sekha_controller_assemble_context_sync(cl, "q", p, &msgs, &err);
     refused(rc, err, "excluded_folders[0] is not valid UTF-8 (at byte 2)", NULL);
-    rc = sekha_controller_assemble_context_sync(cl, "\xff", NULL, 0, NULL, &msgs, &err);
+    sekha_params_free(p);
+    rc = sekha_controller_assemble_context_sync(cl, "\xff", NULL, &msgs, &err);
     refused(rc, err, "query is not valid UTF-8 (at byte 0)", NULL);
     cr_assert_null(msgs);
     cr_assert_eq(hits("/api/v1/context/assemble"), 0, "nothing was sent");
@@ -210,32 +238,58 @@ Test(wire_utf8, updates_context_and_labels_name_the_field)
 
 /* ================================================================ MCP */
 
-static const char *GOOD_MESSAGES = "[{\"role\":\"user\",\"content\":\"hello\"}]";
+/* Parameters holding one text key (a failed set is remembered and reported by the call). */
+static sekha_params *text_param(sekha_param key, const char *value)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    sekha_params_set_text(p, key, value);
+    return p;
+}
+
+/* A call given p; p is freed after. */
+#define WITH(p, call) \
+    do {             \
+        call;        \
+        sekha_params_free(p); \
+    } while (0)
 
 Test(wire_utf8, mcp_tools_refuse_before_sending)
 {
     sekha_mcp_data *d = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_mcp_memory_store_sync(cl, "l\xff", "/f", GOOD_MESSAGES, -1, &d, &err);
+    sekha_code rc;
+    sekha_messages *good = sekha_messages_new(), *bad = sekha_messages_new(),
+                   *none = sekha_messages_new();
+    sekha_messages_add(good, "user", "hello");
+    sekha_messages_add(bad, "user", "bad \xff");
+    sekha_params *p = text_param(SEKHA_PARAM_LABEL, "l\xff");
+    WITH(p, rc = sekha_mcp_memory_store_sync(cl, good, p, &d, &err));
     refused(rc, err, "label is not valid UTF-8 (at byte 1)", "memory_store");
-    rc = sekha_mcp_memory_store_sync(cl, "l", "/f",
-                                     "[{\"role\":\"user\",\"content\":\"bad \xff\"}]", -1, &d, &err);
-    refused(rc, err, "messages_json is not valid UTF-8 (at byte 31)", NULL);
-    rc = sekha_mcp_memory_store_sync(cl, "l", "/f", "[{\"role\":\"user\",\"content\":\"x\"}] []",
-                                     -1, &d, &err);
+    rc = sekha_mcp_memory_store_sync(cl, bad, NULL, &d, &err);
+    refused(rc, err, "messages[0].content is not valid UTF-8 (at byte 4)", "memory_store");
+    rc = sekha_mcp_memory_store_sync(cl, none, NULL, &d, &err);
     refused(rc, err, "messages", NULL);
-    rc = sekha_mcp_memory_search_sync(cl, "caf\xc3", NULL, 0, &d, &err);
+    rc = sekha_mcp_memory_search_sync(cl, "caf\xc3", NULL, &d, &err);
     refused(rc, err, "query is not valid UTF-8 (at byte 3)", "memory_search");
-    rc = sekha_mcp_memory_search_sync(cl, "q", "{\"label\":\"x\"} {}", 0, &d, &err);
+    p = text_param(SEKHA_PARAM_FILTERS_JSON, "{\"label\":\"x\"} {}");
+    WITH(p, rc = sekha_mcp_memory_search_sync(cl, "q", p, &d, &err));
     refused(rc, err, "filters", NULL);
-    rc = sekha_mcp_memory_search_sync(cl, "q", "{\"label\":\"\xff\"}", 0, &d, &err);
+    p = text_param(SEKHA_PARAM_FILTERS_JSON, "{\"label\":\"\xff\"}");
+    WITH(p, rc = sekha_mcp_memory_search_sync(cl, "q", p, &d, &err));
     refused(rc, err, "filters_json is not valid UTF-8 (at byte 10)", NULL);
-    rc = sekha_mcp_memory_update_sync(cl, UUID1, NULL, NULL, "act\xffive", -1, &d, &err);
+    p = text_param(SEKHA_PARAM_STATUS, "act\xffive");
+    WITH(p, rc = sekha_mcp_memory_update_sync(cl, UUID1, p, &d, &err));
     refused(rc, err, "status is not valid UTF-8 (at byte 3)", "memory_update");
-    rc = sekha_mcp_memory_stats_sync(cl, "/\xff", NULL, &d, &err);
+    p = text_param(SEKHA_PARAM_FOLDER, "/\xff");
+    WITH(p, rc = sekha_mcp_memory_stats_sync(cl, p, &d, &err));
     refused(rc, err, "folder is not valid UTF-8 (at byte 1)", "memory_stats");
-    rc = sekha_mcp_memory_export_sync(cl, UUID1, "js\xffon", -1, &d, &err);
+    p = text_param(SEKHA_PARAM_FORMAT, "js\xffon");
+    WITH(p, rc = sekha_mcp_memory_export_sync(cl, UUID1, p, &d, &err));
     refused(rc, err, "format is not valid UTF-8 (at byte 2)", "memory_export");
+    sekha_messages_free(good);
+    sekha_messages_free(bad);
+    sekha_messages_free(none);
     cr_assert_null(d);
     static const char *const tools[] = {"memory_store", "memory_search", "memory_update",
                                         "memory_stats", "memory_export"};
@@ -257,11 +311,11 @@ Test(wire_utf8, mcp_session_refuses_bad_arguments_and_names)
     cr_assert_gt(before, 0, "initialize was counted");
     sekha_mcp_tool_result *r = NULL;
     sekha_code rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{\"folder\":\"\xff\"}",
-                                                     NULL, NULL, &r, &err);
+                                                     NULL, &r, &err);
     refused(rc, err, "arguments_json is not valid UTF-8 (at byte 11)", NULL);
-    rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{} {}", NULL, NULL, &r, &err);
+    rc = sekha_mcp_session_call_tool_sync(s, "memory_stats", "{} {}", NULL, &r, &err);
     refused(rc, err, "arguments_json is not valid JSON", NULL);
-    rc = sekha_mcp_session_call_tool_sync(s, "memory\xff", NULL, NULL, NULL, &r, &err);
+    rc = sekha_mcp_session_call_tool_sync(s, "memory\xff", NULL, NULL, &r, &err);
     refused(rc, err, "name is not valid UTF-8 (at byte 6)", NULL);
     cr_assert_null(r);
     sekha_mcp_data *d = NULL;
@@ -270,7 +324,8 @@ Test(wire_utf8, mcp_session_refuses_bad_arguments_and_names)
     rc = sekha_mcp_session_request_sync(s, "pi\xffng", NULL, &d, &err);
     refused(rc, err, "method is not valid UTF-8 (at byte 2)", NULL);
     sekha_mcp_tools *t = NULL;
-    rc = sekha_mcp_session_list_tools_sync(s, "cur\xffsor", &t, &err);
+    sekha_params *p = text_param(SEKHA_PARAM_CURSOR, "cur\xffsor");
+    WITH(p, rc = sekha_mcp_session_list_tools_sync(s, p, &t, &err));
     refused(rc, err, "cursor is not valid UTF-8 (at byte 3)", NULL);
     cr_assert_eq(sekha_mcp_session_notify(s, "notifications/x", "{\"a\":\"\xff\"}"),
                  SEKHA_E_INVALID_ARG);
@@ -298,13 +353,13 @@ Test(wire_utf8, mcp_session_settings_refuse_bad_text)
 
 Test(wire_utf8, store_and_query_checks_the_query_before_storing)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", "fine");
+    sekha_messages *b = sekha_messages_new();
+    sekha_messages_add(b, "user", "fine");
     sekha_stored_query *out = NULL;
     sekha_error *err = NULL;
     sekha_code rc = sekha_workflow_store_and_query_sync(cl, b, "bad \xff", "l", "/f", 0, &out,
                                                         &err);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
     cr_assert_null(out);
     refused(rc, err, "query is not valid UTF-8 (at byte 4)", NULL);
     cr_assert_eq(hits("/api/v1/conversations"), 0, "nothing was stored");

@@ -247,22 +247,22 @@ static void on_stored(sekha_request *req, const sekha_error *err, const sekha_st
     copy_stored(s, err, r);
 }
 
-static sekha_message_builder *two_messages(const char *user, const char *assistant)
+static sekha_messages *two_messages(const char *user, const char *assistant)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    sekha_message_builder_add(b, "user", user);
-    sekha_message_builder_add(b, "assistant", assistant);
+    sekha_messages *b = sekha_messages_new();
+    sekha_messages_add(b, "user", user);
+    sekha_messages_add(b, "assistant", assistant);
     return b;
 }
 
 Test(workflows, store_and_query_finds_what_it_stored)
 {
-    sekha_message_builder *b = two_messages("My locker code is 4711 at the climbing gym.",
-                                            "Locker 4711, noted.");
+    sekha_messages *b = two_messages("My locker code is 4711 at the climbing gym.",
+                                     "Locker 4711, noted.");
     stored s = {0};
     cr_assert_not_null(sekha_workflow_store_and_query(cl, b, "climbing gym locker code", NULL,
                                                       NULL, 7, on_stored, &s));
-    sekha_message_builder_free(b); /* copied by the call */
+    sekha_messages_free(b); /* copied by the call */
     cr_assert_eq(s.finals, 0);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     cr_assert_eq(s.finals, 1);
@@ -279,13 +279,13 @@ Test(workflows, store_and_query_finds_what_it_stored)
     cr_assert_str_eq(s.first_hit, s.id);
     cr_assert_str_eq(sekha_conversation_label(sekha_stored_query_conversation(out)), "Boats");
     sekha_stored_query_free(out);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
 Test(workflows, store_and_query_stage_failures)
 {
     /* importance reaches the store stage: 11 is refused there, before anything is sent */
-    sekha_message_builder *b = two_messages("x", "y");
+    sekha_messages *b = two_messages("x", "y");
     sekha_stored_query *out = NULL;
     sekha_error *err = NULL;
     cr_assert_eq(sekha_workflow_store_and_query_sync(cl, b, "x", NULL, NULL, 11, &out, &err),
@@ -307,7 +307,7 @@ Test(workflows, store_and_query_stage_failures)
     cr_assert(s.has_result && s.id[0], "the stored conversation is reported");
     cr_assert_eq(s.has_results, 0);
     cr_assert_eq(ctl_hits("/api/v1/conversations"), 1, "the store was sent once");
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
 }
 
 /* ================================================================ context */
@@ -358,7 +358,7 @@ Test(workflows, context_turns_are_ordered_by_time_with_their_roles_and_text)
     const char *label[] = {"B", "A", "B", "A"};
     const int day[] = {3, 1, 2, 4};
     arm_controller_body("/api/v1/context/assemble", context_body(4, text, role, label, day));
-    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_messages *b = sekha_messages_new();
     rec r = {0};
     sekha_answer *out = NULL;
     sekha_error *err = NULL;
@@ -381,15 +381,17 @@ Test(workflows, context_turns_are_ordered_by_time_with_their_roles_and_text)
     rec_free(&r);
 
     /* content parts: text joined with one space, images left out */
-    cr_assert_eq(sekha_message_builder_add_parts(b, "user"), SEKHA_OK);
-    sekha_message_builder_text_part(b, "look at");
-    sekha_message_builder_image_part(b, "https://img.example/p.png", NULL);
-    sekha_message_builder_text_part(b, "this photo");
+    cr_assert_eq(sekha_messages_add_parts(b, "user"), SEKHA_OK);
+    sekha_messages_add_text_part(b, "look at");
+    sekha_messages_add_image_part(b, "https://img.example/p.png", NULL);
+    sekha_messages_add_text_part(b, "this photo");
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, "Pics"), SEKHA_OK);
     sekha_conversation *conv = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(cl, "Pics", "/", b, 0, &conv, &err),
-                 SEKHA_OK);
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, b, p, &conv, &err), SEKHA_OK);
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_params_free(p);
+    sekha_messages_free(b);
     rec s = {0};
     cr_assert_eq(sekha_workflow_complete_with_context_sync(cl, "photo?", "look at this photo", 0,
                                                            NULL, NULL, NULL, NAN, 0, &out, &err),

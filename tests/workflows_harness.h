@@ -63,22 +63,26 @@ static inline void wf_closed_url(char *url, size_t cap)
 static inline char *wf_store(sekha_client *c, const char *label, const char *folder,
                              const char *const *msgs)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_messages *b = sekha_messages_new();
     for (; *msgs; msgs++) {
         const char *colon = strchr(*msgs, ':');
         size_t n = (size_t)(colon - *msgs);
         char role[16] = "";
         if (n < sizeof role)
             memcpy(role, *msgs, n), role[n] = '\0';
-        cr_assert_eq(sekha_message_builder_add(b, role, colon + 1), SEKHA_OK);
+        cr_assert_eq(sekha_messages_add(b, role, colon + 1), SEKHA_OK);
     }
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_LABEL, label), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_FOLDER, folder), SEKHA_OK);
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(c, label, folder, b, 0, &conv, &err),
-                 SEKHA_OK, "store: %s", sekha_error_message(err));
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, b, p, &conv, &err), SEKHA_OK,
+                 "store: %s", sekha_error_message(err));
+    sekha_params_free(p);
     char *id = strdup(sekha_conversation_id(conv));
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_messages_free(b);
     return id;
 }
 

@@ -1,4 +1,7 @@
-/* libsekha: shared declarations (export macro, handles, services). */
+/** @file common.h
+ * @brief Declarations every libsekha header shares: the export macro, the opaque handles,
+ * the services and their status, and process-wide setup.
+ */
 #ifndef SEKHA_COMMON_H
 #define SEKHA_COMMON_H
 
@@ -8,6 +11,7 @@
 #if defined(SEKHA_BUILDING) && defined(__GNUC__)
 #define SEKHA_API __attribute__((visibility("default")))
 #else
+/** Marks a function exported by the library (default visibility while building it). */
 #define SEKHA_API
 #endif
 
@@ -15,21 +19,30 @@
 extern "C" {
 #endif
 
-/* Opaque handles. Every object has a _new/_free pair (or is lent to a callback). */
+/** Client configuration (opaque): see options.h. Made with sekha_options_new(), freed with
+ * sekha_options_free(). */
 typedef struct sekha_options sekha_options;
+/** A client: the connection pool, rate limits and event loop of one deployment (opaque):
+ * see client.h. */
 typedef struct sekha_client sekha_client;
+/** A request handle (opaque), valid until the request's final callback returns. */
 typedef struct sekha_request sekha_request;
+/** An error in three layers (opaque): see error.h. */
 typedef struct sekha_error sekha_error;
+/** An HTTP response of a raw request (opaque): see http.h. */
 typedef struct sekha_response sekha_response;
+/** One Server-Sent Event of a streamed raw request (opaque): see http.h. */
 typedef struct sekha_sse_event sekha_sse_event;
 
-/* The three services of a Sekha deployment. Each has its own base URL, key and rate limit. */
+/** The three services of a Sekha deployment. Each has its own base URL, key and rate
+ * limit. */
 typedef enum sekha_service {
-    SEKHA_SERVICE_CONTROLLER = 0,
-    SEKHA_SERVICE_BRIDGE = 1,
-    SEKHA_SERVICE_MCP = 2
+    SEKHA_SERVICE_CONTROLLER = 0, /**< the controller: REST memory */
+    SEKHA_SERVICE_BRIDGE = 1,     /**< the bridge: OpenAI-compatible chat and embeddings */
+    SEKHA_SERVICE_MCP = 2         /**< MCP: the controller's tool routes and JSON-RPC */
 } sekha_service;
 
+/** The number of ::sekha_service values. */
 #define SEKHA_SERVICE_COUNT 3
 
 /** A service's state as a health probe saw it, from best to worst. */
@@ -49,24 +62,29 @@ typedef enum sekha_service_status {
  * @param userdata the pointer given to the call. */
 typedef void (*sekha_done_cb)(sekha_request *req, const sekha_error *err, void *userdata);
 
-/** The static name of a status.
+/** The static name of a status. Any thread.
  * @param s the status.
  * @return "healthy", "degraded", "unhealthy" or "unreachable" ("unknown" otherwise). */
 SEKHA_API const char *sekha_service_status_name(sekha_service_status s);
 
-/** The static name of a service.
+/** The static name of a service. Any thread.
  * @param svc the service.
  * @return "controller", "bridge" or "mcp" ("unknown" otherwise). */
 SEKHA_API const char *sekha_service_name(sekha_service svc);
 
-/* Returns the library version string, e.g. "0.1.0". */
+/** The library version. Any thread.
+ * @return a static string, e.g. "0.1.0". */
 SEKHA_API const char *sekha_version(void);
 
-/* Initialises libcurl and libsodium process-wide. Optional: sekha_client_new() calls it
- * once (thread-safe). Call it yourself from main() if other threads use libcurl. */
+/** Initialises libcurl and libsodium process-wide.
+ *
+ * Optional: sekha_client_new() calls it once (thread-safe). Call it yourself from main()
+ * before other threads start when they use libcurl too.
+ * @return 0 on success, -1 when libcurl or libsodium failed to initialise. */
 SEKHA_API int sekha_global_init(void);
 
-/* Releases what sekha_global_init() took. Call once at exit, after every client is freed. */
+/** Releases what sekha_global_init() took. Call once at exit, after every client is
+ * freed. */
 SEKHA_API void sekha_global_cleanup(void);
 
 #ifdef __cplusplus

@@ -1,5 +1,12 @@
-/* libsekha: a C client for the Sekha AI memory stack (controller, bridge, MCP).
- * Include this one header. */
+/** @file sekha.h
+ * @brief libsekha, a C client for the Sekha AI memory stack (controller, bridge, MCP):
+ * include this one header.
+ *
+ * Start with client.h (the client, its loop and the one ownership rule), options.h (its
+ * configuration) and error.h; params.h holds the optional parameters every call takes, and
+ * controller.h, bridge.h, mcp.h and workflows.h the typed calls. http.h is the raw request
+ * for anything the typed calls do not cover.
+ */
 #ifndef SEKHA_H
 #define SEKHA_H
 

@@ -55,6 +55,8 @@
 #ifndef SEKHA_WORKFLOWS_H
 #define SEKHA_WORKFLOWS_H
 
+#include <math.h>
+
 #include "bridge.h"
 #include "client.h"
 #include "controller.h"
@@ -62,6 +64,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Pass as a workflow's `temperature` to leave it out (the server's default applies). */
+#define SEKHA_TEMPERATURE_UNSET NAN
+/* Pass as a workflow's `max_tokens` to leave it out. */
+#define SEKHA_MAX_TOKENS_UNSET 0L
 
 /* The instruction that opens the system message of the context workflows. */
 #define SEKHA_CONTEXT_INSTRUCTION                                                          \
@@ -90,14 +97,14 @@ typedef void (*sekha_stored_query_cb)(sekha_request *req, const sekha_error *err
  * importance_score). messages is copied before this returns. The store is never re-sent
  * once the server may have processed it (see controller.h). */
 SEKHA_API sekha_request *sekha_workflow_store_and_query(
-    sekha_client *client, const sekha_message_builder *messages, const char *query,
+    sekha_client *client, const sekha_messages *messages, const char *query,
     const char *label, const char *folder, int importance, sekha_stored_query_cb cb,
     void *userdata);
 
 /* Sync form: *out (when out is not NULL) receives the result on success, and on failure
  * when the store succeeded; free it with sekha_stored_query_free. */
 SEKHA_API sekha_code sekha_workflow_store_and_query_sync(
-    sekha_client *client, const sekha_message_builder *messages, const char *query,
+    sekha_client *client, const sekha_messages *messages, const char *query,
     const char *label, const char *folder, int importance, sekha_stored_query **out,
     sekha_error **err);
 
@@ -201,7 +208,7 @@ SEKHA_API const sekha_messages *sekha_answer_prompt(const sekha_answer *a);
 
 /* Context assembly's answer as received (context workflows; NULL otherwise or when that
  * stage failed). */
-SEKHA_API const sekha_message_list *sekha_answer_context(const sekha_answer *a);
+SEKHA_API const sekha_stored_messages *sekha_answer_context(const sekha_answer *a);
 
 /* The search results as received, before label filtering (memory workflows; NULL
  * otherwise or when that stage failed). */

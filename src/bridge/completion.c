@@ -8,60 +8,38 @@
 sekha_completion *sekha__completion_new(void)
 {
     sekha_completion *c = calloc(1, sizeof *c);
-    if (c)
+    if (c) {
+        sekha__ref_init(&c->ref);
+        atomic_init(&c->json, NULL);
         c->usage[0] = c->usage[1] = c->usage[2] = -1;
+    }
     return c;
 }
 
-void sekha_completion_free(sekha_completion *c)
+static void destroy(sekha_completion *c)
 {
-    if (!c)
-        return;
     sekha__buf_free(&c->text);
     sekha__tool_calls_free(c);
     free(c->role);
     free(c->finish);
     free(c->model);
     free(c->id);
-    free(c->json);
+    free(atomic_load_explicit(&c->json, memory_order_acquire));
     free(c);
 }
 
-/* strdup that keeps NULL; sets *failed when out of memory. */
-static char *dup_field(const char *s, int *failed)
+void sekha_completion_free(sekha_completion *c)
 {
-    char *d = s ? strdup(s) : NULL;
-    if (s && !d)
-        *failed = 1;
-    return d;
+    if (c && sekha__ref_put(&c->ref))
+        destroy(c);
 }
 
 sekha_completion *sekha_completion_copy(const sekha_completion *c)
 {
     if (!c)
         return NULL;
-    sekha_completion *d = sekha__completion_new();
-    if (!d)
-        return NULL;
-    int failed = 0;
-    *d = *c;
-    d->text = (sekha_buf){0};
-    d->calls = NULL; /* until copied: never c's */
-    /* The text may hold NUL bytes (\u0000): copied by length. */
-    if (c->text.data && sekha__buf_append(&d->text, c->text.data, c->text.len) != 0)
-        failed = 1;
-    d->role = dup_field(c->role, &failed);
-    d->finish = dup_field(c->finish, &failed);
-    d->model = dup_field(c->model, &failed);
-    d->id = dup_field(c->id, &failed);
-    d->json = dup_field(c->json, &failed);
-    if (sekha__tool_calls_copy(d, c) != 0)
-        failed = 1;
-    if (failed) {
-        sekha_completion_free(d);
-        return NULL;
-    }
-    return d;
+    sekha__ref_get(&c->ref);
+    return (sekha_completion *)c;
 }
 
 int sekha__set_span(char **dst, sekha__span span)
@@ -115,13 +93,15 @@ sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, 
     else if (!f.has_content && !f.finish.p && !f.tool_calls)
         err = bad_response("choices[0] holds neither message content, tool calls nor "
                            "finish_reason");
+    char *json = NULL;
     if (!err && (sekha__set_span(&c->role, f.role) || sekha__set_span(&c->finish, f.finish) ||
                  sekha__set_span(&c->model, f.model) || sekha__set_span(&c->id, f.id) ||
                  (f.tool_calls && sekha__completion_add_tool_calls(c, f.tool_calls) != 0) ||
-                 !(c->json = malloc(len + 1))))
+                 !(json = malloc(len + 1))))
         err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "completion");
     cJSON_Delete(root);
     if (err) {
+        free(json);
         c->text.len = mark;
         if (c->text.data)
             c->text.data[mark] = '\0';
@@ -129,8 +109,10 @@ sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, 
         c->tool_bytes = 0;
         return err;
     }
-    memcpy(c->json, body, len);
-    c->json[len] = '\0';
+    memcpy(json, body, len);
+    json[len] = '\0';
+    /* before the completion is handed out: nothing reads it yet */
+    atomic_store_explicit(&c->json, json, memory_order_relaxed);
     c->has_usage = f.has_usage;
     memcpy(c->usage, f.usage, sizeof c->usage);
     c->complete = 1;
@@ -224,9 +206,22 @@ const char *sekha_completion_json(const sekha_completion *c)
 {
     if (!c)
         return NULL;
-    if (!c->json) /* a cache filled on first use: the object is otherwise read-only */
-        ((sekha_completion *)c)->json = synthesize(c);
-    return c->json;
+    /* The one field filled after delivery: built on first use, then published once.
+     * Two threads may both build it; the loser frees its text and returns the winner's,
+     * so every caller sees the same pointer for the life of c. */
+    _Atomic(char *) *slot = (_Atomic(char *) *)&c->json;
+    char *json = atomic_load_explicit(slot, memory_order_acquire);
+    if (json)
+        return json;
+    char *mine = synthesize(c);
+    if (!mine)
+        return NULL;
+    char *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(slot, &expected, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    free(mine);
+    return expected;
 }
 
 /* ---- the call ---- */
@@ -258,12 +253,12 @@ static void deliver_completion(sekha__fn cb, sekha_request *req, const sekha_err
 static const sekha__call_spec completion_call = {
     decode_completion, (void (*)(void *))sekha_completion_free, deliver_completion};
 
-/* Builds the spec of a chat request into *spec (body owned by *body). */
+/* Builds the spec of a chat request into *spec (body written into *body). */
 sekha_error *sekha__bridge_chat_spec(sekha__spec *spec, sekha_buf *body,
-                                     const sekha__chat_args *a, int stream)
+                                     const sekha_messages *msgs, const sekha_params *params,
+                                     int stream)
 {
-    sekha_error *e = sekha__bridge_chat_body(body, a->msgs, a->model, a->temperature,
-                                             a->max_tokens, a->extra_json, stream);
+    sekha_error *e = sekha__bridge_chat_body(body, msgs, params, stream);
     if (e)
         return e;
     *spec = (sekha__spec){
@@ -282,41 +277,30 @@ sekha_error *sekha__bridge_chat_spec(sekha__spec *spec, sekha_buf *body,
     return NULL;
 }
 
-static sekha_request *complete_start(sekha_client *c, const sekha__chat_args *a,
-                                     sekha__fn cb, void *ud)
+sekha_request *sekha_bridge_complete(sekha_client *c, const sekha_messages *msgs,
+                                     const sekha_params *params, sekha_completion_cb cb,
+                                     void *ud)
 {
     if (!c)
         return NULL;
-    sekha_buf body = {0};
     sekha__spec spec;
-    sekha_error *e = sekha__bridge_chat_spec(&spec, &body, a, 0);
-    if (e) {
-        sekha__buf_free(&body);
-        return sekha__call_fail(c, NULL, &completion_call, e, cb, ud);
-    }
-    sekha_request *req = sekha__call(c, &spec, &completion_call, NULL, NULL, cb, ud);
-    sekha__buf_free(&body); /* the core copied it */
-    return req;
+    /* the client's scratch buffer: the core copies the body, so nothing is allocated */
+    sekha_error *e = sekha__bridge_chat_spec(&spec, sekha__client_scratch(c), msgs, params, 0);
+    if (e)
+        return sekha__call_fail(c, NULL, &completion_call, e, (sekha__fn)cb, ud);
+    return sekha__call(c, &spec, &completion_call, NULL, NULL, (sekha__fn)cb, ud);
 }
 
-sekha_request *sekha_bridge_complete(sekha_client *c, const sekha_messages *msgs,
-                                     const char *model, double temperature, long max_tokens,
-                                     const char *extra_json, sekha_completion_cb cb, void *ud)
-{
-    sekha__chat_args a = {msgs, model, temperature, max_tokens, extra_json};
-    return complete_start(c, &a, (sekha__fn)cb, ud);
-}
-
-static sekha_request *complete_sync_start(sekha_client *c, void *args, sekha__fn cb, void *ud)
-{
-    return complete_start(c, args, cb, ud);
-}
+SEKHA__SYNC_CB(complete_sync_cb, sekha_completion, sekha_completion_copy)
 
 sekha_code sekha_bridge_complete_sync(sekha_client *c, const sekha_messages *msgs,
-                                      const char *model, double temperature, long max_tokens,
-                                      const char *extra_json, sekha_completion **out,
+                                      const sekha_params *params, sekha_completion **out,
                                       sekha_error **err)
 {
-    sekha__chat_args a = {msgs, model, temperature, max_tokens, extra_json};
-    return sekha__call_sync(c, complete_sync_start, &a, (void **)out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL : sekha_bridge_complete(c, msgs, params,
+                                                              complete_sync_cb, &s);
+    return sekha__sync_end(c, &s, req, begun, (void **)out,
+                           (void (*)(void *))sekha_completion_free, err);
 }

@@ -10,6 +10,7 @@
 #define OPENAI_MAX_INPUTS 2048
 
 struct sekha_embeddings {
+    sekha__ref ref;
     float *vec;       /* count * dim floats, vector after vector */
     size_t count, dim;
     char *model;
@@ -22,7 +23,8 @@ static sekha_error *bad(const char *why)
     return sekha__error_new(SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "%s", why);
 }
 
-char *sekha__bridge_dup_body(const sekha_response *resp)
+/* A NUL-terminated copy of the body (NULL on no memory). */
+static char *dup_body(const sekha_response *resp)
 {
     size_t len;
     const char *b = sekha_response_body(resp, &len);
@@ -32,7 +34,9 @@ char *sekha__bridge_dup_body(const sekha_response *resp)
     return s;
 }
 
-cJSON *sekha__bridge_parse_reply(const sekha_response *resp, const char *what, sekha_error **err)
+/* Parses a JSON object answer; a 2xx that carries an "error" member is the service's
+ * failure (SEKHA_E_SERVICE). NULL with *err set otherwise. */
+static cJSON *parse_reply(const sekha_response *resp, const char *what, sekha_error **err)
 {
     cJSON *root = sekha__json_parse(resp, what, err);
     if (root && !cJSON_IsObject(root)) {
@@ -51,14 +55,26 @@ cJSON *sekha__bridge_parse_reply(const sekha_response *resp, const char *what, s
 
 /* ---------------------------------------------------------------------- embeddings */
 
-void sekha_embeddings_free(sekha_embeddings *e)
+static void destroy(sekha_embeddings *e)
 {
-    if (!e)
-        return;
     free(e->vec);
     free(e->model);
     free(e->json);
     free(e);
+}
+
+void sekha_embeddings_free(sekha_embeddings *e)
+{
+    if (e && sekha__ref_put(&e->ref))
+        destroy(e);
+}
+
+sekha_embeddings *sekha_embeddings_copy(const sekha_embeddings *e)
+{
+    if (!e)
+        return NULL;
+    sekha__ref_get(&e->ref);
+    return (sekha_embeddings *)e;
 }
 
 /* Copies one vector into slot i; the first vector fixes the dimension. */
@@ -137,7 +153,7 @@ static void *decode_embeddings(const sekha_response *resp, void *dctx, sekha_err
 {
     uintptr_t packed = (uintptr_t)dctx;
     sekha_embed_api api = (sekha_embed_api)(packed & 3);
-    cJSON *root = sekha__bridge_parse_reply(resp, "bridge embeddings", err);
+    cJSON *root = parse_reply(resp, "bridge embeddings", err);
     if (!root)
         return NULL;
     sekha_embeddings *e = calloc(1, sizeof *e);
@@ -146,11 +162,12 @@ static void *decode_embeddings(const sekha_response *resp, void *dctx, sekha_err
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "embeddings");
         return NULL;
     }
+    sekha__ref_init(&e->ref);
     *err = api == SEKHA_EMBED_OPENAI ? decode_openai(e, root, (size_t)(packed >> 2))
                                      : decode_sekha(e, root);
     if (!*err && ((sekha__json_str(root, "model") &&
                    !(e->model = strdup(sekha__json_str(root, "model")))) ||
-                  !(e->json = sekha__bridge_dup_body(resp))))
+                  !(e->json = dup_body(resp))))
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "embeddings");
     cJSON_Delete(root);
     if (*err) {
@@ -169,22 +186,17 @@ static void deliver_embeddings(sekha__fn cb, sekha_request *req, const sekha_err
 const sekha__call_spec sekha__bridge_embeddings_call = {
     decode_embeddings, (void (*)(void *))sekha_embeddings_free, deliver_embeddings};
 
-static sekha_error *embed_args(const char *const *texts, size_t n, const char *model,
-                               sekha_embed_api api)
+static sekha_error *embed_args(const char *const *texts, size_t n, sekha_embed_api api)
 {
-    if ((unsigned)api > SEKHA_EMBED_OPENAI)
-        return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "unknown embed API");
     if (!texts || n == 0 || (api != SEKHA_EMBED_OPENAI && n != 1) || n > OPENAI_MAX_INPUTS)
         return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
-                                "embed takes 1 text (Sekha endpoints) or 1 to %d texts "
-                                "(SEKHA_EMBED_OPENAI)", OPENAI_MAX_INPUTS);
+                                "sekha_bridge_embed: embed takes 1 text (Sekha endpoints) or "
+                                "1 to %d texts (SEKHA_EMBED_OPENAI)", OPENAI_MAX_INPUTS);
     for (size_t i = 0; i < n; i++)
         if (!texts[i] || !sekha__utf8_valid(texts[i], strlen(texts[i])))
             return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
-                                    "text %zu is NULL or not valid UTF-8", i);
-    if (model && !sekha__utf8_valid(model, strlen(model)))
-        return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
-                                "model is not valid UTF-8");
+                                    "sekha_bridge_embed: text %zu is NULL or not valid UTF-8",
+                                    i);
     return NULL;
 }
 
@@ -211,59 +223,55 @@ static int embed_body(sekha_buf *b, const char *const *texts, size_t n, const ch
 }
 
 sekha_request *sekha_bridge_embed(sekha_client *c, const char *const *texts, size_t n,
-                                  const char *model, sekha_embed_api api,
-                                  sekha_embeddings_cb cb, void *ud)
+                                  const sekha_params *params, sekha_embeddings_cb cb, void *ud)
 {
     static const char *const paths[] = {"/embed", "/api/v1/embed", "/v1/embeddings"};
     static const char *const whats[] = {"bridge POST /embed", "bridge POST /api/v1/embed",
                                         "bridge POST /v1/embeddings"};
     if (!c)
         return NULL;
-    sekha_error *e = embed_args(texts, n, model, api);
-    sekha_buf body = {0};
-    if (!e && embed_body(&body, texts, n, model, api) != 0)
+    sekha_error *e = sekha__params_check(params, "sekha_bridge_embed",
+                                         (const sekha_param[]){SEKHA_PARAM_MODEL,
+                                                               SEKHA_PARAM_EMBED_API, 0});
+    /* The setters checked the values (the model is UTF-8, the API one of the three). */
+    int64_t api = SEKHA_EMBED_SEKHA;
+    sekha__params_int(params, SEKHA_PARAM_EMBED_API, &api);
+    const char *model = sekha__params_text(params, SEKHA_PARAM_MODEL);
+    if (!e)
+        e = embed_args(texts, n, (sekha_embed_api)api);
+    /* the client's scratch buffer: the core copies the body, so nothing is allocated */
+    sekha_buf *body = sekha__client_scratch(c);
+    if (!e && embed_body(body, texts, n, model, (sekha_embed_api)api) != 0)
         e = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "request body");
-    if (e) {
-        sekha__buf_free(&body);
+    if (e)
         return sekha__call_fail(c, NULL, &sekha__bridge_embeddings_call, e, (sekha__fn)cb, ud);
-    }
     sekha__spec spec = {
         .service = SEKHA_SERVICE_BRIDGE,
         .method = "POST",
         .path = paths[api],
         .content_type = "application/json",
         .accept = "application/json",
-        .body = body.data,
-        .body_len = body.len,
+        .body = body->data,
+        .body_len = body->len,
         .flags = SEKHA_HTTP_IDEMPOTENT, /* no side effects (see bridge.h) */
         .what = whats[api],
     };
-    sekha_request *req = sekha__call(c, &spec, &sekha__bridge_embeddings_call,
-                                     (void *)(uintptr_t)(n << 2 | (size_t)api), NULL,
-                                     (sekha__fn)cb, ud);
-    sekha__buf_free(&body);
-    return req;
+    return sekha__call(c, &spec, &sekha__bridge_embeddings_call,
+                       (void *)(uintptr_t)(n << 2 | (size_t)api), NULL, (sekha__fn)cb, ud);
 }
 
-typedef struct embed_args_t {
-    const char *const *texts;
-    size_t n;
-    const char *model;
-    sekha_embed_api api;
-} embed_args_t;
-
-static sekha_request *embed_sync_start(sekha_client *c, void *args, sekha__fn cb, void *ud)
-{
-    embed_args_t *a = args;
-    return sekha_bridge_embed(c, a->texts, a->n, a->model, a->api, (sekha_embeddings_cb)cb, ud);
-}
+SEKHA__SYNC_CB(embed_sync_cb, sekha_embeddings, sekha_embeddings_copy)
 
 sekha_code sekha_bridge_embed_sync(sekha_client *c, const char *const *texts, size_t n,
-                                   const char *model, sekha_embed_api api,
-                                   sekha_embeddings **out, sekha_error **err)
+                                   const sekha_params *params, sekha_embeddings **out,
+                                   sekha_error **err)
 {
-    embed_args_t a = {texts, n, model, api};
-    return sekha__call_sync(c, embed_sync_start, &a, (void **)out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL : sekha_bridge_embed(c, texts, n, params, embed_sync_cb,
+                                                           &s);
+    return sekha__sync_end(c, &s, req, begun, (void **)out,
+                           (void (*)(void *))sekha_embeddings_free, err);
 }
 
 size_t sekha_embeddings_count(const sekha_embeddings *e) { return e ? e->count : 0; }

@@ -2,7 +2,10 @@
 #ifndef SEKHA_BRIDGE_INTERNAL_H
 #define SEKHA_BRIDGE_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "core/call.h"
+#include "core/ref.h"
 #include "bridge/chunk.h"
 #include "shared/shared.h"
 
@@ -13,10 +16,10 @@
 /* Appends s[0..n) as a JSON string literal (quotes included). s must be valid UTF-8. */
 int sekha__json_put_string(sekha_buf *b, const char *s, size_t n);
 
-/* Builds the body of a chat request; NULL on success, else the (local) error. */
+/* Builds the body of a chat request (stream: for sekha_bridge_stream_complete) after
+ * checking the call's params and messages; NULL on success, else the (local) error. */
 sekha_error *sekha__bridge_chat_body(sekha_buf *out, const sekha_messages *msgs,
-                                     const char *model, double temperature, long max_tokens,
-                                     const char *extra_json, int stream);
+                                     const sekha_params *params, int stream);
 
 /* ---- completion.c ---- */
 
@@ -28,6 +31,7 @@ typedef struct sekha__tool_call {
 } sekha__tool_call;
 
 struct sekha_completion {
+    sekha__ref ref;       /* owners: the request while it assembles, then each copy */
     sekha_buf text;       /* the content; always NUL-terminated once allocated */
     sekha__tool_call *calls; /* sorted by index */
     size_t ncalls, calls_cap;
@@ -38,7 +42,9 @@ struct sekha_completion {
     int streamed;         /* arrived as SSE chunks */
     int complete;         /* a whole completion, or a stream that reached [DONE] */
     size_t chunks;
-    char *json;           /* the body as received, or built on demand for streams */
+    /* The body as received; for a stream, built on first use and published once with a
+     * compare-exchange, so readers on several threads agree on one text. */
+    _Atomic(char *) json;
 };
 
 struct sekha_chunk {
@@ -68,27 +74,16 @@ int sekha__completion_add_tool_calls(sekha_completion *c, const cJSON *calls);
 /* Releases c's tool calls. */
 void sekha__tool_calls_free(sekha_completion *c);
 
-/* Deep-copies src's tool calls into dst (whose own are overwritten, not freed). Returns
- * 0, -1 on no memory (dst then holds what was copied, for sekha_completion_free). */
-int sekha__tool_calls_copy(sekha_completion *dst, const sekha_completion *src);
-
 /* Writes "tool_calls":[...] in the non-streaming OpenAI shape. Returns 0, -1 on no
  * memory. */
 int sekha__tool_calls_put_json(sekha_buf *b, const sekha_completion *c);
 
-/* The arguments every chat call shares. */
-typedef struct sekha__chat_args {
-    const sekha_messages *msgs;
-    const char *model;
-    double temperature;
-    long max_tokens;
-    const char *extra_json;
-} sekha__chat_args;
-
-/* Fills *spec for a chat request (non-streaming or streaming); the body is written into
- * *body, which must outlive sekha__start (the core copies it). */
+/* Fills *spec for a chat request (non-streaming or streaming) after checking the
+ * arguments; the body is written into *body, which must outlive sekha__start (the core
+ * copies it). */
 sekha_error *sekha__bridge_chat_spec(sekha__spec *spec, sekha_buf *body,
-                                     const sekha__chat_args *a, int stream);
+                                     const sekha_messages *msgs, const sekha_params *params,
+                                     int stream);
 
 /* Fills c from a chat.completion JSON body (the whole answer). Returns NULL or a
  * service-layer error: SEKHA_E_SERVICE for an "error" member, SEKHA_E_BAD_RESPONSE for
@@ -96,19 +91,11 @@ sekha_error *sekha__bridge_chat_spec(sekha__spec *spec, sekha_buf *body,
 sekha_error *sekha__completion_from_body(sekha_completion *c, const char *body, size_t len,
                                          const char *what);
 
-/* ---- embed.c, shared with health.c ---- */
+/* ---- embed.c ---- */
 
-/* The typed-call decoders, visible to the fuzz targets. The embeddings decoder's dctx
- * packs (number of inputs << 2 | sekha_embed_api). */
+/* The typed-call decoder, visible to the fuzz targets. Its dctx packs (number of inputs
+ * << 2 | sekha_embed_api). */
 extern const sekha__call_spec sekha__bridge_embeddings_call;
-extern const sekha__call_spec sekha__bridge_health_call;
-
-/* Parses a JSON object answer; a 2xx that carries an "error" member is the service's
- * failure (SEKHA_E_SERVICE). NULL with *err set otherwise. */
-cJSON *sekha__bridge_parse_reply(const sekha_response *resp, const char *what, sekha_error **err);
-
-/* A NUL-terminated copy of the body (NULL on no memory). */
-char *sekha__bridge_dup_body(const sekha_response *resp);
 
 /* A service-layer SEKHA_E_SERVICE built from an error body ({"error":{message,code}}...). */
 sekha_error *sekha__bridge_service_error(const char *body, size_t len, const char *what);

@@ -7,7 +7,6 @@
 #include "bridge/internal.h"
 #include "core/cnum.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,38 +58,37 @@ static int put_double(sekha_buf *b, double d)
     return n < 0 ? -1 : sekha__buf_append(b, tmp, (size_t)n);
 }
 
-static sekha_error *arg_error(const char *why)
+static sekha_error *arg_error(const char *call, const char *why)
 {
-    return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s", why);
+    return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s: %s", call, why);
 }
 
 static const char *const own_keys[] = {"model", "temperature", "max_tokens"};
 
-/* Parses extra_json and says which of our own keys it replaces (bit i: own_keys[i]). */
-static sekha_error *parse_extra(const char *extra_json, cJSON **out, unsigned *replaced)
+/* Parses extra_json (already checked to be one JSON object in UTF-8 when it was set) and
+ * says which of our own keys it replaces (bit i: own_keys[i]). */
+static sekha_error *parse_extra(const char *call, const char *extra_json, cJSON **out,
+                                unsigned *replaced)
 {
     *out = NULL;
     *replaced = 0;
     if (!extra_json)
         return NULL;
-    size_t len = strlen(extra_json);
-    if (!sekha__utf8_valid(extra_json, len))
-        return arg_error("extra_json is not valid UTF-8");
     cJSON *x = cJSON_ParseWithOpts(extra_json, NULL, 1);
-    if (!cJSON_IsObject(x)) {
+    if (!cJSON_IsObject(x)) { /* the setter checked the text: memory or nesting depth */
         cJSON_Delete(x);
-        return arg_error("extra_json must be a JSON object");
+        return arg_error(call, "extra_json could not be read as a JSON object");
     }
     const cJSON *m;
     cJSON_ArrayForEach(m, x) {
         if (strcmp(m->string, "messages") == 0 || strcmp(m->string, "stream") == 0) {
             cJSON_Delete(x);
-            return arg_error("extra_json may not set \"messages\" or \"stream\"");
+            return arg_error(call, "extra_json may not set \"messages\" or \"stream\"");
         }
         for (const cJSON *o = x->child; o != m; o = o->next)
             if (strcmp(o->string, m->string) == 0) {
                 cJSON_Delete(x);
-                return arg_error("extra_json names a member twice");
+                return arg_error(call, "extra_json names a member twice");
             }
         for (unsigned i = 0; i < 3; i++)
             if (strcmp(m->string, own_keys[i]) == 0)
@@ -117,24 +115,32 @@ static int put_extra(sekha_buf *b, const cJSON *x)
     return 0;
 }
 
-sekha_error *sekha__bridge_chat_body(sekha_buf *b, const sekha_messages *msgs, const char *model,
-                                     double temperature, long max_tokens,
-                                     const char *extra_json, int stream)
+static const sekha_param complete_keys[] = {SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE,
+                                            SEKHA_PARAM_MAX_TOKENS, SEKHA_PARAM_EXTRA_JSON, 0};
+static const sekha_param stream_keys[] = {SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE,
+                                          SEKHA_PARAM_MAX_TOKENS, SEKHA_PARAM_EXTRA_JSON,
+                                          SEKHA_PARAM_ON_CHUNK, 0};
+
+sekha_error *sekha__bridge_chat_body(sekha_buf *b, const sekha_messages *msgs,
+                                     const sekha_params *p, int stream)
 {
-    sekha_error *me = sekha__messages_check(msgs, stream ? "sekha_bridge_stream_complete"
-                                                               : "sekha_bridge_complete");
-    if (me)
-        return me;
-    if (!isnan(temperature) && !(isfinite(temperature) && temperature >= 0))
-        return arg_error("temperature must be finite and >= 0 (or SEKHA_TEMPERATURE_UNSET)");
-    if (max_tokens < 0)
-        return arg_error("max_tokens must be >= 1 (or SEKHA_MAX_TOKENS_UNSET)");
-    if (model && !sekha__utf8_valid(model, strlen(model)))
-        return arg_error("model is not valid UTF-8");
+    const char *call = stream ? "sekha_bridge_stream_complete" : "sekha_bridge_complete";
+    sekha_error *e = sekha__params_check(p, call, stream ? stream_keys : complete_keys);
+    if (!e)
+        e = sekha__messages_check(msgs, call);
+    if (e)
+        return e;
+    /* The setters checked every value (UTF-8, ranges, JSON): only what a key means
+     * here is left to check. */
+    const char *model = sekha__params_text(p, SEKHA_PARAM_MODEL);
+    double temperature = 0;
+    int has_temperature = sekha__params_real(p, SEKHA_PARAM_TEMPERATURE, &temperature);
+    int64_t max_tokens = 0;
+    int has_max_tokens = sekha__params_int(p, SEKHA_PARAM_MAX_TOKENS, &max_tokens);
     cJSON *extra;
     unsigned replaced;
-    sekha_error *e = parse_extra(extra_json, &extra, &replaced);
-    if (e)
+    if ((e = parse_extra(call, sekha__params_text(p, SEKHA_PARAM_EXTRA_JSON), &extra,
+                         &replaced)))
         return e;
     int rc = sekha__buf_puts(b, "{\"messages\":");
     rc |= sekha__messages_write(b, msgs) ? -1 : 0;
@@ -142,12 +148,12 @@ sekha_error *sekha__bridge_chat_body(sekha_buf *b, const sekha_messages *msgs, c
         rc |= sekha__buf_puts(b, ",\"model\":");
         rc |= sekha__json_put_string(b, model, strlen(model));
     }
-    if (!isnan(temperature) && !(replaced & 2)) {
+    if (has_temperature && !(replaced & 2)) {
         rc |= sekha__buf_puts(b, ",\"temperature\":");
         rc |= put_double(b, temperature);
     }
-    if (max_tokens > 0 && !(replaced & 4))
-        rc |= sekha__buf_printf(b, ",\"max_tokens\":%ld", max_tokens);
+    if (has_max_tokens && !(replaced & 4))
+        rc |= sekha__buf_printf(b, ",\"max_tokens\":%lld", (long long)max_tokens);
     rc |= sekha__buf_puts(b, stream ? ",\"stream\":true" : ",\"stream\":false");
     if (extra)
         rc |= put_extra(b, extra);

@@ -19,19 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct stream_sync {
-    int done;
-    sekha_code code;
-    sekha_completion *res;
-    sekha_error *err;
-} stream_sync;
-
 typedef struct bridge_stream {
-    sekha_chunk_cb on_chunk;
+    sekha_chunk_cb on_chunk;  /* read from the params once, when the call is made */
+    void *chunk_ud;
     sekha_completion_cb cb;
     void *ud;
-    stream_sync *sync;      /* set for the sync form: the result is handed over there */
-    sekha_completion *res;  /* being assembled; NULL once handed over */
+    sekha_completion *res;  /* being assembled; lent to the final callback, freed after */
     sekha_error *fail;      /* a decode or in-band error that ended the stream */
     sekha__chunk_tpl tpl;   /* the layout of the last chunk, for the fast path */
     size_t limit;           /* max_response_bytes: the most text a stream may assemble */
@@ -164,7 +157,7 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
     };
     if (!st->on_chunk)
         return SEKHA_EVENT_CONTINUE;
-    int action = st->on_chunk(req, &ch, st->ud);
+    int action = st->on_chunk(req, &ch, st->chunk_ud);
     if (action == SEKHA_EVENT_STOP)
         st->stopped = 1;
     return action == SEKHA_EVENT_PAUSE || action == SEKHA_EVENT_STOP ? action
@@ -191,7 +184,7 @@ static sekha_error *deliver_whole(sekha_request *req, bridge_stream *st,
             .data_len = len,
             .synthetic = 1,
         };
-        (void)st->on_chunk(req, &ch, st->ud); /* complete already: nothing to pause or stop */
+        (void)st->on_chunk(req, &ch, st->chunk_ud); /* complete already: nothing to pause or stop */
     }
     return NULL;
 }
@@ -223,34 +216,14 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
             sekha__error_compose(own, sekha__req(req)->what);
         }
     }
-    const sekha_error *e = err ? err : own;
-    if (st->sync) {
-        stream_sync *s = st->sync;
-        s->done = 1;
-        s->code = sekha_error_code(e);
-        s->res = res;
-        st->res = NULL;
-        if (own) {
-            s->err = own;
-            own = NULL;
-        } else if (err) { /* take the core's error instead of copying it */
-            s->err = sekha__req(req)->err;
-            sekha__req(req)->err = NULL;
-        }
-    } else if (st->cb) {
-        st->cb(req, e, res, st->ud);
-    }
+    if (st->cb)
+        st->cb(req, err ? err : own, res, st->ud);
     sekha_error_free(own);
 }
 
-typedef struct stream_args {
-    sekha__chat_args chat;
-    sekha_chunk_cb on_chunk;
-    void *ud;
-    stream_sync *sync;
-} stream_args;
-
-static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_completion_cb cb)
+sekha_request *sekha_bridge_stream_complete(sekha_client *c, const sekha_messages *msgs,
+                                            const sekha_params *params, sekha_completion_cb cb,
+                                            void *ud)
 {
     if (!c)
         return NULL;
@@ -259,17 +232,17 @@ static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_
         free(st);
         return NULL;
     }
-    st->on_chunk = a->on_chunk;
+    /* Everything the chunks need is read here, once: nothing per chunk. */
+    st->on_chunk = (sekha_chunk_cb)sekha__params_fn(params, SEKHA_PARAM_ON_CHUNK,
+                                                    &st->chunk_ud);
     st->cb = cb;
-    st->ud = a->ud;
-    st->sync = a->sync;
+    st->ud = ud;
     st->limit = c->opts->max_response_bytes;
-    sekha_buf body = {0};
     sekha__spec spec;
-    sekha_error *e = sekha__bridge_chat_spec(&spec, &body, &a->chat, 1);
+    /* the client's scratch buffer: the core copies the body, so nothing is allocated */
+    sekha_error *e = sekha__bridge_chat_spec(&spec, sekha__client_scratch(c), msgs, params, 1);
     sekha_request *req = e ? sekha__start_failed(c, NULL, e, stream_done, st)
                            : sekha__start(c, &spec, stream_event, stream_done, st);
-    sekha__buf_free(&body);
     if (!req) {
         stream_free(st);
         return NULL;
@@ -279,51 +252,26 @@ static sekha_request *stream_start(sekha_client *c, const stream_args *a, sekha_
     return req;
 }
 
-sekha_request *sekha_bridge_stream_complete(sekha_client *c, const sekha_messages *msgs,
-                                            const char *model, double temperature,
-                                            long max_tokens, const char *extra_json,
-                                            sekha_chunk_cb on_chunk, sekha_completion_cb cb,
-                                            void *ud)
-{
-    stream_args a = {{msgs, model, temperature, max_tokens, extra_json}, on_chunk, ud, NULL};
-    return stream_start(c, &a, cb);
-}
-
-static sekha_request *stream_sync_start(sekha_client *c, void *arg)
-{
-    return stream_start(c, arg, NULL);
-}
+SEKHA__SYNC_CB(stream_sync_cb, sekha_completion, sekha_completion_copy)
 
 sekha_code sekha_bridge_stream_complete_sync(sekha_client *c, const sekha_messages *msgs,
-                                             const char *model, double temperature,
-                                             long max_tokens, const char *extra_json,
-                                             sekha_chunk_cb on_chunk, void *ud,
+                                             const sekha_params *params,
                                              sekha_completion **out, sekha_error **err)
 {
-    stream_sync s = {0};
-    stream_args a = {{msgs, model, temperature, max_tokens, extra_json}, on_chunk, ud, &s};
-    if (out)
-        *out = NULL;
-    if (err)
-        *err = NULL;
-    sekha_code rc = sekha__sync_call(c, stream_sync_start, &a, &s.done);
-    if (rc != SEKHA_OK) {
-        if (err)
-            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
-        return rc;
-    }
-    if (out)
-        *out = s.res;
-    else
-        sekha_completion_free(s.res);
-    if (err)
-        *err = s.err;
-    else
-        sekha_error_free(s.err);
-    return s.code;
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL : sekha_bridge_stream_complete(c, msgs, params,
+                                                                     stream_sync_cb, &s);
+    return sekha__sync_end(c, &s, req, begun, (void **)out,
+                           (void (*)(void *))sekha_completion_free, err);
 }
 
 /* ---- chunk accessors ---- */
+
+sekha_code sekha_params_set_on_chunk(sekha_params *p, sekha_chunk_cb fn, void *userdata)
+{
+    return sekha__params_set_fn(p, SEKHA_PARAM_ON_CHUNK, (sekha__fn)fn, userdata);
+}
 
 const char *sekha_chunk_content(const sekha_chunk *ch, size_t *len)
 {

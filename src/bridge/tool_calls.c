@@ -102,35 +102,6 @@ void sekha__tool_calls_free(sekha_completion *c)
     c->ncalls = c->calls_cap = 0;
 }
 
-static int dup_into(char **dst, const char *s)
-{
-    *dst = s ? strdup(s) : NULL;
-    return s && !*dst ? -1 : 0;
-}
-
-int sekha__tool_calls_copy(sekha_completion *dst, const sekha_completion *src)
-{
-    dst->calls = NULL;
-    dst->ncalls = dst->calls_cap = 0;
-    if (!src->ncalls)
-        return 0;
-    dst->calls = calloc(src->ncalls, sizeof *dst->calls);
-    if (!dst->calls)
-        return -1;
-    dst->calls_cap = src->ncalls;
-    for (size_t i = 0; i < src->ncalls; i++) {
-        const sekha__tool_call *s = &src->calls[i];
-        sekha__tool_call *t = &dst->calls[i];
-        dst->ncalls++;
-        t->index = s->index;
-        if (dup_into(&t->id, s->id) || dup_into(&t->type, s->type) ||
-            dup_into(&t->name, s->name) ||
-            (s->args.data && sekha__buf_append(&t->args, s->args.data, s->args.len) != 0))
-            return -1;
-    }
-    return 0;
-}
-
 static int put_string_or_null(sekha_buf *b, const char *s)
 {
     return s ? sekha__json_put_string(b, s, strlen(s)) : sekha__buf_puts(b, "null");

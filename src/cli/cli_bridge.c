@@ -57,7 +57,7 @@ static int in_list(const char *list, const char *word)
 static int parse(cli *c, const cli_command *cmd, int argc, char **argv, const char *valued,
                  const char *plain, bridge_args *a)
 {
-    *a = (bridge_args){.temperature = NAN, .max_tokens = SEKHA_MAX_TOKENS_UNSET};
+    *a = (bridge_args){.temperature = NAN, .max_tokens = 0};
     int flags_done = 0;
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
@@ -231,24 +231,36 @@ static int cmd_complete(cli *c, int argc, char **argv)
     free(prompt);
     free(system_in);
     complete_run r = {c, 0, 0, CLI_FAILED};
+    sekha_params *p = sekha_params_new();
+    if (!p) {
+        sekha_messages_free(msgs);
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return CLI_FAILED;
+    }
+    /* A setter that fails is remembered and reported by the call (nothing sent). */
+    if (a.model)
+        sekha_params_set_text(p, SEKHA_PARAM_MODEL, a.model);
+    if (!isnan(a.temperature))
+        sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, a.temperature);
+    if (a.max_tokens > 0)
+        sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, a.max_tokens);
     cli_spinner_start(c, "waiting");
     if (a.no_stream) {
         sekha_completion *res = NULL;
         sekha_error *err = NULL;
-        sekha_bridge_complete_sync(client, msgs, a.model, a.temperature, a.max_tokens, NULL,
-                                   &res, &err);
+        sekha_bridge_complete_sync(client, msgs, p, &res, &err);
         r.status = finish(c, err, res, 0);
         sekha_completion_free(res);
         sekha_error_free(err);
     } else {
-        sekha_request *req = sekha_bridge_stream_complete(client, msgs, a.model, a.temperature,
-                                                          a.max_tokens, NULL, print_chunk,
-                                                          complete_done, &r);
+        sekha_params_set_on_chunk(p, print_chunk, &r);
+        sekha_request *req = sekha_bridge_stream_complete(client, msgs, p, complete_done, &r);
         if (req)
             cli_run_interruptible(client, req, &r.done);
         else
             fprintf(stderr, "%s: out of memory\n", c->prog);
     }
+    sekha_params_free(p);
     sekha_messages_free(msgs);
     return r.status;
 }
@@ -273,9 +285,19 @@ static int cmd_embed(cli *c, int argc, char **argv)
     const char *texts[1] = {text};
     sekha_embeddings *e = NULL;
     sekha_error *err = NULL;
+    sekha_params *p = sekha_params_new();
+    if (!p) {
+        free(text);
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return CLI_FAILED;
+    }
+    if (a.model)
+        sekha_params_set_text(p, SEKHA_PARAM_MODEL, a.model);
+    sekha_params_set_int(p, SEKHA_PARAM_EMBED_API, a.api);
     cli_spinner_start(c, "waiting");
-    sekha_code code = sekha_bridge_embed_sync(client, texts, 1, a.model, a.api, &e, &err);
+    sekha_code code = sekha_bridge_embed_sync(client, texts, 1, p, &e, &err);
     cli_spinner_stop();
+    sekha_params_free(p);
     free(text);
     if (code != SEKHA_OK) {
         rc = cli_fail(c, err);

@@ -44,6 +44,14 @@ int cctl_finish(cli *c, parsed *p, sekha_code code, sekha_error *err, const char
     return CLI_OK;
 }
 
+int cctl_nomem(cli *c, parsed *p, sekha_params *prm)
+{
+    sekha_params_free(prm);
+    cli_parsed_free(p);
+    fprintf(stderr, "%s: out of memory\n", c->prog);
+    return CLI_FAILED;
+}
+
 void cctl_print_object(cJSON *o)
 {
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
@@ -126,10 +134,9 @@ static int message_content(cli *c, const parsed *p, const char *v, int *stdin_us
 }
 
 /* Builds the messages of `store` from ROLE:TEXT values; NULL after printing why. */
-static sekha_message_builder *messages_from(cli *c, const parsed *p, const str_list *msgs,
-                                            int *rc)
+static sekha_messages *messages_from(cli *c, const parsed *p, const str_list *msgs, int *rc)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
+    sekha_messages *b = sekha_messages_new();
     *rc = b ? 0 : CLI_FAILED;
     int stdin_used = 0;
     for (size_t i = 0; b && i < msgs->n; i++) {
@@ -146,11 +153,15 @@ static sekha_message_builder *messages_from(cli *c, const parsed *p, const str_l
                             "system or tool, got \"%.60s\"", msgs->v[i]);
         else
             *rc = message_content(c, p, colon + 1, &stdin_used, &content, &buf);
-        if (!*rc && sekha_message_builder_add(b, role, content) != SEKHA_OK)
-            *rc = cli_usage(c, p->cmd, "--message: %s", sekha_message_builder_error(b));
+        /* Text that is not UTF-8 is remembered by the list and refused by the call, as a
+         * local error like any other argument the library checks. */
+        if (!*rc && sekha_messages_add(b, role, content) == SEKHA_E_NOMEM) {
+            fprintf(stderr, "%s: out of memory\n", c->prog);
+            *rc = CLI_FAILED;
+        }
         free(buf);
         if (*rc) {
-            sekha_message_builder_free(b);
+            sekha_messages_free(b);
             return NULL;
         }
     }
@@ -181,22 +192,32 @@ static int cmd_store(cli *c, int argc, char **argv)
     if (importance == 0 || importance > 10)
         return cctl_refuse(&p, cli_usage(c, p.cmd, "--importance must be 1..10, got %ld",
                                          importance));
-    sekha_message_builder *b = messages_from(c, &p, &msgs, &rc);
+    sekha_messages *b = messages_from(c, &p, &msgs, &rc);
     if (!b)
         return cctl_refuse(&p, rc);
     if (importance > 0)
         warn(c, "--importance is ignored by the controller when storing (it keeps 5); "
                 "`sekha pin ID` sets 10");
+    sekha_params *prm = sekha_params_new();
+    int lost = !prm || cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_LABEL, label)) ||
+               cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_FOLDER, folder)) ||
+               (importance > 0 &&
+                cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_IMPORTANCE, importance)));
+    if (lost) {
+        sekha_messages_free(b);
+        return cctl_nomem(c, &p, prm);
+    }
     sekha_client *client = cctl_client(c, &p, &rc);
     if (!client) {
-        sekha_message_builder_free(b);
+        sekha_messages_free(b);
+        sekha_params_free(prm);
         return rc;
     }
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_create_conversation_sync(
-        client, label, folder, b, importance > 0 ? (int)importance : 0, &conv, &err);
-    sekha_message_builder_free(b);
+    sekha_code code = sekha_controller_create_conversation_sync(client, b, prm, &conv, &err);
+    sekha_messages_free(b);
+    sekha_params_free(prm);
     rc = cctl_finish(c, &p, code, err, sekha_conversation_json(conv), show_id, conv);
     sekha_conversation_free(conv);
     return rc;
@@ -265,14 +286,25 @@ static int cmd_list(cli *c, int argc, char **argv)
     if ((page >= 0 && (rc = check_count(c, &p, "--page", page, NULL))) ||
         (page_size >= 0 && (rc = check_count(c, &p, "--page-size", page_size, NULL))))
         return cctl_refuse(&p, rc);
+    sekha_params *prm = sekha_params_new();
+    int lost = !prm || cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_LABEL, label)) ||
+               cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_FOLDER, folder)) ||
+               (pinned && cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_PINNED, 1))) ||
+               (archived && cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_ARCHIVED, 1))) ||
+               (page >= 0 && cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_PAGE, page))) ||
+               (page_size >= 0 &&
+                cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_PAGE_SIZE, page_size)));
+    if (lost)
+        return cctl_nomem(c, &p, prm);
     sekha_client *client = cctl_client(c, &p, &rc);
-    if (!client)
+    if (!client) {
+        sekha_params_free(prm);
         return rc;
+    }
     sekha_search_results *r = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_list_conversations_sync(
-        client, label, folder, pinned ? 1 : SEKHA_FILTER_ANY, archived ? 1 : SEKHA_FILTER_ANY,
-        page < 0 ? 0 : page, page_size < 0 ? 0 : page_size, &r, &err);
+    sekha_code code = sekha_controller_list_conversations_sync(client, prm, &r, &err);
+    sekha_params_free(prm);
     rc = cctl_finish(c, &p, code, err, sekha_search_results_json(r), show_list, r);
     sekha_search_results_free(r);
     return rc;
@@ -294,12 +326,19 @@ static int cmd_count(cli *c, int argc, char **argv)
         return rc;
     if (label && folder)
         return cctl_refuse(&p, cli_usage(c, p.cmd, "give --label or --folder, not both"));
+    sekha_params *prm = sekha_params_new();
+    if (!prm || cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_LABEL, label)) ||
+        cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_FOLDER, folder)))
+        return cctl_nomem(c, &p, prm);
     sekha_client *client = cctl_client(c, &p, &rc);
-    if (!client)
+    if (!client) {
+        sekha_params_free(prm);
         return rc;
+    }
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_count_conversations_sync(client, label, folder, &r, &err);
+    sekha_code code = sekha_controller_count_conversations_sync(client, prm, &r, &err);
+    sekha_params_free(prm);
     rc = cctl_finish(c, &p, code, err, sekha_count_result_json(r), show_count, r);
     sekha_count_result_free(r);
     return rc;
@@ -398,13 +437,13 @@ static void show_hits(cli *c, const void *r)
 static void show_messages(cli *c, const void *r)
 {
     (void)c;
-    for (size_t i = 0; i < sekha_message_list_count(r); i++) {
-        const sekha_message *m = sekha_message_list_at(r, i);
-        printf("%s  %s: ", sekha_message_conversation_id(m), sekha_message_role(m));
-        print_line(sekha_message_content(m), 200);
+    for (size_t i = 0; i < sekha_stored_messages_count(r); i++) {
+        const sekha_stored_message *m = sekha_stored_messages_at(r, i);
+        printf("%s  %s: ", sekha_stored_message_conversation_id(m), sekha_stored_message_role(m));
+        print_line(sekha_stored_message_content(m), 200);
         putchar('\n');
     }
-    if (sekha_message_list_count(r) == 0)
+    if (sekha_stored_messages_count(r) == 0)
         printf("no matches\n");
 }
 
@@ -422,23 +461,30 @@ static int cmd_find(cli *c, int argc, char **argv)
     if ((rc = check_count(c, &p, "--limit", limit, "the server's default, 10")) ||
         (rc = read_text(c, &p, &text)))
         return cctl_refuse(&p, rc);
+    sekha_params *prm = sekha_params_new(); /* --limit 0: the server's default */
+    if (!prm || (limit > 0 && cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_LIMIT, limit)))) {
+        free(text);
+        return cctl_nomem(c, &p, prm);
+    }
     sekha_client *client = cctl_client(c, &p, &rc);
     if (!client) {
+        sekha_params_free(prm);
         free(text);
         return rc;
     }
     sekha_error *err = NULL;
     if (semantic) {
         sekha_search_results *r = NULL;
-        sekha_code code = sekha_controller_query_sync(client, text, limit, 0, NULL, &r, &err);
+        sekha_code code = sekha_controller_query_sync(client, text, prm, &r, &err);
         rc = cctl_finish(c, &p, code, err, sekha_search_results_json(r), show_hits, r);
         sekha_search_results_free(r);
     } else {
-        sekha_message_list *l = NULL;
-        sekha_code code = sekha_controller_full_text_search_sync(client, text, limit, &l, &err);
-        rc = cctl_finish(c, &p, code, err, sekha_message_list_json(l), show_messages, l);
-        sekha_message_list_free(l);
+        sekha_stored_messages *l = NULL;
+        sekha_code code = sekha_controller_full_text_search_sync(client, text, prm, &l, &err);
+        rc = cctl_finish(c, &p, code, err, sekha_stored_messages_json(l), show_messages, l);
+        sekha_stored_messages_free(l);
     }
+    sekha_params_free(prm);
     free(text);
     return rc;
 }
@@ -447,20 +493,20 @@ static int cmd_find(cli *c, int argc, char **argv)
 static void show_context(cli *c, const void *r)
 {
     (void)c;
-    size_t n = sekha_message_list_count(r);
+    size_t n = sekha_stored_messages_count(r);
     for (size_t i = 0; i < n; i++) {
-        const sekha_message *m = sekha_message_list_at(r, i);
-        cJSON *meta = cJSON_Parse(sekha_message_metadata_json(m));
+        const sekha_stored_message *m = sekha_stored_messages_at(r, i);
+        cJSON *meta = cJSON_Parse(sekha_stored_message_metadata_json(m));
         const cJSON *cite = cJSON_GetObjectItemCaseSensitive(meta, "citation");
         const char *label = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cite, "label"));
-        printf("[%s] %s: ", label ? label : sekha_message_conversation_id(m),
-               sekha_message_role(m));
-        print_line(sekha_message_content(m), (size_t)-1);
+        printf("[%s] %s: ", label ? label : sekha_stored_message_conversation_id(m),
+               sekha_stored_message_role(m));
+        print_line(sekha_stored_message_content(m), (size_t)-1);
         putchar('\n');
         cJSON_Delete(meta);
     }
     printf("%zu message%s, about %zu tokens\n", n, n == 1 ? "" : "s",
-           sekha_message_list_token_estimate(r));
+           sekha_stored_messages_token_estimate(r));
 }
 
 static int cmd_context(cli *c, int argc, char **argv)
@@ -478,21 +524,29 @@ static int cmd_context(cli *c, int argc, char **argv)
     if ((rc = check_count(c, &p, "--budget", budget, "the server's default, 4000")) ||
         (rc = read_text(c, &p, &text)))
         return cctl_refuse(&p, rc);
+    sekha_params *prm = sekha_params_new(); /* --budget 0: the default, 4000 */
+    if (!prm || cctl_lost(sekha_params_set_list(prm, SEKHA_PARAM_PREFERRED_LABELS, labels.v)) ||
+        (budget > 0 && cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_BUDGET, budget))) ||
+        cctl_lost(sekha_params_set_list(prm, SEKHA_PARAM_EXCLUDED_FOLDERS, excluded.v))) {
+        free(text);
+        return cctl_nomem(c, &p, prm);
+    }
     sekha_client *client = cctl_client(c, &p, &rc);
     if (!client) {
+        sekha_params_free(prm);
         free(text);
         return rc;
     }
-    sekha_message_list *l = NULL;
+    sekha_stored_messages *l = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_assemble_context_sync(client, text, labels.v, budget,
-                                                             excluded.v, &l, &err);
+    sekha_code code = sekha_controller_assemble_context_sync(client, text, prm, &l, &err);
+    sekha_params_free(prm);
     free(text);
     cli_spinner_stop();
     if (code == SEKHA_OK && !c->json)
         printf("budget %ld tokens\n", budget ? budget : 4000);
-    rc = cctl_finish(c, &p, code, err, sekha_message_list_json(l), show_context, l);
-    sekha_message_list_free(l);
+    rc = cctl_finish(c, &p, code, err, sekha_stored_messages_json(l), show_context, l);
+    sekha_stored_messages_free(l);
     return rc;
 }
 

@@ -21,6 +21,16 @@ int cctl_refuse(parsed *p, int rc);
 int cctl_finish(cli *c, parsed *p, sekha_code code, sekha_error *err, const char *json,
                 void (*human)(cli *c, const void *r), const void *r);
 
+/* 1 when a parameter setter ran out of memory: the one failure a setter can lose (a value
+ * it refuses is remembered by the parameters, and the call reports it). */
+static inline int cctl_lost(sekha_code rc)
+{
+    return rc == SEKHA_E_NOMEM;
+}
+
+/* Frees p and prm after saying that memory ran out; returns the failure status. */
+int cctl_nomem(cli *c, parsed *p, sekha_params *prm);
+
 /* Prints o (consumed) on stdout as the one JSON value of a command. */
 void cctl_print_object(cJSON *o);
 

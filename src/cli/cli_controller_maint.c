@@ -29,12 +29,18 @@ int cctl_summarize(cli *c, int argc, char **argv)
     if (level && strcmp(level, "daily") && strcmp(level, "weekly") && strcmp(level, "monthly"))
         return cctl_refuse(&p, cli_usage(c, p.cmd, "--level must be daily, weekly or "
                                          "monthly, got \"%.40s\"", level));
+    sekha_params *prm = sekha_params_new();
+    if (!prm || cctl_lost(sekha_params_set_text(prm, SEKHA_PARAM_LEVEL, level)))
+        return cctl_nomem(c, &p, prm);
     sekha_client *client = cctl_client(c, &p, &rc);
-    if (!client)
+    if (!client) {
+        sekha_params_free(prm);
         return rc;
+    }
     sekha_summary *s = NULL;
     sekha_error *err = NULL;
-    sekha_code code = sekha_controller_summarize_sync(client, p.pos[0], level, &s, &err);
+    sekha_code code = sekha_controller_summarize_sync(client, p.pos[0], prm, &s, &err);
+    sekha_params_free(prm);
     rc = cctl_finish(c, &p, code, err, sekha_summary_json(s), show_summary, s);
     sekha_summary_free(s);
     return rc;
@@ -114,14 +120,20 @@ int cctl_prune(cli *c, int argc, char **argv)
     if (days > 365L * 1000000)
         return cctl_refuse(&p, cli_usage(c, p.cmd, "--days must be 0..%ld, got %ld",
                                          365L * 1000000, days));
+    sekha_params *prm = sekha_params_new();
+    if (!prm || cctl_lost(sekha_params_set_int(prm, SEKHA_PARAM_THRESHOLD_DAYS, days)))
+        return cctl_nomem(c, &p, prm);
     sekha_client *client = cctl_client(c, &p, &rc);
-    if (!client)
+    if (!client) {
+        sekha_params_free(prm);
         return rc;
+    }
     sekha_prune_suggestions *s = NULL;
     sekha_error *err = NULL;
     const char **ids = NULL;
     long k = 0;
-    sekha_code code = sekha_controller_prune_dry_run_sync(client, days, &s, &err);
+    sekha_code code = sekha_controller_prune_dry_run_sync(client, prm, &s, &err);
+    sekha_params_free(prm);
     if (code == SEKHA_OK && execute) {
         k = prune_ids(s, all, &ids);
         if (k < 0)

@@ -165,14 +165,17 @@ static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
     *status = -1; /* out of memory, unless a request failed */
     cJSON *tools = cJSON_CreateArray();
     char *cursor = NULL;
-    for (int page = 0; tools && page < 1000; page++) {
+    sekha_params *p = sekha_params_new();
+    for (int page = 0; tools && p && page < 1000; page++) {
         sekha_mcp_tools *t = NULL;
         sekha_error *err = NULL;
-        if (sekha_mcp_session_list_tools_sync(s, cursor, &t, &err) != SEKHA_OK) {
+        sekha_params_set_text(p, SEKHA_PARAM_CURSOR, cursor); /* NULL: the first page */
+        if (sekha_mcp_session_list_tools_sync(s, p, &t, &err) != SEKHA_OK) {
             *status = cli_fail(c, err);
             sekha_error_free(err);
             cJSON_Delete(tools);
             free(cursor);
+            sekha_params_free(p);
             return NULL;
         }
         cJSON *page_json = cJSON_Parse(sekha_mcp_tools_json(t));
@@ -189,6 +192,11 @@ static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
             break;
     }
     free(cursor);
+    if (!p) {
+        cJSON_Delete(tools);
+        return NULL;
+    }
+    sekha_params_free(p);
     cJSON *out = cJSON_CreateObject();
     if (out && tools)
         cJSON_AddItemToObject(out, "tools", tools);
@@ -312,7 +320,12 @@ static int cmd_call(cli *c, const target *t, const char *name, const char *args)
         return status;
     sekha_mcp_tool_result *r = NULL;
     sekha_error *err = NULL;
-    if (sekha_mcp_session_call_tool_sync(s, name, args, show_progress, NULL, &r, &err) != SEKHA_OK) {
+    sekha_params *p = sekha_params_new();
+    sekha_params_set_on_progress(p, show_progress, NULL);
+    sekha_code code = p ? sekha_mcp_session_call_tool_sync(s, name, args, p, &r, &err)
+                        : SEKHA_E_NOMEM;
+    sekha_params_free(p);
+    if (code != SEKHA_OK) {
         status = cli_fail(c, err);
         sekha_error_free(err);
         return close_session(c, s, status);
@@ -356,13 +369,28 @@ typedef struct memory_args {
 static sekha_code stats_call(sekha_client *c, const memory_args *a, sekha_mcp_data **d,
                              sekha_error **err)
 {
-    return sekha_mcp_memory_stats_sync(c, a->a, a->b, d, err);
+    sekha_params *p = sekha_params_new();
+    if (!p)
+        return SEKHA_E_NOMEM;
+    sekha_params_set_text(p, SEKHA_PARAM_FOLDER, a->a);
+    sekha_params_set_text(p, SEKHA_PARAM_LABEL, a->b);
+    sekha_code rc = sekha_mcp_memory_stats_sync(c, p, d, err);
+    sekha_params_free(p);
+    return rc;
 }
 
 static sekha_code search_call(sekha_client *c, const memory_args *a, sekha_mcp_data **d,
                               sekha_error **err)
 {
-    return sekha_mcp_memory_search_sync(c, a->a, a->b, a->limit, d, err);
+    sekha_params *p = sekha_params_new();
+    if (!p)
+        return SEKHA_E_NOMEM;
+    sekha_params_set_text(p, SEKHA_PARAM_FILTERS_JSON, a->b);
+    if (a->limit)
+        sekha_params_set_int(p, SEKHA_PARAM_LIMIT, a->limit);
+    sekha_code rc = sekha_mcp_memory_search_sync(c, a->a, p, d, err);
+    sekha_params_free(p);
+    return rc;
 }
 
 static void print_stats(const sekha_mcp_data *d)

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* _json, _retain and _free of a result type. */
+/* _json, _copy and _free of a result type. */
 #define CTL_RESULT_FNS(prefix, type)                                                       \
     const char *prefix##_json(const type *x) { return x ? x->base.raw : NULL; }            \
-    type *prefix##_retain(const type *x) { return ctl_result_retain(x); }                  \
+    type *prefix##_copy(const type *x) { return ctl_result_copy(x); }                      \
     void prefix##_free(type *x) { ctl_result_release(x); }
 
 /* A field getter. */
@@ -53,13 +53,14 @@ CTL_GET(sekha_search_result_folder, sekha_search_result, const char *, folder, N
 CTL_GET(sekha_search_result_timestamp, sekha_search_result, const char *, timestamp, NULL)
 CTL_GET(sekha_search_result_metadata_json, sekha_search_result, const char *, metadata, NULL)
 
-/* ---- sekha_message_list ---- */
+/* ---- sekha_stored_messages ---- */
 
-CTL_RESULT_FNS(sekha_message_list, sekha_message_list)
-CTL_LIST_FNS(sekha_message_list, sekha_message_list, sekha_message)
-CTL_GET(sekha_message_list_total, sekha_message_list, long long, total, 0)
+CTL_RESULT_FNS(sekha_stored_messages, sekha_stored_messages)
+CTL_LIST_FNS(sekha_stored_messages, sekha_stored_messages, sekha_stored_message)
+CTL_GET(sekha_stored_messages_total, sekha_stored_messages, long long, total, 0)
 
-size_t sekha_message_list_token_estimate(const sekha_message_list *l)
+/* Summed on each call rather than cached: a result is shared by threads once copied. */
+size_t sekha_stored_messages_token_estimate(const sekha_stored_messages *l)
 {
     size_t tokens = 0;
     for (size_t i = 0; l && i < l->n; i++)
@@ -67,13 +68,13 @@ size_t sekha_message_list_token_estimate(const sekha_message_list *l)
     return tokens;
 }
 
-CTL_GET(sekha_message_id, sekha_message, const char *, id, NULL)
-CTL_GET(sekha_message_conversation_id, sekha_message, const char *, conversation_id, NULL)
-CTL_GET(sekha_message_role, sekha_message, const char *, role, NULL)
-CTL_GET(sekha_message_content, sekha_message, const char *, content, NULL)
-CTL_GET(sekha_message_timestamp, sekha_message, const char *, timestamp, NULL)
-CTL_GET(sekha_message_embedding_id, sekha_message, const char *, embedding_id, NULL)
-CTL_GET(sekha_message_metadata_json, sekha_message, const char *, metadata, NULL)
+CTL_GET(sekha_stored_message_id, sekha_stored_message, const char *, id, NULL)
+CTL_GET(sekha_stored_message_conversation_id, sekha_stored_message, const char *, conversation_id, NULL)
+CTL_GET(sekha_stored_message_role, sekha_stored_message, const char *, role, NULL)
+CTL_GET(sekha_stored_message_content, sekha_stored_message, const char *, content, NULL)
+CTL_GET(sekha_stored_message_timestamp, sekha_stored_message, const char *, timestamp, NULL)
+CTL_GET(sekha_stored_message_embedding_id, sekha_stored_message, const char *, embedding_id, NULL)
+CTL_GET(sekha_stored_message_metadata_json, sekha_stored_message, const char *, metadata, NULL)
 
 /* ---- sekha_count_result ---- */
 
@@ -130,9 +131,9 @@ const char *sekha_metrics_text(const sekha_metrics *m)
     return m ? m->base.raw : NULL;
 }
 
-sekha_metrics *sekha_metrics_retain(const sekha_metrics *m)
+sekha_metrics *sekha_metrics_copy(const sekha_metrics *m)
 {
-    return ctl_result_retain(m);
+    return ctl_result_copy(m);
 }
 
 void sekha_metrics_free(sekha_metrics *m)

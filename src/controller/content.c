@@ -1,5 +1,6 @@
-/* Message content on both sides of the wire: the builder for create_conversation, the
- * SDKs' content helpers (text, image URLs, roles), and the controller's naive timestamps. */
+/* Message content as the controller stores it: the SDKs' content helpers (text, image
+ * URLs, roles), and the controller's naive timestamps. What is sent is a sekha_messages
+ * (src/shared/messages.c). */
 #include "controller/ctl.h"
 
 #include <ctype.h>
@@ -7,12 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct sekha_message_builder {
-    cJSON *messages;   /* the array sent as "messages" */
-    cJSON *open_parts; /* content array of the last _add_parts message, else NULL */
-    char error[256];   /* the first failed add */
-};
 
 struct sekha_content {
     cJSON *json;
@@ -28,178 +23,6 @@ int sekha_is_valid_role(const char *role)
         if (strcmp(role, roles[i]) == 0)
             return 1;
     return 0;
-}
-
-/* ---- the builder ---- */
-
-sekha_message_builder *sekha_message_builder_new(void)
-{
-    sekha_message_builder *b = calloc(1, sizeof *b);
-    if (b && !(b->messages = cJSON_CreateArray())) {
-        free(b);
-        return NULL;
-    }
-    return b;
-}
-
-void sekha_message_builder_free(sekha_message_builder *b)
-{
-    if (!b)
-        return;
-    cJSON_Delete(b->messages);
-    free(b);
-}
-
-/* Records the first failure (later adds keep failing the create) and returns code. */
-static sekha_code fail(sekha_message_builder *b, sekha_code code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static sekha_code fail(sekha_message_builder *b, sekha_code code, const char *fmt, ...)
-{
-    if (b && !b->error[0]) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(b->error, sizeof b->error, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-/* Appends {"role":role,"content":content}; content is taken (NULL: out of memory). When
- * open is set, the content becomes the array later parts go to. */
-static sekha_code start_message(sekha_message_builder *b, const char *role, cJSON *content,
-                                int open)
-{
-    if (!b) {
-        cJSON_Delete(content);
-        return SEKHA_E_INVALID_ARG;
-    }
-    b->open_parts = NULL;
-    if (!sekha_is_valid_role(role)) {
-        cJSON_Delete(content);
-        return fail(b, SEKHA_E_INVALID_ARG,
-                    "message %d: role must be user, assistant, system or tool, got \"%.40s\"",
-                    cJSON_GetArraySize(b->messages) + 1, role ? role : "(null)");
-    }
-    cJSON *m = cJSON_CreateObject();
-    if (!content || !m || !cJSON_AddStringToObject(m, "role", role)) {
-        cJSON_Delete(m);
-        cJSON_Delete(content);
-        return fail(b, SEKHA_E_NOMEM, "out of memory");
-    }
-    cJSON_AddItemToObject(m, "content", content);
-    cJSON_AddItemToArray(b->messages, m);
-    if (open)
-        b->open_parts = content;
-    return SEKHA_OK;
-}
-
-sekha_code sekha_message_builder_add(sekha_message_builder *b, const char *role,
-                                     const char *content)
-{
-    if (b && !content) {
-        b->open_parts = NULL;
-        return fail(b, SEKHA_E_INVALID_ARG, "message %d: content is NULL",
-                    cJSON_GetArraySize(b->messages) + 1);
-    }
-    return start_message(b, role, content ? cJSON_CreateString(content) : NULL, 0);
-}
-
-sekha_code sekha_message_builder_add_parts(sekha_message_builder *b, const char *role)
-{
-    return start_message(b, role, cJSON_CreateArray(), 1);
-}
-
-static sekha_code add_part(sekha_message_builder *b, cJSON *part)
-{
-    if (!part)
-        return fail(b, SEKHA_E_NOMEM, "out of memory");
-    cJSON_AddItemToArray(b->open_parts, part);
-    return SEKHA_OK;
-}
-
-sekha_code sekha_message_builder_text_part(sekha_message_builder *b, const char *text)
-{
-    if (!b)
-        return SEKHA_E_INVALID_ARG;
-    if (!b->open_parts)
-        return fail(b, SEKHA_E_INVALID_ARG, "a text part needs a message started with add_parts");
-    if (!text)
-        return fail(b, SEKHA_E_INVALID_ARG, "message %d: text part is NULL",
-                    cJSON_GetArraySize(b->messages));
-    cJSON *p = cJSON_CreateObject();
-    if (p && (!cJSON_AddStringToObject(p, "type", "text") ||
-              !cJSON_AddStringToObject(p, "text", text))) {
-        cJSON_Delete(p);
-        p = NULL;
-    }
-    return add_part(b, p);
-}
-
-sekha_code sekha_message_builder_image_part(sekha_message_builder *b, const char *url,
-                                            const char *detail)
-{
-    if (!b)
-        return SEKHA_E_INVALID_ARG;
-    if (!b->open_parts)
-        return fail(b, SEKHA_E_INVALID_ARG, "an image part needs a message started with add_parts");
-    if (!url || !*url)
-        return fail(b, SEKHA_E_INVALID_ARG, "message %d: image URL is empty",
-                    cJSON_GetArraySize(b->messages));
-    if (detail && strcmp(detail, "low") != 0 && strcmp(detail, "high") != 0 &&
-        strcmp(detail, "auto") != 0)
-        return fail(b, SEKHA_E_INVALID_ARG,
-                    "message %d: image detail must be low, high or auto, got \"%.40s\"",
-                    cJSON_GetArraySize(b->messages), detail);
-    cJSON *p = cJSON_CreateObject();
-    cJSON *iu = p ? cJSON_AddObjectToObject(p, "image_url") : NULL;
-    if (!iu || !cJSON_AddStringToObject(p, "type", "image_url") ||
-        !cJSON_AddStringToObject(iu, "url", url) ||
-        (detail && !cJSON_AddStringToObject(iu, "detail", detail))) {
-        cJSON_Delete(p);
-        p = NULL;
-    }
-    return add_part(b, p);
-}
-
-size_t sekha_message_builder_count(const sekha_message_builder *b)
-{
-    return b ? (size_t)cJSON_GetArraySize(b->messages) : 0;
-}
-
-const char *sekha_message_builder_error(const sekha_message_builder *b)
-{
-    return b ? b->error : "";
-}
-
-sekha_code ctl_builder_messages(const sekha_message_builder *b, cJSON **out, char *why,
-                                size_t why_len)
-{
-    *out = NULL;
-    if (!b || cJSON_GetArraySize(b->messages) == 0) {
-        snprintf(why, why_len, "messages must hold at least one message");
-        return SEKHA_E_INVALID_ARG;
-    }
-    if (b->error[0]) {
-        snprintf(why, why_len, "messages: %s", b->error);
-        return SEKHA_E_INVALID_ARG;
-    }
-    int i = 0;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, b->messages) {
-        i++;
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        if (cJSON_IsArray(content) && cJSON_GetArraySize(content) == 0) {
-            snprintf(why, why_len, "messages: message %d has no content parts", i);
-            return SEKHA_E_INVALID_ARG;
-        }
-    }
-    /* A copy, so the caller's builder stays theirs to reuse or free. */
-    *out = cJSON_Duplicate(b->messages, 1);
-    return *out ? SEKHA_OK : SEKHA_E_NOMEM;
 }
 
 /* ---- content helpers ---- */

@@ -5,12 +5,13 @@
 
 #include "core/call.h"
 #include "core/jdoc.h"
+#include "core/ref.h"
 #include "shared/shared.h"
 
 /* ---- results: every result starts with this header ---- */
 
 typedef struct ctl_result {
-    int refs;        /* one per owner; retain/free may run on any one thread at a time */
+    sekha__ref ref;  /* one per owner, on any thread: the result never changes once out */
     char *raw;       /* the body, NUL-terminated, stored right after the typed struct */
     sekha_jdoc doc;  /* the parse of raw; decoded strings, item arrays and compact JSON live
                       * in its arena, so a result is freed in a few calls */
@@ -21,7 +22,8 @@ typedef struct ctl_result {
 void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const char *what,
                      sekha_error **err);
 void ctl_result_release(void *r);
-void *ctl_result_retain(const void *r);
+/* The one ownership rule's _copy: another reference to the same immutable result. */
+void *ctl_result_copy(const void *r);
 
 struct sekha_conversation {
     ctl_result base;
@@ -32,7 +34,7 @@ struct sekha_conversation {
 struct sekha_search_result {
     const char *conversation_id, *message_id, *content, *label, *folder, *timestamp;
     double score;
-    char *metadata; /* compact JSON */
+    char *metadata; /* compact JSON, built when decoded */
 };
 
 struct sekha_search_results {
@@ -42,14 +44,14 @@ struct sekha_search_results {
     long long total, page, page_size;
 };
 
-struct sekha_message {
+struct sekha_stored_message {
     const char *id, *conversation_id, *role, *content, *timestamp, *embedding_id;
-    char *metadata;     /* compact JSON */
+    char *metadata;     /* compact JSON, built when decoded */
 };
 
-struct sekha_message_list {
+struct sekha_stored_messages {
     ctl_result base;
-    sekha_message *items;
+    sekha_stored_message *items;
     size_t n;
     long long total;
 };
@@ -127,22 +129,18 @@ char *ctl_compact(ctl_dec *d, const sekha_jv *v);
 /* The root must be an object; records the error when it is not. */
 int ctl_need_object(ctl_dec *d, const sekha_jv *root);
 
-/* The "messages" value of a create body into *out (a copy). SEKHA_E_INVALID_ARG with the
- * reason in why when the builder cannot be sent, SEKHA_E_NOMEM. */
-sekha_code ctl_builder_messages(const sekha_message_builder *b, cJSON **out, char *why,
-                                size_t why_len);
-
-/* The body of POST /api/v1/conversations into b (label and folder not NULL).
- * SEKHA_E_INVALID_ARG with the reason in why (a builder problem, or the field that is not
- * UTF-8), SEKHA_E_NOMEM. */
+/* The body of POST /api/v1/conversations into b: label and folder (not NULL), the
+ * messages (already checked with sekha__messages_check) and importance_score unless
+ * importance is 0. SEKHA_E_INVALID_ARG with the reason in why (label or folder not UTF-8),
+ * SEKHA_E_NOMEM. */
 sekha_code ctl_create_body(sekha_buf *b, const char *label, const char *folder,
-                           const sekha_message_builder *messages, int importance, char *why,
+                           const sekha_messages *messages, int importance, char *why,
                            size_t why_len);
 
 /* The body of POST /api/v1/query and /search/fts into b (query not NULL; limit and offset
- * 0 = left out). SEKHA_E_INVALID_ARG with the reason in why (query not UTF-8,
+ * < 0 = left out). SEKHA_E_INVALID_ARG with the reason in why (query not UTF-8,
  * filters_json not one JSON value in UTF-8), SEKHA_E_NOMEM. */
-sekha_code ctl_query_body(sekha_buf *b, const char *query, long limit, long offset,
+sekha_code ctl_query_body(sekha_buf *b, const char *query, int64_t limit, int64_t offset,
                           const char *filters_json, char *why, size_t why_len);
 
 /* Message content flattened: a string as is, parts as their text joined with one space.
@@ -191,14 +189,19 @@ sekha_request *ctl_reject(sekha_client *c, const sekha__call_spec *cs, sekha__fn
 /* Ends a call before sending with SEKHA_E_NOMEM. */
 sekha_request *ctl_nomem(sekha_client *c, const sekha__call_spec *cs, sekha__fn cb, void *ud);
 
-/* Runs start on the private loop. out is NULL or the address of a typed result pointer
- * (sekha_conversation ** ...), which receives the result. */
-sekha_code ctl_sync(sekha_client *c, sekha__sync_start_fn start, void *args, void *out,
-                    sekha_error **err);
+/* Ends a call before sending with err (taken; NULL client: freed, nothing called). */
+sekha_request *ctl_fail(sekha_client *c, const sekha__call_spec *cs, sekha__fn cb, void *ud,
+                        sekha_error *err);
 
-/* Argument checks shared by the endpoint files: 1 when acceptable. An optional u32
- * argument is 0 (the default) or 1..UINT32_MAX. */
-int ctl_check_u32(long v);
+/* The trampoline of the _sync forms whose callback is a sekha_done_cb. */
+void ctl_done_sync_cb(sekha_request *req, const sekha_error *err, void *s);
+
+/* 1 when an optional u32 argument read from parameters fits the controller's u32. */
+static inline int ctl_fits_u32(int64_t v)
+{
+    return v >= 0 && v <= 4294967295LL;
+}
+
 /* 1 when s has a character other than white space. */
 int ctl_not_blank(const char *s);
 

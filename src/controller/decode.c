@@ -132,7 +132,7 @@ static const char *flatten_parts(ctl_dec *d, const sekha_jv *parts)
 
 static void read_message(ctl_dec *d, const sekha_jv *it, void *item)
 {
-    sekha_message *m = item;
+    sekha_stored_message *m = item;
     m->id = req_uuid(d, it, "id");
     m->conversation_id = req_uuid(d, it, "conversation_id");
     m->role = ctl_req_str(d, it, "role");
@@ -147,7 +147,7 @@ static void read_message(ctl_dec *d, const sekha_jv *it, void *item)
     m->metadata = ctl_compact(d, sekha__jget(d->doc, it, "metadata"));
 }
 
-static void read_messages(ctl_dec *d, sekha_message_list *l, const sekha_jv *arr,
+static void read_messages(ctl_dec *d, sekha_stored_messages *l, const sekha_jv *arr,
                           const char *name)
 {
     l->items = read_items(d, arr, name, sizeof *l->items, read_message, &l->n);
@@ -156,7 +156,7 @@ static void read_messages(ctl_dec *d, sekha_message_list *l, const sekha_jv *arr
 static void *decode_fts(const sekha_response *resp, void *dctx, sekha_error **err)
 {
     (void)dctx;
-    sekha_message_list *l = ctl_result_new(sizeof *l, resp, 1, "full-text search", err);
+    sekha_stored_messages *l = ctl_result_new(sizeof *l, resp, 1, "full-text search", err);
     if (!l)
         return NULL;
     ctl_dec d = {.doc = &l->base.doc, .what = "full-text search"};
@@ -172,7 +172,7 @@ static void *decode_fts(const sekha_response *resp, void *dctx, sekha_error **er
 static void *decode_context(const sekha_response *resp, void *dctx, sekha_error **err)
 {
     (void)dctx;
-    sekha_message_list *l = ctl_result_new(sizeof *l, resp, 1, "context", err);
+    sekha_stored_messages *l = ctl_result_new(sizeof *l, resp, 1, "context", err);
     if (!l)
         return NULL;
     ctl_dec d = {.doc = &l->base.doc, .what = "context"};
@@ -319,7 +319,7 @@ static void *decode_metrics(const sekha_response *resp, void *dctx, sekha_error 
 
 CTL_DELIVER(deliver_conversation, sekha_conversation_cb, sekha_conversation)
 CTL_DELIVER(deliver_search_results, sekha_search_results_cb, sekha_search_results)
-CTL_DELIVER(deliver_message_list, sekha_message_list_cb, sekha_message_list)
+CTL_DELIVER(deliver_stored_messages, sekha_stored_messages_cb, sekha_stored_messages)
 CTL_DELIVER(deliver_count, sekha_count_cb, sekha_count_result)
 CTL_DELIVER(deliver_summary, sekha_summary_cb, sekha_summary)
 CTL_DELIVER(deliver_prune, sekha_prune_suggestions_cb, sekha_prune_suggestions)
@@ -337,9 +337,9 @@ const sekha__call_spec ctl_conversation_call = {decode_conversation, ctl_result_
                                                 deliver_conversation};
 const sekha__call_spec ctl_search_results_call = {decode_search_results, ctl_result_release,
                                                   deliver_search_results};
-const sekha__call_spec ctl_fts_call = {decode_fts, ctl_result_release, deliver_message_list};
+const sekha__call_spec ctl_fts_call = {decode_fts, ctl_result_release, deliver_stored_messages};
 const sekha__call_spec ctl_context_call = {decode_context, ctl_result_release,
-                                           deliver_message_list};
+                                           deliver_stored_messages};
 const sekha__call_spec ctl_count_call = {decode_count, ctl_result_release, deliver_count};
 const sekha__call_spec ctl_summary_call = {decode_summary, ctl_result_release, deliver_summary};
 const sekha__call_spec ctl_prune_call = {decode_prune, ctl_result_release, deliver_prune};

@@ -35,7 +35,7 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
     r->raw = (char *)r + size;
     memcpy(r->raw, body, len);
     r->raw[len] = '\0';
-    r->refs = 1;
+    sekha__ref_init(&r->ref);
     if (!parse)
         return r;
     size_t at = 0;
@@ -62,18 +62,19 @@ void *ctl_result_new(size_t size, const sekha_response *resp, int parse, const c
 void ctl_result_release(void *p)
 {
     ctl_result *r = p;
-    if (!r || --r->refs > 0)
+    if (!r || !sekha__ref_put(&r->ref))
         return;
     sekha__jdoc_free(&r->doc);
     free(r);
 }
 
-void *ctl_result_retain(const void *p)
+void *ctl_result_copy(const void *p)
 {
-    ctl_result *r = (ctl_result *)p; /* the count is not part of the lent, const view */
-    if (r)
-        r->refs++;
-    return r;
+    const ctl_result *r = p;
+    if (!r)
+        return NULL;
+    sekha__ref_get(&r->ref);
+    return (void *)r; /* the count is not part of the lent, const view */
 }
 
 /* ---- defensive readers ---- */
@@ -268,20 +269,20 @@ sekha_request *ctl_nomem(sekha_client *c, const sekha__call_spec *cs, sekha__fn 
                             cb, ud);
 }
 
-sekha_code ctl_sync(sekha_client *c, sekha__sync_start_fn start, void *args, void *out,
-                    sekha_error **err)
+sekha_request *ctl_fail(sekha_client *c, const sekha__call_spec *cs, sekha__fn cb, void *ud,
+                        sekha_error *err)
 {
-    void *res = NULL;
-    sekha_code rc = sekha__call_sync(c, start, args, out ? &res : NULL, err);
-    /* out is the address of a typed result pointer; memcpy avoids writing it as void *. */
-    if (out)
-        memcpy(out, &res, sizeof res);
-    return rc;
+    if (!c) {
+        sekha_error_free(err);
+        return NULL;
+    }
+    return sekha__call_fail(c, NULL, cs, err, cb, ud);
 }
 
-int ctl_check_u32(long v)
+void ctl_done_sync_cb(sekha_request *req, const sekha_error *err, void *s)
 {
-    return v >= 0 && (unsigned long)v <= 4294967295UL;
+    (void)req;
+    sekha__sync_finish(s, err, NULL);
 }
 
 int ctl_not_blank(const char *s)

@@ -126,6 +126,8 @@ void sekha__error_compose(sekha_error *e, const char *what)
         sekha__buf_printf(&b, " [HTTP %d]", e->http_status);
     if (e->curl_code)
         sekha__buf_printf(&b, " [curl %d]", e->curl_code);
+    if (e->detail && *e->detail)
+        sekha__buf_printf(&b, ": %s", e->detail);
     if (e->service_message && *e->service_message)
         sekha__buf_printf(&b, ": %s", e->service_message);
     if (e->retry_after_ms >= 0)
@@ -151,11 +153,11 @@ sekha_error *sekha__error_new(sekha_code code, sekha_layer layer, const char *fm
         va_start(ap, fmt);
         vsnprintf(detail, sizeof detail, fmt, ap);
         va_end(ap);
-        e->service_message = sanitized_copy(detail, strlen(detail), sizeof detail);
+        e->detail = sanitized_copy(detail, strlen(detail), sizeof detail);
     }
     sekha__error_compose(e, NULL);
     if (!e->message) {
-        free(e->service_message);
+        free(e->detail);
         free(e);
         return &sekha__nomem_error;
     }
@@ -166,6 +168,14 @@ static void set_message(sekha_error *e, const char *s, size_t len)
 {
     free(e->service_message);
     e->service_message = sanitized_copy(s, len, SERVICE_MESSAGE_MAX);
+}
+
+void sekha__error_set_service_message(sekha_error *e, const char *text, size_t len)
+{
+    if (e == &sekha__nomem_error || !text)
+        return;
+    set_message(e, text, len);
+    sekha__error_compose(e, NULL);
 }
 
 /* FastAPI's validation detail: [{"loc":[...],"msg":...}, ...] -> "body.x: msg; ..." */
@@ -284,8 +294,8 @@ sekha_error *sekha__error_http(int status, long retry_after_ms, const char *body
     e->http_status = status;
     e->retry_after_ms = retry_after_ms;
     sekha__error_parse_body(e, body, len);
-    if (!e->service_message && status_text(status))
-        e->service_message = strdup(status_text(status)); /* empty-bodied 404/500/503 */
+    if (!e->service_message && status_text(status)) /* empty-bodied 404/500/503: our words */
+        e->detail = strdup(status_text(status));
     sekha__error_compose(e, what);
     return e->message ? e : (sekha_error_free(e), &sekha__nomem_error);
 }
@@ -333,7 +343,7 @@ sekha_error *sekha__error_curl(int curl_code, const char *errbuf, const char *wh
         return &sekha__nomem_error;
     e->curl_code = curl_code;
     const char *text = errbuf && *errbuf ? errbuf : curl_easy_strerror((CURLcode)curl_code);
-    e->service_message = sanitized_copy(text, strlen(text), SERVICE_MESSAGE_MAX);
+    e->detail = sanitized_copy(text, strlen(text), SERVICE_MESSAGE_MAX);
     sekha__error_compose(e, what);
     return e->message ? e : (sekha_error_free(e), &sekha__nomem_error);
 }
@@ -381,6 +391,7 @@ sekha_error *sekha_error_copy(const sekha_error *err)
     int failed = 0;
     *e = *err;
     e->message = dup_or_null(err->message, &failed);
+    e->detail = dup_or_null(err->detail, &failed);
     e->service_message = dup_or_null(err->service_message, &failed);
     e->body = NULL;
     if (err->body) {
@@ -403,6 +414,7 @@ void sekha_error_free(sekha_error *err)
     if (!err || err == &sekha__nomem_error)
         return;
     free(err->message);
+    free(err->detail);
     free(err->service_message);
     free(err->body);
     free(err);

@@ -1,4 +1,5 @@
-/* The public raw-request API and the accessors of responses and SSE events. */
+/* Responses and SSE events: accessors and ownership. The raw-request calls that read
+ * their parameters are in src/shared/http_params.c. */
 #include "core/internal.h"
 
 #include <stdlib.h>
@@ -47,9 +48,62 @@ const char *sekha_response_header(const sekha_response *resp, const char *name)
     return NULL;
 }
 
-void sekha_response_free(sekha_response *resp)
+sekha_response *sekha__response_take(sekha_response *lent)
+{
+    sekha_response *r = malloc(sizeof *r);
+    if (!r)
+        return NULL;
+    r->status = lent->status;
+    r->body = lent->body;
+    r->headers = lent->headers;
+    r->owned = 1;
+    sekha__ref_init(&r->ref);
+    lent->body = (sekha_buf){0};
+    lent->headers = (sekha_buf){0};
+    return r;
+}
+
+/* An exact-size copy (a grown buffer may be twice its contents). */
+static int dup_buf(sekha_buf *dst, const sekha_buf *src)
+{
+    if (!src->len)
+        return 0;
+    if (!(dst->data = malloc(src->len + 1)))
+        return -1;
+    memcpy(dst->data, src->data, src->len);
+    dst->data[src->len] = '\0';
+    dst->len = src->len;
+    dst->cap = src->len + 1;
+    return 0;
+}
+
+sekha_response *sekha_response_copy(const sekha_response *resp)
 {
     if (!resp)
+        return NULL;
+    if (resp->owned) {
+        sekha__ref_get(&resp->ref);
+        return (sekha_response *)resp;
+    }
+    /* a request's own response: its memory goes back to the request, so copy it */
+    sekha_response *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->status = resp->status;
+    r->owned = 1;
+    sekha__ref_init(&r->ref);
+    if (dup_buf(&r->body, &resp->body) != 0 || dup_buf(&r->headers, &resp->headers) != 0) {
+        sekha__response_free_fields(r);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void sekha_response_free(sekha_response *resp)
+{
+    /* a lent response is not the caller's to free: ignoring it beats a double free */
+    if (!resp || !resp->owned || !sekha__ref_put(&resp->ref))
         return;
     sekha__response_free_fields(resp);
     free(resp);
@@ -75,105 +129,4 @@ const char *sekha_sse_event_id(const sekha_sse_event *ev)
 long sekha_sse_event_retry_ms(const sekha_sse_event *ev)
 {
     return ev ? ev->retry_ms : -1;
-}
-
-sekha_request *sekha_http_request(sekha_client *c, sekha_service svc, const char *method,
-                                  const char *path, const char *const *headers,
-                                  const char *content_type, const void *body, size_t body_len,
-                                  unsigned flags, sekha_event_cb on_event, sekha_response_cb cb,
-                                  void *ud)
-{
-    if (!c)
-        return NULL;
-    sekha__spec spec = {
-        .service = svc,
-        .method = method,
-        .path = path,
-        .content_type = content_type,
-        .accept = (flags & SEKHA_HTTP_STREAM) ? "text/event-stream" : NULL,
-        .body = body,
-        .body_len = body ? body_len : 0,
-        .headers = headers,
-        .flags = flags,
-    };
-    return sekha__start(c, &spec, on_event, cb, ud);
-}
-
-struct raw_sync {
-    int done;
-    sekha_code code;
-    sekha_response *resp;
-    sekha_error *err;
-    /* the call's arguments, for the start function */
-    sekha_service svc;
-    const char *method, *path, *content_type;
-    const char *const *headers;
-    const void *body;
-    size_t body_len;
-    unsigned flags;
-    sekha_event_cb on_event;
-    void *ud;
-};
-
-static void raw_sync_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
-                          void *ud)
-{
-    struct raw_sync *s = ud;
-    s->done = 1;
-    s->code = sekha_error_code(err);
-    if (err) { /* take the error rather than copy it */
-        s->err = sekha__req(req)->err;
-        sekha__req(req)->err = NULL;
-    }
-    if (resp && (s->resp = malloc(sizeof *s->resp))) {
-        sekha_response *src = (sekha_response *)resp; /* lent, but ours to move out of */
-        *s->resp = *src;
-        memset(src, 0, sizeof *src);
-    }
-}
-
-static int raw_sync_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
-{
-    struct raw_sync *s = ud;
-    return s->on_event(req, ev, s->ud);
-}
-
-static sekha_request *raw_sync_start(sekha_client *c, void *arg)
-{
-    struct raw_sync *s = arg;
-    return sekha_http_request(c, s->svc, s->method, s->path, s->headers, s->content_type, s->body,
-                              s->body_len, s->flags, s->on_event ? raw_sync_event : NULL,
-                              raw_sync_done, s);
-}
-
-sekha_code sekha_http_request_sync(sekha_client *c, sekha_service svc, const char *method,
-                                   const char *path, const char *const *headers,
-                                   const char *content_type, const void *body, size_t body_len,
-                                   unsigned flags, sekha_event_cb on_event, void *userdata,
-                                   sekha_response **out, sekha_error **err)
-{
-    struct raw_sync s = {
-        .svc = svc, .method = method, .path = path, .content_type = content_type,
-        .headers = headers, .body = body, .body_len = body_len, .flags = flags,
-        .on_event = on_event, .ud = userdata,
-    };
-    if (out)
-        *out = NULL;
-    if (err)
-        *err = NULL;
-    sekha_code rc = sekha__sync_call(c, raw_sync_start, &s, &s.done);
-    if (rc != SEKHA_OK) {
-        if (err)
-            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
-        return rc;
-    }
-    if (out)
-        *out = s.resp;
-    else
-        sekha_response_free(s.resp);
-    if (err)
-        *err = s.err;
-    else
-        sekha_error_free(s.err);
-    return s.code;
 }

@@ -9,6 +9,7 @@
 
 #include "sekha/sekha.h"
 #include "core/buf.h"
+#include "core/ref.h"
 #include "core/ratelimit.h"
 #include "core/sse.h"
 #include "core/timers.h"
@@ -30,7 +31,7 @@ struct sekha_options {
     char *url[SEKHA_SERVICE_COUNT];          /* NULL = default (MCP: controller's) */
     char *key[SEKHA_SERVICE_COUNT];          /* guarded; NULL = none (MCP: controller's) */
     long call_timeout_ms;       /* total per call, 0 = none */
-    long request_timeout_ms;    /* per attempt (non-streaming) */
+    long attempt_timeout_ms;    /* per attempt (non-streaming) */
     long connect_timeout_ms;
     long stream_idle_timeout_ms;
     int max_retries;
@@ -92,7 +93,8 @@ struct sekha_error {
     int curl_code;
     int http_status;
     long retry_after_ms;
-    char *service_message;
+    char *detail;             /* what libsekha saw (local or transport), NULL when none */
+    char *service_message;    /* only what a server said */
     long service_code;
     char *body;
     size_t body_len;
@@ -114,6 +116,9 @@ sekha_error *sekha__error_http(int status, long retry_after_ms, const char *body
 sekha_error *sekha__error_curl(int curl_code, const char *errbuf, const char *what);
 /* Parses a service error body into message and code (any of the known shapes). */
 void sekha__error_parse_body(sekha_error *e, const char *body, size_t len);
+/* Sets the service's own words (a message the server sent outside an error body, e.g. a
+ * JSON-RPC error.message), sanitised, and recomposes the message without a label. */
+void sekha__error_set_service_message(sekha_error *e, const char *text, size_t len);
 /* The sekha_code for an HTTP status >= 400. */
 sekha_code sekha__code_for_status(int status);
 /* Rebuilds e->message from its parts (after fields change). */
@@ -122,14 +127,23 @@ extern sekha_error sekha__nomem_error;
 
 /* ---- responses ---- */
 
+/* A request's own response (lent to its final callback) lives inside the request, which
+ * is recycled, so it cannot be shared by reference: sekha_response_copy() copies it once
+ * into an owned response, and owned ones (copies, sync results) are shared by count. */
 struct sekha_response {
     int status;
     sekha_buf body;
     sekha_buf headers; /* raw header lines of the final response */
+    int owned;         /* a heap response freed by its last sekha_response_free */
+    sekha__ref ref;    /* owners of an owned response */
 };
 
 void sekha__response_clear(sekha_response *r);
 void sekha__response_free_fields(sekha_response *r);
+/* An owned response holding the body and headers moved out of lent (which is left empty,
+ * status kept): for a final callback that is the response's last reader, as a sync call's
+ * is. NULL when out of memory (lent is then unchanged). */
+sekha_response *sekha__response_take(sekha_response *lent);
 
 /* ---- the loop (loop.c) ---- */
 
@@ -176,6 +190,15 @@ void sekha__loop_unwatch(sekha_loop *l, sekha__watch *w);
 /* Arms a request timer on the loop. */
 void sekha__loop_arm(sekha_loop *l, sekha_timer *t, int64_t deadline);
 void sekha__loop_disarm(sekha_loop *l, sekha_timer *t);
+/* A timer that belongs to no request (a sub-client's retry delays and grace periods), on
+ * the same heap as the requests' timers: fire(t) runs from the loop's dispatch once
+ * deadline (sekha__now_ms() clock) has passed, on every kind of loop (mode A, mode B,
+ * sync). Starting an armed timer moves it. t lives in the caller's memory (initialised
+ * with sekha__timer_init) and must be stopped before that memory goes; stopping an idle
+ * timer does nothing. */
+void sekha__timer_start(sekha_loop *l, sekha_timer *t, int64_t deadline,
+                        void (*fire)(sekha_timer *t));
+void sekha__timer_stop(sekha_loop *l, sekha_timer *t);
 
 /* ---- requests (request.c) ---- */
 
@@ -240,6 +263,7 @@ struct sekha_request {
     sekha_code (*refine)(int status, const char *body, size_t len);
     /* callbacks */
     sekha_event_cb on_event;
+    void *event_ud;           /* on_event's own userdata */
     sekha_response_cb done;
     void *ud;
     /* attempt state */
@@ -298,6 +322,9 @@ void sekha__handle_unbind(sekha_request *r);
  * Returns NULL only when out of memory (done is then never called). */
 sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
                             sekha_response_cb done, void *ud);
+/* The same with on_event given its own userdata (sekha__start passes ud to both). */
+sekha_request *sekha__start_ev(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
+                               void *event_ud, sekha_response_cb done, void *ud);
 /* A request that sends nothing and ends with err (taken) on the next loop turn: used for
  * arguments rejected before sending, so the one-final-callback rule holds. */
 sekha_request *sekha__start_failed(sekha_client *c, sekha_request *parent, sekha_error *err,
@@ -463,9 +490,7 @@ sekha_code sekha__sync_end(sekha_client *c, sekha__sync *s, const sekha_request 
     {                                                                                      \
         (void)req_;                                                                        \
         T *kept_ = res_ ? copy(res_) : NULL;                                               \
-        sekha__sync_finish(s_, res_ && !kept_ ? NULL : err_, kept_);                       \
-        if (res_ && !kept_)                                                                \
-            ((sekha__sync *)s_)->code = SEKHA_E_NOMEM;                                     \
+        sekha__sync_finish(s_, res_ && !kept_ ? &sekha__nomem_error : err_, kept_);        \
     }
 
 /* ---- logging (log.c) ---- */

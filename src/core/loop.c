@@ -147,6 +147,18 @@ void sekha__loop_disarm(sekha_loop *l, sekha_timer *t)
     sekha__heap_disarm(&l->timers, t);
 }
 
+void sekha__timer_start(sekha_loop *l, sekha_timer *t, int64_t deadline,
+                        void (*fire)(sekha_timer *t))
+{
+    t->fire = fire;
+    sekha__loop_arm(l, t, deadline);
+}
+
+void sekha__timer_stop(sekha_loop *l, sekha_timer *t)
+{
+    sekha__heap_disarm(&l->timers, t);
+}
+
 static void read_completions(sekha_loop *l)
 {
     CURLMsg *msg;
@@ -197,7 +209,10 @@ void sekha__loop_dispatch(sekha_loop *l)
         sekha_timer *t;
         while ((t = sekha__heap_top(&l->timers)) && t->deadline <= now) {
             sekha__heap_disarm(&l->timers, t);
-            sekha__request_on_timer(request_of_timer(t));
+            if (t->fire)
+                t->fire(t);
+            else
+                sekha__request_on_timer(request_of_timer(t));
             read_completions(l);
             progress = 1;
         }

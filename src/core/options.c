@@ -55,7 +55,7 @@ sekha_options *sekha_options_new(void)
     if (!o)
         return NULL;
     o->call_timeout_ms = 300000;
-    o->request_timeout_ms = 30000;
+    o->attempt_timeout_ms = 30000;
     o->connect_timeout_ms = 10000;
     o->stream_idle_timeout_ms = 30000;
     o->max_retries = 3;
@@ -205,12 +205,7 @@ sekha_code sekha_options_set_call_timeout_ms(sekha_options *o, long ms)
 
 sekha_code sekha_options_set_attempt_timeout_ms(sekha_options *o, long ms)
 {
-    return set_ms(o, o ? &o->request_timeout_ms : NULL, ms, 1, DAY_MS, "attempt timeout");
-}
-
-sekha_code sekha_options_set_request_timeout_ms(sekha_options *o, long ms)
-{
-    return sekha_options_set_attempt_timeout_ms(o, ms);
+    return set_ms(o, o ? &o->attempt_timeout_ms : NULL, ms, 1, DAY_MS, "attempt timeout");
 }
 
 sekha_code sekha_options_set_connect_timeout_ms(sekha_options *o, long ms)

@@ -210,6 +210,12 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, int 
 sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
                             sekha_response_cb done, void *ud)
 {
+    return sekha__start_ev(c, spec, on_event, ud, done, ud);
+}
+
+sekha_request *sekha__start_ev(sekha_client *c, const sekha__spec *spec, sekha_event_cb on_event,
+                               void *event_ud, sekha_response_cb done, void *ud)
+{
     if (!c || !spec)
         return NULL;
     sekha_request *r = alloc_request(c, spec->parent, !(spec->flags & SEKHA_HTTP_NO_DEADLINE),
@@ -217,6 +223,7 @@ sekha_request *sekha__start(sekha_client *c, const sekha__spec *spec, sekha_even
     if (!r)
         return NULL;
     r->on_event = on_event;
+    r->event_ud = event_ud;
     sekha_error *err = c->freeing ? sekha__error_new(SEKHA_E_CLOSED, SEKHA_LAYER_LOCAL,
                                                      "the client is being freed")
                                   : build(r, spec);
@@ -270,7 +277,9 @@ void sekha__request_end(sekha_request *h, sekha_error *err, sekha_response *resp
     }
     if (resp) {
         sekha__response_free_fields(&r->resp);
-        r->resp = *resp;
+        r->resp.status = resp->status;
+        r->resp.body = resp->body;
+        r->resp.headers = resp->headers;
         free(resp);
     }
     if (r->state != SEKHA_REQ_EXTERNAL) {
@@ -339,7 +348,7 @@ static int deliver_events(sekha_request *r)
         if (!r->on_event)
             continue;
         int action;
-        SEKHA__USER_CB(c, action = r->on_event(r->handle, ev, r->ud));
+        SEKHA__USER_CB(c, action = r->on_event(r->handle, ev, r->event_ud));
         if (r->err)
             return DELIVER_FAILED; /* cancelled or failed from inside the callback */
         if (action == SEKHA_EVENT_PAUSE)
@@ -452,7 +461,7 @@ static void configure(CURL *e, sekha_request *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    long attempt_ms = (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->request_timeout_ms;
+    long attempt_ms = (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->attempt_timeout_ms;
     if (attempt_ms && r->deadline_ms) {
         int64_t left = r->deadline_ms - sekha__now_ms();
         if (left < attempt_ms)
@@ -823,7 +832,7 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
             r->err = r->deadline_ms && now >= r->deadline_ms - 1
                          ? deadline_error(r, sent)
                          : timeout_error(r, sent, "an attempt took longer than %lld ms",
-                                         (long long)r->client->opts->request_timeout_ms);
+                                         (long long)r->client->opts->attempt_timeout_ms);
             if (r->err != &sekha__nomem_error)
                 r->err->curl_code = rc;
             sekha__request_finish(r);

@@ -14,6 +14,7 @@ void sekha__timer_init(sekha_timer *t)
 {
     t->deadline = 0;
     t->index = SEKHA_TIMER_IDLE;
+    t->fire = NULL;
 }
 
 static void place(sekha_timer_heap *h, size_t i, sekha_timer *t)

@@ -9,6 +9,9 @@
 typedef struct sekha_timer {
     int64_t deadline;
     size_t index; /* position in the heap, SIZE_MAX when not armed */
+    /* NULL for a request's own timer (the loop hands it to its request); else the
+     * function the loop calls when the timer is due (sekha__timer_start) */
+    void (*fire)(struct sekha_timer *t);
 } sekha_timer;
 
 typedef struct sekha_timer_heap {

@@ -7,6 +7,7 @@
 
 #include "core/jwrite.h"
 #include "mcp/mcp_internal.h"
+#include "shared/shared.h"
 
 static sekha_code settable(const mcp_session *s)
 {
@@ -146,14 +147,19 @@ static sekha_request *refuse(mcp_session *s, mcp_kind kind, sekha_error *e, cJSO
     return NULL;
 }
 
+sekha_code sekha_params_set_on_progress(sekha_params *p, sekha_mcp_progress_cb fn, void *ud)
+{
+    return sekha__params_set_fn(p, SEKHA_PARAM_ON_PROGRESS, (sekha__fn)fn, ud);
+}
+
 sekha_request *sekha_mcp_session_initialize(sekha_mcp_session *s, sekha_mcp_data_cb cb, void *ud)
 {
-    return mcp_start_call(s, MCP_CALL_INIT, "initialize", NULL, NULL, (sekha__fn)cb, ud);
+    return mcp_start_call(s, MCP_CALL_INIT, "initialize", NULL, NULL, NULL, (sekha__fn)cb, ud);
 }
 
 sekha_request *sekha_mcp_session_ping(sekha_mcp_session *s, sekha_mcp_data_cb cb, void *ud)
 {
-    return mcp_start_call(s, MCP_CALL_DATA, "ping", NULL, NULL, (sekha__fn)cb, ud);
+    return mcp_start_call(s, MCP_CALL_DATA, "ping", NULL, NULL, NULL, (sekha__fn)cb, ud);
 }
 
 sekha_request *sekha_mcp_session_request(sekha_mcp_session *s, const char *method,
@@ -167,15 +173,17 @@ sekha_request *sekha_mcp_session_request(sekha_mcp_session *s, const char *metho
         e = check_utf8(method, "method");
     if (e)
         return refuse(s, MCP_CALL_DATA, e, params, (sekha__fn)cb, ud);
-    return mcp_start_call(s, MCP_CALL_DATA, method, params, NULL, (sekha__fn)cb, ud);
+    return mcp_start_call(s, MCP_CALL_DATA, method, params, NULL, NULL, (sekha__fn)cb, ud);
 }
 
-sekha_request *sekha_mcp_session_list_tools(sekha_mcp_session *s, const char *cursor,
+sekha_request *sekha_mcp_session_list_tools(sekha_mcp_session *s, const sekha_params *p,
                                             sekha_mcp_tools_cb cb, void *ud)
 {
-    sekha_error *e = check_utf8(cursor, "cursor");
+    sekha_error *e = sekha__params_check(p, "sekha_mcp_session_list_tools",
+                                         (const sekha_param[]){SEKHA_PARAM_CURSOR, 0});
     if (e)
         return refuse(s, MCP_CALL_TOOLS, e, NULL, (sekha__fn)cb, ud);
+    const char *cursor = sekha__params_text(p, SEKHA_PARAM_CURSOR);
     cJSON *params = NULL;
     if (cursor) {
         params = cJSON_CreateObject();
@@ -184,24 +192,28 @@ sekha_request *sekha_mcp_session_list_tools(sekha_mcp_session *s, const char *cu
             params = NULL;
         }
     }
-    return mcp_start_call(s, MCP_CALL_TOOLS, "tools/list", params, NULL, (sekha__fn)cb, ud);
+    return mcp_start_call(s, MCP_CALL_TOOLS, "tools/list", params, NULL, NULL, (sekha__fn)cb,
+                          ud);
 }
 
 sekha_request *sekha_mcp_session_call_tool(sekha_mcp_session *s, const char *name,
-                                           const char *arguments_json,
-                                           sekha_mcp_progress_cb progress,
+                                           const char *arguments_json, const sekha_params *p,
                                            sekha_mcp_tool_result_cb cb, void *ud)
 {
     if (!mcp_usable(s))
         return NULL;
-    sekha_error *e;
-    cJSON *args = params_object(arguments_json, "arguments_json", &e);
+    sekha_error *e = sekha__params_check(p, "sekha_mcp_session_call_tool",
+                                         (const sekha_param[]){SEKHA_PARAM_ON_PROGRESS, 0});
+    cJSON *args = e ? NULL : params_object(arguments_json, "arguments_json", &e);
     if (!e && (!name || !*name))
         e = mcp_local_error(SEKHA_E_INVALID_ARG, "name must be non-empty");
     if (!e)
         e = check_utf8(name, "name");
     if (e)
         return refuse(s, MCP_CALL_TOOL, e, args, (sekha__fn)cb, ud);
+    void *progress_ud = NULL;
+    sekha_mcp_progress_cb progress =
+        (sekha_mcp_progress_cb)sekha__params_fn(p, SEKHA_PARAM_ON_PROGRESS, &progress_ud);
     if (!args)
         args = cJSON_CreateObject();
     cJSON *params = cJSON_CreateObject();
@@ -213,7 +225,8 @@ sekha_request *sekha_mcp_session_call_tool(sekha_mcp_session *s, const char *nam
         return mcp_call_fail(s, MCP_CALL_TOOL, sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL),
                          (sekha__fn)cb, ud);
     }
-    return mcp_start_call(s, MCP_CALL_TOOL, "tools/call", params, progress, (sekha__fn)cb, ud);
+    return mcp_start_call(s, MCP_CALL_TOOL, "tools/call", params, progress, progress_ud,
+                          (sekha__fn)cb, ud);
 }
 
 sekha_code sekha_mcp_session_notify(sekha_mcp_session *s, const char *method,
@@ -236,121 +249,105 @@ sekha_code sekha_mcp_session_notify(sekha_mcp_session *s, const char *method,
     return SEKHA_OK;
 }
 
-/* ---- sync forms ---- */
+/* ---- sync forms ----
+ * The core's one sync wrapper: a session's sync call is its async call run on the
+ * client's private loop, so the session's first call decides the loop for good (async
+ * and sync calls cannot be mixed on one session: mcp_start_call says so). */
 
-typedef struct sync_args {
-    mcp_session *s;
-    int op;
-    const char *a, *b;
-    sekha_mcp_progress_cb progress;
-    mcp_sync_slot *slot;
-    mcp_sync_slot storage;
-} sync_args;
+SEKHA__SYNC_CB(data_sync_cb, sekha_mcp_data, sekha_mcp_data_copy)
+SEKHA__SYNC_CB(tools_sync_cb, sekha_mcp_tools, sekha_mcp_tools_copy)
+SEKHA__SYNC_CB(tool_result_sync_cb, sekha_mcp_tool_result, sekha_mcp_tool_result_copy)
 
-enum { OP_INIT, OP_PING, OP_REQUEST, OP_LIST, OP_CALL, OP_CLOSE };
-
-/* Hands the sync caller's own userdata to its progress callback. */
-static void sync_progress(sekha_request *req, double progress, double total, const char *msg,
-                          void *ud)
+static void done_sync_cb(sekha_request *r, const sekha_error *e, void *s)
 {
-    mcp_sync_slot *slot = ud;
-    slot->progress(req, progress, total, msg, slot->progress_ud);
+    (void)r;
+    sekha__sync_finish(s, e, NULL);
 }
 
-static sekha_request *sync_start(sekha_client *c, void *arg)
+/* A session that cannot be used (NULL, freed, or its client freed) fails before any
+ * loop is touched: there may be no client left to run one. */
+static sekha_code unusable(const mcp_session *s, void *out, sekha_error **err)
 {
-    (void)c;
-    sync_args *a = arg;
-    sekha__fn m = mcp_sync_marker();
-    switch (a->op) {
-    case OP_INIT:
-        return mcp_start_call(a->s, MCP_CALL_INIT, "initialize", NULL, NULL, m, a->slot);
-    case OP_PING:
-        return mcp_start_call(a->s, MCP_CALL_DATA, "ping", NULL, NULL, m, a->slot);
-    case OP_REQUEST:
-        return sekha_mcp_session_request(a->s, a->a, a->b, (sekha_mcp_data_cb)m, a->slot);
-    case OP_LIST:
-        return sekha_mcp_session_list_tools(a->s, a->a, (sekha_mcp_tools_cb)m, a->slot);
-    case OP_CALL:
-        return sekha_mcp_session_call_tool(a->s, a->a, a->b, a->progress ? sync_progress : NULL,
-                                           (sekha_mcp_tool_result_cb)m, a->slot);
-    default:
-        return sekha_mcp_session_close(a->s, (sekha_done_cb)m, a->slot);
-    }
-}
-
-static sekha_code run_sync(sync_args *a, mcp_kind kind, void *progress_ud, void **out,
-                           sekha_error **err)
-{
-    mcp_sync_slot *slot = a->slot = &a->storage;
-    slot->progress = a->progress;
-    slot->progress_ud = progress_ud;
     if (out)
-        *out = NULL;
-    if (err)
-        *err = NULL;
-    sekha_code rc = SEKHA_E_INVALID_ARG;
-    if (mcp_usable(a->s))
-        rc = sekha__sync_call(a->s->c, sync_start, a, &slot->done);
-    if (rc != SEKHA_OK) {
-        if (err)
-            *err = a->s && !a->s->freed && !a->s->c
-                       ? mcp_local_error(rc, "the client of this MCP session was freed")
-                       : sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
-        return rc;
-    }
-    if (out)
-        *out = slot->result;
-    else if (slot->result)
-        mcp_free_result(kind, slot->result);
-    if (err)
-        *err = slot->err;
-    else
-        sekha_error_free(slot->err);
-    return slot->code;
+        *(void **)out = NULL;
+    if (err && s && !s->freed && !s->c)
+        *err = mcp_local_error(SEKHA_E_INVALID_ARG, "the client of this MCP session was freed");
+    else if (err)
+        *err = sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, NULL);
+    return SEKHA_E_INVALID_ARG;
 }
+
+#define FREE_FN(f) ((void (*)(void *))(f))
 
 sekha_code sekha_mcp_session_initialize_sync(sekha_mcp_session *s, sekha_mcp_data **out,
                                              sekha_error **err)
 {
-    sync_args a = {.s = s, .op = OP_INIT};
-    return run_sync(&a, MCP_CALL_INIT, NULL, (void **)out, err);
+    if (!mcp_usable(s))
+        return unusable(s, out, err);
+    sekha__sync sy;
+    sekha_code begun = sekha__sync_begin(s->c, &sy);
+    sekha_request *req = begun ? NULL : sekha_mcp_session_initialize(s, data_sync_cb, &sy);
+    return sekha__sync_end(s->c, &sy, req, begun, (void **)out, FREE_FN(sekha_mcp_data_free), err);
 }
 
 sekha_code sekha_mcp_session_ping_sync(sekha_mcp_session *s, sekha_error **err)
 {
-    sync_args a = {.s = s, .op = OP_PING};
-    return run_sync(&a, MCP_CALL_DATA, NULL, NULL, err);
+    if (!mcp_usable(s))
+        return unusable(s, NULL, err);
+    sekha__sync sy;
+    sekha_code begun = sekha__sync_begin(s->c, &sy);
+    sekha_request *req = begun ? NULL : sekha_mcp_session_ping(s, data_sync_cb, &sy);
+    return sekha__sync_end(s->c, &sy, req, begun, NULL, FREE_FN(sekha_mcp_data_free), err);
 }
 
 sekha_code sekha_mcp_session_request_sync(sekha_mcp_session *s, const char *method,
                                           const char *params_json, sekha_mcp_data **out,
                                           sekha_error **err)
 {
-    sync_args a = {.s = s, .op = OP_REQUEST, .a = method, .b = params_json};
-    return run_sync(&a, MCP_CALL_DATA, NULL, (void **)out, err);
+    if (!mcp_usable(s))
+        return unusable(s, out, err);
+    sekha__sync sy;
+    sekha_code begun = sekha__sync_begin(s->c, &sy);
+    sekha_request *req =
+        begun ? NULL : sekha_mcp_session_request(s, method, params_json, data_sync_cb, &sy);
+    return sekha__sync_end(s->c, &sy, req, begun, (void **)out, FREE_FN(sekha_mcp_data_free), err);
 }
 
-sekha_code sekha_mcp_session_list_tools_sync(sekha_mcp_session *s, const char *cursor,
+sekha_code sekha_mcp_session_list_tools_sync(sekha_mcp_session *s, const sekha_params *params,
                                              sekha_mcp_tools **out, sekha_error **err)
 {
-    sync_args a = {.s = s, .op = OP_LIST, .a = cursor};
-    return run_sync(&a, MCP_CALL_TOOLS, NULL, (void **)out, err);
+    if (!mcp_usable(s))
+        return unusable(s, out, err);
+    sekha__sync sy;
+    sekha_code begun = sekha__sync_begin(s->c, &sy);
+    sekha_request *req = begun ? NULL : sekha_mcp_session_list_tools(s, params, tools_sync_cb, &sy);
+    return sekha__sync_end(s->c, &sy, req, begun, (void **)out, FREE_FN(sekha_mcp_tools_free),
+                           err);
 }
 
 sekha_code sekha_mcp_session_call_tool_sync(sekha_mcp_session *s, const char *name,
-                                            const char *arguments_json,
-                                            sekha_mcp_progress_cb progress, void *ud,
+                                            const char *arguments_json, const sekha_params *params,
                                             sekha_mcp_tool_result **out, sekha_error **err)
 {
-    sync_args a = {.s = s, .op = OP_CALL, .a = name, .b = arguments_json, .progress = progress};
-    return run_sync(&a, MCP_CALL_TOOL, ud, (void **)out, err);
+    if (!mcp_usable(s))
+        return unusable(s, out, err);
+    sekha__sync sy;
+    sekha_code begun = sekha__sync_begin(s->c, &sy);
+    sekha_request *req = begun ? NULL
+                               : sekha_mcp_session_call_tool(s, name, arguments_json, params,
+                                                             tool_result_sync_cb, &sy);
+    return sekha__sync_end(s->c, &sy, req, begun, (void **)out,
+                           FREE_FN(sekha_mcp_tool_result_free), err);
 }
 
 sekha_code sekha_mcp_session_close_sync(sekha_mcp_session *s, sekha_error **err)
 {
-    sync_args a = {.s = s, .op = OP_CLOSE};
-    sekha_code rc = run_sync(&a, MCP_CALL_CLOSE, NULL, NULL, err);
+    if (!mcp_usable(s))
+        return unusable(s, NULL, err);
+    sekha__sync sy;
+    sekha_code begun = sekha__sync_begin(s->c, &sy);
+    sekha_request *req = begun ? NULL : sekha_mcp_session_close(s, done_sync_cb, &sy);
+    sekha_code rc = sekha__sync_end(s->c, &sy, req, begun, NULL, NULL, err);
     if (mcp_usable(s))
         mcp_drain_sync(s);
     return rc;

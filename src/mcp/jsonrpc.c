@@ -32,10 +32,12 @@ char *mcp_wire(long id, const char *method, cJSON *params)
 sekha_error *mcp_rpc_error(const cJSON *error)
 {
     const char *msg = sekha__json_str(error, "message");
-    sekha_error *e = sekha__error_new(SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE, "%s",
-                                      msg ? msg : "the server answered with a JSON-RPC error");
+    sekha_error *e = sekha__error_new(SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE,
+                                      msg ? NULL : "the server answered with a JSON-RPC error");
     if (e == &sekha__nomem_error)
         return e;
+    if (msg)
+        sekha__error_set_service_message(e, msg, strlen(msg));
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
     if (cJSON_IsNumber(code))
         e->service_code = sekha__to_long(code->valuedouble, 0);
@@ -88,7 +90,8 @@ static void on_notification(mcp_session *s, const char *method, const cJSON *par
         double total = sekha__json_num(params, "total", -1);
         mcp_call_ref(call);
         SEKHA__USER_CB(s->c, call->progress(call->req, sekha__json_num(params, "progress", 0),
-                                            total, sekha__json_str(params, "message"), call->ud));
+                                            total, sekha__json_str(params, "message"),
+                                            call->progress_ud));
         mcp_call_unref(call);
         return;
     }

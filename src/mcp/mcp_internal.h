@@ -36,13 +36,18 @@ sekha_mcp_data *mcp_data_new(cJSON *json);
 sekha_mcp_tools *mcp_tools_new(cJSON *result, sekha_error **err);
 sekha_mcp_tool_result *mcp_tool_result_new(cJSON *result, sekha_error **err);
 
-/* ---- timers on the session's loop (session.c) ---- */
+/* ---- timers on the session's loop (session.c) ----
+ * Retry delays, resume delays and grace periods run on the core's timer heap of the loop
+ * the session is bound to (sekha__timer_start), so a session owns no timer fd. The
+ * session also lists its armed timers, so that losing the loop (the client is freed) or
+ * the session disarms them all at once. */
 
 typedef struct mcp_timer {
-    int64_t due;
+    sekha_timer node;       /* on the loop's heap while armed */
     int armed;
+    struct sekha_mcp_session *s;
     void (*fn)(struct mcp_timer *t);
-    struct mcp_timer *next;
+    struct mcp_timer *next; /* the session's armed timers */
 } mcp_timer;
 
 /* ---- sessions and calls ---- */
@@ -96,7 +101,8 @@ typedef struct mcp_call {
     char *wire;             /* the serialized request, kept for re-sending */
     cJSON *result;          /* the response's result once answered */
     sekha_mcp_progress_cb progress;
-    sekha__fn cb;           /* the user's typed callback (or the sync marker) */
+    void *progress_ud;      /* the progress callback's own userdata */
+    sekha__fn cb;           /* the user's typed callback */
     void *ud;
     /* transport state */
     sekha_request *http;    /* the POST or resume GET in flight */
@@ -170,10 +176,7 @@ struct sekha_mcp_session {
     char *version, *session_id, *server_name, *server_version, *server_caps, *instructions;
     /* server requests awaiting the user's answer */
     sekha_mcp_server_request *incoming;
-    /* timers */
-    int tfd;
-    sekha__watch twatch;
-    mcp_timer *timers;
+    mcp_timer *timers;      /* armed timers (on the loop's heap) */
 };
 
 /* ---- session.c: lifetime, loop, timers, transports' entry points ---- */
@@ -193,6 +196,8 @@ void mcp_track_session_req(sekha_request *r, mcp_session *s);
 sekha_request *mcp_start_http(mcp_session *s, const sekha__spec *spec, sekha_event_cb on_event,
                               sekha_response_cb done, void *ud);
 
+/* Arms (or moves) t to fire t->fn at due (sekha__now_ms() clock) on the session's loop;
+ * the session is bound to its loop whenever a timer is armed. */
 void mcp_timer_arm(mcp_session *s, mcp_timer *t, int64_t due);
 void mcp_timer_disarm(mcp_session *s, mcp_timer *t);
 
@@ -215,24 +220,13 @@ sekha_error *mcp_local_error(sekha_code code, const char *why);
 int mcp_usable(const mcp_session *s);
 /* Creates and submits a JSON-RPC call (params taken); NULL only without memory. */
 sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method, cJSON *params,
-                              sekha_mcp_progress_cb progress, sekha__fn cb, void *ud);
+                              sekha_mcp_progress_cb progress, void *progress_ud, sekha__fn cb,
+                              void *ud);
 /* A call that fails before anything is sent; its callback still comes from the loop. */
 sekha_request *mcp_call_fail(mcp_session *s, mcp_kind kind, sekha_error *err, sekha__fn cb,
                              void *ud);
-void mcp_free_result(mcp_kind kind, void *res);
 /* Drives a sync session's loop until its own requests are gone. */
 void mcp_drain_sync(mcp_session *s);
-
-/* Sync calls: the callback marker and where the final callback leaves the outcome. */
-typedef struct mcp_sync_slot {
-    int done;
-    sekha_code code;
-    void *result;
-    sekha_error *err;
-    sekha_mcp_progress_cb progress; /* the sync caller's, with its userdata */
-    void *progress_ud;
-} mcp_sync_slot;
-sekha__fn mcp_sync_marker(void);
 
 /* ---- jsonrpc.c: messages ---- */
 

@@ -1,32 +1,42 @@
 /* Result objects of the MCP sub-client: a JSON value with path accessors (sekha_mcp_data),
  * one page of tools/list, and a CallToolResult. Each keeps its cJSON tree and hands out
  * pointers into it, or text serialised once and cached, so accessors return strings that
- * live as long as the result. */
+ * live as long as the result. Results are shared by their owners (_copy takes a
+ * reference) and may be read from several threads at once: the tree is never changed
+ * after decoding, and cached text is published with a compare-and-swap, the loser of a
+ * race freeing its own copy. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ref.h"
 #include "mcp/mcp_internal.h"
 
+typedef _Atomic(char *) text_slot;
+
 struct sekha_mcp_data {
+    sekha__ref ref;
     cJSON *json;
-    char *text;
+    text_slot text;
 };
 
 struct sekha_mcp_tools {
+    sekha__ref ref;
     cJSON *json;
-    char *text;
+    text_slot text;
     const cJSON *tools;
     size_t n;
-    char **schemas;         /* lazily serialised inputSchema of each tool */
+    text_slot *schemas;     /* serialised inputSchema of each tool, on first use */
 };
 
 struct sekha_mcp_tool_result {
+    sekha__ref ref;
     cJSON *json;
-    char *text;
+    text_slot text;
     const cJSON *content;
     size_t n;
-    char **parts;           /* lazily serialised content parts */
-    char *structured;
+    text_slot *parts;       /* serialised content parts, on first use */
+    text_slot structured;
     int is_error;
 };
 
@@ -58,14 +68,42 @@ const cJSON *mcp_path(const cJSON *root, const char *path)
     return v;
 }
 
-/* Serialises v once into *slot. */
-static const char *cached_print(char **slot, const cJSON *v)
+/* v as compact JSON text, serialised once into *slot; callers on several threads may
+ * race: each prints into its own buffer and the first to publish wins. NULL when v is
+ * NULL or out of memory (a later call tries again). */
+static const char *cached_print(text_slot *slot, const cJSON *v)
 {
-    if (!v)
+    char *cur = atomic_load_explicit(slot, memory_order_acquire);
+    if (cur || !v)
+        return cur;
+    char *mine = cJSON_PrintUnformatted(v);
+    if (!mine)
         return NULL;
-    if (!*slot)
-        *slot = cJSON_PrintUnformatted(v);
-    return *slot;
+    char *expected = NULL;
+    if (atomic_compare_exchange_strong(slot, &expected, mine))
+        return mine;
+    cJSON_free(mine);
+    return expected;
+}
+
+static text_slot *slots_new(size_t n)
+{
+    text_slot *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; v && i < n; i++)
+        atomic_init(&v[i], NULL);
+    return v;
+}
+
+static void slots_free(text_slot *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        cJSON_free(atomic_load_explicit(&v[i], memory_order_relaxed));
+    free(v);
+}
+
+static void slot_free(text_slot *slot)
+{
+    cJSON_free(atomic_load_explicit(slot, memory_order_relaxed));
 }
 
 /* ---- sekha_mcp_data ---- */
@@ -78,6 +116,12 @@ sekha_mcp_data *mcp_data_new(cJSON *json)
         return NULL;
     }
     d->json = json ? json : cJSON_CreateNull();
+    if (!d->json) {
+        free(d);
+        return NULL;
+    }
+    sekha__ref_init(&d->ref);
+    atomic_init(&d->text, NULL);
     return d;
 }
 
@@ -86,6 +130,13 @@ const char *sekha_mcp_data_json(const sekha_mcp_data *d)
     if (!d)
         return NULL;
     return cached_print(&((sekha_mcp_data *)d)->text, d->json);
+}
+
+sekha_mcp_data *sekha_mcp_data_copy(const sekha_mcp_data *d)
+{
+    if (d)
+        sekha__ref_get(&d->ref);
+    return (sekha_mcp_data *)d;
 }
 
 const char *sekha_mcp_data_str(const sekha_mcp_data *d, const char *path)
@@ -114,10 +165,10 @@ size_t sekha_mcp_data_count(const sekha_mcp_data *d, const char *path)
 
 void sekha_mcp_data_free(sekha_mcp_data *d)
 {
-    if (!d)
+    if (!d || !sekha__ref_put(&d->ref))
         return;
     cJSON_Delete(d->json);
-    cJSON_free(d->text);
+    slot_free(&d->text);
     free(d);
 }
 
@@ -140,13 +191,15 @@ sekha_mcp_tools *mcp_tools_new(cJSON *result, sekha_error **err)
     sekha_mcp_tools *r = calloc(1, sizeof *r);
     size_t n = (size_t)cJSON_GetArraySize(tools);
     if (r)
-        r->schemas = calloc(n ? n : 1, sizeof *r->schemas);
+        r->schemas = slots_new(n);
     if (!r || !r->schemas) {
         free(r);
         cJSON_Delete(result);
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
         return NULL;
     }
+    sekha__ref_init(&r->ref);
+    atomic_init(&r->text, NULL);
     r->json = result;
     r->tools = tools;
     r->n = n;
@@ -192,14 +245,19 @@ const char *sekha_mcp_tools_json(const sekha_mcp_tools *t)
     return t ? cached_print(&((sekha_mcp_tools *)t)->text, t->json) : NULL;
 }
 
+sekha_mcp_tools *sekha_mcp_tools_copy(const sekha_mcp_tools *t)
+{
+    if (t)
+        sekha__ref_get(&t->ref);
+    return (sekha_mcp_tools *)t;
+}
+
 void sekha_mcp_tools_free(sekha_mcp_tools *t)
 {
-    if (!t)
+    if (!t || !sekha__ref_put(&t->ref))
         return;
-    for (size_t i = 0; i < t->n; i++)
-        cJSON_free(t->schemas[i]);
-    free(t->schemas);
-    cJSON_free(t->text);
+    slots_free(t->schemas, t->n);
+    slot_free(&t->text);
     cJSON_Delete(t->json);
     free(t);
 }
@@ -224,13 +282,16 @@ sekha_mcp_tool_result *mcp_tool_result_new(cJSON *result, sekha_error **err)
     sekha_mcp_tool_result *r = calloc(1, sizeof *r);
     size_t n = content ? (size_t)cJSON_GetArraySize(content) : 0;
     if (r)
-        r->parts = calloc(n ? n : 1, sizeof *r->parts);
+        r->parts = slots_new(n);
     if (!r || !r->parts) {
         free(r);
         cJSON_Delete(result);
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
         return NULL;
     }
+    sekha__ref_init(&r->ref);
+    atomic_init(&r->text, NULL);
+    atomic_init(&r->structured, NULL);
     r->json = result;
     r->content = content;
     r->n = n;
@@ -285,15 +346,20 @@ const char *sekha_mcp_tool_result_json(const sekha_mcp_tool_result *r)
     return r ? cached_print(&((sekha_mcp_tool_result *)r)->text, r->json) : NULL;
 }
 
+sekha_mcp_tool_result *sekha_mcp_tool_result_copy(const sekha_mcp_tool_result *r)
+{
+    if (r)
+        sekha__ref_get(&r->ref);
+    return (sekha_mcp_tool_result *)r;
+}
+
 void sekha_mcp_tool_result_free(sekha_mcp_tool_result *r)
 {
-    if (!r)
+    if (!r || !sekha__ref_put(&r->ref))
         return;
-    for (size_t i = 0; i < r->n; i++)
-        cJSON_free(r->parts[i]);
-    free(r->parts);
-    cJSON_free(r->structured);
-    cJSON_free(r->text);
+    slots_free(r->parts, r->n);
+    slot_free(&r->structured);
+    slot_free(&r->text);
     cJSON_Delete(r->json);
     free(r);
 }

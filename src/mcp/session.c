@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 
 #include "mcp/mcp_internal.h"
 
@@ -18,17 +16,11 @@ static const char *const supported_versions[] = {"2025-11-25", "2025-06-18", "20
 
 /* ---- references ---- */
 
-/* Disarms every timer and takes the timerfd off the loop and closes it. */
+/* Takes every armed timer off the loop's heap. */
 static void drop_timers(mcp_session *s)
 {
     while (s->timers)
         mcp_timer_disarm(s, s->timers);
-    if (s->tfd >= 0) {
-        if (s->loop)
-            sekha__loop_unwatch(s->loop, &s->twatch);
-        close(s->tfd);
-        s->tfd = -1;
-    }
 }
 
 static void session_destroy(mcp_session *s)
@@ -191,7 +183,6 @@ mcp_session *mcp_session_alloc(sekha_client *c, const mcp_transport_ops *ops, co
     s->c = c;
     s->ops = ops;
     s->refs = 1;
-    s->tfd = -1;
     s->reinit = 1;
     s->send_key = -1;
     mcp_update_key_flag(s);
@@ -238,38 +229,10 @@ sekha_request *mcp_start_http(mcp_session *s, const sekha__spec *spec, sekha_eve
     return r;
 }
 
-static void rearm_fd(mcp_session *s)
-{
-    int64_t due = -1;
-    for (mcp_timer *t = s->timers; t; t = t->next)
-        if (due < 0 || t->due < due)
-            due = t->due;
-    struct itimerspec its = {0};
-    if (due >= 0) {
-        if (due < 1)
-            due = 1; /* 0 would disarm */
-        its.it_value.tv_sec = due / 1000;
-        its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
-    }
-    if (s->tfd >= 0)
-        timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
+#define TIMER_OF(node) ((mcp_timer *)(void *)((char *)(node) - offsetof(mcp_timer, node)))
 
-void mcp_timer_arm(mcp_session *s, mcp_timer *t, int64_t due)
+static void unlink_timer(mcp_session *s, mcp_timer *t)
 {
-    if (!t->armed) {
-        t->next = s->timers;
-        s->timers = t;
-        t->armed = 1;
-    }
-    t->due = due;
-    rearm_fd(s);
-}
-
-void mcp_timer_disarm(mcp_session *s, mcp_timer *t)
-{
-    if (!t->armed)
-        return;
     for (mcp_timer **p = &s->timers; *p; p = &(*p)->next)
         if (*p == t) {
             *p = t->next;
@@ -277,31 +240,41 @@ void mcp_timer_disarm(mcp_session *s, mcp_timer *t)
         }
     t->armed = 0;
     t->next = NULL;
-    rearm_fd(s);
 }
 
-static void on_timerfd(void *ud, int fd, int events)
+/* The loop took the timer off its heap and calls it: the session stays alive through
+ * the callback, which may arm or disarm any timer. */
+static void timer_fire(sekha_timer *node)
 {
-    (void)events;
-    mcp_session *s = ud;
-    uint64_t ticks;
-    ssize_t n = read(fd, &ticks, sizeof ticks); /* drain; EAGAIN when already drained */
-    (void)n;
+    mcp_timer *t = TIMER_OF(node);
+    mcp_session *s = t->s;
+    unlink_timer(s, t);
     mcp_session_ref(s);
-    /* One due timer at a time: a callback may arm or disarm any other. */
-    for (;;) {
-        int64_t now = sekha__now_ms();
-        mcp_timer *due = NULL;
-        for (mcp_timer *t = s->timers; t && !due; t = t->next)
-            if (t->due <= now)
-                due = t;
-        if (!due)
-            break;
-        mcp_timer_disarm(s, due);
-        due->fn(due);
-    }
-    rearm_fd(s);
+    t->fn(t);
     mcp_session_unref(s);
+}
+
+void mcp_timer_arm(mcp_session *s, mcp_timer *t, int64_t due)
+{
+    if (!s->loop)
+        return; /* the client is gone: nothing runs any more */
+    if (!t->armed) {
+        sekha__timer_init(&t->node);
+        t->s = s;
+        t->next = s->timers;
+        s->timers = t;
+        t->armed = 1;
+    }
+    sekha__timer_start(s->loop, &t->node, due, timer_fire);
+}
+
+void mcp_timer_disarm(mcp_session *s, mcp_timer *t)
+{
+    if (!t->armed)
+        return;
+    if (s->loop)
+        sekha__timer_stop(s->loop, &t->node);
+    unlink_timer(s, t);
 }
 
 /* Binds the session to the loop of the call being started: 0, or -1 when it already runs
@@ -313,14 +286,8 @@ static int bind_loop(mcp_session *s)
                        : c->sync_start && c->sync_loop ? c->sync_loop : &c->main;
     if (s->loop)
         return s->loop == want ? 0 : -1;
-    s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (s->tfd < 0)
-        return -1;
     s->loop = want;
-    s->twatch = (sekha__watch){.fd = s->tfd, .events = SEKHA_WATCH_READ, .fn = on_timerfd, .ud = s};
-    if (sekha__loop_watch(s->loop, &s->twatch) != 0 || (s->ops->bind && s->ops->bind(s) != 0)) {
-        close(s->tfd);
-        s->tfd = -1;
+    if (s->ops->bind && s->ops->bind(s) != 0) {
         s->loop = NULL;
         return -1;
     }
@@ -329,14 +296,7 @@ static int bind_loop(mcp_session *s)
 
 /* ---- calls ---- */
 
-static void sync_marker(void) {}
-
-sekha__fn mcp_sync_marker(void)
-{
-    return sync_marker;
-}
-
-void mcp_free_result(mcp_kind kind, void *res)
+static void free_result(mcp_kind kind, void *res)
 {
     if (kind == MCP_CALL_TOOLS)
         sekha_mcp_tools_free(res);
@@ -381,20 +341,7 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
             sekha__error_compose(derr, sekha__req(req)->what);
     }
     const sekha_error *e = err ? err : derr;
-    if (call->cb == sync_marker) {
-        mcp_sync_slot *slot = call->ud;
-        slot->done = 1;
-        slot->code = sekha_error_code(e);
-        slot->result = res;
-        res = NULL;
-        if (derr) {
-            slot->err = derr;
-            derr = NULL;
-        } else if (err) {
-            slot->err = sekha__req(req)->err; /* taken, like the core's sync calls do */
-            sekha__req(req)->err = NULL;
-        }
-    } else if (call->cb) {
+    if (call->cb) {
         switch (call->kind) {
         case MCP_CALL_TOOLS:
             ((sekha_mcp_tools_cb)call->cb)(req, e, res, call->ud);
@@ -410,7 +357,7 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
         }
     }
     if (res)
-        mcp_free_result(call->kind, res);
+        free_result(call->kind, res);
     sekha_error_free(derr);
 }
 
@@ -520,7 +467,6 @@ static mcp_call *call_new(mcp_session *s, mcp_kind kind, const char *what, int h
     call->cb = cb;
     call->ud = ud;
     call->stream.retry_ms = -1;
-    call->timer.due = -1;
     if (here) {
         call->req = sekha__start_virtual(s->c, NULL, what, call_done, call);
     } else {
@@ -746,11 +692,8 @@ void mcp_send_oneway(mcp_session *s, char *json, mcp_sent_fn done, void *ctx)
 static sekha_error *gone_error(mcp_session *s, sekha_error *err)
 {
     if (err != &sekha__nomem_error) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "MCP session expired: the server no longer knows it (%s)",
-                 err->service_message ? err->service_message : "no message");
-        free(err->service_message);
-        err->service_message = strdup(msg);
+        free(err->detail); /* what the server said stays its service message */
+        err->detail = strdup("MCP session expired: the server no longer knows it");
         sekha__error_compose(err, s->url);
     }
     return err;
@@ -799,8 +742,8 @@ void mcp_transport_lost(mcp_session *s, sekha_error *err)
 
 /* Creates and submits a JSON-RPC call; params taken. */
 sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method,
-                                 cJSON *params, sekha_mcp_progress_cb progress, sekha__fn cb,
-                                 void *ud)
+                                 cJSON *params, sekha_mcp_progress_cb progress,
+                                 void *progress_ud, sekha__fn cb, void *ud)
 {
     if (!mcp_usable(s)) {
         cJSON_Delete(params);
@@ -813,7 +756,7 @@ sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method,
                                      s->loop ? "this MCP session runs on the other loop: use "
                                                "the sync forms with sync sessions and the async "
                                                "forms with async ones"
-                                             : "could not set up the session's timer"),
+                                             : "could not watch the session's pipes"),
                          cb, ud);
     }
     char what[128];
@@ -824,6 +767,7 @@ sekha_request *mcp_start_call(mcp_session *s, mcp_kind kind, const char *method,
         return NULL;
     }
     call->progress = progress;
+    call->progress_ud = progress_ud;
     if (kind == MCP_CALL_INIT) {
         cJSON_Delete(params);
         if (s->state != MCP_NEW || s->broken) {

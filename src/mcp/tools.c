@@ -2,13 +2,15 @@
  * POST <MCP base>/mcp/tools/<tool> with the MCP key, answers wrapped in
  * {success, data, error}. The decoder unwraps the envelope; the controller's 400 for a
  * malformed Authorization header is an auth failure, not a bad request, so it is remapped
- * before the caller sees it (in deliver for async calls, after the sync call returns). */
+ * before the caller sees it (in deliver, so the sync forms see it remapped too). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/jwrite.h"
 #include "mcp/mcp_internal.h"
 #include "mcp/tools.h"
+#include "shared/shared.h"
 
 #define AUTH_FORMAT_MESSAGE "Invalid authorization format"
 
@@ -31,8 +33,9 @@ static void *decode_envelope(const sekha_response *resp, void *dctx, sekha_error
             const char *body = sekha_response_body(resp, &len);
             sekha__error_parse_body(e, body, len); /* takes "error" as the message */
             if (!sekha__json_str(root, "error")) {
-                free(e->service_message);
-                e->service_message = strdup("the tool reported a failure without a message");
+                free(e->service_message); /* the raw envelope is no message */
+                e->service_message = NULL;
+                e->detail = strdup("the tool reported a failure without a message");
             }
         }
         cJSON_Delete(root);
@@ -157,18 +160,40 @@ static int add_str(cJSON *o, const char *key, const char *v)
 }
 
 /* Integers go out as JSON integers: the controller rejects 7.0 where an i32 is expected. */
-static int add_int(cJSON *o, const char *key, long v)
+static int add_int(cJSON *o, const char *key, int64_t v)
 {
     return cJSON_AddNumberToObject(o, key, (double)v) != NULL;
 }
 
+/* The integer parameter key if set and at most INT32_MAX (what the controller reads);
+ * *e gets the error otherwise. Returns 1 when set. */
+static int int_param(const sekha_params *p, sekha_param key, const char *tool, int64_t *v,
+                     sekha_error **e)
+{
+    if (*e || !sekha__params_int(p, key, v))
+        return 0;
+    if (*v > INT32_MAX)
+        *e = sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                              "sekha_mcp_%s: %s must be at most 2147483647", tool,
+                              sekha_param_name(key));
+    return !*e;
+}
+
 /* ---- the seven tools ---- */
 
-sekha_request *sekha_mcp_memory_stats(sekha_client *c, const char *folder, const char *label,
+sekha_request *sekha_mcp_memory_stats(sekha_client *c, const sekha_params *params,
                                       sekha_mcp_data_cb cb, void *ud)
 {
+    if (!c)
+        return NULL;
+    sekha_error *e = sekha__params_check(params, "sekha_mcp_memory_stats",
+                                         (const sekha_param[]){SEKHA_PARAM_FOLDER,
+                                                               SEKHA_PARAM_LABEL, 0});
+    if (e)
+        return fail(c, e, cb, ud);
     cJSON *b = cJSON_CreateObject();
-    if (b && (!add_str(b, "folder", folder) || !add_str(b, "label", label))) {
+    if (b && (!add_str(b, "folder", sekha__params_text(params, SEKHA_PARAM_FOLDER)) ||
+              !add_str(b, "label", sekha__params_text(params, SEKHA_PARAM_LABEL)))) {
         cJSON_Delete(b);
         b = NULL;
     }
@@ -176,7 +201,7 @@ sekha_request *sekha_mcp_memory_stats(sekha_client *c, const char *folder, const
 }
 
 sekha_code mcp_search_body(sekha_buf *b, const char *query, const char *filters_json,
-                           unsigned limit, char *why, size_t why_len)
+                           int64_t limit, char *why, size_t why_len)
 {
     cJSON *filters = NULL;
     if (filters_json) {
@@ -190,7 +215,7 @@ sekha_code mcp_search_body(sekha_buf *b, const char *query, const char *filters_
         }
     }
     cJSON *t = cJSON_CreateObject();
-    int ok = t && add_str(t, "query", query) && (!limit || add_int(t, "limit", (long)limit));
+    int ok = t && add_str(t, "query", query) && (!limit || add_int(t, "limit", limit));
     if (ok && filters) {
         ok = cJSON_AddItemToObject(t, "filters", filters);
         filters = ok ? NULL : filters;
@@ -203,54 +228,45 @@ sekha_code mcp_search_body(sekha_buf *b, const char *query, const char *filters_
     return write_body(b, t, why, why_len);
 }
 
-sekha_request *sekha_mcp_memory_search(sekha_client *c, const char *query, const char *filters_json,
-                                       unsigned limit, sekha_mcp_data_cb cb, void *ud)
+sekha_request *sekha_mcp_memory_search(sekha_client *c, const char *query,
+                                       const sekha_params *params, sekha_mcp_data_cb cb, void *ud)
 {
     if (!c)
         return NULL;
-    if (!query || !*query)
-        return fail(c, invalid("query must be a non-empty string"), cb, ud);
+    sekha_error *e = sekha__params_check(params, "sekha_mcp_memory_search",
+                                         (const sekha_param[]){SEKHA_PARAM_FILTERS_JSON,
+                                                               SEKHA_PARAM_LIMIT, 0});
+    int64_t limit = 0;
+    int_param(params, SEKHA_PARAM_LIMIT, "memory_search", &limit, &e);
+    if (!e && (!query || !*query))
+        e = invalid("query must be a non-empty string");
+    if (e)
+        return fail(c, e, cb, ud);
     char why[320];
     sekha_buf b = {0};
-    sekha_code rc = mcp_search_body(&b, query, filters_json, limit, why, sizeof why);
+    sekha_code rc = mcp_search_body(&b, query, sekha__params_text(params, SEKHA_PARAM_FILTERS_JSON),
+                                    limit, why, sizeof why);
     return post_body(c, "memory_search", rc, &b, why, 1, cb, ud);
 }
 
-/* A non-empty array of {role, content} objects (content: text, or an array of parts). */
-static int messages_ok(const cJSON *m)
-{
-    if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) == 0)
-        return 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, m) {
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(it, "content");
-        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "role")) ||
-            !(cJSON_IsString(content) || cJSON_IsArray(content)))
-            return 0;
-    }
-    return 1;
-}
-
 sekha_code mcp_store_body(sekha_buf *b, const char *label, const char *folder,
-                          const char *messages_json, int importance, char *why, size_t why_len)
+                          const sekha_messages *messages, int64_t importance, char *why,
+                          size_t why_len)
 {
-    if (messages_json) {
-        sekha_code rc = check_text(messages_json, "messages_json", why, why_len);
-        if (rc != SEKHA_OK)
-            return rc;
+    sekha_error *bad = sekha__messages_check(messages, "memory_store");
+    if (bad) {
+        snprintf(why, why_len, "%s", sekha_error_message(bad));
+        sekha_code rc = sekha_error_code(bad);
+        sekha_error_free(bad);
+        return rc;
     }
-    cJSON *msgs = messages_json ? cJSON_Parse(messages_json) : NULL;
-    if (!messages_ok(msgs)) {
-        cJSON_Delete(msgs);
-        snprintf(why, why_len, "messages must be a non-empty JSON array of {\"role\",\"content\"}");
-        return SEKHA_E_INVALID_ARG;
-    }
-    cJSON *t = cJSON_CreateObject();
+    cJSON *msgs = sekha__messages_cjson(messages);
+    cJSON *t = msgs ? cJSON_CreateObject() : NULL;
     int ok = t && add_str(t, "label", label) && add_str(t, "folder", folder) &&
              cJSON_AddItemToObject(t, "messages", msgs);
     if (!ok)
         cJSON_Delete(msgs); /* not attached */
-    if (ok && importance != -1)
+    if (ok && importance)
         ok = add_int(t, "importance_score", importance);
     if (!ok) {
         cJSON_Delete(t);
@@ -259,36 +275,56 @@ sekha_code mcp_store_body(sekha_buf *b, const char *label, const char *folder,
     return write_body(b, t, why, why_len);
 }
 
-sekha_request *sekha_mcp_memory_store(sekha_client *c, const char *label, const char *folder,
-                                      const char *messages_json, int importance,
-                                      sekha_mcp_data_cb cb, void *ud)
+sekha_request *sekha_mcp_memory_store(sekha_client *c, const sekha_messages *messages,
+                                      const sekha_params *params, sekha_mcp_data_cb cb, void *ud)
 {
     if (!c)
         return NULL;
-    if (!label || !*label || !folder || !*folder)
-        return fail(c, invalid("label and folder must be non-empty strings"), cb, ud);
-    if (importance != -1 && (importance < 1 || importance > 10))
-        return fail(c, invalid("importance must be 1-10 (or -1 for the default)"), cb, ud);
+    sekha_error *e = sekha__params_check(params, "sekha_mcp_memory_store",
+                                         (const sekha_param[]){SEKHA_PARAM_LABEL,
+                                                               SEKHA_PARAM_FOLDER,
+                                                               SEKHA_PARAM_IMPORTANCE, 0});
+    if (!e)
+        e = sekha__messages_check(messages, "sekha_mcp_memory_store");
+    if (e)
+        return fail(c, e, cb, ud);
+    const char *label = sekha__params_text(params, SEKHA_PARAM_LABEL);
+    const char *folder = sekha__params_text(params, SEKHA_PARAM_FOLDER);
+    int64_t importance = 0;
+    sekha__params_int(params, SEKHA_PARAM_IMPORTANCE, &importance);
+    if ((label && !*label) || (folder && !*folder))
+        return fail(c, invalid("sekha_mcp_memory_store: label and folder must not be empty"),
+                    cb, ud);
     char why[320];
     sekha_buf b = {0};
-    sekha_code rc = mcp_store_body(&b, label, folder, messages_json, importance, why, sizeof why);
+    sekha_code rc = mcp_store_body(&b, label ? label : MCP_DEFAULT_LABEL,
+                                   folder ? folder : MCP_DEFAULT_FOLDER, messages, importance,
+                                   why, sizeof why);
     return post_body(c, "memory_store", rc, &b, why, 0, cb, ud);
 }
 
 sekha_request *sekha_mcp_memory_update(sekha_client *c, const char *conversation_id,
-                                       const char *label, const char *folder, const char *status,
-                                       int importance, sekha_mcp_data_cb cb, void *ud)
+                                       const sekha_params *params, sekha_mcp_data_cb cb, void *ud)
 {
     if (!c)
         return NULL;
-    if (!sekha__is_uuid(conversation_id))
-        return fail(c, invalid("conversation_id must be a UUID"), cb, ud);
-    if (importance != -1 && (importance < 1 || importance > 10))
-        return fail(c, invalid("importance must be 1-10 (or -1 to leave it)"), cb, ud);
+    sekha_error *e = sekha__params_check(params, "sekha_mcp_memory_update",
+                                         (const sekha_param[]){SEKHA_PARAM_LABEL,
+                                                               SEKHA_PARAM_FOLDER,
+                                                               SEKHA_PARAM_STATUS,
+                                                               SEKHA_PARAM_IMPORTANCE, 0});
+    if (!e && !sekha__is_uuid(conversation_id))
+        e = invalid("conversation_id must be a UUID");
+    if (e)
+        return fail(c, e, cb, ud);
+    int64_t importance = 0;
+    sekha__params_int(params, SEKHA_PARAM_IMPORTANCE, &importance);
     cJSON *b = cJSON_CreateObject();
-    int ok = b && add_str(b, "conversation_id", conversation_id) && add_str(b, "label", label) &&
-             add_str(b, "folder", folder) && add_str(b, "status", status) &&
-             (importance == -1 || add_int(b, "importance_score", importance));
+    int ok = b && add_str(b, "conversation_id", conversation_id) &&
+             add_str(b, "label", sekha__params_text(params, SEKHA_PARAM_LABEL)) &&
+             add_str(b, "folder", sekha__params_text(params, SEKHA_PARAM_FOLDER)) &&
+             add_str(b, "status", sekha__params_text(params, SEKHA_PARAM_STATUS)) &&
+             (!importance || add_int(b, "importance_score", importance));
     if (!ok) {
         cJSON_Delete(b);
         b = NULL;
@@ -296,13 +332,24 @@ sekha_request *sekha_mcp_memory_update(sekha_client *c, const char *conversation
     return post_tool(c, "memory_update", b, 0, cb, ud);
 }
 
-sekha_request *sekha_mcp_memory_prune(sekha_client *c, long threshold_days,
-                                      double importance_threshold, sekha_mcp_data_cb cb, void *ud)
+sekha_request *sekha_mcp_memory_prune(sekha_client *c, const sekha_params *params,
+                                      sekha_mcp_data_cb cb, void *ud)
 {
+    if (!c)
+        return NULL;
+    sekha_error *e = sekha__params_check(params, "sekha_mcp_memory_prune",
+                                         (const sekha_param[]){SEKHA_PARAM_THRESHOLD_DAYS,
+                                                               SEKHA_PARAM_IMPORTANCE_THRESHOLD,
+                                                               0});
+    int64_t days = 0;
+    int has_days = int_param(params, SEKHA_PARAM_THRESHOLD_DAYS, "memory_prune", &days, &e);
+    if (e)
+        return fail(c, e, cb, ud);
+    double threshold = 0;
+    int has_threshold = sekha__params_real(params, SEKHA_PARAM_IMPORTANCE_THRESHOLD, &threshold);
     cJSON *b = cJSON_CreateObject();
-    int ok = b && (threshold_days < 0 || add_int(b, "threshold_days", threshold_days)) &&
-             (importance_threshold < 0 ||
-              cJSON_AddNumberToObject(b, "importance_threshold", importance_threshold));
+    int ok = b && (!has_days || add_int(b, "threshold_days", days)) &&
+             (!has_threshold || cJSON_AddNumberToObject(b, "importance_threshold", threshold));
     if (!ok) {
         cJSON_Delete(b);
         b = NULL;
@@ -329,15 +376,22 @@ sekha_request *sekha_mcp_memory_get_context(sekha_client *c, const char *convers
 }
 
 sekha_request *sekha_mcp_memory_export(sekha_client *c, const char *conversation_id,
-                                       const char *format, int include_metadata,
-                                       sekha_mcp_data_cb cb, void *ud)
+                                       const sekha_params *params, sekha_mcp_data_cb cb, void *ud)
 {
-    if (c && !sekha__is_uuid(conversation_id))
-        return fail(c, invalid("conversation_id must be a UUID"), cb, ud);
+    if (!c)
+        return NULL;
+    sekha_error *e = sekha__params_check(params, "sekha_mcp_memory_export",
+                                         (const sekha_param[]){SEKHA_PARAM_FORMAT,
+                                                               SEKHA_PARAM_INCLUDE_METADATA, 0});
+    if (!e && !sekha__is_uuid(conversation_id))
+        e = invalid("conversation_id must be a UUID");
+    if (e)
+        return fail(c, e, cb, ud);
+    int64_t meta = 0;
+    int has_meta = sekha__params_int(params, SEKHA_PARAM_INCLUDE_METADATA, &meta);
     cJSON *b = id_body(conversation_id);
-    if (b && (!add_str(b, "format", format) ||
-              (include_metadata != -1 &&
-               !cJSON_AddBoolToObject(b, "include_metadata", include_metadata != 0)))) {
+    if (b && (!add_str(b, "format", sekha__params_text(params, SEKHA_PARAM_FORMAT)) ||
+              (has_meta && !cJSON_AddBoolToObject(b, "include_metadata", meta != 0)))) {
         cJSON_Delete(b);
         b = NULL;
     }
@@ -346,105 +400,80 @@ sekha_request *sekha_mcp_memory_export(sekha_client *c, const char *conversation
 
 /* ---- sync forms ---- */
 
-typedef struct tool_args {
-    const char *tool;
-    const char *s1, *s2, *s3, *s4;
-    long n1;
-    double d1;
-    unsigned u1;
-} tool_args;
+SEKHA__SYNC_CB(data_sync_cb, sekha_mcp_data, sekha_mcp_data_copy)
 
-static sekha_request *start_tool(sekha_client *c, void *arg, sekha__fn cb, void *ud)
-{
-    const tool_args *a = arg;
-    sekha_mcp_data_cb f = (sekha_mcp_data_cb)cb;
-    const char *t = a->tool;
-    if (strcmp(t, "memory_stats") == 0)
-        return sekha_mcp_memory_stats(c, a->s1, a->s2, f, ud);
-    if (strcmp(t, "memory_search") == 0)
-        return sekha_mcp_memory_search(c, a->s1, a->s2, a->u1, f, ud);
-    if (strcmp(t, "memory_store") == 0)
-        return sekha_mcp_memory_store(c, a->s1, a->s2, a->s3, (int)a->n1, f, ud);
-    if (strcmp(t, "memory_update") == 0)
-        return sekha_mcp_memory_update(c, a->s1, a->s2, a->s3, a->s4, (int)a->n1, f, ud);
-    if (strcmp(t, "memory_prune") == 0)
-        return sekha_mcp_memory_prune(c, a->n1, a->d1, f, ud);
-    if (strcmp(t, "memory_get_context") == 0)
-        return sekha_mcp_memory_get_context(c, a->s1, f, ud);
-    return sekha_mcp_memory_export(c, a->s1, a->s2, (int)a->n1, f, ud);
-}
+#define DATA_SYNC_END(c, s, req, begun, out, err)                                        \
+    sekha__sync_end(c, &(s), req, begun, (void **)(out), (void (*)(void *))sekha_mcp_data_free, \
+                    err)
 
-static sekha_code run_sync(sekha_client *c, const tool_args *a, sekha_mcp_data **out,
-                           sekha_error **err)
-{
-    sekha_error *e = NULL;
-    sekha_code rc = sekha__call_sync(c, start_tool, (void *)a, (void **)out, &e);
-    if (e) {
-        char what[96];
-        what_for(what, sizeof what, a->tool);
-        remap_auth(e, what);
-        rc = e->code;
-    }
-    if (err)
-        *err = e;
-    else
-        sekha_error_free(e);
-    return rc;
-}
-
-sekha_code sekha_mcp_memory_stats_sync(sekha_client *c, const char *folder, const char *label,
+sekha_code sekha_mcp_memory_stats_sync(sekha_client *c, const sekha_params *params,
                                        sekha_mcp_data **out, sekha_error **err)
 {
-    tool_args a = {.tool = "memory_stats", .s1 = folder, .s2 = label};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL : sekha_mcp_memory_stats(c, params, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }
 
 sekha_code sekha_mcp_memory_search_sync(sekha_client *c, const char *query,
-                                        const char *filters_json, unsigned limit,
-                                        sekha_mcp_data **out, sekha_error **err)
+                                        const sekha_params *params, sekha_mcp_data **out,
+                                        sekha_error **err)
 {
-    tool_args a = {.tool = "memory_search", .s1 = query, .s2 = filters_json, .u1 = limit};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL
+                               : sekha_mcp_memory_search(c, query, params, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }
 
-sekha_code sekha_mcp_memory_store_sync(sekha_client *c, const char *label, const char *folder,
-                                       const char *messages_json, int importance,
-                                       sekha_mcp_data **out, sekha_error **err)
+sekha_code sekha_mcp_memory_store_sync(sekha_client *c, const sekha_messages *messages,
+                                       const sekha_params *params, sekha_mcp_data **out,
+                                       sekha_error **err)
 {
-    tool_args a = {.tool = "memory_store", .s1 = label, .s2 = folder, .s3 = messages_json,
-                   .n1 = importance};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL
+                               : sekha_mcp_memory_store(c, messages, params, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }
 
 sekha_code sekha_mcp_memory_update_sync(sekha_client *c, const char *conversation_id,
-                                        const char *label, const char *folder, const char *status,
-                                        int importance, sekha_mcp_data **out, sekha_error **err)
+                                        const sekha_params *params, sekha_mcp_data **out,
+                                        sekha_error **err)
 {
-    tool_args a = {.tool = "memory_update", .s1 = conversation_id, .s2 = label, .s3 = folder,
-                   .s4 = status, .n1 = importance};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req =
+        begun ? NULL : sekha_mcp_memory_update(c, conversation_id, params, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }
 
-sekha_code sekha_mcp_memory_prune_sync(sekha_client *c, long threshold_days,
-                                       double importance_threshold, sekha_mcp_data **out,
-                                       sekha_error **err)
+sekha_code sekha_mcp_memory_prune_sync(sekha_client *c, const sekha_params *params,
+                                       sekha_mcp_data **out, sekha_error **err)
 {
-    tool_args a = {.tool = "memory_prune", .n1 = threshold_days, .d1 = importance_threshold};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL : sekha_mcp_memory_prune(c, params, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }
 
 sekha_code sekha_mcp_memory_get_context_sync(sekha_client *c, const char *conversation_id,
                                              sekha_mcp_data **out, sekha_error **err)
 {
-    tool_args a = {.tool = "memory_get_context", .s1 = conversation_id};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req =
+        begun ? NULL : sekha_mcp_memory_get_context(c, conversation_id, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }
 
 sekha_code sekha_mcp_memory_export_sync(sekha_client *c, const char *conversation_id,
-                                        const char *format, int include_metadata,
-                                        sekha_mcp_data **out, sekha_error **err)
+                                        const sekha_params *params, sekha_mcp_data **out,
+                                        sekha_error **err)
 {
-    tool_args a = {.tool = "memory_export", .s1 = conversation_id, .s2 = format,
-                   .n1 = include_metadata};
-    return run_sync(c, &a, out, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req =
+        begun ? NULL : sekha_mcp_memory_export(c, conversation_id, params, data_sync_cb, &s);
+    return DATA_SYNC_END(c, s, req, begun, out, err);
 }

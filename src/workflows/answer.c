@@ -25,7 +25,7 @@ void sekha_answer_free(sekha_answer *a)
         free(a->mem[i].timestamp);
     }
     free(a->mem);
-    sekha_message_list_free(a->context);
+    sekha_stored_messages_free(a->context);
     sekha_search_results_free(a->results);
     sekha_messages_free(a->prompt);
     sekha_completion_free(a->completion);
@@ -264,7 +264,7 @@ const sekha_messages *sekha_answer_prompt(const sekha_answer *a)
     return a ? a->prompt : NULL;
 }
 
-const sekha_message_list *sekha_answer_context(const sekha_answer *a)
+const sekha_stored_messages *sekha_answer_context(const sekha_answer *a)
 {
     return a ? a->context : NULL;
 }

@@ -130,13 +130,26 @@ static void complete_stage(chat_wf *cw, sekha_error *prompt_err)
     if (prompt_err) {
         sekha__error_compose(prompt_err, w->ops->what);
         wf_end(w, prompt_err);
-    } else if (cw->stream) {
-        WF_CHILD(w, sekha_bridge_stream_complete(w->client, a->prompt, cw->model, cw->temperature,
-                                                 cw->max_tokens, NULL, relay_chunk,
-                                                 on_completion, cw));
     } else {
-        WF_CHILD(w, sekha_bridge_complete(w->client, a->prompt, cw->model, cw->temperature,
-                                          cw->max_tokens, NULL, on_completion, cw));
+        /* The child call's parameters, from the workflow's arguments (checked at start). */
+        sekha_params *p = sekha_params_new();
+        if (!p) {
+            wf_fail(w, SEKHA_E_NOMEM, "the completion's parameters");
+            return;
+        }
+        if (cw->model)
+            sekha_params_set_text(p, SEKHA_PARAM_MODEL, cw->model);
+        if (!isnan(cw->temperature))
+            sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, cw->temperature);
+        if (cw->max_tokens > 0)
+            sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, cw->max_tokens);
+        if (cw->stream) {
+            sekha_params_set_on_chunk(p, relay_chunk, cw);
+            WF_CHILD(w, sekha_bridge_stream_complete(w->client, a->prompt, p, on_completion, cw));
+        } else {
+            WF_CHILD(w, sekha_bridge_complete(w->client, a->prompt, p, on_completion, cw));
+        }
+        sekha_params_free(p); /* read by the call */
     }
 }
 
@@ -158,9 +171,9 @@ static const char *turn_role(const char *role)
 }
 
 /* The conversation label context assembly cites in metadata.citation.label (malloc'd). */
-static char *citation_label(const sekha_message *m)
+static char *citation_label(const sekha_stored_message *m)
 {
-    cJSON *meta = cJSON_Parse(sekha_message_metadata_json(m));
+    cJSON *meta = cJSON_Parse(sekha_stored_message_metadata_json(m));
     const cJSON *cite = cJSON_GetObjectItemCaseSensitive(meta, "citation");
     const char *label = sekha__json_str(cite, "label");
     char *copy = strdup(label ? label : "");
@@ -168,22 +181,22 @@ static char *citation_label(const sekha_message *m)
     return copy;
 }
 
-static void on_context(sekha_request *req, const sekha_error *err, const sekha_message_list *l,
-                       void *ud)
+static void on_context(sekha_request *req, const sekha_error *err,
+                       const sekha_stored_messages *l, void *ud)
 {
     chat_wf *cw = ud;
     if (wf_child_done(&cw->base, req, err)) {
         sekha_answer *a = cw->answer;
-        a->context = sekha_message_list_retain(l);
+        a->context = sekha_stored_messages_copy(l);
         wf_packer p;
         wf_packer_init(&p, a, (size_t)cw->budget);
         int oom = 0;
-        for (size_t i = 0; i < sekha_message_list_count(l) && !oom; i++) {
-            const sekha_message *m = sekha_message_list_at(l, i);
+        for (size_t i = 0; i < sekha_stored_messages_count(l) && !oom; i++) {
+            const sekha_stored_message *m = sekha_stored_messages_at(l, i);
             char *label = citation_label(m);
-            oom = !label || wf_packer_offer(&p, i, turn_role(sekha_message_role(m)), label,
-                                            sekha_message_content(m), 0,
-                                            sekha_message_timestamp(m), 0) != 0;
+            oom = !label || wf_packer_offer(&p, i, turn_role(sekha_stored_message_role(m)), label,
+                                            sekha_stored_message_content(m), 0,
+                                            sekha_stored_message_timestamp(m), 0) != 0;
             free(label);
         }
         complete_stage(cw, oom ? nomem() : wf_prompt_context(a, cw->prompt));
@@ -209,7 +222,7 @@ static void on_results(sekha_request *req, const sekha_error *err,
     chat_wf *cw = ud;
     if (wf_child_done(&cw->base, req, err)) {
         sekha_answer *a = cw->answer;
-        a->results = sekha_search_results_retain(r);
+        a->results = sekha_search_results_copy(r);
         wf_packer p;
         wf_packer_init(&p, a, (size_t)cw->budget);
         int oom = 0;
@@ -267,6 +280,29 @@ static const char *check_args(const chat_args *a, char *why, size_t why_len)
     return NULL;
 }
 
+/* The parameters of the recall stage (the call copies what it needs); NULL when out of
+ * memory. A setter refusing a value is remembered, and the call reports it. */
+static sekha_params *recall_params(const chat_args *a, long limit)
+{
+    sekha_params *p = sekha_params_new();
+    int nomem = !p;
+    if (p && a->memory)
+        nomem |= sekha_params_set_int(p, SEKHA_PARAM_LIMIT, limit) == SEKHA_E_NOMEM;
+    if (p && !a->memory && a->labels)
+        nomem |= sekha_params_set_list(p, SEKHA_PARAM_PREFERRED_LABELS, a->labels) ==
+                 SEKHA_E_NOMEM;
+    if (p && !a->memory && a->budget > 0) /* 0: the controller call's default */
+        nomem |= sekha_params_set_int(p, SEKHA_PARAM_BUDGET, a->budget) == SEKHA_E_NOMEM;
+    if (p && !a->memory && a->excluded)
+        nomem |= sekha_params_set_list(p, SEKHA_PARAM_EXCLUDED_FOLDERS, a->excluded) ==
+                 SEKHA_E_NOMEM;
+    if (nomem) {
+        sekha_params_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 static const wf_ops *ops_of(const chat_args *a)
 {
     if (a->memory)
@@ -309,14 +345,17 @@ static sekha_request *chat_start(sekha_client *c, const void *args, sekha__fn cb
         wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
     } else if (bad) {
         wf_fail(w, SEKHA_E_INVALID_ARG, bad);
-    } else if (a->memory) {
-        double fetch = (double)cw->limit * (cw->labels ? LABEL_FETCH_FACTOR : 1);
-        WF_CHILD(w, sekha_controller_query(c, query, fetch > MAX_QUERY_LIMIT ? (long)MAX_QUERY_LIMIT
-                                                                             : (long)fetch,
-                                           0, NULL, on_results, cw));
     } else {
-        WF_CHILD(w, sekha_controller_assemble_context(c, query, a->labels, a->budget,
-                                                      a->excluded, on_context, cw));
+        double fetch = (double)cw->limit * (cw->labels ? LABEL_FETCH_FACTOR : 1);
+        sekha_params *rp = recall_params(a, fetch > MAX_QUERY_LIMIT ? (long)MAX_QUERY_LIMIT
+                                                                    : (long)fetch);
+        if (!rp)
+            wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
+        else if (a->memory)
+            WF_CHILD(w, sekha_controller_query(c, query, rp, on_results, cw));
+        else
+            WF_CHILD(w, sekha_controller_assemble_context(c, query, rp, on_context, cw));
+        sekha_params_free(rp);
     }
     return req;
 }

@@ -41,25 +41,6 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-const char *sekha_service_status_name(sekha_service_status s)
-{
-    switch (s) {
-    case SEKHA_STATUS_HEALTHY: return "healthy";
-    case SEKHA_STATUS_DEGRADED: return "degraded";
-    case SEKHA_STATUS_UNHEALTHY: return "unhealthy";
-    default: return "unreachable";
-    }
-}
-
-const char *sekha_service_name(sekha_service svc)
-{
-    switch (svc) {
-    case SEKHA_SERVICE_CONTROLLER: return "controller";
-    case SEKHA_SERVICE_BRIDGE: return "bridge";
-    default: return "mcp";
-    }
-}
-
 void sekha_deployment_health_free(sekha_deployment_health *h)
 {
     if (!h)
@@ -248,19 +229,16 @@ static int probe_done(health_wf *hw, sekha_request *req)
 static void report_when_complete(health_wf *hw);
 
 static void on_bridge(sekha_request *req, const sekha_error *err,
-                      const sekha_bridge_health_report *r, void *ud)
+                      const sekha_health *r, void *ud)
 {
     health_wf *hw = ud;
     if (probe_done(hw, req)) {
         if (err) {
             record_failure(hw, SEKHA_SERVICE_BRIDGE, err, NULL);
         } else {
-            sekha_bridge_verdict v = sekha_bridge_health_verdict(r);
-            const char *reason = sekha_bridge_health_reason(r);
-            const char *status = sekha_bridge_health_status(r);
-            sekha_service_status st = v == SEKHA_BRIDGE_HEALTHY    ? SEKHA_STATUS_HEALTHY
-                                      : v == SEKHA_BRIDGE_DEGRADED ? SEKHA_STATUS_DEGRADED
-                                                                   : SEKHA_STATUS_UNHEALTHY;
+            sekha_service_status st = sekha_health_status(r);
+            const char *reason = sekha_health_reason(r);
+            const char *status = sekha_health_status_text(r);
             if (reason)
                 record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "%s", reason);
             else
@@ -301,16 +279,27 @@ static void on_raw_probe(sekha_request *req, const sekha_error *err, const sekha
 static sekha_request *start_mcp_probe(sekha_client *c, health_wf *hw)
 {
     static const char body[] = "{}";
-    return sekha_http_request(c, SEKHA_SERVICE_MCP, "POST", "/mcp/tools/memory_stats", NULL,
-                              "application/json", body, sizeof body - 1,
-                              SEKHA_HTTP_NO_RETRY, NULL, on_raw_probe, hw);
+    sekha_params *p = sekha_params_new();
+    sekha_request *r = NULL;
+    if (p && sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json") == SEKHA_OK &&
+        sekha_params_set_bytes(p, SEKHA_PARAM_BODY, body, sizeof body - 1) == SEKHA_OK &&
+        sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_NO_RETRY) == SEKHA_OK)
+        r = sekha_http_request(c, SEKHA_SERVICE_MCP, "POST /mcp/tools/memory_stats", p,
+                               on_raw_probe, hw);
+    sekha_params_free(p); /* read by the call */
+    return r;
 }
 
 static sekha_request *start_controller_probe(sekha_client *c, health_wf *hw)
 {
     static const char *const accept[] = {"Accept: application/json", NULL};
-    return sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET", "/health", accept, NULL, NULL,
-                              0, SEKHA_HTTP_NO_RETRY, NULL, on_raw_probe, hw);
+    sekha_params *p = sekha_params_new();
+    sekha_request *r = NULL;
+    if (p && sekha_params_set_list(p, SEKHA_PARAM_HEADERS, accept) == SEKHA_OK &&
+        sekha_params_set_int(p, SEKHA_PARAM_HTTP_FLAGS, SEKHA_HTTP_NO_RETRY) == SEKHA_OK)
+        r = sekha_http_request(c, SEKHA_SERVICE_CONTROLLER, "GET /health", p, on_raw_probe, hw);
+    sekha_params_free(p);
+    return r;
 }
 
 /* The deadline: every probe still pending is cancelled and reported unreachable. */

@@ -11,7 +11,7 @@ struct sekha_stored_query {
 };
 
 typedef struct store_args {
-    const sekha_message_builder *messages;
+    const sekha_messages *messages;
     const char *query, *label, *folder;
     int importance;
 } store_args;
@@ -78,7 +78,7 @@ static void on_results(sekha_request *req, const sekha_error *err,
 {
     store_wf *sw = ud;
     if (wf_child_done(&sw->base, req, err)) {
-        sw->result->results = sekha_search_results_retain(r);
+        sw->result->results = sekha_search_results_copy(r);
         wf_end(&sw->base, NULL);
     }
     wf_unref(&sw->base);
@@ -90,8 +90,8 @@ static void on_stored(sekha_request *req, const sekha_error *err, const sekha_co
     store_wf *sw = ud;
     wf *w = &sw->base;
     if (wf_child_done(w, req, err)) {
-        sw->result->conversation = sekha_conversation_retain(conv);
-        WF_CHILD(w, sekha_controller_query(w->client, sw->query, 0, 0, NULL, on_results, sw));
+        sw->result->conversation = sekha_conversation_copy(conv);
+        WF_CHILD(w, sekha_controller_query(w->client, sw->query, NULL, on_results, sw));
     }
     wf_unref(w);
 }
@@ -121,15 +121,28 @@ static sekha_request *store_start(sekha_client *c, const void *args, sekha__fn c
         /* checked now: the store must not go out when the query after it cannot */
         sekha__jw_why_utf8(why, sizeof why, "query", a->query);
         wf_fail(w, SEKHA_E_INVALID_ARG, why);
-    } else /* the controller call checks the messages, label, folder and importance */
-        WF_CHILD(w, sekha_controller_create_conversation(
-                        c, a->label ? a->label : "Conversation", a->folder ? a->folder : "/",
-                        a->messages, a->importance, on_stored, sw));
+    } else { /* the controller call checks the messages, label, folder and importance */
+        /* Its defaults for label and folder are this workflow's; importance 0 = not sent. */
+        sekha_params *cp = sekha_params_new();
+        int nomem = !cp;
+        if (cp && a->label)
+            nomem |= sekha_params_set_text(cp, SEKHA_PARAM_LABEL, a->label) == SEKHA_E_NOMEM;
+        if (cp && a->folder)
+            nomem |= sekha_params_set_text(cp, SEKHA_PARAM_FOLDER, a->folder) == SEKHA_E_NOMEM;
+        if (cp && a->importance)
+            nomem |= sekha_params_set_int(cp, SEKHA_PARAM_IMPORTANCE, a->importance) ==
+                     SEKHA_E_NOMEM;
+        if (nomem)
+            wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
+        else
+            WF_CHILD(w, sekha_controller_create_conversation(c, a->messages, cp, on_stored, sw));
+        sekha_params_free(cp);
+    }
     return req;
 }
 
 sekha_request *sekha_workflow_store_and_query(sekha_client *client,
-                                              const sekha_message_builder *messages,
+                                              const sekha_messages *messages,
                                               const char *query, const char *label,
                                               const char *folder, int importance,
                                               sekha_stored_query_cb cb, void *userdata)
@@ -139,7 +152,7 @@ sekha_request *sekha_workflow_store_and_query(sekha_client *client,
 }
 
 sekha_code sekha_workflow_store_and_query_sync(sekha_client *client,
-                                               const sekha_message_builder *messages,
+                                               const sekha_messages *messages,
                                                const char *query, const char *label,
                                                const char *folder, int importance,
                                                sekha_stored_query **out, sekha_error **err)

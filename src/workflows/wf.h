@@ -103,7 +103,7 @@ typedef struct wf_memory {
 } wf_memory;
 
 struct sekha_answer {
-    sekha_message_list *context;
+    sekha_stored_messages *context;
     sekha_search_results *results;
     wf_memory *mem;
     size_t nmem, dropped, tokens;

@@ -45,18 +45,58 @@ static inline long hits(const char *path)
     return ds_proc_count(&ds, ds.controller_url, path);
 }
 
+/* Parameters for one test call: with_int(with_text(NULL, ...), ...) adds keys to p (a new
+ * object when p is NULL); the test frees the result with sekha_params_free(). */
+static inline sekha_params *with_int(sekha_params *p, sekha_param key, int64_t v)
+{
+    if (!p)
+        p = sekha_params_new();
+    cr_assert_not_null(p);
+    cr_assert_eq(sekha_params_set_int(p, key, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
+}
+
+static inline sekha_params *with_text(sekha_params *p, sekha_param key, const char *v)
+{
+    if (!p)
+        p = sekha_params_new();
+    cr_assert_not_null(p);
+    cr_assert_eq(sekha_params_set_text(p, key, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
+}
+
+static inline sekha_params *with_list(sekha_params *p, sekha_param key, const char *const *v)
+{
+    if (!p)
+        p = sekha_params_new();
+    cr_assert_not_null(p);
+    cr_assert_eq(sekha_params_set_list(p, key, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
+}
+
+/* A list of one message. */
+static inline sekha_messages *one_message(const char *role, const char *text)
+{
+    sekha_messages *m = sekha_messages_new();
+    cr_assert_not_null(m);
+    cr_assert_eq(sekha_messages_add(m, role, text), SEKHA_OK, "%s", sekha_messages_error(m));
+    return m;
+}
+
 /* Stores one conversation with one user message; returns its id (caller frees). */
 static inline char *store(const char *label, const char *folder, const char *text)
 {
-    sekha_message_builder *b = sekha_message_builder_new();
-    cr_assert_eq(sekha_message_builder_add(b, "user", text), SEKHA_OK);
+    sekha_messages *m = one_message("user", text);
+    sekha_params *p = with_text(with_text(NULL, SEKHA_PARAM_LABEL, label), SEKHA_PARAM_FOLDER,
+                                folder);
     sekha_conversation *conv = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_create_conversation_sync(cl, label, folder, b, 0, &conv, &err),
-                 SEKHA_OK, "create: %s", sekha_error_message(err));
+    cr_assert_eq(sekha_controller_create_conversation_sync(cl, m, p, &conv, &err), SEKHA_OK,
+                 "create: %s", sekha_error_message(err));
     char *id = strdup(sekha_conversation_id(conv));
     sekha_conversation_free(conv);
-    sekha_message_builder_free(b);
+    sekha_params_free(p);
+    sekha_messages_free(m);
     return id;
 }
 
@@ -64,7 +104,7 @@ static inline long long count_all(void)
 {
     sekha_count_result *r = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_controller_count_conversations_sync(cl, NULL, NULL, &r, &err), SEKHA_OK,
+    cr_assert_eq(sekha_controller_count_conversations_sync(cl, NULL, &r, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
     long long n = sekha_count_result_value(r);
     sekha_count_result_free(r);
@@ -103,7 +143,7 @@ static inline void on_conv(sekha_request *req, const sekha_error *err,
     b->lent = conv;
     if (conv) {
         snprintf(b->id, sizeof b->id, "%s", sekha_conversation_id(conv));
-        b->kept = sekha_conversation_retain(conv);
+        b->kept = sekha_conversation_copy(conv);
     }
 }
 

@@ -24,7 +24,7 @@ static inline sekha_options *test_options(const ds_proc *p)
     cr_assert_eq(sekha_options_set_url(o, SEKHA_SERVICE_BRIDGE, p->bridge_url), SEKHA_OK);
     cr_assert_eq(sekha_options_set_backoff(o, 5, 50), SEKHA_OK);
     cr_assert_eq(sekha_options_set_rate_limit(o, SEKHA_SERVICE_CONTROLLER, 0, 1000), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_request_timeout_ms(o, 10000), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 10000), SEKHA_OK);
     return o;
 }
 
