@@ -45,8 +45,13 @@ int main(int argc, char **argv)
         sekha_error_free(err);
         return 2;
     }
+    /* Unset = 5 s; a bad value is reported by the call, through on_health. */
+    sekha_params *params = sekha_params_new();
+    if (params && timeout_ms)
+        sekha_params_set_int(params, SEKHA_PARAM_TIMEOUT_MS, timeout_ms);
     int status = 2;
-    sekha_workflow_health_check(client, timeout_ms, on_health, &status);
+    sekha_workflow_health_check(client, params, on_health, &status);
+    sekha_params_free(params); /* read by the call */
     sekha_client_run(client);
     sekha_client_free(client);
     return status;

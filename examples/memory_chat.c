@@ -5,7 +5,6 @@
  * Usage: memory_chat QUESTION [CONTEXT_QUERY]
  * Configuration from the environment: SEKHA_CONTROLLER_URL, SEKHA_BRIDGE_URL, SEKHA_API_KEY,
  * ... (see sekha_options_from_env). Exit status 0 on success, 1 when the turn failed. */
-#include <math.h>
 #include <stdio.h>
 
 #include <sekha/sekha.h>
@@ -61,11 +60,14 @@ int main(int argc, char **argv)
         return 2;
     }
     int status = 1;
-    /* context budget 0 = 4000 tokens; no preferred labels or excluded folders; the bridge's
-     * default model and temperature */
-    sekha_workflow_stream_with_context(client, argv[1], argc > 2 ? argv[2] : NULL, 0, NULL, NULL,
-                                       NULL, SEKHA_TEMPERATURE_UNSET, SEKHA_MAX_TOKENS_UNSET,
-                                       on_token, on_answer, &status);
+    /* Unset keys keep their defaults: a context budget of 4000 tokens, no preferred labels
+     * or excluded folders, the bridge's default model and temperature. */
+    sekha_params *params = sekha_params_new();
+    sekha_params_set_on_chunk(params, on_token, NULL);
+    if (argc > 2)
+        sekha_params_set_text(params, SEKHA_PARAM_CONTEXT_QUERY, argv[2]);
+    sekha_workflow_stream_with_context(client, argv[1], params, on_answer, &status);
+    sekha_params_free(params); /* read by the call */
     sekha_client_run(client); /* returns once the answer's final callback has run */
     sekha_client_free(client);
     return status;

@@ -14,7 +14,6 @@
  * Configuration from SEKHA_* variables. Open http://127.0.0.1:8090/ and ask, or load
  * /?q=QUESTION to ask right away. */
 #include <arpa/inet.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -172,9 +171,11 @@ static void start_queued(void)
     pthread_mutex_unlock(&relay.lock);
     while (j) {
         job *next = j->next;
-        sekha_request *r = sekha_workflow_stream_with_context(
-            relay.client, j->question, NULL, 0, NULL, NULL, NULL, SEKHA_TEMPERATURE_UNSET,
-            SEKHA_MAX_TOKENS_UNSET, on_token, on_answer, j);
+        sekha_params *p = sekha_params_new();
+        sekha_params_set_on_chunk(p, on_token, j); /* the tokens go to this job */
+        sekha_request *r = sekha_workflow_stream_with_context(relay.client, j->question, p,
+                                                              on_answer, j);
+        sekha_params_free(p);
         if (r) {
             pthread_mutex_lock(&j->lock);
             j->req_id = sekha_request_id(r);

@@ -49,9 +49,7 @@ static char *expected_reply(const char *question)
 {
     sekha_client *c = wf_client(&ds);
     sekha_answer *a = NULL;
-    cr_assert_eq(sekha_workflow_complete_with_context_sync(c, question, NULL, 0, NULL, NULL, NULL,
-                                                           SEKHA_TEMPERATURE_UNSET, 0, &a, NULL),
-                 SEKHA_OK);
+    cr_assert_eq(sekha_workflow_complete_with_context_sync(c, question, NULL, &a, NULL), SEKHA_OK);
     char *s = strdup(sekha_completion_content(sekha_answer_completion(a), NULL));
     sekha_answer_free(a);
     sekha_client_free(c);

@@ -244,9 +244,11 @@ Test(locale_wire, memory_prompt_writes_scores_with_a_point)
     arm_query();
     sekha_answer *a = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_complete_with_memory_sync(cl, "How often?", NULL, 0, NULL, 0,
-                                                          NULL, 0.5, 0, &a, &err),
+    sekha_params *t = sekha_params_new();
+    cr_assert_eq(sekha_params_set_real(t, SEKHA_PARAM_TEMPERATURE, 0.5), SEKHA_OK);
+    cr_assert_eq(sekha_workflow_complete_with_memory_sync(cl, "How often?", t, &a, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
+    sekha_params_free(t);
     const sekha_messages *p = sekha_answer_prompt(a);
     cr_assert_eq(sekha_messages_count(p), 2);
     const char *sys = sekha_messages_content(p, 0);
@@ -287,7 +289,7 @@ Test(locale_wire, health_report_json_uses_a_point)
 {
     sekha_deployment_health *h = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_health_check_sync(cl, 0, &h, &err), SEKHA_OK, "%s",
+    cr_assert_eq(sekha_workflow_health_check_sync(cl, NULL, &h, &err), SEKHA_OK, "%s",
                  sekha_error_message(err));
     const char *json = sekha_deployment_health_json(h);
     cr_assert_not_null(json);

@@ -357,8 +357,9 @@ Test(wire_utf8, store_and_query_checks_the_query_before_storing)
     sekha_messages_add(b, "user", "fine");
     sekha_stored_query *out = NULL;
     sekha_error *err = NULL;
-    sekha_code rc = sekha_workflow_store_and_query_sync(cl, b, "bad \xff", "l", "/f", 0, &out,
-                                                        &err);
+    sekha_params *p = text_param(SEKHA_PARAM_LABEL, "l");
+    sekha_code rc;
+    WITH(p, rc = sekha_workflow_store_and_query_sync(cl, b, "bad \xff", p, &out, &err));
     sekha_messages_free(b);
     cr_assert_null(out);
     refused(rc, err, "query is not valid UTF-8 (at byte 4)", NULL);
@@ -373,21 +374,25 @@ Test(wire_utf8, chat_workflows_check_query_and_model_before_recall)
         sekha_answer *out = NULL;
         sekha_error *err = NULL;
         sekha_code rc;
+        /* The setters refuse the text; the call reports the first refusal. */
+        sekha_params *p = NULL;
         if (i == 0) {
-            rc = sekha_workflow_complete_with_memory_sync(cl, "hi", "caf\xc3", 0, NULL, 0, NULL,
-                                                          NAN, 0, &out, &err);
-            refused(rc, err, "query is not valid UTF-8 (at byte 3)", NULL);
+            p = text_param(SEKHA_PARAM_SEARCH_QUERY, "caf\xc3");
+            WITH(p, rc = sekha_workflow_complete_with_memory_sync(cl, "hi", p, &out, &err));
+            refused(rc, err, "search_query is not valid UTF-8 (at byte 3)", NULL);
         } else if (i == 1) {
-            rc = sekha_workflow_complete_with_memory_sync(cl, "hi", NULL, 0, NULL, 0, "m\xff",
-                                                          NAN, 0, &out, &err);
+            p = text_param(SEKHA_PARAM_MODEL, "m\xff");
+            WITH(p, rc = sekha_workflow_complete_with_memory_sync(cl, "hi", p, &out, &err));
             refused(rc, err, "model is not valid UTF-8 (at byte 1)", NULL);
         } else if (i == 2) {
-            rc = sekha_workflow_complete_with_context_sync(cl, "hi", NULL, 0, NULL, NULL, "m\xff",
-                                                           NAN, 0, &out, &err);
+            p = text_param(SEKHA_PARAM_MODEL, "m\xff");
+            WITH(p, rc = sekha_workflow_complete_with_context_sync(cl, "hi", p, &out, &err));
             refused(rc, err, "model is not valid UTF-8 (at byte 1)", NULL);
         } else {
-            rc = sekha_workflow_complete_with_context_sync(cl, "hi", NULL, 0, labels, NULL, NULL,
-                                                           NAN, 0, &out, &err);
+            p = sekha_params_new();
+            cr_assert_eq(sekha_params_set_list(p, SEKHA_PARAM_PREFERRED_LABELS, labels),
+                         SEKHA_E_INVALID_ARG);
+            WITH(p, rc = sekha_workflow_complete_with_context_sync(cl, "hi", p, &out, &err));
             refused(rc, err, "preferred_labels[0] is not valid UTF-8 (at byte 1)", NULL);
         }
         /* the answer of a failure holds what was done: nothing */

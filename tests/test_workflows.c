@@ -3,7 +3,6 @@
  * the real shapes (a bare array from context assembly, a bridge that ignores "stream"),
  * cancel at each stage with exactly one final callback, and stage errors passed on with
  * their layer. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +19,49 @@ static void setup(void)
     cl = wf_client(&ds);
 }
 
+/* Parameters made by a test, freed at its end (calls read them before they return, so
+ * freeing them right after would do as well; this keeps the call sites short). */
+static sekha_params *made[32];
+static size_t nmade;
+
 static void teardown(void)
 {
     sekha_client_free(cl);
     ds_proc_stop(&ds);
+    while (nmade)
+        sekha_params_free(made[--nmade]);
+}
+
+static sekha_params *ps(void)
+{
+    cr_assert_lt(nmade, sizeof made / sizeof *made);
+    sekha_params *p = sekha_params_new();
+    cr_assert_not_null(p);
+    return made[nmade++] = p;
+}
+
+static sekha_params *with_text(sekha_params *p, sekha_param k, const char *v)
+{
+    cr_assert_eq(sekha_params_set_text(p, k, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
+}
+
+static sekha_params *with_int(sekha_params *p, sekha_param k, int64_t v)
+{
+    cr_assert_eq(sekha_params_set_int(p, k, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
+}
+
+static sekha_params *with_real(sekha_params *p, sekha_param k, double v)
+{
+    cr_assert_eq(sekha_params_set_real(p, k, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
+}
+
+static sekha_params *with_list(sekha_params *p, sekha_param k, const char *const *v)
+{
+    cr_assert_eq(sekha_params_set_list(p, k, v), SEKHA_OK, "%s", sekha_params_error(p));
+    return p;
 }
 
 TestSuite(workflows, .init = setup, .fini = teardown, .timeout = 60);
@@ -117,6 +155,13 @@ static int on_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
         r->cancelled = 1;
     }
     return SEKHA_EVENT_CONTINUE;
+}
+
+/* Stream parameters whose chunks go to on_chunk with r. */
+static sekha_params *with_chunks(sekha_params *p, rec *r)
+{
+    cr_assert_eq(sekha_params_set_on_chunk(p, on_chunk, r), SEKHA_OK);
+    return p;
 }
 
 /* Runs the loop until the workflow's one final callback, and checks nothing is left. */
@@ -260,8 +305,9 @@ Test(workflows, store_and_query_finds_what_it_stored)
     sekha_messages *b = two_messages("My locker code is 4711 at the climbing gym.",
                                      "Locker 4711, noted.");
     stored s = {0};
-    cr_assert_not_null(sekha_workflow_store_and_query(cl, b, "climbing gym locker code", NULL,
-                                                      NULL, 7, on_stored, &s));
+    cr_assert_not_null(sekha_workflow_store_and_query(cl, b, "climbing gym locker code",
+                                                      with_int(ps(), SEKHA_PARAM_IMPORTANCE, 7),
+                                                      on_stored, &s));
     sekha_messages_free(b); /* copied by the call */
     cr_assert_eq(s.finals, 0);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
@@ -272,34 +318,42 @@ Test(workflows, store_and_query_finds_what_it_stored)
     b = two_messages("Sync: the boat leaves from pier 9.", "Pier 9.");
     sekha_stored_query *out = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_store_and_query_sync(cl, b, "which pier does the boat leave",
-                                                     "Boats", "/trips", 0, &out, &err), SEKHA_OK,
-                 "%s", sekha_error_message(err));
+    sekha_params *p = with_text(with_text(ps(), SEKHA_PARAM_LABEL, "Boats"), SEKHA_PARAM_FOLDER,
+                                "/trips");
+    cr_assert_eq(sekha_workflow_store_and_query_sync(cl, b, "which pier does the boat leave", p,
+                                                     &out, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
     copy_stored(&s, NULL, out);
     cr_assert_str_eq(s.first_hit, s.id);
     cr_assert_str_eq(sekha_conversation_label(sekha_stored_query_conversation(out)), "Boats");
+    cr_assert_str_eq(sekha_conversation_folder(sekha_stored_query_conversation(out)), "/trips");
     sekha_stored_query_free(out);
     sekha_messages_free(b);
 }
 
 Test(workflows, store_and_query_stage_failures)
 {
-    /* importance reaches the store stage: 11 is refused there, before anything is sent */
+    /* importance 11 is refused by its setter, and the call reports it before anything is
+     * sent */
     sekha_messages *b = two_messages("x", "y");
     sekha_stored_query *out = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_store_and_query_sync(cl, b, "x", NULL, NULL, 11, &out, &err),
+    sekha_params *p = ps();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, 11), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_workflow_store_and_query_sync(cl, b, "x", p, &out, &err),
                  SEKHA_E_INVALID_ARG);
     cr_assert_null(out, "nothing stored, no result");
-    cr_assert_not_null(strstr(sekha_error_message(err), "create_conversation"), "%s",
-                       sekha_error_message(err));
+    cr_assert_not_null(strstr(sekha_error_message(err), "sekha_workflow_store_and_query: "
+                                                        "importance must be from 1 to 10"),
+                       "%s", sekha_error_message(err));
     sekha_error_free(err);
     cr_assert_eq(ctl_hits("/api/v1/conversations"), 0);
 
     /* the query fails after the store succeeded: the caller still learns what was stored */
     wf_rule(&ds, ds.controller_url, "POST", "/api/v1/query", 1, "{\"status\":500}", NULL);
     stored s = {0};
-    sekha_workflow_store_and_query(cl, b, "x", "L", "/", 0, on_stored, &s);
+    sekha_workflow_store_and_query(cl, b, "x", with_text(ps(), SEKHA_PARAM_LABEL, "L"), on_stored,
+                                   &s);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     cr_assert_eq(s.finals, 1);
     cr_assert_eq(s.code, SEKHA_E_SERVER);
@@ -318,8 +372,9 @@ Test(workflows, complete_with_context_against_the_real_shapes)
                                 "assistant:Noted, TP1351 on 12 May.", NULL};
     free(wf_store(cl, "Lisbon trip", "/travel", trip));
     rec r = {0};
-    sekha_workflow_complete_with_context(cl, "When do I fly?", "flight to Lisbon", 0, NULL, NULL,
-                                         NULL, 0.0, SEKHA_MAX_TOKENS_UNSET, on_answer, &r);
+    sekha_params *p = with_real(with_text(ps(), SEKHA_PARAM_CONTEXT_QUERY, "flight to Lisbon"),
+                                SEKHA_PARAM_TEMPERATURE, 0.0);
+    sekha_workflow_complete_with_context(cl, "When do I fly?", p, on_answer, &r);
     finish(cl, &r);
     expect(&r, SEKHA_OK, SEKHA_LAYER_NONE, NULL);
     cr_assert(r.has_context, "context assembly's bare array was decoded");
@@ -341,8 +396,7 @@ Test(workflows, complete_with_context_against_the_real_shapes)
     rec s = {0};
     sekha_answer *out = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_complete_with_context_sync(cl, "When do I fly?", NULL, 0, NULL,
-                                                           NULL, NULL, NAN, 0, &out, &err),
+    cr_assert_eq(sekha_workflow_complete_with_context_sync(cl, "When do I fly?", NULL, &out, &err),
                  SEKHA_OK, "%s", sekha_error_message(err));
     record(&s, NULL, out);
     cr_assert_eq(s.nmem, 2, "the prompt is the default query");
@@ -362,8 +416,7 @@ Test(workflows, context_turns_are_ordered_by_time_with_their_roles_and_text)
     rec r = {0};
     sekha_answer *out = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_complete_with_context_sync(cl, "q?", NULL, 0, NULL, NULL, NULL,
-                                                           NAN, 0, &out, &err), SEKHA_OK);
+    cr_assert_eq(sekha_workflow_complete_with_context_sync(cl, "q?", NULL, &out, &err), SEKHA_OK);
     record(&r, NULL, out);
     sekha_answer_free(out);
     cr_assert_eq(r.nmem, 4, "whitespace is text too; only empty texts are skipped");
@@ -393,8 +446,9 @@ Test(workflows, context_turns_are_ordered_by_time_with_their_roles_and_text)
     sekha_params_free(p);
     sekha_messages_free(b);
     rec s = {0};
-    cr_assert_eq(sekha_workflow_complete_with_context_sync(cl, "photo?", "look at this photo", 0,
-                                                           NULL, NULL, NULL, NAN, 0, &out, &err),
+    cr_assert_eq(sekha_workflow_complete_with_context_sync(
+                     cl, "photo?", with_text(ps(), SEKHA_PARAM_CONTEXT_QUERY, "look at this photo"),
+                     &out, &err),
                  SEKHA_OK);
     record(&s, NULL, out);
     sekha_answer_free(out);
@@ -412,8 +466,8 @@ Test(workflows, context_respects_the_budget)
     const int day[] = {1, 2, 3, 4, 5};
     arm_controller_body("/api/v1/context/assemble", context_body(5, text, role, label, day));
     rec r = {0};
-    sekha_workflow_complete_with_context(cl, "q", NULL, 600, NULL, NULL, NULL, NAN, 0, on_answer,
-                                         &r);
+    sekha_workflow_complete_with_context(cl, "q", with_int(ps(), SEKHA_PARAM_BUDGET, 600),
+                                         on_answer, &r);
     finish(cl, &r);
     expect(&r, SEKHA_OK, SEKHA_LAYER_NONE, NULL);
     cr_assert_eq(r.nmem, 3, "two whole, the third cut to the space left");
@@ -433,8 +487,7 @@ Test(workflows, context_respects_the_budget)
     text[0] = text[1] = text[2] = text[3] = text[4] = big;
     arm_controller_body("/api/v1/context/assemble", context_body(5, text, role, label, day));
     rec s = {0};
-    sekha_workflow_complete_with_context(cl, "q", NULL, 0, NULL, NULL, NULL, NAN, 0, on_answer,
-                                         &s);
+    sekha_workflow_complete_with_context(cl, "q", NULL, on_answer, &s);
     finish(cl, &s);
     cr_assert_eq(s.nmem, 5);
     cr_assert_eq(s.dropped, 0);
@@ -452,8 +505,9 @@ Test(workflows, complete_with_memory_puts_results_first_in_one_system_message)
     free(wf_store(cl, "beta", "/garden", b));
     const char *const beta[] = {"beta", NULL};
     rec r = {0};
-    sekha_workflow_complete_with_memory(cl, "How often?", "watering in July", 0, beta, 0, "m1",
-                                        NAN, 0, on_answer, &r);
+    sekha_params *p = with_text(ps(), SEKHA_PARAM_SEARCH_QUERY, "watering in July");
+    with_text(with_list(p, SEKHA_PARAM_LABELS, beta), SEKHA_PARAM_MODEL, "m1");
+    sekha_workflow_complete_with_memory(cl, "How often?", p, on_answer, &r);
     finish(cl, &r);
     expect(&r, SEKHA_OK, SEKHA_LAYER_NONE, NULL);
     cr_assert(r.has_results);
@@ -480,8 +534,8 @@ Test(workflows, memory_filters_labels_keeps_the_limit_and_the_budget)
     sekha_answer *out = NULL;
     sekha_error *err = NULL;
     rec r = {0};
-    cr_assert_eq(sekha_workflow_complete_with_memory_sync(cl, "q", NULL, 2, want, 0, NULL, NAN,
-                                                          0, &out, &err), SEKHA_OK);
+    sekha_params *p = with_list(with_int(ps(), SEKHA_PARAM_LIMIT, 2), SEKHA_PARAM_LABELS, want);
+    cr_assert_eq(sekha_workflow_complete_with_memory_sync(cl, "q", p, &out, &err), SEKHA_OK);
     record(&r, NULL, out);
     sekha_answer_free(out);
     cr_assert_eq(r.nmem, 2);
@@ -494,8 +548,8 @@ Test(workflows, memory_filters_labels_keeps_the_limit_and_the_budget)
     const char *labels3[] = {"big", "big", "big"};
     arm_controller_body("/api/v1/query", query_body(3, bigs, labels3));
     rec s = {0};
-    sekha_workflow_stream_with_memory(cl, "q", NULL, 0, NULL, 700, NULL, NAN, 0, on_chunk,
-                                      on_answer, &s);
+    sekha_params *budget = with_chunks(with_int(ps(), SEKHA_PARAM_BUDGET, 700), &s);
+    sekha_workflow_stream_with_memory(cl, "q", budget, on_answer, &s);
     finish(cl, &s);
     expect(&s, SEKHA_OK, SEKHA_LAYER_NONE, NULL);
     cr_assert_eq(s.nmem, 2, "one whole result and one cut");
@@ -516,8 +570,8 @@ Test(workflows, stream_with_context_delivers_tokens_then_the_answer)
     const char *const m[] = {"user:The spare key is under the blue flower pot.", NULL};
     free(wf_store(cl, "Home", "/", m));
     rec r = {0};
-    sekha_workflow_stream_with_context(cl, "Where is the key?", NULL, 0, NULL, NULL, NULL, NAN, 0,
-                                       on_chunk, on_answer, &r);
+    sekha_workflow_stream_with_context(cl, "Where is the key?", with_chunks(ps(), &r), on_answer,
+                                       &r);
     finish(cl, &r);
     expect(&r, SEKHA_OK, SEKHA_LAYER_NONE, NULL);
     cr_assert_gt(r.chunks, 10, "one chunk per word");
@@ -528,9 +582,9 @@ Test(workflows, stream_with_context_delivers_tokens_then_the_answer)
     rec s = {0};
     sekha_answer *out = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_stream_with_context_sync(cl, "Where is the key?", NULL, 0, NULL,
-                                                         NULL, NULL, NAN, 3, on_chunk, &s, &out,
-                                                         &err), SEKHA_OK);
+    sekha_params *p = with_chunks(with_int(ps(), SEKHA_PARAM_MAX_TOKENS, 3), &s);
+    cr_assert_eq(sekha_workflow_stream_with_context_sync(cl, "Where is the key?", p, &out, &err),
+                 SEKHA_OK);
     record(&s, NULL, out);
     sekha_answer_free(out);
     cr_assert_str_eq(s.text, "Based on your", "max_tokens reaches the bridge");
@@ -539,9 +593,9 @@ Test(workflows, stream_with_context_delivers_tokens_then_the_answer)
 
     sekha_answer *mem = NULL;
     rec t = {0};
-    cr_assert_eq(sekha_workflow_stream_with_memory_sync(cl, "Where is the key?", "spare key", 0,
-                                                        NULL, 0, NULL, NAN, 0, on_chunk, &t,
-                                                        &mem, &err), SEKHA_OK);
+    p = with_chunks(with_text(ps(), SEKHA_PARAM_SEARCH_QUERY, "spare key"), &t);
+    cr_assert_eq(sekha_workflow_stream_with_memory_sync(cl, "Where is the key?", p, &mem, &err),
+                 SEKHA_OK);
     record(&t, NULL, mem);
     sekha_answer_free(mem);
     cr_assert_eq(t.nmem, 1);
@@ -558,8 +612,7 @@ Test(workflows, streaming_works_with_a_bridge_that_ignores_stream)
     const char *const m[] = {"user:The cat is called Miso.", NULL};
     free(wf_store(c, "Pets", "/", m));
     rec r = {0};
-    sekha_workflow_stream_with_context(c, "Cat's name?", NULL, 0, NULL, NULL, NULL, NAN, 0,
-                                       on_chunk, on_answer, &r);
+    sekha_workflow_stream_with_context(c, "Cat's name?", with_chunks(ps(), &r), on_answer, &r);
     finish(c, &r);
     sekha_client_free(c);
     ds_proc_stop(&plain);
@@ -575,8 +628,8 @@ Test(workflows, streaming_works_with_a_bridge_that_ignores_stream)
 Test(workflows, cancel_before_anything_is_sent)
 {
     rec r = {0};
-    sekha_request *h = sekha_workflow_stream_with_context(cl, "p", NULL, 0, NULL, NULL, NULL, NAN,
-                                                          0, on_chunk, on_answer, &r);
+    sekha_request *h = sekha_workflow_stream_with_context(cl, "p", with_chunks(ps(), &r),
+                                                          on_answer, &r);
     sekha_request_cancel(h);
     sekha_request_cancel(h);
     finish(cl, &r);
@@ -592,8 +645,7 @@ Test(workflows, cancel_during_recall_and_during_completion)
     wf_rule(&ds, ds.controller_url, "POST", "/api/v1/context/assemble", 0, "{\"stall\":true}",
             NULL);
     rec r = {0};
-    sekha_request *h = sekha_workflow_complete_with_context(cl, "p", NULL, 0, NULL, NULL, NULL,
-                                                            NAN, 0, on_answer, &r);
+    sekha_request *h = sekha_workflow_complete_with_context(cl, "p", NULL, on_answer, &r);
     wait_hits(cl, ds.controller_url, "/api/v1/context/assemble", 1);
     sekha_request_cancel(h);
     finish(cl, &r);
@@ -603,8 +655,7 @@ Test(workflows, cancel_during_recall_and_during_completion)
 
     wf_rule(&ds, ds.bridge_url, "POST", "/v1/chat/completions", 0, "{\"stall\":true}", NULL);
     rec s = {0};
-    h = sekha_workflow_complete_with_memory(cl, "p", NULL, 0, NULL, 0, NULL, NAN, 0, on_answer,
-                                            &s);
+    h = sekha_workflow_complete_with_memory(cl, "p", NULL, on_answer, &s);
     wait_hits(cl, ds.bridge_url, "/v1/chat/completions", 1);
     sekha_request_cancel(h);
     finish(cl, &s);
@@ -620,8 +671,7 @@ Test(workflows, cancel_from_the_token_callback_keeps_the_text_so_far)
     const char *rule = "{\"endless\":true,\"chunk_delay_ms\":20}";
     wf_rule(&ds, ds.bridge_url, "POST", "/v1/chat/completions", 1, rule, NULL);
     rec r = {.cancel_handle_at = 3};
-    r.handle = sekha_workflow_stream_with_context(cl, "p", NULL, 0, NULL, NULL, NULL, NAN, 0,
-                                                  on_chunk, on_answer, &r);
+    r.handle = sekha_workflow_stream_with_context(cl, "p", with_chunks(ps(), &r), on_answer, &r);
     finish(cl, &r);
     expect(&r, SEKHA_E_CANCELLED, SEKHA_LAYER_LOCAL, NULL);
     cr_assert_eq(r.chunks, 3);
@@ -635,8 +685,7 @@ Test(workflows, cancel_from_the_token_callback_keeps_the_text_so_far)
     rec s = {.cancel_child_at = 2};
     sekha_answer *out = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_stream_with_memory_sync(cl, "p", NULL, 0, NULL, 0, NULL, NAN, 0,
-                                                        on_chunk, &s, &out, &err),
+    cr_assert_eq(sekha_workflow_stream_with_memory_sync(cl, "p", with_chunks(ps(), &s), &out, &err),
                  SEKHA_E_CANCELLED);
     record(&s, err, out);
     sekha_answer_free(out);
@@ -652,8 +701,7 @@ Test(workflows, client_free_ends_a_pending_workflow_once)
     sekha_client *c = wf_client(&ds);
     wf_rule(&ds, ds.controller_url, "POST", "/api/v1/query", 0, "{\"stall\":true}", NULL);
     rec r = {0};
-    sekha_workflow_stream_with_memory(c, "p", NULL, 0, NULL, 0, NULL, NAN, 0, on_chunk,
-                                      on_answer, &r);
+    sekha_workflow_stream_with_memory(c, "p", with_chunks(ps(), &r), on_answer, &r);
     wait_hits(c, ds.controller_url, "/api/v1/query", 1);
     sekha_client_free(c);
     cr_assert_eq(r.finals, 1);
@@ -669,8 +717,7 @@ Test(workflows, stage_errors_keep_their_layer)
     wf_rule(&ds, ds.controller_url, "POST", "/api/v1/context/assemble", 1, "{\"status\":500}",
             NULL);
     rec r = {0};
-    sekha_workflow_complete_with_context(cl, "p", NULL, 0, NULL, NULL, NULL, NAN, 0, on_answer,
-                                         &r);
+    sekha_workflow_complete_with_context(cl, "p", NULL, on_answer, &r);
     finish(cl, &r);
     expect(&r, SEKHA_E_SERVER, SEKHA_LAYER_HTTP, "POST /api/v1/context/assemble");
     cr_assert_eq(r.status, 500);
@@ -679,15 +726,15 @@ Test(workflows, stage_errors_keep_their_layer)
     ds_proc_clear_faults(&ds);
     arm_controller_body("/api/v1/context/assemble", strdup("{\"x\":1}"));
     rec bad = {0};
-    sekha_workflow_complete_with_context(cl, "p", NULL, 0, NULL, NULL, NULL, NAN, 0, on_answer,
-                                         &bad);
+    sekha_workflow_complete_with_context(cl, "p", NULL, on_answer, &bad);
     finish(cl, &bad);
     expect(&bad, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "messages");
     rec_free(&bad);
 
     /* completion: the bridge's own validation (422), then an in-band stream error */
     rec v = {0};
-    sekha_workflow_complete_with_memory(cl, "p", NULL, 0, NULL, 0, NULL, 3.0, 0, on_answer, &v);
+    sekha_workflow_complete_with_memory(cl, "p", with_real(ps(), SEKHA_PARAM_TEMPERATURE, 3.0),
+                                        on_answer, &v);
     finish(cl, &v);
     expect(&v, SEKHA_E_VALIDATION, SEKHA_LAYER_HTTP, "/v1/chat/completions");
     cr_assert(v.has_results && v.nprompt == 1, "the recall stage had finished");
@@ -695,8 +742,7 @@ Test(workflows, stage_errors_keep_their_layer)
     wf_rule(&ds, ds.bridge_url, "POST", "/v1/chat/completions", 0, "{\"inband_error\":true}",
             NULL);
     rec s = {0};
-    sekha_workflow_stream_with_context(cl, "one two three", NULL, 0, NULL, NULL, NULL, NAN, 0,
-                                       on_chunk, on_answer, &s);
+    sekha_workflow_stream_with_context(cl, "one two three", with_chunks(ps(), &s), on_answer, &s);
     finish(cl, &s);
     expect(&s, SEKHA_E_SERVICE, SEKHA_LAYER_SERVICE, "injected in-band error");
     cr_assert_str_eq(s.text, "You", "the partial text is kept");
@@ -711,7 +757,7 @@ Test(workflows, stage_errors_keep_their_layer)
     sekha_client *c = test_client(o);
     sekha_options_free(o);
     rec t = {0};
-    sekha_workflow_complete_with_memory(c, "p", NULL, 0, NULL, 0, NULL, NAN, 0, on_answer, &t);
+    sekha_workflow_complete_with_memory(c, "p", NULL, on_answer, &t);
     finish(c, &t);
     sekha_client_free(c);
     expect(&t, SEKHA_E_CONNECT, SEKHA_LAYER_TRANSPORT, NULL);
@@ -721,18 +767,19 @@ Test(workflows, stage_errors_keep_their_layer)
 Test(workflows, invalid_arguments_end_through_the_callback)
 {
     rec r[6] = {{0}};
-    sekha_workflow_complete_with_context(cl, NULL, "q", 0, NULL, NULL, NULL, NAN, 0, on_answer,
-                                         &r[0]);
-    sekha_workflow_stream_with_context(cl, "", NULL, 0, NULL, NULL, NULL, NAN, 0, on_chunk,
-                                       on_answer, &r[1]);
-    sekha_workflow_complete_with_memory(cl, "p", NULL, -1, NULL, 0, NULL, NAN, 0, on_answer,
-                                        &r[2]);
-    sekha_workflow_stream_with_memory(cl, "p", NULL, 0, NULL, 0, NULL, -1.0, 0, on_chunk,
-                                      on_answer, &r[3]);
-    sekha_workflow_complete_with_context(cl, "p", "   ", 0, NULL, NULL, NULL, NAN, 0, on_answer,
-                                         &r[4]);
-    sekha_workflow_complete_with_memory(cl, "caf\xc3", NULL, 0, NULL, 0, NULL, NAN, 0, on_answer,
-                                        &r[5]);
+    sekha_workflow_complete_with_context(cl, NULL, with_text(ps(), SEKHA_PARAM_CONTEXT_QUERY, "q"),
+                                         on_answer, &r[0]);
+    sekha_workflow_stream_with_context(cl, "", with_chunks(ps(), &r[1]), on_answer, &r[1]);
+    /* values refused by their setters are reported by the call */
+    sekha_params *bad_limit = ps(), *bad_temp = with_chunks(ps(), &r[3]);
+    cr_assert_eq(sekha_params_set_int(bad_limit, SEKHA_PARAM_LIMIT, -1), SEKHA_E_INVALID_ARG);
+    cr_assert_eq(sekha_params_set_real(bad_temp, SEKHA_PARAM_TEMPERATURE, -1.0),
+                 SEKHA_E_INVALID_ARG);
+    sekha_workflow_complete_with_memory(cl, "p", bad_limit, on_answer, &r[2]);
+    sekha_workflow_stream_with_memory(cl, "p", bad_temp, on_answer, &r[3]);
+    sekha_workflow_complete_with_context(cl, "p", with_text(ps(), SEKHA_PARAM_CONTEXT_QUERY, "   "),
+                                         on_answer, &r[4]);
+    sekha_workflow_complete_with_memory(cl, "caf\xc3", NULL, on_answer, &r[5]);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     for (int i = 0; i < 6; i++) {
         cr_assert_eq(r[i].finals, 1);
@@ -743,11 +790,14 @@ Test(workflows, invalid_arguments_end_through_the_callback)
     cr_assert_not_null(strstr(r[4].message, "assemble_context"), "the stage says: %s",
                        r[4].message);
     cr_assert_not_null(strstr(r[5].message, "UTF-8"), "%s", r[5].message);
+    cr_assert_not_null(strstr(r[2].message, "sekha_workflow_complete_with_memory: limit must be"),
+                       "%s", r[2].message);
+    cr_assert_not_null(strstr(r[3].message, "sekha_workflow_stream_with_memory: temperature"),
+                       "%s", r[3].message);
     cr_assert_eq(ctl_hits("/api/v1/context/assemble") + ctl_hits("/api/v1/query"), 0);
-    cr_assert_null(sekha_workflow_complete_with_context(NULL, "p", NULL, 0, NULL, NULL, NULL, NAN,
-                                                        0, on_answer, &r[0]));
-    cr_assert_eq(sekha_workflow_complete_with_memory_sync(NULL, "p", NULL, 0, NULL, 0, NULL, NAN,
-                                                          0, NULL, NULL), SEKHA_E_INVALID_ARG);
+    cr_assert_null(sekha_workflow_complete_with_context(NULL, "p", NULL, on_answer, &r[0]));
+    cr_assert_eq(sekha_workflow_complete_with_memory_sync(NULL, "p", NULL, NULL, NULL),
+                 SEKHA_E_INVALID_ARG);
 }
 
 static void sync_inside(sekha_request *req, const sekha_error *err, const sekha_answer *a,
@@ -757,16 +807,14 @@ static void sync_inside(sekha_request *req, const sekha_error *err, const sekha_
     (void)err;
     (void)a;
     sekha_answer *out = NULL;
-    *(sekha_code *)ud = sekha_workflow_complete_with_context_sync(cl, "p", NULL, 0, NULL, NULL,
-                                                                  NULL, NAN, 0, &out, NULL);
+    *(sekha_code *)ud = sekha_workflow_complete_with_context_sync(cl, "p", NULL, &out, NULL);
     cr_assert_null(out);
 }
 
 Test(workflows, sync_forms_refuse_to_run_inside_a_callback)
 {
     sekha_code got = SEKHA_OK;
-    sekha_workflow_complete_with_context(cl, "p", NULL, 0, NULL, NULL, NULL, NAN, 0, sync_inside,
-                                         &got);
+    sekha_workflow_complete_with_context(cl, "p", NULL, sync_inside, &got);
     cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
     cr_assert_eq(got, SEKHA_E_IN_CALLBACK);
 }

@@ -57,8 +57,14 @@ static void check_sync(sekha_options *o, long timeout_ms, hrec *r)
     sekha_options_free(o);
     sekha_deployment_health *h = NULL;
     sekha_error *err = NULL;
-    cr_assert_eq(sekha_workflow_health_check_sync(c, timeout_ms, &h, &err), SEKHA_OK,
+    sekha_params *p = NULL; /* 0: the default timeout */
+    if (timeout_ms) {
+        p = sekha_params_new();
+        cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_TIMEOUT_MS, timeout_ms), SEKHA_OK);
+    }
+    cr_assert_eq(sekha_workflow_health_check_sync(c, p, &h, &err), SEKHA_OK,
                  "a service's state is never the check's failure: %s", sekha_error_message(err));
+    sekha_params_free(p);
     hrecord(r, NULL, h);
     sekha_deployment_health_free(h);
     sekha_client_free(c);
@@ -70,7 +76,7 @@ Test(health, every_service_healthy_async_and_sync)
 {
     sekha_client *c = wf_client(&ds);
     hrec r = {0};
-    cr_assert_not_null(sekha_workflow_health_check(c, 0, on_health, &r));
+    cr_assert_not_null(sekha_workflow_health_check(c, NULL, on_health, &r));
     cr_assert_eq(r.finals, 0);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
     sekha_client_free(c);
@@ -228,7 +234,7 @@ Test(health, cancel_and_bad_arguments)
     wf_rule(&ds, ds.controller_url, "GET", "/health", 0, "{\"stall\":true}", NULL);
     sekha_client *c = wf_client(&ds);
     hrec r = {0};
-    sekha_request *h = sekha_workflow_health_check(c, 0, on_health, &r);
+    sekha_request *h = sekha_workflow_health_check(c, NULL, on_health, &r);
     for (int i = 0; i < 500 && ds_proc_count(&ds, ds.controller_url, "/health") < 1; i++)
         sekha_client_poll(c, 20);
     sekha_request_cancel(h);
@@ -238,10 +244,19 @@ Test(health, cancel_and_bad_arguments)
     cr_assert_eq(r.has, 0, "no report after a cancel");
     cr_assert_eq(sekha_client_pending(c), 0);
 
+    /* A refused timeout is reported by the call, through the callback. */
     hrec s = {0};
-    sekha_workflow_health_check(c, -1, on_health, &s);
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_TIMEOUT_MS, -1), SEKHA_E_INVALID_ARG);
+    cr_assert_not_null(sekha_workflow_health_check(c, p, on_health, &s));
+    sekha_params_free(p);
     cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_eq(s.finals, 1);
     cr_assert_eq(s.code, SEKHA_E_INVALID_ARG);
+    cr_assert_eq(s.has, 0);
     sekha_client_free(c);
-    cr_assert_null(sekha_workflow_health_check(NULL, 0, on_health, &s));
+    cr_assert_null(sekha_workflow_health_check(NULL, NULL, on_health, &s));
+    sekha_deployment_health *out = NULL;
+    cr_assert_eq(sekha_workflow_health_check_sync(NULL, NULL, &out, NULL), SEKHA_E_INVALID_ARG);
+    cr_assert_null(out);
 }

@@ -1,19 +1,31 @@
-/* libsekha: workflows, the unified client's compositions of controller, bridge and MCP
- * calls: store then query, completions grounded in memory (whole or streamed), and a
- * concurrent health check of a whole deployment.
+/** @file workflows.h
+ * @brief Workflows: the client's compositions of controller, bridge and MCP calls.
+ *
+ * Store then query, completions grounded in memory (whole or streamed), and a concurrent
+ * health check of a whole deployment.
  *
  * One client holds the configuration of all three services (one options object, one event
  * loop), so a workflow is just another request on it: async forms take (callback, userdata)
  * last and return a handle; exactly one final callback follows, from the loop, on success,
  * failure, cancel or client free. Each stage is a child request of the workflow's handle:
  * sekha_request_cancel() on the handle (or sekha_client_cancel() with its id, from any
- * thread) cancels whichever stage is running and ends the workflow with SEKHA_E_CANCELLED.
- * Sync forms run the same code on the client's private loop.
+ * thread) cancels whichever stage is running and ends the workflow with
+ * ::SEKHA_E_CANCELLED. Sync forms run the same code on the client's private loop.
+ *
+ * Optional parameters are a ::sekha_params (params.h); each call lists the keys it reads
+ * and their defaults, and refuses any other key (::SEKHA_E_INVALID_ARG naming it, nothing
+ * sent). A workflow passes each of its keys only to the stage that uses it (the model to
+ * the bridge, the labels to the recall stage), so a key never reaches a call it was not
+ * meant for.
  *
  * Errors of a stage are passed on unchanged: their layer, code, HTTP status and message
  * (which names the route, e.g. "controller POST /api/v1/context/assemble") say which stage
- * failed and how. Results are lent to callbacks (valid until the callback returns); sync
- * forms hand them over to the caller, who frees them.
+ * failed and how.
+ *
+ * Ownership: a result given to a callback is lent until the callback returns;
+ * sekha_stored_query_copy(), sekha_answer_copy() and sekha_deployment_health_copy() give one
+ * the caller owns; the matching _free releases it. Results are immutable once handed out,
+ * so a copy may be read and freed on any thread.
  *
  * How memories become part of the prompt (complete/stream with context or memory):
  *
@@ -29,7 +41,7 @@
  *    the prompt.
  *  - With context (context assembly, POST /api/v1/context/assemble): the messages sent to
  *    the bridge are
- *      1. one "system" message: SEKHA_CONTEXT_INSTRUCTION, then the labels the memories
+ *      1. one "system" message: ::SEKHA_CONTEXT_INSTRUCTION, then the labels the memories
  *         come from ("Recalled from: Lisbon trip, Work.");
  *      2. the memories as separate chat turns, oldest first (ordered by their timestamps,
  *         which the ranking does not do), each with its original role when that is "user" or
@@ -38,7 +50,7 @@
  *      3. one "user" message: the prompt.
  *  - With memory (semantic search, POST /api/v1/query): the messages are
  *      1. one "system" message: per result "[<n>] <label> (score <0.00>):", a newline, its
- *         text and a blank line; then SEKHA_MEMORY_INSTRUCTION. The results come before the
+ *         text and a blank line; then ::SEKHA_MEMORY_INSTRUCTION. The results come before the
  *         instruction (models follow instructions better when the material precedes them),
  *         and there is one system message (some servers accept only one);
  *      2. one "user" message: the prompt.
@@ -55,243 +67,448 @@
 #ifndef SEKHA_WORKFLOWS_H
 #define SEKHA_WORKFLOWS_H
 
-#include <math.h>
-
 #include "bridge.h"
 #include "client.h"
 #include "controller.h"
+#include "params.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Pass as a workflow's `temperature` to leave it out (the server's default applies). */
-#define SEKHA_TEMPERATURE_UNSET NAN
-/* Pass as a workflow's `max_tokens` to leave it out. */
-#define SEKHA_MAX_TOKENS_UNSET 0L
-
-/* The instruction that opens the system message of the context workflows. */
+/** The instruction that opens the system message of the context workflows. */
 #define SEKHA_CONTEXT_INSTRUCTION                                                          \
     "The messages before the last one are recalled from earlier conversations, oldest "  \
     "first. Use them as context to answer the last message; they are not part of this "   \
     "conversation."
 
-/* The instruction that ends the system message of the memory workflows. */
+/** The instruction that ends the system message of the memory workflows. */
 #define SEKHA_MEMORY_INSTRUCTION                                                           \
     "These are search results from memory, best match first. Use them to answer the "     \
     "user's question when they are relevant."
 
 /* ------------------------------------------------------------------ store and query */
 
-/* The outcome of sekha_workflow_store_and_query(). */
+/** The outcome of sekha_workflow_store_and_query() (opaque): the stored conversation and
+ * the query's results. */
 typedef struct sekha_stored_query sekha_stored_query;
 
-/* Final callback of sekha_workflow_store_and_query(). result is NULL only when the store
- * itself failed (or on no memory); when the query fails after the store succeeded, result
- * is given with err so the caller learns what was stored. */
+/** The final callback of sekha_workflow_store_and_query().
+ * @param req the workflow's request.
+ * @param err NULL on success, else the error (lent until the callback returns).
+ * @param result the outcome, lent until the callback returns (sekha_stored_query_copy()
+ *        keeps it). NULL only when the store itself failed (or on no memory); when the
+ *        query fails after the store succeeded, it is given with err so the caller learns
+ *        what was stored.
+ * @param userdata the pointer given to the call. */
 typedef void (*sekha_stored_query_cb)(sekha_request *req, const sekha_error *err,
                                       const sekha_stored_query *result, void *userdata);
 
-/* Stores a conversation, then runs a semantic query (default limit). label NULL =
- * "Conversation", folder NULL = "/"; importance 0 = not sent, else 1..10 (sent as
- * importance_score). messages is copied before this returns. The store is never re-sent
- * once the server may have processed it (see controller.h). */
-SEKHA_API sekha_request *sekha_workflow_store_and_query(
-    sekha_client *client, const sekha_messages *messages, const char *query,
-    const char *label, const char *folder, int importance, sekha_stored_query_cb cb,
-    void *userdata);
+/** Stores a conversation, then runs a semantic query.
+ *
+ * Keys read from params:
+ *  - ::SEKHA_PARAM_LABEL: the conversation's label (default "Conversation");
+ *  - ::SEKHA_PARAM_FOLDER: its folder (default "/");
+ *  - ::SEKHA_PARAM_IMPORTANCE: 1..10, sent as importance_score (default: not sent);
+ *  - ::SEKHA_PARAM_LIMIT: the most query results (default: the controller query's, 10).
+ *
+ * The store is never re-sent once the server may have processed it (see controller.h).
+ * The query is checked before the store is sent, so a query that could not be sent
+ * stores nothing.
+ * @param client the client.
+ * @param messages the conversation to store; copied before this returns.
+ * @param query what to search for after storing (non-blank UTF-8).
+ * @param params optional parameters (NULL = all defaults); read before this returns.
+ * @param cb the final callback (may be NULL); it comes later from the loop, never from
+ *        inside this call.
+ * @param userdata passed to cb.
+ * @return the workflow's request; NULL when client is NULL or out of memory (no callback
+ *         then). */
+SEKHA_API sekha_request *sekha_workflow_store_and_query(sekha_client *client,
+                                                        const sekha_messages *messages,
+                                                        const char *query,
+                                                        const sekha_params *params,
+                                                        sekha_stored_query_cb cb,
+                                                        void *userdata);
 
-/* Sync form: *out (when out is not NULL) receives the result on success, and on failure
- * when the store succeeded; free it with sekha_stored_query_free. */
-SEKHA_API sekha_code sekha_workflow_store_and_query_sync(
-    sekha_client *client, const sekha_messages *messages, const char *query,
-    const char *label, const char *folder, int importance, sekha_stored_query **out,
-    sekha_error **err);
+/** Sync form of sekha_workflow_store_and_query().
+ * @param client the client.
+ * @param messages the conversation to store.
+ * @param query what to search for after storing.
+ * @param params optional parameters, as for the async form (NULL = all defaults).
+ * @param out when not NULL, receives the outcome on success, and on failure when the store
+ *        succeeded (else NULL); free it with sekha_stored_query_free().
+ * @param err when not NULL, receives the error (free it with sekha_error_free()), NULL on
+ *        success.
+ * @return ::SEKHA_OK or the error's code (::SEKHA_E_IN_CALLBACK inside a callback,
+ *         ::SEKHA_E_INVALID_ARG for a NULL client). */
+SEKHA_API sekha_code sekha_workflow_store_and_query_sync(sekha_client *client,
+                                                         const sekha_messages *messages,
+                                                         const char *query,
+                                                         const sekha_params *params,
+                                                         sekha_stored_query **out,
+                                                         sekha_error **err);
 
-/* The stored conversation (NULL when the store did not succeed). */
+/** The stored conversation.
+ * @param r the outcome.
+ * @return the conversation (lent by r), NULL when the store did not succeed. */
 SEKHA_API const sekha_conversation *sekha_stored_query_conversation(const sekha_stored_query *r);
 
-/* The query's results (NULL when the query did not succeed). */
+/** The query's results.
+ * @param r the outcome.
+ * @return the results (lent by r), NULL when the query did not succeed. */
 SEKHA_API const sekha_search_results *sekha_stored_query_results(const sekha_stored_query *r);
 
-/* Frees a result handed over by the sync form. NULL is a no-op. */
+/** Returns an outcome the caller owns (the same immutable object, shared with an atomic
+ * count). May be called from any thread.
+ * @param r the outcome (may be NULL).
+ * @return r, to release with sekha_stored_query_free(); NULL when r is NULL. */
+SEKHA_API sekha_stored_query *sekha_stored_query_copy(const sekha_stored_query *r);
+
+/** Releases an outcome the caller owns (from the sync form or sekha_stored_query_copy()).
+ * May be called from any thread.
+ * @param r the outcome; NULL is a no-op. */
 SEKHA_API void sekha_stored_query_free(sekha_stored_query *r);
 
 /* ----------------------------------------------------- completions grounded in memory */
 
-/* The outcome of the complete_* and stream_* workflows: the memories recalled, those
- * placed in the prompt, the prompt itself, and the completion. */
+/** The outcome of the complete_* and stream_* workflows (opaque): the memories recalled,
+ * those placed in the prompt, the prompt itself, and the completion. */
 typedef struct sekha_answer sekha_answer;
 
-/* Final callback of the complete_* and stream_* workflows. answer is NULL only on no
- * memory. On failure it holds what was done: the recall result when it succeeded, the
- * prompt when it was built, and for streams the partial completion. */
+/** The final callback of the complete_* and stream_* workflows.
+ * @param req the workflow's request.
+ * @param err NULL on success, else the error (lent until the callback returns).
+ * @param answer lent until the callback returns (sekha_answer_copy() keeps it); NULL only
+ *        on no memory. On failure it holds what was done: the recall result when it
+ *        succeeded, the prompt when it was built, and for streams the partial completion.
+ * @param userdata the pointer given to the call. */
 typedef void (*sekha_answer_cb)(sekha_request *req, const sekha_error *err,
                                 const sekha_answer *answer, void *userdata);
 
-/* Assembles context for context_query (NULL = the prompt) within context_budget tokens
- * (0 = 4000; the controller packs to 85 % of it), preferring preferred_labels and leaving
- * out excluded_folders (NULL-terminated lists or NULL), then asks the bridge for one
- * completion (see the header comment for the prompt's layout). model NULL = the bridge's
- * default; temperature SEKHA_TEMPERATURE_UNSET or >= 0; max_tokens SEKHA_MAX_TOKENS_UNSET
- * or >= 1. Returns NULL only when out of memory (no callback then). */
-SEKHA_API sekha_request *sekha_workflow_complete_with_context(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_answer_cb cb,
-    void *userdata);
+/** Assembles context for the prompt, then asks the bridge for one completion (see the
+ * file's comment for the prompt's layout).
+ *
+ * Keys read from params:
+ *  - ::SEKHA_PARAM_CONTEXT_QUERY: what to recall context for (default: the prompt);
+ *  - ::SEKHA_PARAM_BUDGET: the context budget in tokens (default 4000); the controller
+ *    packs its answer into 85 % of it and the workflow places what fits the whole budget;
+ *  - ::SEKHA_PARAM_PREFERRED_LABELS: labels to prefer (default: none);
+ *  - ::SEKHA_PARAM_EXCLUDED_FOLDERS: folder prefixes to leave out (default: none);
+ *  - ::SEKHA_PARAM_MODEL: the model (default: the bridge's);
+ *  - ::SEKHA_PARAM_TEMPERATURE: the sampling temperature (default: the bridge's);
+ *  - ::SEKHA_PARAM_MAX_TOKENS: the longest reply (default: the bridge's).
+ * The first three go to context assembly only, the last three to the bridge only.
+ * Everything is checked before the first stage, so a bad argument sends nothing.
+ * @param client the client.
+ * @param prompt the user's question (non-empty UTF-8); copied.
+ * @param params optional parameters (NULL = all defaults); read before this returns.
+ * @param cb the final callback (may be NULL); it comes later from the loop, never from
+ *        inside this call.
+ * @param userdata passed to cb.
+ * @return the workflow's request; NULL when client is NULL or out of memory (no callback
+ *         then). */
+SEKHA_API sekha_request *sekha_workflow_complete_with_context(sekha_client *client,
+                                                              const char *prompt,
+                                                              const sekha_params *params,
+                                                              sekha_answer_cb cb,
+                                                              void *userdata);
 
-/* Sync form: *out (when out is not NULL) receives the answer on success and on failure
- * (NULL only on no memory); free it with sekha_answer_free. */
-SEKHA_API sekha_code sekha_workflow_complete_with_context_sync(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_answer **out,
-    sekha_error **err);
+/** Sync form of sekha_workflow_complete_with_context().
+ * @param client the client.
+ * @param prompt the user's question.
+ * @param params optional parameters, as for the async form (NULL = all defaults).
+ * @param out when not NULL, receives the answer on success and on failure (NULL only on no
+ *        memory); free it with sekha_answer_free().
+ * @param err when not NULL, receives the error (free it with sekha_error_free()), NULL on
+ *        success.
+ * @return ::SEKHA_OK or the error's code. */
+SEKHA_API sekha_code sekha_workflow_complete_with_context_sync(sekha_client *client,
+                                                               const char *prompt,
+                                                               const sekha_params *params,
+                                                               sekha_answer **out,
+                                                               sekha_error **err);
 
-/* Like sekha_workflow_complete_with_context(), but the completion is streamed: on_chunk
- * (may be NULL) gets each chunk as it arrives (see sekha_bridge_stream_complete; a bridge
- * that ignores "stream", like today's sekha-llm-bridge, gives one chunk). The req given to
- * on_chunk is the stream's own request: returning SEKHA_EVENT_PAUSE or calling
- * sekha_request_pause/resume on it applies backpressure, SEKHA_EVENT_STOP ends the stream
+/** Like sekha_workflow_complete_with_context(), with the completion streamed.
+ *
+ * Reads the same keys, and ::SEKHA_PARAM_ON_CHUNK (sekha_params_set_on_chunk(), default:
+ * none), which gets each chunk as it arrives, with the userdata given to that setter (see
+ * sekha_bridge_stream_complete(); a bridge that ignores "stream", like today's
+ * sekha-llm-bridge, gives one chunk). The request given to the chunk callback is the
+ * stream's own: returning ::SEKHA_EVENT_PAUSE or calling sekha_request_pause() /
+ * sekha_request_resume() on it applies backpressure, ::SEKHA_EVENT_STOP ends the stream
  * with success and the text so far, and sekha_request_cancel() on it or on the workflow's
- * handle cancels the workflow (the answer keeps the text so far). */
-SEKHA_API sekha_request *sekha_workflow_stream_with_context(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_chunk_cb on_chunk,
-    sekha_answer_cb cb, void *userdata);
+ * handle cancels the workflow (the answer keeps the text so far).
+ * @param client the client.
+ * @param prompt the user's question (non-empty UTF-8); copied.
+ * @param params optional parameters (NULL = all defaults); read before this returns.
+ * @param cb the final callback (may be NULL); it comes later from the loop, after the last
+ *        chunk, never from inside this call.
+ * @param userdata passed to cb.
+ * @return the workflow's request; NULL when client is NULL or out of memory (no callback
+ *         then). */
+SEKHA_API sekha_request *sekha_workflow_stream_with_context(sekha_client *client,
+                                                            const char *prompt,
+                                                            const sekha_params *params,
+                                                            sekha_answer_cb cb,
+                                                            void *userdata);
 
-/* Sync form: on_chunk is called from inside this call; *out as for the complete form. */
-SEKHA_API sekha_code sekha_workflow_stream_with_context_sync(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_chunk_cb on_chunk,
-    void *userdata, sekha_answer **out, sekha_error **err);
+/** Sync form of sekha_workflow_stream_with_context(): the chunk callback is called from
+ * inside this call.
+ * @param client the client.
+ * @param prompt the user's question.
+ * @param params optional parameters, as for the async form (NULL = all defaults).
+ * @param out when not NULL, receives the answer on success and on failure (with the text
+ *        so far); free it with sekha_answer_free().
+ * @param err when not NULL, receives the error, NULL on success.
+ * @return ::SEKHA_OK or the error's code. */
+SEKHA_API sekha_code sekha_workflow_stream_with_context_sync(sekha_client *client,
+                                                             const char *prompt,
+                                                             const sekha_params *params,
+                                                             sekha_answer **out,
+                                                             sekha_error **err);
 
-/* Searches memory for search_query (NULL = the prompt), keeps at most limit results (0 =
- * 5) whose label is one of labels (NULL-terminated, NULL = any label; the vector store
- * cannot filter by label, so up to 4 times as many results are fetched and filtered
- * here), places them in a system message within budget tokens (0 = 4000), then asks the
- * bridge for one completion. Other arguments as for complete_with_context. */
-SEKHA_API sekha_request *sekha_workflow_complete_with_memory(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_answer_cb cb, void *userdata);
+/** Searches memory, places the results in a system message, then asks the bridge for one
+ * completion (see the file's comment for the prompt's layout).
+ *
+ * Keys read from params:
+ *  - ::SEKHA_PARAM_SEARCH_QUERY: what to search for (default: the prompt);
+ *  - ::SEKHA_PARAM_LIMIT: the most results to place (default 5);
+ *  - ::SEKHA_PARAM_LABELS: only results with one of these labels (default: any label; the
+ *    vector store cannot filter by label, so up to 4 times as many results are fetched and
+ *    filtered here);
+ *  - ::SEKHA_PARAM_BUDGET: the budget for the results, in tokens (default 4000);
+ *  - ::SEKHA_PARAM_MODEL, ::SEKHA_PARAM_TEMPERATURE, ::SEKHA_PARAM_MAX_TOKENS: as for
+ *    sekha_workflow_complete_with_context(), sent to the bridge only.
+ * @param client the client.
+ * @param prompt the user's question (non-empty UTF-8); copied.
+ * @param params optional parameters (NULL = all defaults); read before this returns.
+ * @param cb the final callback (may be NULL); it comes later from the loop, never from
+ *        inside this call.
+ * @param userdata passed to cb.
+ * @return the workflow's request; NULL when client is NULL or out of memory (no callback
+ *         then). */
+SEKHA_API sekha_request *sekha_workflow_complete_with_memory(sekha_client *client,
+                                                             const char *prompt,
+                                                             const sekha_params *params,
+                                                             sekha_answer_cb cb,
+                                                             void *userdata);
 
-/* Sync form of sekha_workflow_complete_with_memory(); *out as for complete_with_context. */
-SEKHA_API sekha_code sekha_workflow_complete_with_memory_sync(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_answer **out, sekha_error **err);
+/** Sync form of sekha_workflow_complete_with_memory().
+ * @param client the client.
+ * @param prompt the user's question.
+ * @param params optional parameters, as for the async form (NULL = all defaults).
+ * @param out when not NULL, receives the answer on success and on failure (NULL only on no
+ *        memory); free it with sekha_answer_free().
+ * @param err when not NULL, receives the error, NULL on success.
+ * @return ::SEKHA_OK or the error's code. */
+SEKHA_API sekha_code sekha_workflow_complete_with_memory_sync(sekha_client *client,
+                                                              const char *prompt,
+                                                              const sekha_params *params,
+                                                              sekha_answer **out,
+                                                              sekha_error **err);
 
-/* sekha_workflow_complete_with_memory() with the completion streamed through on_chunk, as
- * in sekha_workflow_stream_with_context(). */
-SEKHA_API sekha_request *sekha_workflow_stream_with_memory(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_chunk_cb on_chunk, sekha_answer_cb cb, void *userdata);
+/** sekha_workflow_complete_with_memory() with the completion streamed: reads the same keys
+ * and ::SEKHA_PARAM_ON_CHUNK, as sekha_workflow_stream_with_context() does.
+ * @param client the client.
+ * @param prompt the user's question (non-empty UTF-8); copied.
+ * @param params optional parameters (NULL = all defaults); read before this returns.
+ * @param cb the final callback (may be NULL); it comes later from the loop, after the last
+ *        chunk, never from inside this call.
+ * @param userdata passed to cb.
+ * @return the workflow's request; NULL when client is NULL or out of memory (no callback
+ *         then). */
+SEKHA_API sekha_request *sekha_workflow_stream_with_memory(sekha_client *client,
+                                                           const char *prompt,
+                                                           const sekha_params *params,
+                                                           sekha_answer_cb cb,
+                                                           void *userdata);
 
-/* Sync form of sekha_workflow_stream_with_memory(). */
-SEKHA_API sekha_code sekha_workflow_stream_with_memory_sync(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_chunk_cb on_chunk, void *userdata, sekha_answer **out,
-    sekha_error **err);
+/** Sync form of sekha_workflow_stream_with_memory(): the chunk callback is called from
+ * inside this call.
+ * @param client the client.
+ * @param prompt the user's question.
+ * @param params optional parameters, as for the async form (NULL = all defaults).
+ * @param out when not NULL, receives the answer on success and on failure (with the text
+ *        so far); free it with sekha_answer_free().
+ * @param err when not NULL, receives the error, NULL on success.
+ * @return ::SEKHA_OK or the error's code. */
+SEKHA_API sekha_code sekha_workflow_stream_with_memory_sync(sekha_client *client,
+                                                            const char *prompt,
+                                                            const sekha_params *params,
+                                                            sekha_answer **out,
+                                                            sekha_error **err);
 
-/* The completion (whole, or for streams the text so far); NULL when that stage was not
- * reached. */
+/** The completion.
+ * @param a the answer.
+ * @return the completion (whole, or for streams the text so far; lent by a), NULL when
+ *         that stage was not reached. */
 SEKHA_API const sekha_completion *sekha_answer_completion(const sekha_answer *a);
 
-/* The messages sent to the bridge; NULL when the prompt was not built. */
+/** The messages sent to the bridge, exactly.
+ * @param a the answer.
+ * @return the messages (lent by a), NULL when the prompt was not built. */
 SEKHA_API const sekha_messages *sekha_answer_prompt(const sekha_answer *a);
 
-/* Context assembly's answer as received (context workflows; NULL otherwise or when that
- * stage failed). */
+/** Context assembly's answer as received (context workflows).
+ * @param a the answer.
+ * @return the messages (lent by a), NULL for the memory workflows or when that stage
+ *         failed. */
 SEKHA_API const sekha_stored_messages *sekha_answer_context(const sekha_answer *a);
 
-/* The search results as received, before label filtering (memory workflows; NULL
- * otherwise or when that stage failed). */
+/** The search results as received, before label filtering (memory workflows).
+ * @param a the answer.
+ * @return the results (lent by a), NULL for the context workflows or when that stage
+ *         failed. */
 SEKHA_API const sekha_search_results *sekha_answer_search_results(const sekha_answer *a);
 
-/* Number of memories placed in the prompt. */
+/** The number of memories placed in the prompt.
+ * @param a the answer.
+ * @return the count, 0 for NULL. */
 SEKHA_API size_t sekha_answer_memory_count(const sekha_answer *a);
 
-/* Number of memories recalled (and matching the labels) but left out by the budget. */
+/** The number of memories recalled (and matching the labels) but left out by the budget.
+ * @param a the answer.
+ * @return the count, 0 for NULL. */
 SEKHA_API size_t sekha_answer_memory_dropped(const sekha_answer *a);
 
-/* The position of memory i in sekha_answer_context() or sekha_answer_search_results()
- * (for every other detail), (size_t)-1 when i is out of range. Memories are numbered in
- * ranking order, whatever their order in the prompt. */
+/** Where memory i came from. Memories are numbered in ranking order, whatever their order
+ * in the prompt.
+ * @param a the answer.
+ * @param i the memory's number, below sekha_answer_memory_count().
+ * @return its position in sekha_answer_context() or sekha_answer_search_results() (for
+ *         every other detail), (size_t)-1 when i is out of range. */
 SEKHA_API size_t sekha_answer_memory_source(const sekha_answer *a, size_t i);
 
-/* The label of the conversation memory i comes from ("" when unknown), NULL when out of
- * range. */
+/** The label of the conversation memory i comes from.
+ * @param a the answer.
+ * @param i the memory's number.
+ * @return the label ("" when unknown; lent by a), NULL when out of range. */
 SEKHA_API const char *sekha_answer_memory_label(const sekha_answer *a, size_t i);
 
-/* The text of memory i as placed in the prompt (cut when the budget made it so), NULL
- * when out of range. */
+/** The text of memory i as placed in the prompt (cut when the budget made it so).
+ * @param a the answer.
+ * @param i the memory's number.
+ * @return the text (lent by a), NULL when out of range. */
 SEKHA_API const char *sekha_answer_memory_text(const sekha_answer *a, size_t i);
 
-/* Estimated tokens of all memories placed in the prompt (at most the budget). */
+/** The estimated tokens of all memories placed in the prompt (at most the budget).
+ * @param a the answer.
+ * @return the estimate, 0 for NULL. */
 SEKHA_API size_t sekha_answer_memory_tokens(const sekha_answer *a);
 
-/* Frees an answer handed over by a sync form. NULL is a no-op. */
+/** Returns an answer the caller owns (the same immutable object, shared with an atomic
+ * count). May be called from any thread.
+ * @param a the answer (may be NULL).
+ * @return a, to release with sekha_answer_free(); NULL when a is NULL. */
+SEKHA_API sekha_answer *sekha_answer_copy(const sekha_answer *a);
+
+/** Releases an answer the caller owns (from a sync form or sekha_answer_copy()). May be
+ * called from any thread.
+ * @param a the answer; NULL is a no-op. */
 SEKHA_API void sekha_answer_free(sekha_answer *a);
 
 /* ------------------------------------------------------------------- health check */
 
-/* The health of a deployment: one report per service and an overall verdict. */
+/** The health of a deployment (opaque): one report per service and an overall verdict. */
 typedef struct sekha_deployment_health sekha_deployment_health;
 
-/* Final callback of sekha_workflow_health_check(). A service being down is reported in
- * health, never as err: err is set (and health NULL) only on cancel, client free, a bad
- * argument or no memory. */
+/** The final callback of sekha_workflow_health_check(). A service being down is reported
+ * in the health report, never as err.
+ * @param req the workflow's request.
+ * @param err NULL unless the check itself could not be made: cancel, client free, a bad
+ *        parameter or no memory (lent until the callback returns).
+ * @param health the report when err is NULL, else NULL; lent until the callback returns
+ *        (sekha_deployment_health_copy() keeps it).
+ * @param userdata the pointer given to the call. */
 typedef void (*sekha_deployment_health_cb)(sekha_request *req, const sekha_error *err,
                                            const sekha_deployment_health *health,
                                            void *userdata);
 
-/* Checks the three services at the same time, so the whole check takes about as long as
- * the slowest one: the controller (GET /health), the bridge (GET /health, as
- * sekha_bridge_health) and MCP (POST /mcp/tools/memory_stats with "{}", which needs the
- * MCP key; it falls back to the controller's). No probe is retried. timeout_ms bounds
- * each probe (0 = 5000; the client's own request and connect timeouts apply as well); a
- * probe without an answer by then is unreachable with SEKHA_E_TIMEOUT. Returns NULL only
- * when out of memory. */
-SEKHA_API sekha_request *sekha_workflow_health_check(sekha_client *client, long timeout_ms,
+/** Checks the three services at the same time, so the whole check takes about as long as
+ * the slowest one: the controller (GET /health), the bridge (GET /health) and MCP (POST
+ * /mcp/tools/memory_stats with "{}", which needs the MCP key; it falls back to the
+ * controller's). No probe is retried.
+ *
+ * Keys read from params:
+ *  - ::SEKHA_PARAM_TIMEOUT_MS: the time limit of each probe (default 5000; the client's own
+ *    request and connect timeouts apply as well). A probe without an answer by then is
+ *    unreachable with ::SEKHA_E_TIMEOUT.
+ * @param client the client.
+ * @param params optional parameters (NULL = all defaults); read before this returns.
+ * @param cb the final callback (may be NULL); it comes later from the loop, never from
+ *        inside this call.
+ * @param userdata passed to cb.
+ * @return the workflow's request; NULL when client is NULL or out of memory (no callback
+ *         then). */
+SEKHA_API sekha_request *sekha_workflow_health_check(sekha_client *client,
+                                                     const sekha_params *params,
                                                      sekha_deployment_health_cb cb,
                                                      void *userdata);
 
-/* Sync form: *out receives the report (free it with sekha_deployment_health_free). */
-SEKHA_API sekha_code sekha_workflow_health_check_sync(sekha_client *client, long timeout_ms,
+/** Sync form of sekha_workflow_health_check().
+ * @param client the client.
+ * @param params optional parameters, as for the async form (NULL = all defaults).
+ * @param out when not NULL, receives the report (free it with
+ *        sekha_deployment_health_free()); NULL on failure.
+ * @param err when not NULL, receives the error, NULL on success.
+ * @return ::SEKHA_OK (whatever the services' states) or the error's code. */
+SEKHA_API sekha_code sekha_workflow_health_check_sync(sekha_client *client,
+                                                      const sekha_params *params,
                                                       sekha_deployment_health **out,
                                                       sekha_error **err);
 
-/* The worst status of the three services. */
+/** The worst status of the three services.
+ * @param h the report.
+ * @return the verdict; ::SEKHA_STATUS_UNREACHABLE for NULL. */
 SEKHA_API sekha_service_status sekha_deployment_health_overall(const sekha_deployment_health *h);
 
-/* The status of one service. */
+/** The status of one service.
+ * @param h the report.
+ * @param svc the service.
+ * @return its status; ::SEKHA_STATUS_UNREACHABLE for NULL or an unknown service. */
 SEKHA_API sekha_service_status sekha_deployment_health_status(const sekha_deployment_health *h,
                                                               sekha_service svc);
 
-/* Milliseconds from sending the probe to its outcome (to the deadline for a timeout). */
+/** The probe's latency.
+ * @param h the report.
+ * @param svc the service.
+ * @return milliseconds from sending the probe to its outcome (to the deadline for a
+ *         timeout); 0 for NULL or an unknown service. */
 SEKHA_API double sekha_deployment_health_latency_ms(const sekha_deployment_health *h,
                                                     sekha_service svc);
 
-/* A short human-readable detail ("database ok, chroma ok", "connection refused or
- * unreachable", "the MCP key was rejected ..."), never NULL. */
+/** A short human-readable detail of one service's state ("database ok, chroma ok",
+ * "connection refused or unreachable", "the MCP key was rejected ...").
+ * @param h the report.
+ * @param svc the service.
+ * @return the detail (lent by h), never NULL ("" when none). */
 SEKHA_API const char *sekha_deployment_health_detail(const sekha_deployment_health *h,
                                                      sekha_service svc);
 
-/* The probe's error (NULL when the service answered 2xx), lent by the report. */
+/** The probe's error.
+ * @param h the report.
+ * @param svc the service.
+ * @return the error (lent by h), NULL when the service answered 2xx. */
 SEKHA_API const sekha_error *sekha_deployment_health_error(const sekha_deployment_health *h,
                                                            sekha_service svc);
 
-/* The report as JSON: {"status":..., "services":[{"service","url","status","latency_ms",
- * "detail","error"},...]}, in the order controller, bridge, mcp. */
+/** The report as JSON: {"status":..., "services":[{"service","url","status","latency_ms",
+ * "detail","error"},...]}, in the order controller, bridge, mcp. Built before the report
+ * is handed out, so reading it from several threads at once is safe.
+ * @param h the report.
+ * @return the JSON text (lent by h), NULL for NULL. */
 SEKHA_API const char *sekha_deployment_health_json(const sekha_deployment_health *h);
 
-/* Frees a report handed over by the sync form. NULL is a no-op. */
+/** Returns a report the caller owns (the same immutable object, shared with an atomic
+ * count). May be called from any thread.
+ * @param h the report (may be NULL).
+ * @return h, to release with sekha_deployment_health_free(); NULL when h is NULL. */
+SEKHA_API sekha_deployment_health *sekha_deployment_health_copy(const sekha_deployment_health *h);
+
+/** Releases a report the caller owns (from the sync form or
+ * sekha_deployment_health_copy()). May be called from any thread.
+ * @param h the report; NULL is a no-op. */
 SEKHA_API void sekha_deployment_health_free(sekha_deployment_health *h);
 
 #ifdef __cplusplus

@@ -168,17 +168,33 @@ static int cmd_chat(cli *c, int argc, char **argv)
         cli_parsed_free(&p);
         return rc;
     }
-    const char *const *lv = labels.n ? labels.v : NULL;
+    /* Flags not given stay unset (the workflows' defaults); 0 means "not given" too. */
+    sekha_params *wp = sekha_params_new();
+    if (wp) {
+        if (memory_q)
+            sekha_params_set_text(wp, SEKHA_PARAM_SEARCH_QUERY, memory_q);
+        if (context_q)
+            sekha_params_set_text(wp, SEKHA_PARAM_CONTEXT_QUERY, context_q);
+        if (budget)
+            sekha_params_set_int(wp, SEKHA_PARAM_BUDGET, budget);
+        if (limit)
+            sekha_params_set_int(wp, SEKHA_PARAM_LIMIT, limit);
+        if (labels.n)
+            sekha_params_set_list(wp, memory_q ? SEKHA_PARAM_LABELS
+                                               : SEKHA_PARAM_PREFERRED_LABELS,
+                                  (const char *const *)labels.v);
+        if (model)
+            sekha_params_set_text(wp, SEKHA_PARAM_MODEL, model);
+    }
     chat_run r = {c, show, 0, 0, CLI_FAILED};
-    sekha_request *req =
-        memory_q ? sekha_workflow_stream_with_memory(client, prompt, memory_q, limit, lv, budget,
-                                                     model, SEKHA_TEMPERATURE_UNSET,
-                                                     SEKHA_MAX_TOKENS_UNSET, print_token,
-                                                     chat_done, &r)
-                 : sekha_workflow_stream_with_context(client, prompt, context_q, budget, lv, NULL,
-                                                      model, SEKHA_TEMPERATURE_UNSET,
-                                                      SEKHA_MAX_TOKENS_UNSET, print_token,
-                                                      chat_done, &r);
+    sekha_params_set_on_chunk(wp, print_token, &r);
+    /* A value a setter refused is reported by the call, through chat_done. */
+    sekha_request *req = !wp       ? NULL
+                         : memory_q ? sekha_workflow_stream_with_memory(client, prompt, wp,
+                                                                        chat_done, &r)
+                                    : sekha_workflow_stream_with_context(client, prompt, wp,
+                                                                         chat_done, &r);
+    sekha_params_free(wp); /* read by the call */
     if (!req) {
         free(prompt);
         free(query_in);
@@ -209,7 +225,12 @@ static int cmd_health(cli *c, int argc, char **argv)
     sekha_deployment_health *h = NULL;
     sekha_error *err = NULL;
     cli_spinner_start(c, "checking");
-    sekha_code code = sekha_workflow_health_check_sync(client, c->timeout_ms, &h, &err);
+    /* Not given: the default 5 s. (--timeout bounds the client's calls too, so a probe
+     * stays bounded even if the parameters could not be allocated.) */
+    sekha_params *hp = c->timeout_ms ? sekha_params_new() : NULL;
+    sekha_params_set_int(hp, SEKHA_PARAM_TIMEOUT_MS, c->timeout_ms);
+    sekha_code code = sekha_workflow_health_check_sync(client, hp, &h, &err);
+    sekha_params_free(hp);
     cli_spinner_stop();
     if (code != SEKHA_OK) {
         rc = cli_fail(c, err);

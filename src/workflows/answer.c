@@ -15,9 +15,16 @@ size_t wf_tokens(size_t bytes)
     return (bytes + 3) / 4;
 }
 
+sekha_answer *sekha_answer_copy(const sekha_answer *a)
+{
+    if (a)
+        sekha__ref_get(&a->ref);
+    return (sekha_answer *)a;
+}
+
 void sekha_answer_free(sekha_answer *a)
 {
-    if (!a)
+    if (!a || !sekha__ref_put(&a->ref))
         return;
     for (size_t i = 0; i < a->nmem; i++) {
         free(a->mem[i].label);

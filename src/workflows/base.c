@@ -3,6 +3,7 @@
  * cancel (owner_finishes). Only when the client is freed does the core end the parent while
  * children are pending, and those report after it; so the workflow is reference-counted:
  * the parent holds one reference and every pending child one more. */
+#include "shared/shared.h"
 #include "workflows/wf.h"
 
 #include <stdlib.h>
@@ -66,31 +67,17 @@ static void on_parent_done(sekha_request *req, const sekha_error *err,
     cancel_children(w); /* only when the client is closing: otherwise none is left */
     /* The core's own error (cancel, close) wins over a stage's. */
     const sekha_error *e = err ? err : w->err;
-    if (w->slot) {
-        w->slot->done = 1;
-        w->slot->code = sekha_error_code(e);
-        w->slot->result = w->ops->take_result(w, e);
-        if (err) { /* take the core's error rather than copying it */
-            w->slot->err = sekha__req(req)->err;
-            sekha__req(req)->err = NULL;
-        } else {
-            w->slot->err = w->err;
-            w->err = NULL;
-        }
-    } else if (w->cb) {
+    if (w->cb)
         w->ops->deliver(w, req, e);
-    }
     wf_unref(w);
 }
 
-sekha_request *wf_begin(wf *w, const wf_ops *ops, sekha_client *c, sekha__fn cb, void *ud,
-                        wf_slot *slot)
+sekha_request *wf_begin(wf *w, const wf_ops *ops, sekha_client *c, sekha__fn cb, void *ud)
 {
     w->ops = ops;
     w->client = c;
     w->cb = cb;
     w->ud = ud;
-    w->slot = slot;
     w->refs = 1;
     w->req = sekha__start_virtual(c, NULL, ops->what, on_parent_done, w);
     if (!w->req) {
@@ -163,40 +150,58 @@ int wf_child_done(wf *w, sekha_request *child, const sekha_error *err)
     return 1;
 }
 
-typedef struct sync_pack {
-    wf_start_fn start;
-    const void *args;
-    wf_slot *slot;
-} sync_pack;
-
-static sekha_request *sync_trampoline(sekha_client *c, void *p)
+int wf_params_ok(wf *w, const sekha_params *params, const char *call, const sekha_param *keys)
 {
-    sync_pack *k = p;
-    return k->start(c, k->args, NULL, NULL, k->slot);
+    sekha_error *e = sekha__params_check(params, call, keys);
+    if (e)
+        wf_end(w, e); /* the message already names the call */
+    return e == NULL;
 }
 
-sekha_code wf_sync(sekha_client *c, wf_start_fn start, const void *args, void **out,
-                   void (*free_result)(void *), sekha_error **err)
+/* Copies one key; the public numbering groups keys by type (params.h), which says which
+ * reader and setter fit. Returns the setter's code. */
+static sekha_code copy_key(sekha_params *to, const sekha_params *from, sekha_param k)
 {
-    wf_slot slot = {0};
-    sync_pack k = {start, args, &slot};
-    if (out)
-        *out = NULL;
-    if (err)
-        *err = NULL;
-    sekha_code rc = sekha__sync_call(c, sync_trampoline, &k, &slot.done);
-    if (rc != SEKHA_OK) {
-        if (err)
-            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
-        return rc;
+    int64_t i;
+    double d;
+    size_t len;
+    void *ud;
+    switch ((int)k / 100) {
+    case 0: return sekha_params_set_text(to, k, sekha__params_text(from, k));
+    case 1:
+        sekha__params_int(from, k, &i);
+        return sekha_params_set_int(to, k, i);
+    case 2:
+        sekha__params_real(from, k, &d);
+        return sekha_params_set_real(to, k, d);
+    case 3: return sekha_params_set_list(to, k, sekha__params_list(from, k));
+    case 4: {
+        const void *b = sekha__params_bytes(from, k, &len);
+        return sekha_params_set_bytes(to, k, b, len);
     }
-    if (out)
-        *out = slot.result;
-    else if (slot.result)
-        free_result(slot.result);
-    if (err)
-        *err = slot.err;
-    else
-        sekha_error_free(slot.err);
-    return slot.code;
+    default: {
+        sekha__fn fn = sekha__params_fn(from, k, &ud);
+        return sekha__params_set_fn(to, k, fn, ud);
+    }
+    }
+}
+
+sekha_params *wf_params_pick(const sekha_params *params, const sekha_param *keys, int *oom)
+{
+    sekha_params *p = NULL;
+    for (; *keys; keys++) {
+        if (!sekha_params_isset(params, *keys))
+            continue;
+        if (!p && !(p = sekha_params_new()))
+            break;
+        /* The value passed the same setter once, so only memory can fail. */
+        if (copy_key(p, params, *keys) != SEKHA_OK) {
+            sekha_params_free(p);
+            p = NULL;
+            break;
+        }
+    }
+    if (*keys)
+        *oom = 1;
+    return p;
 }

@@ -1,9 +1,9 @@
 /* The completion workflows: recall (context assembly or semantic search), place what fits
  * the budget into the prompt, then complete, whole or streamed. */
-#include "core/jwrite.h"
+#include "shared/shared.h"
 #include "workflows/wf.h"
 
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,28 +12,21 @@
 #define LABEL_FETCH_FACTOR 4   /* results fetched per wanted one when filtering by label */
 #define MAX_QUERY_LIMIT 4294967295.0
 
-typedef struct chat_args {
-    const char *prompt, *query;
-    long budget, limit;
-    const char *const *labels;
-    const char *const *excluded;
-    const char *model;
-    double temperature;
-    long max_tokens;
+/* Which workflow: recall by context assembly or by search, whole or streamed. */
+typedef struct chat_kind {
     int memory, stream;
-    sekha_chunk_cb on_chunk;
-    void *chunk_ud;
-} chat_args;
+    const char *call;          /* the public name, for parameter errors */
+    const sekha_param *keys;   /* the keys it reads */
+} chat_kind;
 
 typedef struct chat_wf {
     wf base;
     int memory, stream;
-    char *prompt, *model;
-    char **labels;         /* memory workflows: the label filter, NULL = any label */
-    double temperature;
-    long max_tokens, budget, limit;
-    sekha_chunk_cb on_chunk;
-    void *chunk_ud;
+    char *prompt;
+    char **labels;             /* memory workflows: the label filter, NULL = any label */
+    size_t budget;
+    int64_t limit;
+    sekha_params *bridge;      /* the completion stage's keys, NULL = its defaults */
     sekha_answer *answer;
 } chat_wf;
 
@@ -62,45 +55,29 @@ static char **copy_strv(const char *const *v, int *oom)
     return d;
 }
 
+/* An answer is due even on failure: it says how far the workflow got. */
 static void chat_deliver(wf *w, sekha_request *req, const sekha_error *err)
 {
     ((sekha_answer_cb)w->cb)(req, err, ((chat_wf *)w)->answer, w->ud);
-}
-
-static void *chat_take(wf *w, const sekha_error *err)
-{
-    (void)err; /* an answer is due even on failure: it says how far the workflow got */
-    chat_wf *cw = (chat_wf *)w;
-    sekha_answer *a = cw->answer;
-    cw->answer = NULL;
-    return a;
 }
 
 static void chat_destroy(wf *w)
 {
     chat_wf *cw = (chat_wf *)w;
     free(cw->prompt);
-    free(cw->model);
     free_strv(cw->labels);
+    sekha_params_free(cw->bridge);
     sekha_answer_free(cw->answer);
 }
 
-static const wf_ops context_ops = {"workflow complete_with_context", chat_deliver, chat_take,
-                                   chat_destroy};
+static const wf_ops context_ops = {"workflow complete_with_context", chat_deliver, chat_destroy};
 static const wf_ops stream_context_ops = {"workflow stream_with_context", chat_deliver,
-                                          chat_take, chat_destroy};
-static const wf_ops memory_ops = {"workflow complete_with_memory", chat_deliver, chat_take,
-                                  chat_destroy};
-static const wf_ops stream_memory_ops = {"workflow stream_with_memory", chat_deliver, chat_take,
+                                          chat_destroy};
+static const wf_ops memory_ops = {"workflow complete_with_memory", chat_deliver, chat_destroy};
+static const wf_ops stream_memory_ops = {"workflow stream_with_memory", chat_deliver,
                                          chat_destroy};
 
 /* ---- the completion stage ---- */
-
-static int relay_chunk(sekha_request *req, const sekha_chunk *ch, void *ud)
-{
-    chat_wf *cw = ud;
-    return cw->on_chunk ? cw->on_chunk(req, ch, cw->chunk_ud) : SEKHA_EVENT_CONTINUE;
-}
 
 static void on_completion(sekha_request *req, const sekha_error *err, const sekha_completion *c,
                           void *ud)
@@ -131,25 +108,13 @@ static void complete_stage(chat_wf *cw, sekha_error *prompt_err)
         sekha__error_compose(prompt_err, w->ops->what);
         wf_end(w, prompt_err);
     } else {
-        /* The child call's parameters, from the workflow's arguments (checked at start). */
-        sekha_params *p = sekha_params_new();
-        if (!p) {
-            wf_fail(w, SEKHA_E_NOMEM, "the completion's parameters");
-            return;
-        }
-        if (cw->model)
-            sekha_params_set_text(p, SEKHA_PARAM_MODEL, cw->model);
-        if (!isnan(cw->temperature))
-            sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, cw->temperature);
-        if (cw->max_tokens > 0)
-            sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, cw->max_tokens);
-        if (cw->stream) {
-            sekha_params_set_on_chunk(p, relay_chunk, cw);
-            WF_CHILD(w, sekha_bridge_stream_complete(w->client, a->prompt, p, on_completion, cw));
-        } else {
-            WF_CHILD(w, sekha_bridge_complete(w->client, a->prompt, p, on_completion, cw));
-        }
-        sekha_params_free(p); /* read by the call */
+        /* The chunk callback, if any, goes straight to the stream with its own userdata. */
+        if (cw->stream)
+            WF_CHILD(w, sekha_bridge_stream_complete(w->client, a->prompt, cw->bridge,
+                                                     on_completion, cw));
+        else
+            WF_CHILD(w, sekha_bridge_complete(w->client, a->prompt, cw->bridge, on_completion,
+                                              cw));
     }
 }
 
@@ -189,7 +154,7 @@ static void on_context(sekha_request *req, const sekha_error *err,
         sekha_answer *a = cw->answer;
         a->context = sekha_stored_messages_copy(l);
         wf_packer p;
-        wf_packer_init(&p, a, (size_t)cw->budget);
+        wf_packer_init(&p, a, cw->budget);
         int oom = 0;
         for (size_t i = 0; i < sekha_stored_messages_count(l) && !oom; i++) {
             const sekha_stored_message *m = sekha_stored_messages_at(l, i);
@@ -224,9 +189,9 @@ static void on_results(sekha_request *req, const sekha_error *err,
         sekha_answer *a = cw->answer;
         a->results = sekha_search_results_copy(r);
         wf_packer p;
-        wf_packer_init(&p, a, (size_t)cw->budget);
+        wf_packer_init(&p, a, cw->budget);
         int oom = 0;
-        long taken = 0;
+        int64_t taken = 0;
         for (size_t i = 0; i < sekha_search_results_count(r) && taken < cw->limit && !oom; i++) {
             const sekha_search_result *it = sekha_search_results_at(r, i);
             const char *label = sekha_search_result_label(it);
@@ -254,204 +219,178 @@ static int sendable(const char *text)
     return ok;
 }
 
-/* Why the arguments cannot be used (why holds the text when it is formatted), or NULL.
- * Everything is checked before the first stage, so a bad argument sends nothing. */
-static const char *check_args(const chat_args *a, char *why, size_t why_len)
+static const wf_ops *ops_of(const chat_kind *k)
 {
-    if (!a->prompt || !*a->prompt)
-        return "prompt must be a non-empty string";
-    if (a->budget < 0)
-        return "the budget must be 0 (the default) or positive";
-    if (a->limit < 0)
-        return "limit must be 0 (the default) or positive";
-    if (!isnan(a->temperature) && !(isfinite(a->temperature) && a->temperature >= 0))
-        return "temperature must be SEKHA_TEMPERATURE_UNSET or a finite value >= 0";
-    if (a->max_tokens < 0)
-        return "max_tokens must be SEKHA_MAX_TOKENS_UNSET or >= 1";
-    if (!sendable(a->prompt))
-        return "prompt must be valid UTF-8";
-    static const char *const names[] = {"query", "model"};
-    const char *const strs[] = {a->query, a->model};
-    for (int i = 0; i < 2; i++)
-        if (strs[i] && !sekha__utf8_valid(strs[i], strlen(strs[i]))) {
-            sekha__jw_why_utf8(why, why_len, names[i], strs[i]);
-            return why;
-        }
-    return NULL;
+    if (k->memory)
+        return k->stream ? &stream_memory_ops : &memory_ops;
+    return k->stream ? &stream_context_ops : &context_ops;
 }
 
-/* The parameters of the recall stage (the call copies what it needs); NULL when out of
- * memory. A setter refusing a value is remembered, and the call reports it. */
-static sekha_params *recall_params(const chat_args *a, long limit)
+/* The keys each stage reads; the rest are the workflow's own. */
+static const sekha_param complete_keys[] = {SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE,
+                                            SEKHA_PARAM_MAX_TOKENS, 0};
+static const sekha_param stream_keys[] = {SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE,
+                                          SEKHA_PARAM_MAX_TOKENS, SEKHA_PARAM_ON_CHUNK, 0};
+static const sekha_param assemble_keys[] = {SEKHA_PARAM_PREFERRED_LABELS, SEKHA_PARAM_BUDGET,
+                                            SEKHA_PARAM_EXCLUDED_FOLDERS, 0};
+
+/* The search stage's parameters: the number of results to fetch (the workflow's limit,
+ * times LABEL_FETCH_FACTOR when filtering by label, within the controller's range). */
+static sekha_params *search_params(const chat_wf *cw)
 {
+    double fetch = (double)cw->limit * (cw->labels ? LABEL_FETCH_FACTOR : 1);
     sekha_params *p = sekha_params_new();
-    int nomem = !p;
-    if (p && a->memory)
-        nomem |= sekha_params_set_int(p, SEKHA_PARAM_LIMIT, limit) == SEKHA_E_NOMEM;
-    if (p && !a->memory && a->labels)
-        nomem |= sekha_params_set_list(p, SEKHA_PARAM_PREFERRED_LABELS, a->labels) ==
-                 SEKHA_E_NOMEM;
-    if (p && !a->memory && a->budget > 0) /* 0: the controller call's default */
-        nomem |= sekha_params_set_int(p, SEKHA_PARAM_BUDGET, a->budget) == SEKHA_E_NOMEM;
-    if (p && !a->memory && a->excluded)
-        nomem |= sekha_params_set_list(p, SEKHA_PARAM_EXCLUDED_FOLDERS, a->excluded) ==
-                 SEKHA_E_NOMEM;
-    if (nomem) {
+    if (p && sekha_params_set_int(p, SEKHA_PARAM_LIMIT,
+                                  fetch > MAX_QUERY_LIMIT ? (int64_t)MAX_QUERY_LIMIT
+                                                          : (int64_t)fetch) != SEKHA_OK) {
         sekha_params_free(p);
-        return NULL;
+        p = NULL;
     }
     return p;
 }
 
-static const wf_ops *ops_of(const chat_args *a)
+/* Starts the recall stage, then (from its callback) the completion; every argument is
+ * checked first, so a bad one sends nothing. */
+static sekha_request *chat_start(sekha_client *c, const char *prompt, const sekha_params *params,
+                                 const chat_kind *k, sekha_answer_cb cb, void *ud)
 {
-    if (a->memory)
-        return a->stream ? &stream_memory_ops : &memory_ops;
-    return a->stream ? &stream_context_ops : &context_ops;
-}
-
-static sekha_request *chat_start(sekha_client *c, const void *args, sekha__fn cb, void *ud,
-                                 wf_slot *slot)
-{
-    const chat_args *a = args;
     if (!c)
         return NULL;
     chat_wf *cw = calloc(1, sizeof *cw);
     if (!cw)
         return NULL;
-    int oom = 0;
-    cw->memory = a->memory;
-    cw->stream = a->stream;
-    cw->temperature = a->temperature;
-    cw->max_tokens = a->max_tokens;
-    cw->budget = a->budget ? a->budget : DEFAULT_BUDGET;
-    cw->limit = a->limit ? a->limit : DEFAULT_LIMIT;
-    cw->on_chunk = a->on_chunk;
-    cw->chunk_ud = slot ? a->chunk_ud : ud;
-    cw->prompt = a->prompt ? strdup(a->prompt) : NULL;
-    cw->model = a->model ? strdup(a->model) : NULL;
-    oom |= (a->prompt && !cw->prompt) || (a->model && !cw->model);
-    cw->labels = a->memory ? copy_strv(a->labels, &oom) : NULL;
+    cw->memory = k->memory;
+    cw->stream = k->stream;
+    cw->prompt = prompt ? strdup(prompt) : NULL;
     cw->answer = calloc(1, sizeof *cw->answer);
-    oom |= !cw->answer;
+    if (cw->answer)
+        sekha__ref_init(&cw->answer->ref);
+    int oom = (prompt && !cw->prompt) || !cw->answer;
     wf *w = &cw->base;
-    sekha_request *req = wf_begin(w, ops_of(a), c, cb, ud, slot);
-    if (!req || !wf_running(w))
+    sekha_request *req = wf_begin(w, ops_of(k), c, (sekha__fn)cb, ud);
+    if (!req || !wf_running(w) || !wf_params_ok(w, params, k->call, k->keys))
         return req;
-    char why[160];
-    const char *bad = check_args(a, why, sizeof why);
-    const char *query = a->query ? a->query : a->prompt;
+    int64_t budget = DEFAULT_BUDGET, limit = DEFAULT_LIMIT;
+    sekha__params_int(params, SEKHA_PARAM_BUDGET, &budget);
+    sekha__params_int(params, SEKHA_PARAM_LIMIT, &limit);
+    cw->budget = (uint64_t)budget > SIZE_MAX ? SIZE_MAX : (size_t)budget;
+    cw->limit = limit;
+    if (k->memory)
+        cw->labels = copy_strv(sekha__params_list(params, SEKHA_PARAM_LABELS), &oom);
+    cw->bridge = wf_params_pick(params, k->stream ? stream_keys : complete_keys, &oom);
+    const char *query = sekha__params_text(params, k->memory ? SEKHA_PARAM_SEARCH_QUERY
+                                                             : SEKHA_PARAM_CONTEXT_QUERY);
+    if (!query)
+        query = prompt;
     if (oom) {
         wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
-    } else if (bad) {
-        wf_fail(w, SEKHA_E_INVALID_ARG, bad);
+    } else if (!prompt || !*prompt) {
+        wf_fail(w, SEKHA_E_INVALID_ARG, "prompt must be a non-empty string");
+    } else if (!sendable(prompt)) {
+        wf_fail(w, SEKHA_E_INVALID_ARG, "prompt must be valid UTF-8");
     } else {
-        double fetch = (double)cw->limit * (cw->labels ? LABEL_FETCH_FACTOR : 1);
-        sekha_params *rp = recall_params(a, fetch > MAX_QUERY_LIMIT ? (long)MAX_QUERY_LIMIT
-                                                                    : (long)fetch);
-        if (!rp)
+        /* The recall call checks the query (non-blank) and its own keys. */
+        sekha_params *rp = k->memory ? search_params(cw)
+                                     : wf_params_pick(params, assemble_keys, &oom);
+        if (oom || (k->memory && !rp))
             wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
-        else if (a->memory)
+        else if (k->memory)
             WF_CHILD(w, sekha_controller_query(c, query, rp, on_results, cw));
         else
             WF_CHILD(w, sekha_controller_assemble_context(c, query, rp, on_context, cw));
-        sekha_params_free(rp);
+        sekha_params_free(rp); /* read by the call */
     }
     return req;
 }
 
-static sekha_request *chat_async(sekha_client *c, chat_args a, sekha_answer_cb cb, void *ud)
-{
-    return chat_start(c, &a, (sekha__fn)cb, ud, NULL);
-}
-
-static sekha_code chat_sync(sekha_client *c, chat_args a, sekha_answer **out, sekha_error **err)
-{
-    return wf_sync(c, chat_start, &a, (void **)out, (void (*)(void *))sekha_answer_free, err);
-}
-
 /* ---- the public forms ---- */
 
-sekha_request *sekha_workflow_complete_with_context(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_answer_cb cb, void *userdata)
+static const chat_kind complete_context = {
+    0, 0, "sekha_workflow_complete_with_context",
+    (const sekha_param[]){SEKHA_PARAM_CONTEXT_QUERY, SEKHA_PARAM_BUDGET,
+                          SEKHA_PARAM_PREFERRED_LABELS, SEKHA_PARAM_EXCLUDED_FOLDERS,
+                          SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE, SEKHA_PARAM_MAX_TOKENS, 0}};
+static const chat_kind stream_context = {
+    0, 1, "sekha_workflow_stream_with_context",
+    (const sekha_param[]){SEKHA_PARAM_CONTEXT_QUERY, SEKHA_PARAM_BUDGET,
+                          SEKHA_PARAM_PREFERRED_LABELS, SEKHA_PARAM_EXCLUDED_FOLDERS,
+                          SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE, SEKHA_PARAM_MAX_TOKENS,
+                          SEKHA_PARAM_ON_CHUNK, 0}};
+static const chat_kind complete_memory = {
+    1, 0, "sekha_workflow_complete_with_memory",
+    (const sekha_param[]){SEKHA_PARAM_SEARCH_QUERY, SEKHA_PARAM_LIMIT, SEKHA_PARAM_LABELS,
+                          SEKHA_PARAM_BUDGET, SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE,
+                          SEKHA_PARAM_MAX_TOKENS, 0}};
+static const chat_kind stream_memory = {
+    1, 1, "sekha_workflow_stream_with_memory",
+    (const sekha_param[]){SEKHA_PARAM_SEARCH_QUERY, SEKHA_PARAM_LIMIT, SEKHA_PARAM_LABELS,
+                          SEKHA_PARAM_BUDGET, SEKHA_PARAM_MODEL, SEKHA_PARAM_TEMPERATURE,
+                          SEKHA_PARAM_MAX_TOKENS, SEKHA_PARAM_ON_CHUNK, 0}};
+
+SEKHA__SYNC_CB(answer_sync_cb, sekha_answer, sekha_answer_copy)
+
+static sekha_code chat_sync(sekha_client *c, const char *prompt, const sekha_params *params,
+                            const chat_kind *k, sekha_answer **out, sekha_error **err)
 {
-    chat_args a = {prompt, context_query, context_budget, 0, preferred_labels, excluded_folders,
-                   model, temperature, max_tokens, 0, 0, NULL, NULL};
-    return chat_async(client, a, cb, userdata);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(c, &s);
+    sekha_request *req = begun ? NULL : chat_start(c, prompt, params, k, answer_sync_cb, &s);
+    return sekha__sync_end(c, &s, req, begun, (void **)out, (void (*)(void *))sekha_answer_free,
+                           err);
 }
 
-sekha_code sekha_workflow_complete_with_context_sync(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_answer **out,
-    sekha_error **err)
+sekha_request *sekha_workflow_complete_with_context(sekha_client *client, const char *prompt,
+                                                    const sekha_params *params,
+                                                    sekha_answer_cb cb, void *userdata)
 {
-    chat_args a = {prompt, context_query, context_budget, 0, preferred_labels, excluded_folders,
-                   model, temperature, max_tokens, 0, 0, NULL, NULL};
-    return chat_sync(client, a, out, err);
+    return chat_start(client, prompt, params, &complete_context, cb, userdata);
 }
 
-sekha_request *sekha_workflow_stream_with_context(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_chunk_cb on_chunk,
-    sekha_answer_cb cb, void *userdata)
+sekha_code sekha_workflow_complete_with_context_sync(sekha_client *client, const char *prompt,
+                                                     const sekha_params *params,
+                                                     sekha_answer **out, sekha_error **err)
 {
-    chat_args a = {prompt, context_query, context_budget, 0, preferred_labels, excluded_folders,
-                   model, temperature, max_tokens, 0, 1, on_chunk, NULL};
-    return chat_async(client, a, cb, userdata);
+    return chat_sync(client, prompt, params, &complete_context, out, err);
 }
 
-sekha_code sekha_workflow_stream_with_context_sync(
-    sekha_client *client, const char *prompt, const char *context_query, long context_budget,
-    const char *const *preferred_labels, const char *const *excluded_folders,
-    const char *model, double temperature, long max_tokens, sekha_chunk_cb on_chunk,
-    void *userdata, sekha_answer **out, sekha_error **err)
+sekha_request *sekha_workflow_stream_with_context(sekha_client *client, const char *prompt,
+                                                  const sekha_params *params,
+                                                  sekha_answer_cb cb, void *userdata)
 {
-    chat_args a = {prompt, context_query, context_budget, 0, preferred_labels, excluded_folders,
-                   model, temperature, max_tokens, 0, 1, on_chunk, userdata};
-    return chat_sync(client, a, out, err);
+    return chat_start(client, prompt, params, &stream_context, cb, userdata);
 }
 
-sekha_request *sekha_workflow_complete_with_memory(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_answer_cb cb, void *userdata)
+sekha_code sekha_workflow_stream_with_context_sync(sekha_client *client, const char *prompt,
+                                                   const sekha_params *params,
+                                                   sekha_answer **out, sekha_error **err)
 {
-    chat_args a = {prompt, search_query, budget, limit, labels, NULL,
-                   model, temperature, max_tokens, 1, 0, NULL, NULL};
-    return chat_async(client, a, cb, userdata);
+    return chat_sync(client, prompt, params, &stream_context, out, err);
 }
 
-sekha_code sekha_workflow_complete_with_memory_sync(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_answer **out, sekha_error **err)
+sekha_request *sekha_workflow_complete_with_memory(sekha_client *client, const char *prompt,
+                                                   const sekha_params *params,
+                                                   sekha_answer_cb cb, void *userdata)
 {
-    chat_args a = {prompt, search_query, budget, limit, labels, NULL,
-                   model, temperature, max_tokens, 1, 0, NULL, NULL};
-    return chat_sync(client, a, out, err);
+    return chat_start(client, prompt, params, &complete_memory, cb, userdata);
 }
 
-sekha_request *sekha_workflow_stream_with_memory(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_chunk_cb on_chunk, sekha_answer_cb cb, void *userdata)
+sekha_code sekha_workflow_complete_with_memory_sync(sekha_client *client, const char *prompt,
+                                                    const sekha_params *params,
+                                                    sekha_answer **out, sekha_error **err)
 {
-    chat_args a = {prompt, search_query, budget, limit, labels, NULL,
-                   model, temperature, max_tokens, 1, 1, on_chunk, NULL};
-    return chat_async(client, a, cb, userdata);
+    return chat_sync(client, prompt, params, &complete_memory, out, err);
 }
 
-sekha_code sekha_workflow_stream_with_memory_sync(
-    sekha_client *client, const char *prompt, const char *search_query, long limit,
-    const char *const *labels, long budget, const char *model, double temperature,
-    long max_tokens, sekha_chunk_cb on_chunk, void *userdata, sekha_answer **out,
-    sekha_error **err)
+sekha_request *sekha_workflow_stream_with_memory(sekha_client *client, const char *prompt,
+                                                 const sekha_params *params,
+                                                 sekha_answer_cb cb, void *userdata)
 {
-    chat_args a = {prompt, search_query, budget, limit, labels, NULL,
-                   model, temperature, max_tokens, 1, 1, on_chunk, userdata};
-    return chat_sync(client, a, out, err);
+    return chat_start(client, prompt, params, &stream_memory, cb, userdata);
+}
+
+sekha_code sekha_workflow_stream_with_memory_sync(sekha_client *client, const char *prompt,
+                                                  const sekha_params *params,
+                                                  sekha_answer **out, sekha_error **err)
+{
+    return chat_sync(client, prompt, params, &stream_memory, out, err);
 }

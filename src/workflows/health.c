@@ -3,6 +3,7 @@
  * a failure of the whole check. */
 #include "core/cnum.h"
 #include "core/jwrite.h"
+#include "shared/shared.h"
 #include "workflows/wf.h"
 
 #include <stdarg.h>
@@ -22,7 +23,9 @@ typedef struct probe {
     int timed_out;        /* cancelled by the deadline */
 } probe;
 
+/* Complete, JSON included, before it is handed out: never changed after. */
 struct sekha_deployment_health {
+    sekha__ref ref;
     probe p[SEKHA_SERVICE_COUNT];
     char *json;
 };
@@ -41,9 +44,16 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+sekha_deployment_health *sekha_deployment_health_copy(const sekha_deployment_health *h)
+{
+    if (h)
+        sekha__ref_get(&h->ref);
+    return (sekha_deployment_health *)h;
+}
+
 void sekha_deployment_health_free(sekha_deployment_health *h)
 {
-    if (!h)
+    if (!h || !sekha__ref_put(&h->ref))
         return;
     for (int i = 0; i < SEKHA_SERVICE_COUNT; i++) {
         free(h->p[i].detail);
@@ -365,45 +375,35 @@ static void health_deliver(wf *w, sekha_request *req, const sekha_error *err)
     ((sekha_deployment_health_cb)w->cb)(req, err, err ? NULL : hw->h, w->ud);
 }
 
-static void *health_take(wf *w, const sekha_error *err)
-{
-    health_wf *hw = (health_wf *)w;
-    if (err)
-        return NULL;
-    sekha_deployment_health *h = hw->h;
-    hw->h = NULL;
-    return h;
-}
-
 static void health_destroy(wf *w)
 {
     sekha_deployment_health_free(((health_wf *)w)->h);
 }
 
-static const wf_ops health_ops = {"workflow health_check", health_deliver, health_take,
-                                  health_destroy};
+static const wf_ops health_ops = {"workflow health_check", health_deliver, health_destroy};
 
-static sekha_request *health_start(sekha_client *c, const void *args, sekha__fn cb, void *ud,
-                                   wf_slot *slot)
+sekha_request *sekha_workflow_health_check(sekha_client *client, const sekha_params *params,
+                                           sekha_deployment_health_cb cb, void *userdata)
 {
-    long timeout_ms = *(const long *)args;
-    if (!c)
+    if (!client)
         return NULL;
     health_wf *hw = calloc(1, sizeof *hw);
     if (!hw)
         return NULL;
     hw->h = calloc(1, sizeof *hw->h);
-    hw->timeout_ms = timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS;
+    if (hw->h)
+        sekha__ref_init(&hw->h->ref);
+    int64_t timeout_ms = DEFAULT_TIMEOUT_MS; /* the setter keeps it within a day */
+    sekha__params_int(params, SEKHA_PARAM_TIMEOUT_MS, &timeout_ms);
+    hw->timeout_ms = (long)timeout_ms;
     wf *w = &hw->base;
-    sekha_request *req = wf_begin(w, &health_ops, c, cb, ud, slot);
-    if (!req || !wf_running(w))
+    sekha_request *req = wf_begin(w, &health_ops, client, (sekha__fn)cb, userdata);
+    if (!req || !wf_running(w) ||
+        !wf_params_ok(w, params, "sekha_workflow_health_check",
+                      (const sekha_param[]){SEKHA_PARAM_TIMEOUT_MS, 0}))
         return req;
     if (!hw->h) {
         wf_fail(w, SEKHA_E_NOMEM, "the health report");
-        return req;
-    }
-    if (timeout_ms < 0) {
-        wf_fail(w, SEKHA_E_INVALID_ARG, "timeout_ms must be 0 (the default) or positive");
         return req;
     }
     sekha__req(req)->on_timer = on_deadline;
@@ -412,21 +412,21 @@ static sekha_request *health_start(sekha_client *c, const void *args, sekha__fn 
     hw->pending = SEKHA_SERVICE_COUNT;
     probe *p = hw->h->p;
     p[0].started_ms = p[1].started_ms = p[2].started_ms = mono_ms();
-    WF_CHILD(w, p[SEKHA_SERVICE_CONTROLLER].req = start_controller_probe(c, hw));
-    WF_CHILD(w, p[SEKHA_SERVICE_BRIDGE].req = sekha_bridge_health(c, on_bridge, hw));
-    WF_CHILD(w, p[SEKHA_SERVICE_MCP].req = start_mcp_probe(c, hw));
+    WF_CHILD(w, p[SEKHA_SERVICE_CONTROLLER].req = start_controller_probe(client, hw));
+    WF_CHILD(w, p[SEKHA_SERVICE_BRIDGE].req = sekha_bridge_health(client, on_bridge, hw));
+    WF_CHILD(w, p[SEKHA_SERVICE_MCP].req = start_mcp_probe(client, hw));
     return req;
 }
 
-sekha_request *sekha_workflow_health_check(sekha_client *client, long timeout_ms,
-                                           sekha_deployment_health_cb cb, void *userdata)
-{
-    return health_start(client, &timeout_ms, (sekha__fn)cb, userdata, NULL);
-}
+SEKHA__SYNC_CB(health_sync_cb, sekha_deployment_health, sekha_deployment_health_copy)
 
-sekha_code sekha_workflow_health_check_sync(sekha_client *client, long timeout_ms,
+sekha_code sekha_workflow_health_check_sync(sekha_client *client, const sekha_params *params,
                                             sekha_deployment_health **out, sekha_error **err)
 {
-    return wf_sync(client, health_start, &timeout_ms, (void **)out,
-                   (void (*)(void *))sekha_deployment_health_free, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(client, &s);
+    sekha_request *req = begun ? NULL
+                               : sekha_workflow_health_check(client, params, health_sync_cb, &s);
+    return sekha__sync_end(client, &s, req, begun, (void **)out,
+                           (void (*)(void *))sekha_deployment_health_free, err);
 }

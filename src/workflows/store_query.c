@@ -2,29 +2,33 @@
 #include "core/jwrite.h"
 #include "workflows/wf.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct sekha_stored_query {
+    sekha__ref ref;
     sekha_conversation *conversation;
     sekha_search_results *results;
 };
 
-typedef struct store_args {
-    const sekha_messages *messages;
-    const char *query, *label, *folder;
-    int importance;
-} store_args;
-
 typedef struct store_wf {
     wf base;
     char *query;
+    sekha_params *query_params; /* the query stage's keys, NULL = its defaults */
     sekha_stored_query *result;
 } store_wf;
 
+sekha_stored_query *sekha_stored_query_copy(const sekha_stored_query *r)
+{
+    if (r)
+        sekha__ref_get(&r->ref);
+    return (sekha_stored_query *)r;
+}
+
 void sekha_stored_query_free(sekha_stored_query *r)
 {
-    if (!r)
+    if (!r || !sekha__ref_put(&r->ref))
         return;
     sekha_conversation_free(r->conversation);
     sekha_search_results_free(r->results);
@@ -53,25 +57,15 @@ static void store_deliver(wf *w, sekha_request *req, const sekha_error *err)
     ((sekha_stored_query_cb)w->cb)(req, err, due((store_wf *)w), w->ud);
 }
 
-static void *store_take(wf *w, const sekha_error *err)
-{
-    (void)err;
-    store_wf *sw = (store_wf *)w;
-    sekha_stored_query *r = due(sw);
-    if (r)
-        sw->result = NULL;
-    return r;
-}
-
 static void store_destroy(wf *w)
 {
     store_wf *sw = (store_wf *)w;
     free(sw->query);
+    sekha_params_free(sw->query_params);
     sekha_stored_query_free(sw->result);
 }
 
-static const wf_ops store_ops = {"workflow store_and_query", store_deliver, store_take,
-                                 store_destroy};
+static const wf_ops store_ops = {"workflow store_and_query", store_deliver, store_destroy};
 
 static void on_results(sekha_request *req, const sekha_error *err,
                        const sekha_search_results *r, void *ud)
@@ -91,73 +85,83 @@ static void on_stored(sekha_request *req, const sekha_error *err, const sekha_co
     wf *w = &sw->base;
     if (wf_child_done(w, req, err)) {
         sw->result->conversation = sekha_conversation_copy(conv);
-        WF_CHILD(w, sekha_controller_query(w->client, sw->query, NULL, on_results, sw));
+        WF_CHILD(w, sekha_controller_query(w->client, sw->query, sw->query_params, on_results,
+                                           sw));
     }
     wf_unref(w);
 }
 
-static sekha_request *store_start(sekha_client *c, const void *args, sekha__fn cb, void *ud,
-                                  wf_slot *slot)
+static int blank(const char *s)
 {
-    const store_args *a = args;
-    if (!c)
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+static const sekha_param store_keys[] = {SEKHA_PARAM_LABEL, SEKHA_PARAM_FOLDER,
+                                         SEKHA_PARAM_IMPORTANCE, 0};
+static const sekha_param query_keys[] = {SEKHA_PARAM_LIMIT, 0};
+
+sekha_request *sekha_workflow_store_and_query(sekha_client *client,
+                                              const sekha_messages *messages,
+                                              const char *query, const sekha_params *params,
+                                              sekha_stored_query_cb cb, void *userdata)
+{
+    if (!client)
         return NULL;
     store_wf *sw = calloc(1, sizeof *sw);
     if (!sw)
         return NULL;
-    sw->query = a->query ? strdup(a->query) : NULL;
+    int oom = 0;
+    sw->query = query ? strdup(query) : NULL;
     sw->result = calloc(1, sizeof *sw->result);
-    int oom = (a->query && !sw->query) || !sw->result;
+    if (sw->result)
+        sekha__ref_init(&sw->result->ref);
+    oom |= (query && !sw->query) || !sw->result;
     wf *w = &sw->base;
-    sekha_request *req = wf_begin(w, &store_ops, c, cb, ud, slot);
+    sekha_request *req = wf_begin(w, &store_ops, client, (sekha__fn)cb, userdata);
     if (!req || !wf_running(w))
         return req;
+    static const sekha_param keys[] = {SEKHA_PARAM_LABEL, SEKHA_PARAM_FOLDER,
+                                       SEKHA_PARAM_IMPORTANCE, SEKHA_PARAM_LIMIT, 0};
+    if (!wf_params_ok(w, params, "sekha_workflow_store_and_query", keys))
+        return req;
+    /* Each stage gets the keys it reads: the store's defaults (label "Conversation",
+     * folder "/", no importance) are this workflow's. */
+    sekha_params *store_params = wf_params_pick(params, store_keys, &oom);
+    sw->query_params = wf_params_pick(params, query_keys, &oom);
     char why[160];
     if (oom) {
         wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
-    } else if (!a->query) {
+    } else if (!query) {
         wf_fail(w, SEKHA_E_INVALID_ARG, "query must not be NULL");
-    } else if (!sekha__utf8_valid(a->query, strlen(a->query))) {
+    } else if (!sekha__utf8_valid(query, strlen(query))) {
         /* checked now: the store must not go out when the query after it cannot */
-        sekha__jw_why_utf8(why, sizeof why, "query", a->query);
+        sekha__jw_why_utf8(why, sizeof why, "query", query);
         wf_fail(w, SEKHA_E_INVALID_ARG, why);
-    } else { /* the controller call checks the messages, label, folder and importance */
-        /* Its defaults for label and folder are this workflow's; importance 0 = not sent. */
-        sekha_params *cp = sekha_params_new();
-        int nomem = !cp;
-        if (cp && a->label)
-            nomem |= sekha_params_set_text(cp, SEKHA_PARAM_LABEL, a->label) == SEKHA_E_NOMEM;
-        if (cp && a->folder)
-            nomem |= sekha_params_set_text(cp, SEKHA_PARAM_FOLDER, a->folder) == SEKHA_E_NOMEM;
-        if (cp && a->importance)
-            nomem |= sekha_params_set_int(cp, SEKHA_PARAM_IMPORTANCE, a->importance) ==
-                     SEKHA_E_NOMEM;
-        if (nomem)
-            wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
-        else
-            WF_CHILD(w, sekha_controller_create_conversation(c, a->messages, cp, on_stored, sw));
-        sekha_params_free(cp);
+    } else if (blank(query)) {
+        wf_fail(w, SEKHA_E_INVALID_ARG, "query must not be empty or blank");
+    } else { /* the controller call checks the messages and the stored values */
+        WF_CHILD(w, sekha_controller_create_conversation(client, messages, store_params,
+                                                         on_stored, sw));
     }
+    sekha_params_free(store_params); /* read by the call */
     return req;
 }
 
-sekha_request *sekha_workflow_store_and_query(sekha_client *client,
-                                              const sekha_messages *messages,
-                                              const char *query, const char *label,
-                                              const char *folder, int importance,
-                                              sekha_stored_query_cb cb, void *userdata)
-{
-    store_args a = {messages, query, label, folder, importance};
-    return store_start(client, &a, (sekha__fn)cb, userdata, NULL);
-}
+SEKHA__SYNC_CB(store_sync_cb, sekha_stored_query, sekha_stored_query_copy)
 
 sekha_code sekha_workflow_store_and_query_sync(sekha_client *client,
                                                const sekha_messages *messages,
-                                               const char *query, const char *label,
-                                               const char *folder, int importance,
+                                               const char *query, const sekha_params *params,
                                                sekha_stored_query **out, sekha_error **err)
 {
-    store_args a = {messages, query, label, folder, importance};
-    return wf_sync(client, store_start, &a, (void **)out,
-                   (void (*)(void *))sekha_stored_query_free, err);
+    sekha__sync s;
+    sekha_code begun = sekha__sync_begin(client, &s);
+    sekha_request *req = begun ? NULL
+                               : sekha_workflow_store_and_query(client, messages, query, params,
+                                                                store_sync_cb, &s);
+    return sekha__sync_end(client, &s, req, begun, (void **)out,
+                           (void (*)(void *))sekha_stored_query_free, err);
 }

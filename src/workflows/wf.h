@@ -1,32 +1,22 @@
 /* Workflow internals: a workflow is a virtual request (the handle the user holds) whose
  * stages are child requests started through the public sub-client calls on the parent's
- * loop. This file holds the shared lifecycle: children, cancel, the final callback and the
- * sync form. */
+ * loop. This file holds the shared lifecycle: children, cancel and the final callback. The
+ * sync forms are the async ones on the core's one sync wrapper (sekha__sync_*). */
 #ifndef SEKHA_WORKFLOWS_WF_H
 #define SEKHA_WORKFLOWS_WF_H
 
 #include "core/call.h"
+#include "core/ref.h"
 #include "sekha/workflows.h"
 
 #define WF_MAX_CHILDREN 3
 
 typedef struct wf wf;
 
-/* Where a sync form's outcome goes. */
-typedef struct wf_slot {
-    int done;
-    sekha_code code;
-    void *result;
-    sekha_error *err;
-} wf_slot;
-
 typedef struct wf_ops {
     const char *what;                     /* label of the virtual request */
     /* Calls the user's typed callback with the workflow's result (may be NULL). */
     void (*deliver)(wf *w, sekha_request *req, const sekha_error *err);
-    /* Hands the result over to a sync caller (NULL when there is none) or, when the
-     * final error says no result is due, may return NULL and keep it for destroy. */
-    void *(*take_result)(wf *w, const sekha_error *err);
     /* Frees the workflow-specific state (the wf itself is freed by the caller). */
     void (*destroy)(wf *w);
 } wf_ops;
@@ -42,14 +32,12 @@ struct wf {
     sekha_error *err;                     /* the failed stage's error, delivered at the end */
     sekha__fn cb;
     void *ud;
-    wf_slot *slot;                        /* set for sync forms */
 };
 
 /* Starts the parent request of w (allocated by the caller, zeroed, size >= sizeof(wf)).
  * Returns the handle, or NULL (w destroyed) when out of memory. When the client is being
  * freed the handle ends with SEKHA_E_CLOSED and wf_running(w) is 0. */
-sekha_request *wf_begin(wf *w, const wf_ops *ops, sekha_client *c, sekha__fn cb, void *ud,
-                        wf_slot *slot);
+sekha_request *wf_begin(wf *w, const wf_ops *ops, sekha_client *c, sekha__fn cb, void *ud);
 
 /* 1 while stages may still be started (not cancelled, failed or finished). */
 int wf_running(const wf *w);
@@ -81,13 +69,14 @@ int wf_child_done(wf *w, sekha_request *child, const sekha_error *err);
 /* Drops one reference; frees the workflow after the last. */
 void wf_unref(wf *w);
 
-/* Runs a workflow's start function on the client's private loop until its end. On success
- * or when the workflow produced one, *out receives the result (else it is freed with
- * free_result); the error goes to *err. */
-typedef sekha_request *(*wf_start_fn)(sekha_client *c, const void *args, sekha__fn cb,
-                                      void *ud, wf_slot *slot);
-sekha_code wf_sync(sekha_client *c, wf_start_fn start, const void *args, void **out,
-                   void (*free_result)(void *), sekha_error **err);
+/* Checks params against the keys the workflow `call` reads (ending with 0); on a key it
+ * does not read or a failed setter, ends w with that error and returns 0. */
+int wf_params_ok(wf *w, const sekha_params *params, const char *call, const sekha_param *keys);
+
+/* The keys of `keys` (ending with 0) that are set in params, copied into a new object for
+ * a stage, so that a stage gets only what it reads. NULL when none is set (the stage's
+ * defaults; no allocation) and, with *oom set, when out of memory. */
+sekha_params *wf_params_pick(const sekha_params *params, const sekha_param *keys, int *oom);
 
 /* ---- answer.c: the result of the completion workflows and the prompt built from it ---- */
 
@@ -103,6 +92,7 @@ typedef struct wf_memory {
 } wf_memory;
 
 struct sekha_answer {
+    sekha__ref ref;
     sekha_stored_messages *context;
     sekha_search_results *results;
     wf_memory *mem;
