@@ -198,7 +198,8 @@ typedef void (*sekha_answer_cb)(sekha_request *req, const sekha_error *err,
  *  - ::SEKHA_PARAM_MODEL: the model (default: the bridge's);
  *  - ::SEKHA_PARAM_TEMPERATURE: the sampling temperature (default: the bridge's);
  *  - ::SEKHA_PARAM_MAX_TOKENS: the longest reply (default: the bridge's).
- * The first three go to context assembly only, the last three to the bridge only.
+ * The first four go to context assembly (the budget is the workflow's too), the last
+ * three to the bridge only.
  * Everything is checked before the first stage, so a bad argument sends nothing.
  * @param client the client.
  * @param prompt the user's question (non-empty UTF-8); copied.
