@@ -149,7 +149,8 @@ SEKHA_API int sekha_params_isset(const sekha_params *p, sekha_param key);
 
 /** Why the first failed setter failed.
  * @param p the parameters.
- * @return a message naming the key, "" when every setter succeeded; valid until p is
+ * @return a message naming the key (e.g. "out of memory setting model" when a copy could not be
+ *         made), "" when every setter succeeded; valid until p is
  *         changed or freed. */
 SEKHA_API const char *sekha_params_error(const sekha_params *p);
 

@@ -3,14 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sync_slot {
-    int done;
-    sekha_code code;
-    void *result;
-    void (*free_result)(void *);
-    sekha_error *err;
-} sync_slot;
-
 typedef struct call_ctx {
     const sekha__call_spec *cs;
     sekha__fn cb;
@@ -18,13 +10,6 @@ typedef struct call_ctx {
     void *dctx;
     void (*dctx_free)(void *);
 } call_ctx;
-
-static void sync_marker_fn(void) {}
-
-sekha__fn sekha__sync_marker(void)
-{
-    return sync_marker_fn;
-}
 
 static void call_free(void *p)
 {
@@ -47,23 +32,8 @@ static void call_done(sekha_request *req, const sekha_error *err, const sekha_re
         }
     }
     const sekha_error *e = err ? err : derr;
-    if (x->cb == sync_marker_fn) {
-        sync_slot *slot = x->ud;
-        slot->done = 1;
-        slot->code = sekha_error_code(e);
-        slot->result = res;
-        slot->free_result = x->cs->free_result;
-        res = NULL;
-        if (derr) {
-            slot->err = derr;
-            derr = NULL;
-        } else if (err) { /* take the core's error instead of copying it */
-            slot->err = sekha__req(req)->err;
-            sekha__req(req)->err = NULL;
-        }
-    } else if (x->cb) {
+    if (x->cb)
         x->cs->deliver(x->cb, req, e, res, x->ud);
-    }
     if (res && x->cs->free_result)
         x->cs->free_result(res);
     sekha_error_free(derr);
@@ -127,44 +97,6 @@ sekha_request *sekha__call_fail(sekha_client *c, sekha_request *parent, const se
     sekha__req(req)->sub = x;
     sekha__req(req)->sub_free = call_free;
     return req;
-}
-
-typedef struct sync_args {
-    sekha__sync_start_fn start;
-    void *args;
-    sync_slot *slot;
-} sync_args;
-
-static sekha_request *sync_trampoline(sekha_client *c, void *arg)
-{
-    sync_args *a = arg;
-    return a->start(c, a->args, sync_marker_fn, a->slot);
-}
-
-sekha_code sekha__call_sync(sekha_client *c, sekha__sync_start_fn start, void *args, void **out,
-                            sekha_error **err)
-{
-    sync_slot slot = {0};
-    sync_args a = {start, args, &slot};
-    if (out)
-        *out = NULL;
-    if (err)
-        *err = NULL;
-    sekha_code rc = sekha__sync_call(c, sync_trampoline, &a, &slot.done);
-    if (rc != SEKHA_OK) {
-        if (err)
-            *err = sekha__error_new(rc, SEKHA_LAYER_LOCAL, NULL);
-        return rc;
-    }
-    if (out)
-        *out = slot.result;
-    else if (slot.result && slot.free_result)
-        slot.free_result(slot.result);
-    if (err)
-        *err = slot.err;
-    else
-        sekha_error_free(slot.err);
-    return slot.code;
 }
 
 /* ---- JSON helpers ---- */

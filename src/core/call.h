@@ -1,8 +1,9 @@
 /* Typed calls: the glue every sub-client uses to turn a raw request into a typed result
- * with a typed callback, plus its sync form. The sub-client supplies how to decode a 2xx
+ * with a typed callback. The sub-client supplies how to decode a 2xx
  * response, how to free the result, and how to invoke its user's typed callback; the core
- * keeps the one-final-callback rule, attempts, and ownership (results are lent to
- * callbacks and handed over to sync callers). Nothing here knows Sekha shapes. */
+ * keeps the one-final-callback rule and attempts; results are lent to callbacks (the
+ * sync forms keep a copy: see sekha__sync_begin in core/internal.h). Nothing here knows
+ * Sekha shapes. */
 #ifndef SEKHA_CORE_CALL_H
 #define SEKHA_CORE_CALL_H
 
@@ -35,18 +36,6 @@ sekha_request *sekha__call(sekha_client *c, const sekha__spec *http, const sekha
  * callback reports it from the loop. */
 sekha_request *sekha__call_fail(sekha_client *c, sekha_request *parent, const sekha__call_spec *cs,
                                 sekha_error *err, sekha__fn cb, void *ud);
-
-/* The sync form: runs `start` (which must start exactly one typed call with the cb and
- * ud it is given) on the private loop. On success *out receives the result (the caller
- * frees it with the sub-client's free function; NULL for empty answers). On failure the
- * error goes to *err when err is not NULL. Returns the error code (SEKHA_OK on success). */
-typedef sekha_request *(*sekha__sync_start_fn)(sekha_client *c, void *args, sekha__fn cb, void *ud);
-sekha_code sekha__call_sync(sekha_client *c, sekha__sync_start_fn start, void *args, void **out,
-                            sekha_error **err);
-
-/* True while the given typed call is being run by sekha__call_sync (the deliver trampoline
- * must then hand the result over instead of calling a user callback). */
-sekha__fn sekha__sync_marker(void);
 
 /* ---- JSON helpers for decoders and request builders ---- */
 

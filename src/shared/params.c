@@ -8,6 +8,7 @@
 #include "core/jwrite.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ static const key_info keys[] = {
 };
 
 #define NKEYS (sizeof keys / sizeof *keys)
+_Static_assert(NKEYS <= 64, "the set mask has one bit per key");
 
 typedef struct slot {
     int set;
@@ -84,16 +86,25 @@ typedef struct slot {
 } slot;
 
 struct sekha_params {
+    uint64_t set;     /* bit i: slots[i] is set, so a call's check visits only those */
     slot slots[NKEYS];
     char *error; /* the first failed setter, NULL when none */
 };
 
+/* The slot of a key: the public numbering is a block per type (text from 1, integers from
+ * 100, reals from 200, lists from 300, bytes from 400, callbacks from 500), and the table
+ * above lists the blocks in order, so the slot is the block's first slot plus the offset
+ * (checked against the table, so a key in a gap is unknown). Reads are constant-time. */
 static int index_of(sekha_param key)
 {
-    for (size_t i = 0; i < NKEYS; i++)
-        if (keys[i].key == key)
-            return (int)i;
-    return -1;
+    static const int first[] = {0, 12, 26, 28, 32, 33}; /* slot of each block's first key */
+    static const int base[] = {1, 100, 200, 300, 400, 500};
+    int k = (int)key, block = k < 100 ? 0 : k / 100;
+    if (k < 1 || block > 5)
+        return -1;
+    int i = first[block] + (k - base[block]);
+    int end = block == 5 ? (int)NKEYS : first[block + 1];
+    return i < end && keys[i].key == key ? i : -1;
 }
 
 const char *sekha_param_name(sekha_param key)
@@ -128,6 +139,7 @@ static void clear_slot(sekha_params *p, size_t i)
         }
     }
     memset(s, 0, sizeof *s);
+    p->set &= ~(UINT64_C(1) << i);
 }
 
 void sekha_params_free(sekha_params *p)
@@ -209,7 +221,7 @@ sekha_code sekha_params_set_text(sekha_params *p, sekha_param key, const char *v
     if (keys[i].kind != K_TEXT) {
         int rc = sekha__jw_check_text(value, name, why, sizeof why);
         if (rc == SEKHA_JW_NOMEM)
-            return SEKHA_E_NOMEM;
+            return fail(p, SEKHA_E_NOMEM, "out of memory setting %s", keys[i].name);
         if (rc)
             return fail(p, SEKHA_E_INVALID_ARG, "%s", why);
         if (keys[i].kind == K_JSON_OBJECT) {
@@ -222,9 +234,10 @@ sekha_code sekha_params_set_text(sekha_params *p, sekha_param key, const char *v
     }
     char *copy = strdup(value);
     if (!copy)
-        return SEKHA_E_NOMEM;
+        return fail(p, SEKHA_E_NOMEM, "out of memory setting %s", keys[i].name);
     clear_slot(p, (size_t)i);
     p->slots[i].set = 1;
+    p->set |= UINT64_C(1) << i;
     p->slots[i].v.text = copy;
     return SEKHA_OK;
 }
@@ -245,6 +258,7 @@ sekha_code sekha_params_set_int(sekha_params *p, sekha_param key, int64_t value)
                     (long long)value);
     }
     p->slots[i].set = 1;
+    p->set |= UINT64_C(1) << i;
     p->slots[i].v.i = value;
     return SEKHA_OK;
 }
@@ -260,6 +274,7 @@ sekha_code sekha_params_set_real(sekha_params *p, sekha_param key, double value)
         return fail(p, SEKHA_E_INVALID_ARG, "%s must be finite and >= %lld", keys[i].name,
                     (long long)keys[i].min);
     p->slots[i].set = 1;
+    p->set |= UINT64_C(1) << i;
     p->slots[i].v.d = value;
     return SEKHA_OK;
 }
@@ -286,9 +301,10 @@ sekha_code sekha_params_set_list(sekha_params *p, sekha_param key, const char *c
     }
     char **list = copy_list(values);
     if (!list)
-        return SEKHA_E_NOMEM;
+        return fail(p, SEKHA_E_NOMEM, "out of memory setting %s", keys[i].name);
     clear_slot(p, (size_t)i);
     p->slots[i].set = 1;
+    p->set |= UINT64_C(1) << i;
     p->slots[i].v.list = list;
     return SEKHA_OK;
 }
@@ -308,10 +324,11 @@ sekha_code sekha_params_set_bytes(sekha_params *p, sekha_param key, const void *
     }
     void *copy = malloc(len ? len : 1);
     if (!copy)
-        return SEKHA_E_NOMEM;
+        return fail(p, SEKHA_E_NOMEM, "out of memory setting %s", keys[i].name);
     memcpy(copy, data, len);
     clear_slot(p, (size_t)i);
     p->slots[i].set = 1;
+    p->set |= UINT64_C(1) << i;
     p->slots[i].v.bytes.data = copy;
     p->slots[i].v.bytes.len = len;
     return SEKHA_OK;
@@ -327,6 +344,7 @@ sekha_code sekha__params_set_fn(sekha_params *p, sekha_param key, sekha__fn fn, 
     clear_slot(p, (size_t)i);
     if (fn) {
         p->slots[i].set = 1;
+        p->set |= UINT64_C(1) << i;
         p->slots[i].v.cb.fn = fn;
         p->slots[i].v.cb.ud = userdata;
     }
@@ -394,6 +412,7 @@ sekha_params *sekha_params_copy(const sekha_params *p)
             return NULL;
         }
     }
+    c->set = p->set;
     if (p->error && !(c->error = strdup(p->error))) {
         sekha_params_free(c);
         return NULL;
@@ -411,9 +430,8 @@ sekha_error *sekha__params_check(const sekha_params *p, const char *call,
     if (p->error)
         return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s: %s", call,
                                 p->error);
-    for (size_t i = 0; i < NKEYS; i++) {
-        if (!p->slots[i].set)
-            continue;
+    for (uint64_t bits = p->set; bits; bits &= bits - 1) {
+        int i = __builtin_ctzll(bits);
         size_t k = 0;
         while (allowed && allowed[k] && allowed[k] != keys[i].key)
             k++;
