@@ -452,11 +452,6 @@ void sekha__client_easy_put(sekha_client *c, CURL *easy);
 
 /* ---- sync calls (sync.c) ---- */
 
-/* Runs `start` on the client's private loop and drives that loop until *done becomes
- * non-zero. Fails with SEKHA_E_IN_CALLBACK inside a callback. */
-sekha_code sekha__sync_call(sekha_client *c, sekha_request *(*start)(sekha_client *, void *),
-                            void *arg, const int *done);
-
 /* The one sync wrapper. Every _sync form is the async call run on the private loop:
  *
  *     sekha__sync s;

@@ -53,7 +53,10 @@ __attribute__((format(printf, 3, 4)))
 #endif
 static sekha_code fail(sekha_messages *m, sekha_code code, const char *fmt, ...)
 {
+    if (m)
+        m->last_code = code;
     if (m && !m->error) {
+        m->error_code = code;
         char why[256];
         va_list ap;
         va_start(ap, fmt);
@@ -123,8 +126,7 @@ static sekha_code add_text(sekha_messages *m, const char *role, const char *cont
         return fail(m, SEKHA_E_INVALID_ARG, "messages[%zu].content is NULL", m->n);
     sekha__message *it = append(m, role);
     if (!it)
-        return m->error && strcmp(m->error, "out of memory") == 0 ? SEKHA_E_NOMEM
-                                                                 : SEKHA_E_INVALID_ARG;
+        return m->last_code;
     if (!utf8_ok(m, content, "content") || (tool_call_id && !utf8_ok(m, tool_call_id,
                                                                       "tool_call_id"))) {
         drop_last(m);
@@ -162,7 +164,7 @@ sekha_code sekha_messages_add_parts(sekha_messages *m, const char *role)
         return SEKHA_E_INVALID_ARG;
     sekha__message *it = append(m, role);
     if (!it)
-        return SEKHA_E_INVALID_ARG;
+        return m->last_code;
     it->has_parts = 1;
     it->content = calloc(1, 1);
     if (!it->content) {
@@ -367,6 +369,8 @@ sekha_messages *sekha_messages_copy(const sekha_messages *m)
                 goto fail;
             }
     }
+    c->error_code = m->error_code;
+    c->last_code = m->last_code;
     if (dup_to(&c->error, m->error) == 0)
         return c;
 fail:
@@ -393,8 +397,8 @@ sekha_error *sekha__messages_check(const sekha_messages *m, const char *call)
                          i);
                 why = buf;
             }
-    return why ? sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s: %s", call, why)
-               : NULL;
+    sekha_code code = m && m->error ? m->error_code : SEKHA_E_INVALID_ARG;
+    return why ? sekha__error_new(code, SEKHA_LAYER_LOCAL, "%s: %s", call, why) : NULL;
 }
 
 static int put_key(sekha_buf *b, const char *key_and_colon)

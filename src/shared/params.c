@@ -89,6 +89,7 @@ struct sekha_params {
     uint64_t set;     /* bit i: slots[i] is set, so a call's check visits only those */
     slot slots[NKEYS];
     char *error; /* the first failed setter, NULL when none */
+    sekha_code error_code; /* and its code (SEKHA_E_INVALID_ARG or SEKHA_E_NOMEM) */
 };
 
 /* The slot of a key: the public numbering is a block per type (text from 1, integers from
@@ -158,6 +159,7 @@ __attribute__((format(printf, 3, 4)))
 static sekha_code fail(sekha_params *p, sekha_code code, const char *fmt, ...)
 {
     if (!p->error) {
+        p->error_code = code;
         char why[256];
         va_list ap;
         va_start(ap, fmt);
@@ -377,6 +379,7 @@ void sekha_params_clear_error(sekha_params *p)
         return;
     free(p->error);
     p->error = NULL;
+    p->error_code = SEKHA_OK;
 }
 
 sekha_params *sekha_params_copy(const sekha_params *p)
@@ -413,6 +416,7 @@ sekha_params *sekha_params_copy(const sekha_params *p)
         }
     }
     c->set = p->set;
+    c->error_code = p->error_code;
     if (p->error && !(c->error = strdup(p->error))) {
         sekha_params_free(c);
         return NULL;
@@ -428,8 +432,7 @@ sekha_error *sekha__params_check(const sekha_params *p, const char *call,
     if (!p)
         return NULL;
     if (p->error)
-        return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL, "%s: %s", call,
-                                p->error);
+        return sekha__error_new(p->error_code, SEKHA_LAYER_LOCAL, "%s: %s", call, p->error);
     for (uint64_t bits = p->set; bits; bits &= bits - 1) {
         int i = __builtin_ctzll(bits);
         size_t k = 0;

@@ -39,7 +39,9 @@ typedef struct sekha__message {
 struct sekha_messages {
     sekha__message *items;
     size_t n, cap;
-    char *error; /* the first failed add, NULL when none */
+    char *error;           /* the first failed add, NULL when none ... */
+    sekha_code error_code; /* ... and its code */
+    sekha_code last_code;  /* the code of the latest failed add */
 };
 
 /* NULL when msgs can be sent (not NULL, at least one message, no failed add, every parts
