@@ -266,12 +266,8 @@ sekha_code sekha_bridge_embed_sync(sekha_client *c, const char *const *texts, si
                                    const sekha_params *params, sekha_embeddings **out,
                                    sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL : sekha_bridge_embed(c, texts, n, params, embed_sync_cb,
-                                                           &s);
-    return sekha__sync_end(c, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_embeddings_free, err);
+    SEKHA__SYNC_RETURN(c, sekha_bridge_embed(c, texts, n, params, embed_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_embeddings_free, err);
 }
 
 size_t sekha_embeddings_count(const sekha_embeddings *e) { return e ? e->count : 0; }

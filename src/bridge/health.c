@@ -21,9 +21,6 @@ SEKHA__SYNC_CB(health_sync_cb, sekha_health, sekha_health_copy)
 
 sekha_code sekha_bridge_health_sync(sekha_client *c, sekha_health **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL : sekha_bridge_health(c, health_sync_cb, &s);
-    return sekha__sync_end(c, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_health_free, err);
+    SEKHA__SYNC_RETURN(c, sekha_bridge_health(c, health_sync_cb, SEKHA__SYNC_SLOT), out,
+                       sekha_health_free, err);
 }

@@ -258,12 +258,9 @@ sekha_code sekha_bridge_stream_complete_sync(sekha_client *c, const sekha_messag
                                              const sekha_params *params,
                                              sekha_completion **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL : sekha_bridge_stream_complete(c, msgs, params,
-                                                                     stream_sync_cb, &s);
-    return sekha__sync_end(c, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_completion_free, err);
+    SEKHA__SYNC_RETURN(
+        c, sekha_bridge_stream_complete(c, msgs, params, stream_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_completion_free, err);
 }
 
 /* ---- chunk accessors ---- */

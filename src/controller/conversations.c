@@ -82,13 +82,10 @@ sekha_code sekha_controller_create_conversation_sync(sekha_client *client,
                                                      sekha_conversation **out,
                                                      sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_create_conversation(client, messages, params,
-                                                                      conversation_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_conversation_free, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_controller_create_conversation(client, messages, params,
+                                                            conversation_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_conversation_free, err);
 }
 
 /* ---- #2, #4-#8: the routes on one conversation ---- */
@@ -157,11 +154,9 @@ static sekha_request *start_conv_op(const conv_op *op, sekha_client *c, const ch
 static sekha_code conv_op_sync(const conv_op *op, sekha_client *c, const char *id,
                                const char *label, const char *folder, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req =
-        begun ? NULL : start_conv_op(op, c, id, label, folder, (sekha__fn)ctl_done_sync_cb, &s);
-    return sekha__sync_end(c, &s, req, begun, NULL, NULL, err);
+    SEKHA__SYNC_RETURN(
+        c, start_conv_op(op, c, id, label, folder, (sekha__fn)ctl_done_sync_cb, SEKHA__SYNC_SLOT),
+        NULL, NULL, err);
 }
 
 sekha_request *sekha_controller_get_conversation(sekha_client *client, const char *id,
@@ -173,13 +168,10 @@ sekha_request *sekha_controller_get_conversation(sekha_client *client, const cha
 sekha_code sekha_controller_get_conversation_sync(sekha_client *client, const char *id,
                                                   sekha_conversation **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_get_conversation(client, id,
-                                                                   conversation_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_conversation_free, err);
+    SEKHA__SYNC_RETURN(
+        client,
+        sekha_controller_get_conversation(client, id, conversation_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_conversation_free, err);
 }
 
 sekha_request *sekha_controller_update_label(sekha_client *client, const char *id,
@@ -335,13 +327,10 @@ sekha_code sekha_controller_list_conversations_sync(sekha_client *client,
                                                     sekha_search_results **out,
                                                     sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_list_conversations(client, params,
-                                                                     search_results_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_search_results_free, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_controller_list_conversations(client, params, search_results_sync_cb,
+                                                           SEKHA__SYNC_SLOT),
+                       out, sekha_search_results_free, err);
 }
 
 sekha_request *sekha_controller_count_conversations(sekha_client *client,
@@ -358,11 +347,8 @@ sekha_code sekha_controller_count_conversations_sync(sekha_client *client,
                                                      sekha_count_result **out,
                                                      sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_count_conversations(client, params,
-                                                                      count_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_count_result_free, err);
+    SEKHA__SYNC_RETURN(
+        client,
+        sekha_controller_count_conversations(client, params, count_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_count_result_free, err);
 }

@@ -106,12 +106,9 @@ sekha_code sekha_controller_query_sync(sekha_client *client, const char *query,
                                        const sekha_params *params, sekha_search_results **out,
                                        sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_query(client, query, params, query_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_search_results_free, err);
+    SEKHA__SYNC_RETURN(
+        client, sekha_controller_query(client, query, params, query_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_search_results_free, err);
 }
 
 sekha_request *sekha_controller_full_text_search(sekha_client *client, const char *query,
@@ -128,13 +125,10 @@ sekha_code sekha_controller_full_text_search_sync(sekha_client *client, const ch
                                                   sekha_stored_messages **out,
                                                   sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_full_text_search(client, query, params,
-                                                                   messages_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_stored_messages_free, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_controller_full_text_search(client, query, params, messages_sync_cb,
+                                                         SEKHA__SYNC_SLOT),
+                       out, sekha_stored_messages_free, err);
 }
 
 /* ---- #13 context assembly ---- */
@@ -183,13 +177,10 @@ sekha_code sekha_controller_assemble_context_sync(sekha_client *client, const ch
                                                   sekha_stored_messages **out,
                                                   sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_assemble_context(client, query, params,
-                                                                   messages_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_stored_messages_free, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_controller_assemble_context(client, query, params, messages_sync_cb,
+                                                         SEKHA__SYNC_SLOT),
+                       out, sekha_stored_messages_free, err);
 }
 
 /* ---- #14 summaries and #17 label suggestions: one conversation id ---- */
@@ -238,13 +229,10 @@ sekha_code sekha_controller_summarize_sync(sekha_client *client, const char *con
                                            const sekha_params *params, sekha_summary **out,
                                            sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_summarize(client, conversation_id, params,
-                                                            summary_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_summary_free, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_controller_summarize(client, conversation_id, params, summary_sync_cb,
+                                                  SEKHA__SYNC_SLOT),
+                       out, sekha_summary_free, err);
 }
 
 sekha_request *sekha_controller_suggest_labels(sekha_client *client,
@@ -261,13 +249,10 @@ sekha_code sekha_controller_suggest_labels_sync(sekha_client *client,
                                                 sekha_label_suggestions **out,
                                                 sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_suggest_labels(client, conversation_id,
-                                                                 labels_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_label_suggestions_free, err);
+    SEKHA__SYNC_RETURN(
+        client,
+        sekha_controller_suggest_labels(client, conversation_id, labels_sync_cb, SEKHA__SYNC_SLOT),
+        out, sekha_label_suggestions_free, err);
 }
 
 /* ---- #15/#16 pruning ---- */
@@ -298,13 +283,9 @@ SEKHA__SYNC_CB(prune_sync_cb, sekha_prune_suggestions, sekha_prune_suggestions_c
 sekha_code sekha_controller_prune_dry_run_sync(sekha_client *client, const sekha_params *params,
                                                sekha_prune_suggestions **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_prune_dry_run(client, params, prune_sync_cb,
-                                                                &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_prune_suggestions_free, err);
+    SEKHA__SYNC_RETURN(
+        client, sekha_controller_prune_dry_run(client, params, prune_sync_cb, SEKHA__SYNC_SLOT),
+        out, sekha_prune_suggestions_free, err);
 }
 
 sekha_request *sekha_controller_prune_execute(sekha_client *client,
@@ -335,12 +316,10 @@ sekha_code sekha_controller_prune_execute_sync(sekha_client *client,
                                                const char *const *conversation_ids,
                                                sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_prune_execute(client, conversation_ids,
-                                                                ctl_done_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, NULL, NULL, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_controller_prune_execute(client, conversation_ids, ctl_done_sync_cb,
+                                                      SEKHA__SYNC_SLOT),
+                       NULL, NULL, err);
 }
 
 /* ---- #12 rebuild, #18 health, #19 metrics: no arguments ---- */
@@ -364,12 +343,9 @@ sekha_request *sekha_controller_rebuild_embeddings(sekha_client *client, sekha_d
 
 sekha_code sekha_controller_rebuild_embeddings_sync(sekha_client *client, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_controller_rebuild_embeddings(client, ctl_done_sync_cb,
-                                                                     &s);
-    return sekha__sync_end(client, &s, req, begun, NULL, NULL, err);
+    SEKHA__SYNC_RETURN(
+        client, sekha_controller_rebuild_embeddings(client, ctl_done_sync_cb, SEKHA__SYNC_SLOT),
+        NULL, NULL, err);
 }
 
 sekha_request *sekha_controller_health(sekha_client *client, sekha_health_cb cb, void *userdata)
@@ -384,11 +360,8 @@ SEKHA__SYNC_CB(health_sync_cb, sekha_health, sekha_health_copy)
 sekha_code sekha_controller_health_sync(sekha_client *client, sekha_health **out,
                                         sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL : sekha_controller_health(client, health_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_health_free, err);
+    SEKHA__SYNC_RETURN(client, sekha_controller_health(client, health_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_health_free, err);
 }
 
 sekha_request *sekha_controller_metrics(sekha_client *client, sekha_metrics_cb cb,
@@ -404,9 +377,6 @@ SEKHA__SYNC_CB(metrics_sync_cb, sekha_metrics, sekha_metrics_copy)
 sekha_code sekha_controller_metrics_sync(sekha_client *client, sekha_metrics **out,
                                          sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL : sekha_controller_metrics(client, metrics_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_metrics_free, err);
+    SEKHA__SYNC_RETURN(client, sekha_controller_metrics(client, metrics_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_metrics_free, err);
 }

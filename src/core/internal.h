@@ -454,16 +454,19 @@ void sekha__client_easy_put(sekha_client *c, CURL *easy);
 
 /* The one sync wrapper. Every _sync form is the async call run on the private loop:
  *
- *     sekha__sync s;
- *     sekha_code begun = sekha__sync_begin(c, &s);
- *     sekha_request *req = begun ? NULL : sekha_x(c, ..., x_sync_cb, &s);
- *     return sekha__sync_end(c, &s, req, begun, (void **)out, x_free, err);
+ *     SEKHA__SYNC_CB(x_sync_cb, T, T_copy)
+ *     sekha_code sekha_x_sync(sekha_client *c, ..., T **out, sekha_error **err)
+ *     {
+ *         SEKHA__SYNC_RETURN(c, sekha_x(c, ..., x_sync_cb, SEKHA__SYNC_SLOT), out, T_free,
+ *                            err);
+ *     }
  *
  * where x_sync_cb is the typed final callback made by SEKHA__SYNC_CB (it keeps a copy of
  * the result, so the rule "results are lent to callbacks" holds for sync calls too). *out
  * receives the result whenever the final callback had one, on failure as well (a partial
  * stream); the error goes to *err. Inside a callback begin fails with SEKHA_E_IN_CALLBACK
- * and end reports it. */
+ * and end reports it. A form that must do more around the call uses sekha__sync_begin,
+ * the call with &slot, and sekha__sync_end itself. */
 typedef struct sekha__sync {
     int begun, done;
     sekha_code code;
@@ -477,6 +480,16 @@ void sekha__sync_finish(sekha__sync *s, const sekha_error *err, void *owned_resu
 sekha_code sekha__sync_end(sekha_client *c, sekha__sync *s, const sekha_request *req,
                            sekha_code begun, void **out, void (*free_result)(void *),
                            sekha_error **err);
+
+/* The body of a _sync form (see above): runs `call`, whose userdata is SEKHA__SYNC_SLOT,
+ * on the private loop and returns its outcome. out may be NULL, free_result too when the
+ * call has no result. */
+#define SEKHA__SYNC_SLOT (&sync_slot_)
+#define SEKHA__SYNC_RETURN(c, call, out, free_result, err)                                  \
+    sekha__sync sync_slot_;                                                                \
+    sekha_code sync_begun_ = sekha__sync_begin((c), &sync_slot_);                          \
+    return sekha__sync_end((c), &sync_slot_, sync_begun_ ? NULL : (call), sync_begun_,     \
+                           (void **)(out), (void (*)(void *))(free_result), (err))
 
 /* Defines `static void name(sekha_request *, const sekha_error *, const T *, void *)`, a
  * final callback for sekha__sync whose result is kept with copy (the type's _copy). */

@@ -277,27 +277,22 @@ static sekha_code unusable(const mcp_session *s, void *out, sekha_error **err)
     return SEKHA_E_INVALID_ARG;
 }
 
-#define FREE_FN(f) ((void (*)(void *))(f))
 
 sekha_code sekha_mcp_session_initialize_sync(sekha_mcp_session *s, sekha_mcp_data **out,
                                              sekha_error **err)
 {
     if (!mcp_usable(s))
         return unusable(s, out, err);
-    sekha__sync sy;
-    sekha_code begun = sekha__sync_begin(s->c, &sy);
-    sekha_request *req = begun ? NULL : sekha_mcp_session_initialize(s, data_sync_cb, &sy);
-    return sekha__sync_end(s->c, &sy, req, begun, (void **)out, FREE_FN(sekha_mcp_data_free), err);
+    SEKHA__SYNC_RETURN(s->c, sekha_mcp_session_initialize(s, data_sync_cb, SEKHA__SYNC_SLOT), out,
+                       sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_session_ping_sync(sekha_mcp_session *s, sekha_error **err)
 {
     if (!mcp_usable(s))
         return unusable(s, NULL, err);
-    sekha__sync sy;
-    sekha_code begun = sekha__sync_begin(s->c, &sy);
-    sekha_request *req = begun ? NULL : sekha_mcp_session_ping(s, data_sync_cb, &sy);
-    return sekha__sync_end(s->c, &sy, req, begun, NULL, FREE_FN(sekha_mcp_data_free), err);
+    SEKHA__SYNC_RETURN(s->c, sekha_mcp_session_ping(s, data_sync_cb, SEKHA__SYNC_SLOT), NULL,
+                       sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_session_request_sync(sekha_mcp_session *s, const char *method,
@@ -306,11 +301,9 @@ sekha_code sekha_mcp_session_request_sync(sekha_mcp_session *s, const char *meth
 {
     if (!mcp_usable(s))
         return unusable(s, out, err);
-    sekha__sync sy;
-    sekha_code begun = sekha__sync_begin(s->c, &sy);
-    sekha_request *req =
-        begun ? NULL : sekha_mcp_session_request(s, method, params_json, data_sync_cb, &sy);
-    return sekha__sync_end(s->c, &sy, req, begun, (void **)out, FREE_FN(sekha_mcp_data_free), err);
+    SEKHA__SYNC_RETURN(
+        s->c, sekha_mcp_session_request(s, method, params_json, data_sync_cb, SEKHA__SYNC_SLOT),
+        out, sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_session_list_tools_sync(sekha_mcp_session *s, const sekha_params *params,
@@ -318,11 +311,9 @@ sekha_code sekha_mcp_session_list_tools_sync(sekha_mcp_session *s, const sekha_p
 {
     if (!mcp_usable(s))
         return unusable(s, out, err);
-    sekha__sync sy;
-    sekha_code begun = sekha__sync_begin(s->c, &sy);
-    sekha_request *req = begun ? NULL : sekha_mcp_session_list_tools(s, params, tools_sync_cb, &sy);
-    return sekha__sync_end(s->c, &sy, req, begun, (void **)out, FREE_FN(sekha_mcp_tools_free),
-                           err);
+    SEKHA__SYNC_RETURN(s->c,
+                       sekha_mcp_session_list_tools(s, params, tools_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_mcp_tools_free, err);
 }
 
 sekha_code sekha_mcp_session_call_tool_sync(sekha_mcp_session *s, const char *name,
@@ -331,13 +322,10 @@ sekha_code sekha_mcp_session_call_tool_sync(sekha_mcp_session *s, const char *na
 {
     if (!mcp_usable(s))
         return unusable(s, out, err);
-    sekha__sync sy;
-    sekha_code begun = sekha__sync_begin(s->c, &sy);
-    sekha_request *req = begun ? NULL
-                               : sekha_mcp_session_call_tool(s, name, arguments_json, params,
-                                                             tool_result_sync_cb, &sy);
-    return sekha__sync_end(s->c, &sy, req, begun, (void **)out,
-                           FREE_FN(sekha_mcp_tool_result_free), err);
+    SEKHA__SYNC_RETURN(s->c,
+                       sekha_mcp_session_call_tool(s, name, arguments_json, params,
+                                                   tool_result_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_mcp_tool_result_free, err);
 }
 
 sekha_code sekha_mcp_session_close_sync(sekha_mcp_session *s, sekha_error **err)

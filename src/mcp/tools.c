@@ -402,78 +402,59 @@ sekha_request *sekha_mcp_memory_export(sekha_client *c, const char *conversation
 
 SEKHA__SYNC_CB(data_sync_cb, sekha_mcp_data, sekha_mcp_data_copy)
 
-#define DATA_SYNC_END(c, s, req, begun, out, err)                                        \
-    sekha__sync_end(c, &(s), req, begun, (void **)(out), (void (*)(void *))sekha_mcp_data_free, \
-                    err)
-
 sekha_code sekha_mcp_memory_stats_sync(sekha_client *c, const sekha_params *params,
                                        sekha_mcp_data **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL : sekha_mcp_memory_stats(c, params, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(c, sekha_mcp_memory_stats(c, params, data_sync_cb, SEKHA__SYNC_SLOT), out,
+                       sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_memory_search_sync(sekha_client *c, const char *query,
                                         const sekha_params *params, sekha_mcp_data **out,
                                         sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_mcp_memory_search(c, query, params, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(c, sekha_mcp_memory_search(c, query, params, data_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_memory_store_sync(sekha_client *c, const sekha_messages *messages,
                                        const sekha_params *params, sekha_mcp_data **out,
                                        sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_mcp_memory_store(c, messages, params, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(c,
+                       sekha_mcp_memory_store(c, messages, params, data_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_memory_update_sync(sekha_client *c, const char *conversation_id,
                                         const sekha_params *params, sekha_mcp_data **out,
                                         sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req =
-        begun ? NULL : sekha_mcp_memory_update(c, conversation_id, params, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(
+        c, sekha_mcp_memory_update(c, conversation_id, params, data_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_memory_prune_sync(sekha_client *c, const sekha_params *params,
                                        sekha_mcp_data **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL : sekha_mcp_memory_prune(c, params, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(c, sekha_mcp_memory_prune(c, params, data_sync_cb, SEKHA__SYNC_SLOT), out,
+                       sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_memory_get_context_sync(sekha_client *c, const char *conversation_id,
                                              sekha_mcp_data **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req =
-        begun ? NULL : sekha_mcp_memory_get_context(c, conversation_id, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(
+        c, sekha_mcp_memory_get_context(c, conversation_id, data_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_mcp_data_free, err);
 }
 
 sekha_code sekha_mcp_memory_export_sync(sekha_client *c, const char *conversation_id,
                                         const sekha_params *params, sekha_mcp_data **out,
                                         sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req =
-        begun ? NULL : sekha_mcp_memory_export(c, conversation_id, params, data_sync_cb, &s);
-    return DATA_SYNC_END(c, s, req, begun, out, err);
+    SEKHA__SYNC_RETURN(
+        c, sekha_mcp_memory_export(c, conversation_id, params, data_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_mcp_data_free, err);
 }

@@ -89,10 +89,7 @@ sekha_code sekha_http_request_sync(sekha_client *c, sekha_service svc, const cha
                                    const sekha_params *params, sekha_response **out,
                                    sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req =
-        begun ? NULL : sekha_http_request(c, svc, request_line, params, raw_sync_cb, &s);
-    return sekha__sync_end(c, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_response_free, err);
+    SEKHA__SYNC_RETURN(
+        c, sekha_http_request(c, svc, request_line, params, raw_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_response_free, err);
 }

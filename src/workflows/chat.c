@@ -332,11 +332,8 @@ SEKHA__SYNC_CB(answer_sync_cb, sekha_answer, sekha_answer_copy)
 static sekha_code chat_sync(sekha_client *c, const char *prompt, const sekha_params *params,
                             const chat_kind *k, sekha_answer **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(c, &s);
-    sekha_request *req = begun ? NULL : chat_start(c, prompt, params, k, answer_sync_cb, &s);
-    return sekha__sync_end(c, &s, req, begun, (void **)out, (void (*)(void *))sekha_answer_free,
-                           err);
+    SEKHA__SYNC_RETURN(c, chat_start(c, prompt, params, k, answer_sync_cb, SEKHA__SYNC_SLOT), out,
+                       sekha_answer_free, err);
 }
 
 sekha_request *sekha_workflow_complete_with_context(sekha_client *client, const char *prompt,

@@ -423,10 +423,7 @@ SEKHA__SYNC_CB(health_sync_cb, sekha_deployment_health, sekha_deployment_health_
 sekha_code sekha_workflow_health_check_sync(sekha_client *client, const sekha_params *params,
                                             sekha_deployment_health **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_workflow_health_check(client, params, health_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_deployment_health_free, err);
+    SEKHA__SYNC_RETURN(
+        client, sekha_workflow_health_check(client, params, health_sync_cb, SEKHA__SYNC_SLOT), out,
+        sekha_deployment_health_free, err);
 }

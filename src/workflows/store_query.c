@@ -157,11 +157,8 @@ sekha_code sekha_workflow_store_and_query_sync(sekha_client *client,
                                                const char *query, const sekha_params *params,
                                                sekha_stored_query **out, sekha_error **err)
 {
-    sekha__sync s;
-    sekha_code begun = sekha__sync_begin(client, &s);
-    sekha_request *req = begun ? NULL
-                               : sekha_workflow_store_and_query(client, messages, query, params,
-                                                                store_sync_cb, &s);
-    return sekha__sync_end(client, &s, req, begun, (void **)out,
-                           (void (*)(void *))sekha_stored_query_free, err);
+    SEKHA__SYNC_RETURN(client,
+                       sekha_workflow_store_and_query(client, messages, query, params,
+                                                      store_sync_cb, SEKHA__SYNC_SLOT),
+                       out, sekha_stored_query_free, err);
 }
