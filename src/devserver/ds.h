@@ -23,6 +23,7 @@ typedef struct ds_config {
     int no_stream;            /* bridge ignores stream:true like today's bridge (--no-stream) */
     char *tls_cert_pem;       /* both listeners speak HTTPS when set (--tls-cert/--tls-key) */
     char *tls_key_pem;
+    const char *replay_path;  /* answer from this cassette only (--replay), NULL = off */
 } ds_config;
 
 /* One parsed request, as handed to route handlers. */

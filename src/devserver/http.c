@@ -6,6 +6,7 @@
  * only holds its own connection; every such wait goes through ds_wait so shutdown stays
  * prompt. */
 #include "faults.h"
+#include "replay.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -585,7 +586,23 @@ typedef struct req_state {
     size_t len, cap;
     int too_big;
     int answered;   /* a response was queued before the body arrived */
+    int begun;      /* the first access-handler call has been seen */
+    char *uri;      /* the request target with its query (--replay only) */
 } req_state;
+
+/* MHD hands the access handler the path without its query; replay matches the query too,
+ * so the target is kept as sent, before MHD parses it. */
+static void *keep_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    req_state *st = calloc(1, sizeof *st);
+    if (st && !(st->uri = strdup(uri))) {
+        free(st);
+        st = NULL;
+    }
+    return st;
+}
 
 static enum MHD_Result too_large(struct MHD_Connection *c)
 {
@@ -628,10 +645,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     int kind = *(const int *)cls;
     req_state *st = *con_cls;
-    if (!st) {
-        if (!(st = calloc(1, sizeof *st)))
+    if (!st || !st->begun) {
+        if (!st && !(st = calloc(1, sizeof *st)))
             return MHD_NO;
         *con_cls = st;
+        st->begun = 1;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > BODY_LIMIT) {
@@ -654,6 +672,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->too_big)
         return too_large(conn);
     ds_request rq = { method, url, st->body ? st->body : "", st->len, conn };
+    if (g_cfg->replay_path)
+        return (enum MHD_Result)ds_replay_answer(kind, &rq, st->uri);
     return dispatch(kind, &rq);
 }
 
@@ -666,6 +686,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     req_state *st = *con_cls;
     if (st) {
         free(st->body);
+        free(st->uri);
         free(st);
         *con_cls = NULL;
     }
@@ -698,6 +719,7 @@ struct MHD_Daemon *ds_http_start(int kind, int port, int *bound)
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(1u << 20),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u * 1024u),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, g_cfg->replay_path ? keep_uri : NULL, NULL,
         MHD_OPTION_END);
     if (!d)
         return NULL;

@@ -11,6 +11,7 @@
  * endpoint an MCP client connects to; mcp_api_key is the SEKHA_MCP_API_KEY it accepts.
  * SIGTERM or SIGINT stops it cleanly (exit 0), stalled and endless connections included. */
 #include "faults.h"
+#include "replay.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +34,8 @@ static void usage(FILE *f)
           "  --no-stream         the bridge ignores \"stream\": true, like the real bridge\n"
           "  --tls-cert FILE     serve HTTPS with this PEM certificate (needs --tls-key)\n"
           "  --tls-key FILE      the certificate's PEM private key\n"
+          "  --replay FILE       answer only from this cassette, a recorded run (JSON lines,\n"
+          "                      see docs/cassette.md); no store, no faults\n"
           "  --verbose           log libmicrohttpd errors to stderr\n"
           "  --help              show this help\n"
           "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
@@ -135,7 +138,8 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
             free(*slot);
             *slot = pem;
             i++;
-        } else if (!strcmp(a, "--db") || !strcmp(a, "--api-key") || !strcmp(a, "--mcp-api-key")) {
+        } else if (!strcmp(a, "--db") || !strcmp(a, "--api-key") || !strcmp(a, "--mcp-api-key")
+                   || !strcmp(a, "--replay")) {
             if (!val || !*val) {
                 fprintf(stderr, "sekha-devserver: %s needs a value\n", a);
                 return 2;
@@ -144,6 +148,8 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
                 cfg->db_path = val;
             else if (!strcmp(a, "--api-key"))
                 cfg->api_key = val;
+            else if (!strcmp(a, "--replay"))
+                cfg->replay_path = val;
             else
                 cfg->mcp_api_key = val;
             i++;
@@ -155,6 +161,11 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
     }
     if (!cfg->tls_cert_pem != !cfg->tls_key_pem) {
         fprintf(stderr, "sekha-devserver: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cfg->replay_path && cfg->faults) {
+        fprintf(stderr, "sekha-devserver: --replay answers from the cassette only; "
+                        "it does not combine with --faults\n");
         return 2;
     }
     if (cfg->port != 0 && cfg->port == cfg->bridge_port) {
@@ -207,8 +218,18 @@ int main(int argc, char **argv)
     raise_fd_limit();
 
     char *err = NULL;
-    ds_store *st = ds_store_open(cfg.db_path, &err);
-    if (!st) {
+    if (cfg.replay_path) {
+        char why[512];
+        if (ds_replay_load(cfg.replay_path, why, sizeof why) != 0) {
+            fprintf(stderr, "sekha-devserver: %s\n", why);
+            free(cfg.tls_cert_pem);
+            free(cfg.tls_key_pem);
+            return 2;
+        }
+    }
+    /* Replay answers everything from the cassette, so it needs no store. */
+    ds_store *st = cfg.replay_path ? NULL : ds_store_open(cfg.db_path, &err);
+    if (!st && !cfg.replay_path) {
         fprintf(stderr, "sekha-devserver: cannot open the store: %s\n", err ? err : "?");
         free(err);
         free(cfg.tls_cert_pem);
@@ -225,6 +246,7 @@ int main(int argc, char **argv)
                 ctl ? cfg.bridge_port : cfg.port, ctl ? "bridge" : "controller");
         ds_http_stop(ctl);
         ds_store_close(st);
+        ds_replay_free();
         free(cfg.tls_cert_pem);
         free(cfg.tls_key_pem);
         return 1;
@@ -246,6 +268,7 @@ int main(int argc, char **argv)
     ds_http_stop(ctl);
     ds_http_stop(br);
     ds_store_close(st);
+    ds_replay_free();
     ds_faults_shutdown();
     ds_http_shutdown();
     free(cfg.tls_cert_pem);
