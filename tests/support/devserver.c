@@ -88,7 +88,7 @@ static int reap(pid_t pid)
     return -1;
 }
 
-int ds_proc_start(ds_proc *p, const char *const *extra_args)
+static int start_with(ds_proc *p, int faults, const char *const *extra_args)
 {
     memset(p, 0, sizeof *p);
     const char *bin = getenv("SEKHA_DEVSERVER_BIN");
@@ -108,7 +108,8 @@ int ds_proc_start(ds_proc *p, const char *const *extra_args)
     argv[a++] = "0";
     argv[a++] = "--bridge-port";
     argv[a++] = "0";
-    argv[a++] = "--faults";
+    if (faults)
+        argv[a++] = "--faults";
     for (size_t i = 0; i < nextra; i++)
         argv[a++] = extra_args[i];
     argv[a] = NULL;
@@ -200,6 +201,73 @@ int ds_proc_start(ds_proc *p, const char *const *extra_args)
     }
     p->pid = (int)pid;
     return 0;
+}
+
+int ds_proc_start(ds_proc *p, const char *const *extra_args)
+{
+    return start_with(p, 1, extra_args);
+}
+
+int ds_proc_start_replay(ds_proc *p, const char *cassette)
+{
+    const char *extra[] = { "--replay", cassette, NULL };
+    return start_with(p, 0, extra);
+}
+
+int ds_proc_replay_fails(const char *cassette, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    const char *bin = getenv("SEKHA_DEVSERVER_BIN");
+    if (!bin || !*bin)
+        return -1;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        close_range(3, ~0U, 0);
+        execl(bin, bin, "--port", "0", "--bridge-port", "0", "--replay", cassette,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    /* Its output ends (EOF) when it exits; a server that started instead never closes it,
+     * and the deadline ends the wait. */
+    size_t len = 0;
+    long long deadline = now_ms() + START_TIMEOUT_MS;
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd pf = { .fd = fds[0], .events = POLLIN, .revents = 0 };
+        int r = poll(&pf, 1, (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        char buf[512];
+        ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t keep = (size_t)n < outlen - 1 - len ? (size_t)n : outlen - 1 - len;
+        memcpy(out + len, buf, keep);
+        len += keep;
+        out[len] = '\0';
+    }
+    close(fds[0]);
+    kill(pid, SIGTERM);   /* harmless when it has exited already: it is not reaped yet */
+    return reap(pid);
 }
 
 int ds_proc_stop(ds_proc *p)

@@ -2,6 +2,8 @@
 #ifndef SEKHA_TEST_DEVSERVER_H
 #define SEKHA_TEST_DEVSERVER_H
 
+#include <stddef.h>
+
 typedef struct ds_proc {
     int pid;
     char controller_url[128];
@@ -15,6 +17,15 @@ typedef struct ds_proc {
  * (extra_args is NULL-terminated, or NULL), waits up to 10 s for its ready line and fills
  * in the URLs. Returns 0 on success; on failure the child (if any) is gone and p->pid is 0. */
 int ds_proc_start(ds_proc *p, const char *const *extra_args);
+
+/* Like ds_proc_start, but runs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --replay
+ * cassette (no --faults: replay answers from the cassette only). */
+int ds_proc_start_replay(ds_proc *p, const char *cassette);
+
+/* Runs the devserver with --replay cassette expecting it to refuse the file: waits up to
+ * 10 s for it to exit and returns its exit status (-1 when it could not run; 128 + 15 when
+ * it served instead and was stopped). out receives what it wrote (stdout and stderr). */
+int ds_proc_replay_fails(const char *cassette, char *out, size_t outlen);
 
 /* SIGTERM, then wait up to 10 s (SIGKILL after that). Returns the exit status, 128 + signal
  * number when it died from a signal, -1 when there was nothing to stop. */
