@@ -13,6 +13,7 @@
 #include "sekha/version.h"
 #include "sekha/common.h"
 #include "sekha/error.h"
+#include "sekha/trace.h"
 #include "sekha/options.h"
 #include "sekha/client.h"
 #include "sekha/params.h"
