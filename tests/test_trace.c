@@ -409,7 +409,8 @@ Test(trace, a_query_and_a_stream_are_recorded)
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
-    sekha_options *o = opts_traced(NULL);
+    log tl = {0};
+    sekha_options *o = opts_traced(&tl);
     cr_assert_eq(sekha_options_set_record(o, path), SEKHA_OK);
     sekha_client *c = client_of(o);
     cr_assert_eq(ds_proc_fault(&ds, NULL,
@@ -432,6 +433,16 @@ Test(trace, a_query_and_a_stream_are_recorded)
     sekha_params_free(p);
     cr_assert_geq(events_seen, 4);
     sekha_client_free(c); /* closes the file */
+    /* the stream's end reports its events and when the first came */
+    seen *end = &tl.ev[tl.n - 1];
+    cr_assert_eq(end->kind, SEKHA_TRACE_END);
+    cr_assert_str_eq(end->path, "/_devserver/sse?count=4&size=30");
+    cr_assert_eq(end->events, events_seen);
+    cr_assert_geq(end->first_event_ms, 0);
+    cr_assert_leq(end->first_event_ms, end->total_ms);
+    cr_assert_eq(tl.ev[0].kind, SEKHA_TRACE_ATTEMPT);
+    cr_assert_eq(tl.ev[0].first_event_ms, -1, "not a stream");
+    log_free(&tl);
 
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);

@@ -804,9 +804,9 @@ static int schedule_retry(sekha_request *r, long ra_ms)
     sekha__log(r->client, SEKHA_LOG_INFO, "%s %s: retrying in %lld ms (%s)", r->method, r->url,
                (long long)delay, ra_ms >= 0 ? "Retry-After" : "backoff");
     r->state = SEKHA_REQ_BACKOFF;
-    if (r->tr)
-        sekha__trace_retry(r, delay);
     arm(r, now + delay);
+    if (r->tr) /* after arming: a cancel from the trace callback re-arms for now */
+        sekha__trace_retry(r, delay);
     return 1;
 }
 
