@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "testutil.h"
 
@@ -100,6 +101,13 @@ static sekha_client *client_of(sekha_options *o)
     return c;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int hex_ok(const char *s, size_t n)
 {
     if (strlen(s) != n)
@@ -139,6 +147,48 @@ static const char *echoed_header(const cJSON *v, const char *name)
 {
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(v, "headers");
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(h, name);
+    return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+/* ---- reading a cassette ---- */
+
+typedef struct lines {
+    cJSON *v[32];
+    int n;
+    char *text;
+} lines;
+
+static void read_cassette(const char *path, lines *out)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    out->text = strdup(buf);
+    out->n = 0;
+    for (char *p = buf, *nl; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        cr_assert_not_null(nl, "every line ends with a newline");
+        *nl = '\0';
+        cr_assert_lt(out->n, 32);
+        out->v[out->n] = cJSON_Parse(p);
+        cr_assert_not_null(out->v[out->n], "line %d is not JSON: %.300s", out->n, p);
+        out->n++;
+    }
+}
+
+static void lines_free(lines *l)
+{
+    for (int i = 0; i < l->n; i++)
+        cJSON_Delete(l->v[i]);
+    free(l->text);
+}
+
+static const char *str_of(const cJSON *v, const char *k)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, k);
     return cJSON_IsString(x) ? x->valuestring : NULL;
 }
 
@@ -216,6 +266,11 @@ Test(trace, transport_failure_is_an_attempt_with_its_reason)
     cr_assert_eq(sekha_options_set_backoff(o, 1, 5), SEKHA_OK);
     cr_assert_eq(sekha_options_set_max_retries(o, 1), SEKHA_OK);
     cr_assert_eq(sekha_options_set_trace(o, on_trace, &l), SEKHA_OK);
+    char path[] = "/tmp/sekha-cassette-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(sekha_options_set_record(o, path), SEKHA_OK);
     sekha_client *c = client_of(o);
     sekha_error *err = NULL;
     cr_assert_neq(sekha_controller_query_sync(c, "x", NULL, NULL, &err), SEKHA_OK);
@@ -230,6 +285,73 @@ Test(trace, transport_failure_is_an_attempt_with_its_reason)
     sekha_error_free(err);
     log_free(&l);
     sekha_client_free(c);
+    /* no response: each attempt is recorded as status 0 with the transport's words */
+    lines cas;
+    read_cassette(path, &cas);
+    cr_assert_eq(cas.n, 2, "%s", cas.text);
+    for (int i = 0; i < cas.n; i++) {
+        cr_assert_eq(cJSON_GetObjectItem(cas.v[i], "status")->valueint, 0);
+        cr_assert_not_null(str_of(cas.v[i], "error"));
+        cr_assert_gt(strlen(str_of(cas.v[i], "error")), 0);
+        cr_assert_null(cJSON_GetObjectItem(cas.v[i], "body"));
+        cr_assert_str_eq(str_of(cas.v[i], "path"), "/api/v1/query");
+    }
+    lines_free(&cas);
+    unlink(path);
+}
+
+/* A trace callback may cancel the request it reports: the retry it announced does not
+ * hold the cancel back for its delay. */
+typedef struct cancel_ctx {
+    log l;
+    sekha_request *req;
+    sekha_code code;
+    int finals;
+} cancel_ctx;
+
+static void cancel_on_retry(const sekha_trace_event *ev, void *ud)
+{
+    cancel_ctx *t = ud;
+    on_trace(ev, &t->l);
+    if (sekha_trace_event_retry_reason(ev))
+        sekha_request_cancel(t->req);
+}
+
+static void cancel_done(sekha_request *req, const sekha_error *err,
+                        const sekha_search_results *res, void *ud)
+{
+    (void)req, (void)res;
+    cancel_ctx *t = ud;
+    t->code = sekha_error_code(err);
+    t->finals++;
+}
+
+Test(trace, a_cancel_from_the_trace_callback_ends_the_request_promptly)
+{
+    start_devserver(&ds, NULL);
+    static cancel_ctx t;
+    memset(&t, 0, sizeof t);
+    sekha_options *o = test_options(&ds);
+    cr_assert_eq(sekha_options_set_trace(o, cancel_on_retry, &t), SEKHA_OK);
+    sekha_client *c = client_of(o);
+    cr_assert_eq(ds_proc_fault(&ds, NULL,
+                               "{\"path\":\"/api/v1/query\",\"steps\":[{\"status\":503,"
+                               "\"retry_after\":30}]}"),
+                 0);
+    int64_t t0 = now_ms();
+    t.req = sekha_controller_query(c, "x", NULL, cancel_done, &t);
+    cr_assert_not_null(t.req);
+    cr_assert_eq(sekha_client_run(c), SEKHA_OK);
+    cr_assert_lt(now_ms() - t0, 10000, "the cancel waited for the 30 s Retry-After");
+    cr_assert_eq(t.finals, 1);
+    cr_assert_eq(t.code, SEKHA_E_CANCELLED);
+    cr_assert_eq(t.l.n, 2);
+    cr_assert_eq(t.l.ev[0].delay_ms, 30000);
+    cr_assert_eq(t.l.ev[1].kind, SEKHA_TRACE_END);
+    cr_assert_eq(t.l.ev[1].code, SEKHA_E_CANCELLED);
+    log_free(&t.l);
+    sekha_client_free(c);
+    ds_proc_stop(&ds);
 }
 
 /* ---- workflows ---- */
@@ -352,46 +474,6 @@ Test(trace, a_callers_parent_keeps_its_trace_id)
 }
 
 /* ---- the cassette ---- */
-
-typedef struct lines {
-    cJSON *v[32];
-    int n;
-    char *text;
-} lines;
-
-static void read_cassette(const char *path, lines *out)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    out->text = strdup(buf);
-    out->n = 0;
-    for (char *p = buf, *nl; *p; p = nl + 1) {
-        nl = strchr(p, '\n');
-        cr_assert_not_null(nl, "every line ends with a newline");
-        *nl = '\0';
-        cr_assert_lt(out->n, 32);
-        out->v[out->n] = cJSON_Parse(p);
-        cr_assert_not_null(out->v[out->n], "line %d is not JSON: %.300s", out->n, p);
-        out->n++;
-    }
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        cJSON_Delete(l->v[i]);
-    free(l->text);
-}
-
-static const char *str_of(const cJSON *v, const char *k)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, k);
-    return cJSON_IsString(x) ? x->valuestring : NULL;
-}
 
 static int events_seen;
 
