@@ -628,8 +628,16 @@ Test(trace, no_api_key_in_events_or_the_cassette)
     cr_assert_eq(sekha_workflow_complete_with_context_sync(c, "hello", NULL, &ans, &err), SEKHA_OK,
                  "%s", sekha_error_message(err));
     sekha_answer_free(ans);
+    sekha_mcp_data *stats = NULL;
+    cr_assert_eq(sekha_mcp_memory_stats_sync(c, NULL, &stats, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    sekha_mcp_data_free(stats);
     sekha_client_free(c);
     cr_assert_gt(l.n, 5);
+    int mcp = 0;
+    for (int i = 0; i < l.n; i++)
+        mcp |= l.ev[i].service == SEKHA_SERVICE_MCP;
+    cr_assert(mcp, "an MCP call was traced");
     for (int i = 0; i < l.n; i++) {
         cr_assert_null(strstr(l.ev[i].json, CKEY), "%s", l.ev[i].json);
         cr_assert_null(strstr(l.ev[i].json, BKEY), "%s", l.ev[i].json);
