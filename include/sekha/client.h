@@ -153,6 +153,18 @@ SEKHA_API void sekha_client_timer_expired(sekha_client *client);
  * @param request_id the id from sekha_request_id(). */
 SEKHA_API void sekha_client_cancel(sekha_client *client, uint64_t request_id);
 
+/** Sets the W3C trace context that calls started from now on continue: their requests
+ * take its trace id (and flags) instead of a new random one, and each still gets its own
+ * span id (see trace.h).
+ * @param client the client.
+ * @param traceparent a W3C `traceparent` value, "00-<32 hex>-<16 hex>-<2 hex>" (lowercase,
+ *        neither id all zeros), copied; NULL to go back to a new trace id per top-level
+ *        call.
+ * @return ::SEKHA_OK, or ::SEKHA_E_INVALID_ARG when client is NULL or the value is not in
+ *         that format (nothing is then changed). */
+SEKHA_API sekha_code sekha_client_set_trace_parent(sekha_client *client,
+                                                   const char *traceparent);
+
 /** Cancels a pending request from the client's own thread, including from inside any
  * callback.
  *

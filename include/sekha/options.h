@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "trace.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -218,6 +219,34 @@ SEKHA_API sekha_code sekha_options_set_max_event_bytes(sekha_options *opts, size
  * @return ::SEKHA_OK or ::SEKHA_E_INVALID_ARG (unknown level). */
 SEKHA_API sekha_code sekha_options_set_log(sekha_options *opts, sekha_log_level max_level,
                                            sekha_log_fn fn, void *userdata);
+
+/** Installs a trace callback: one ::SEKHA_TRACE_ATTEMPT event per HTTP attempt and one
+ * ::SEKHA_TRACE_END event per request (see trace.h). Without one, tracing costs nothing.
+ * @param opts the options.
+ * @param fn the callback, NULL to remove it.
+ * @param userdata handed to fn.
+ * @return ::SEKHA_OK, or ::SEKHA_E_INVALID_ARG when opts is NULL. */
+SEKHA_API sekha_code sekha_options_set_trace(sekha_options *opts, sekha_trace_fn fn,
+                                             void *userdata);
+
+/** Whether every HTTP request carries a W3C `traceparent` header
+ * (`00-<trace id>-<span id>-<flags>`, see trace.h). On by default.
+ * @param opts the options.
+ * @param send 1 to send it, 0 not to.
+ * @return ::SEKHA_OK, or ::SEKHA_E_INVALID_ARG when opts is NULL. */
+SEKHA_API sekha_code sekha_options_set_traceparent(sekha_options *opts, int send);
+
+/** Records every exchange into a cassette: a file of JSON lines, one per HTTP attempt that
+ * ended, with the request (service, method, path and query, body) and the response
+ * (status, the headers a client reads, body, or a stream's raw bytes with their arrival
+ * times), which `sekha-devserver --replay` serves again (docs/cassette.md). The file is
+ * created (or truncated, mode 0600) by sekha_client_new(), which fails when it cannot
+ * be, and closed by sekha_client_free(). No Authorization header is recorded, and an API
+ * key configured in the client is replaced by "[REDACTED]" wherever it would appear.
+ * @param opts the options.
+ * @param path the file, NULL to record nothing (the default); copied.
+ * @return ::SEKHA_OK, or ::SEKHA_E_INVALID_ARG (an empty path or one over 4096 bytes). */
+SEKHA_API sekha_code sekha_options_set_record(sekha_options *opts, const char *path);
 
 /** Reads the environment, the one place libsekha does so.
  *

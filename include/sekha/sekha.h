@@ -5,7 +5,7 @@
  * Start with client.h (the client, its loop and the one ownership rule), options.h (its
  * configuration) and error.h; params.h holds the optional parameters every call takes, and
  * controller.h, bridge.h, mcp.h and workflows.h the typed calls. http.h is the raw request
- * for anything the typed calls do not cover.
+ * for anything the typed calls do not cover; trace.h the events that show every attempt.
  */
 #ifndef SEKHA_H
 #define SEKHA_H
@@ -13,6 +13,7 @@
 #include "sekha/version.h"
 #include "sekha/common.h"
 #include "sekha/error.h"
+#include "sekha/trace.h"
 #include "sekha/options.h"
 #include "sekha/client.h"
 #include "sekha/params.h"

@@ -77,6 +77,7 @@ sekha_client *sekha_client_new(const sekha_options *opts, sekha_error **err)
     if (!c)
         goto nomem;
     c->wake_fd = -1;
+    c->record_fd = -1;
     c->main.epfd = -1;
     pthread_mutex_init(&c->xlock, NULL);
     c->opts = sekha_options_copy(opts);
@@ -103,6 +104,10 @@ sekha_client *sekha_client_new(const sekha_options *opts, sekha_error **err)
     }
     if (build_service_headers(c) != 0)
         goto nomem;
+    if (sekha__trace_client_init(c, err) != 0) {
+        destroy(c);
+        return NULL;
+    }
     /* The variables libcurl would consult (it ignores HTTP_PROXY in capitals). */
     static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
                                              "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
@@ -151,6 +156,7 @@ static void destroy(sekha_client *c)
     sekha__request_spares_free(c);
     sekha__url_cache_free(c);
     sekha__buf_free(&c->scratch);
+    sekha__trace_client_free(c);
     if (c->sync_loop) {
         sekha__loop_cleanup(c->sync_loop);
         free(c->sync_loop);

@@ -336,6 +336,11 @@ static sekha_code code_for_curl(int rc)
     }
 }
 
+sekha_code sekha__code_for_curl(int curl_code)
+{
+    return code_for_curl(curl_code);
+}
+
 sekha_error *sekha__error_curl(int curl_code, const char *errbuf, const char *what)
 {
     sekha_error *e = error_alloc(code_for_curl(curl_code), SEKHA_LAYER_TRANSPORT);

@@ -9,6 +9,7 @@
 void sekha__response_clear(sekha_response *r)
 {
     r->status = 0;
+    r->indexed = 0;
     sekha__buf_clear(&r->body);
     sekha__buf_clear(&r->headers);
 }

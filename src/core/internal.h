@@ -50,6 +50,10 @@ struct sekha_options {
     sekha_log_level log_level;
     sekha_log_fn log_fn;
     void *log_ud;
+    sekha_trace_fn trace_fn;
+    void *trace_ud;
+    int no_traceparent;         /* sekha_options_set_traceparent(o, 0) */
+    char *record_path;          /* NULL = no cassette */
     char last_error[SEKHA__ERRBUF];
 };
 
@@ -134,6 +138,7 @@ struct sekha_response {
     int status;
     sekha_buf body;
     sekha_buf headers; /* raw header lines of the final response */
+    int indexed;       /* headers rewritten into name/value pairs (request.c) */
     int owned;         /* a heap response freed by its last sekha_response_free */
     sekha__ref ref;    /* owners of an owned response */
 };
@@ -255,7 +260,7 @@ struct sekha_request {
     sekha_buf header_lines;   /* this request's own header lines, each NUL-terminated */
     size_t n_header_lines;
     struct curl_slist *own_headers; /* nodes over header_lines, chained to the service's */
-    struct curl_slist header_nodes[3];
+    struct curl_slist header_nodes[4];
     struct curl_slist *header_heap; /* nodes when there are more lines than header_nodes */
     unsigned flags;
     int idempotent;
@@ -296,6 +301,12 @@ struct sekha_request {
      * on_cancel told) until its owner calls sekha__request_end, so a composed request can
      * wait for its children before its own final callback (client free does not wait) */
     int owner_finishes;
+    /* trace context (trace.c): "00-<trace id>-<span id>-<flags>", made when the client
+     * sends traceparent or traces ("" otherwise); the parent's id, 0 for none; the trace
+     * and recording state, allocated only when a trace callback or a cassette is on */
+    char traceparent[56];
+    uint64_t parent_id;
+    struct sekha__trace_req *tr;
     /* a virtual request's own timer fired (armed by its owner on r->timer with
      * sekha__loop_arm, e.g. a workflow's deadline); may end the request */
     void (*on_timer)(sekha_request *r);
@@ -403,6 +414,16 @@ struct sekha_client {
     sekha__url_slot urls[SEKHA__URL_SLOTS];
     uint64_t url_clock;
     struct sekha__closer *closers; /* see sekha__client_add_closer */
+    /* tracing and recording (trace.c, record.c) */
+    int ids_on;                 /* requests get trace ids (traceparent sent or traced) */
+    int tracing;                /* requests get trace state (callback or cassette) */
+    int record_fd;              /* the cassette, -1 when none */
+    char tp_trace[32];          /* sekha_client_set_trace_parent's trace id... */
+    char tp_flags[2];           /* ...and flags */
+    int has_tp;
+    unsigned char rnd[240];     /* random bytes drawn in batches for the ids */
+    size_t rnd_pos;
+    sekha_buf trace_buf;        /* an event's JSON, a cassette line */
 };
 
 /* Calls a user callback with the depth counted (so sync calls and free know). */
@@ -449,6 +470,51 @@ void sekha__client_drain_cancels(sekha_client *c);
 sekha_buf *sekha__client_scratch(sekha_client *c);
 CURL *sekha__client_easy_get(sekha_client *c);
 void sekha__client_easy_put(sekha_client *c, CURL *easy);
+
+/* ---- tracing (trace.c) and recording (record.c) ---- */
+
+/* What the trace events and the cassette need of a request beyond its own fields. */
+typedef struct sekha__trace_req {
+    int captured;            /* the current attempt ended; its facts are below */
+    int emitted;             /* ...and were reported */
+    int rc;                  /* the attempt's CURLcode, -1 when the library ended it */
+    int status;
+    int64_t sent, received, sent_sum, received_sum;
+    double dns, connect, tls, ttfb, total; /* ms, -1 unknown */
+    int64_t rate_wait, rate_wait_sum;
+    int64_t start_us;        /* the request was made (trace clock) */
+    int64_t first_event_us;  /* -1 none */
+    int64_t headers_us;      /* recording: the response headers arrived, 0 not yet */
+    sekha_buf stream;        /* recording: [double t_ms][size_t len][bytes]... */
+} sekha__trace_req;
+
+/* Called by sekha_client_new / destroy. */
+int sekha__trace_client_init(sekha_client *c, sekha_error **err);
+void sekha__trace_client_free(sekha_client *c);
+/* A new request's ids (c->ids_on) and trace state (c->tracing); parent may be NULL.
+ * Returns -1 when out of memory. */
+int sekha__trace_request_init(sekha_client *c, sekha_request *r, const sekha_request *parent);
+/* The attempt ended: reads libcurl's facts while r->easy is still there. rc -1: ended by
+ * the library (cancel, deadline, STOP, client free). */
+void sekha__trace_capture(sekha_request *r, int rc);
+/* The attempt is retried after delay_ms: reported (trace, cassette). */
+void sekha__trace_retry(sekha_request *r, int64_t delay_ms);
+/* The request ends (before its final callback): the last attempt and the END event. */
+void sekha__trace_end(sekha_request *r);
+/* Streams: the first event was delivered; recording: the response headers are complete,
+ * a chunk of raw bytes arrived. */
+void sekha__trace_first_event(sekha_request *r);
+void sekha__trace_headers_done(sekha_request *r);
+void sekha__trace_chunk(sekha_request *r, const char *p, size_t n);
+/* Microseconds on the trace clock (monotonic). */
+int64_t sekha__trace_now_us(void);
+/* Writes the cassette line of r's ended attempt (record.c); error is the message of a
+ * failure without a response (NULL otherwise). */
+void sekha__record_attempt(sekha_request *r, const char *error);
+/* Replaces every API key configured in the client found in b by "[REDACTED]". */
+int sekha__redact(const sekha_client *c, sekha_buf *b);
+/* The sekha_code of a CURLcode (error.c). */
+sekha_code sekha__code_for_curl(int curl_code);
 
 /* ---- sync calls (sync.c) ---- */
 

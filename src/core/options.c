@@ -84,6 +84,7 @@ void sekha_options_free(sekha_options *o)
     }
     free(o->user_agent);
     free(o->ca_file);
+    free(o->record_path);
     free(o);
 }
 
@@ -103,7 +104,9 @@ sekha_options *sekha_options_copy(const sekha_options *src)
     }
     o->user_agent = src->user_agent ? strdup(src->user_agent) : NULL;
     o->ca_file = src->ca_file ? strdup(src->ca_file) : NULL;
-    failed |= (src->user_agent && !o->user_agent) || (src->ca_file && !o->ca_file);
+    o->record_path = src->record_path ? strdup(src->record_path) : NULL;
+    failed |= (src->user_agent && !o->user_agent) || (src->ca_file && !o->ca_file) ||
+              (src->record_path && !o->record_path);
     if (failed) {
         sekha_options_free(o);
         return NULL;
@@ -377,6 +380,39 @@ sekha_code sekha_options_set_log(sekha_options *o, sekha_log_level max_level, se
     o->log_level = max_level;
     o->log_fn = fn;
     o->log_ud = userdata;
+    return ok(o);
+}
+
+sekha_code sekha_options_set_trace(sekha_options *o, sekha_trace_fn fn, void *userdata)
+{
+    if (!o)
+        return SEKHA_E_INVALID_ARG;
+    o->trace_fn = fn;
+    o->trace_ud = userdata;
+    return ok(o);
+}
+
+sekha_code sekha_options_set_traceparent(sekha_options *o, int send)
+{
+    if (!o)
+        return SEKHA_E_INVALID_ARG;
+    o->no_traceparent = !send;
+    return ok(o);
+}
+
+sekha_code sekha_options_set_record(sekha_options *o, const char *path)
+{
+    if (!o)
+        return SEKHA_E_INVALID_ARG;
+    char *copy = NULL;
+    if (path) {
+        if (!*path || strlen(path) > 4096)
+            return reject(o, "cassette path must be 1 to 4096 bytes");
+        if (!(copy = strdup(path)))
+            return reject(o, "out of memory");
+    }
+    free(o->record_path);
+    o->record_path = copy;
     return ok(o);
 }
 

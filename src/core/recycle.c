@@ -46,6 +46,11 @@ static void release_fields(sekha_request *r, int all)
 {
     free(r->header_heap);
     r->header_heap = NULL;
+    if (r->tr) {
+        sekha__buf_free(&r->tr->stream);
+        free(r->tr);
+        r->tr = NULL;
+    }
     if (r->sse) {
         sekha__sse_free(r->sse);
         free(r->sse);

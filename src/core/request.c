@@ -127,6 +127,9 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
         if (add_header(r, "", *h) != 0)
             return &sekha__nomem_error;
     }
+    /* W3C trace context: the value is ready in the request (sekha__trace_request_init) */
+    if (c->ids_on && !c->opts->no_traceparent && add_header(r, "traceparent: ", r->traceparent) != 0)
+        return &sekha__nomem_error;
     /* libcurl asks for a 100-continue before larger bodies (the threshold has moved
      * between versions, 1 KiB at the lowest) and then waits for it: never wanted. */
     if (s->body_len > 1024 && add_header(r, "Expect:", "") != 0)
@@ -147,6 +150,7 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
 }
 
 static void admit(sekha_request *r);
+static void index_headers(sekha_response *resp);
 
 /* Arms the request's timer, never past its deadline (which then ends it). */
 static void arm(sekha_request *r, int64_t when)
@@ -194,6 +198,13 @@ static sekha_request *alloc_request(sekha_client *c, sekha_request *parent, int 
     if (parent && parent->deadline_ms && (!r->deadline_ms || parent->deadline_ms < r->deadline_ms))
         r->deadline_ms = parent->deadline_ms; /* a step of a composed call shares its deadline */
     r->client = c;
+    if (parent)
+        r->parent_id = parent->id;
+    if ((c->ids_on || c->tracing) && sekha__trace_request_init(c, r, parent) != 0) {
+        sekha__handle_unbind(r);
+        sekha__request_recycle(c, r);
+        return NULL;
+    }
     r->loop = parent ? parent->loop : (c->sync_start && c->sync_loop ? c->sync_loop : &c->main);
     sekha__timer_init(&r->timer);
     r->done = done;
@@ -344,7 +355,8 @@ static int deliver_events(sekha_request *r)
                                       c->opts->max_event_bytes);
             return DELIVER_FAILED;
         }
-        r->events_delivered++;
+        if (r->events_delivered++ == 0 && r->tr)
+            sekha__trace_first_event(r);
         if (!r->on_event)
             continue;
         int action;
@@ -386,6 +398,8 @@ size_t sekha__request_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     }
     if (r->paused)
         return CURL_WRITEFUNC_PAUSE; /* libcurl keeps this chunk until we resume */
+    if (r->tr)
+        sekha__trace_chunk(r, ptr, n);
     sekha__sse_feed(r->sse, ptr, n);
     switch (deliver_events(r)) {
     case DELIVER_PAUSED:
@@ -424,6 +438,8 @@ size_t sekha__request_header_cb(char *buf, size_t size, size_t nitems, void *ud)
     }
     if (sekha__buf_append(&r->resp.headers, buf, n) != 0)
         return 0;
+    if (r->tr && (n == 2 || n == 1) && (buf[0] == '\r' || buf[0] == '\n'))
+        sekha__trace_headers_done(r); /* the blank line that ends the headers */
     return n;
 }
 
@@ -494,6 +510,11 @@ static void attempt_start(sekha_request *r)
     r->is_sse = 0;
     if (r->sse)
         sekha__sse_reset(r->sse);
+    if (r->tr) {
+        r->tr->captured = 0;
+        r->tr->headers_us = 0;
+        sekha__buf_clear(&r->tr->stream);
+    }
     configure(e, r);
     r->easy = e;
     int64_t now = sekha__now_ms();
@@ -521,6 +542,10 @@ static void admit(sekha_request *r)
 {
     int64_t now = sekha__now_ms();
     int64_t wait = sekha__bucket_reserve(&r->client->buckets[r->service], now);
+    if (r->tr) {
+        r->tr->rate_wait = wait > 0 ? wait : 0;
+        r->tr->rate_wait_sum += r->tr->rate_wait;
+    }
     if (wait > 0) {
         r->state = SEKHA_REQ_RATE_WAIT;
         sekha__log(r->client, SEKHA_LOG_INFO, "%s %s: rate limited locally, waiting %lld ms",
@@ -536,6 +561,11 @@ static void detach(sekha_request *r)
 {
     if (!r->easy)
         return;
+    if (r->tr && !r->tr->captured) {
+        /* ended by the library (cancel, deadline, STOP, client free), not by libcurl */
+        index_headers(&r->resp);
+        sekha__trace_capture(r, -1);
+    }
     r->loop->in_curl++; /* it may run the socket callback (mode B: the user's watch hook) */
     CURLMcode mc = curl_multi_remove_handle(r->loop->multi, r->easy);
     r->loop->in_curl--;
@@ -578,7 +608,6 @@ void sekha__request_fail_later(sekha_request *r, sekha_error *err)
 }
 
 static void complete(sekha_request *r, CURLcode rc, long status, int sent);
-static void index_headers(sekha_response *resp);
 
 /* Ends a running transfer that the event callback stopped (or that failed inside it) from
  * outside libcurl: libcurl will not report it, so its outcome is decided here. */
@@ -709,8 +738,9 @@ void sekha__request_on_timer(sekha_request *r)
 static void index_headers(sekha_response *resp)
 {
     char *p = resp->headers.data, *end = p + resp->headers.len, *out = p;
-    if (!p)
+    if (!p || resp->indexed)
         return;
+    resp->indexed = 1;
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *le = nl ? nl : end;
@@ -775,6 +805,8 @@ static int schedule_retry(sekha_request *r, long ra_ms)
                (long long)delay, ra_ms >= 0 ? "Retry-After" : "backoff");
     r->state = SEKHA_REQ_BACKOFF;
     arm(r, now + delay);
+    if (r->tr) /* after arming: a cancel from the trace callback re-arms for now */
+        sekha__trace_retry(r, delay);
     return 1;
 }
 
@@ -856,6 +888,10 @@ void sekha__request_on_done(sekha_request *r, CURLcode rc)
     curl_off_t sent = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
+    if (r->tr) {
+        r->resp.status = (int)status;
+        sekha__trace_capture(r, r->stopped ? -1 : (int)rc);
+    }
     detach(r);
     index_headers(&r->resp);
     r->resp.status = (int)status;
@@ -888,6 +924,8 @@ void sekha__request_finish(sekha_request *r)
         resp = &r->resp;
     if (err)
         sekha__log(c, SEKHA_LOG_WARN, "%s", err->message);
+    if (r->tr)
+        sekha__trace_end(r);
     if (r->done)
         SEKHA__USER_CB(c, r->done(r->handle, err, resp, r->ud));
     err = r->err; /* a sync caller may have taken it */
