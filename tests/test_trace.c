@@ -393,11 +393,21 @@ Test(trace, workflow_stages_name_it_as_parent_and_share_its_trace)
 
 /* ---- traceparent ---- */
 
-Test(trace, every_request_carries_a_w3c_traceparent)
+Test(trace, traceparent_is_sent_when_a_trace_is_wanted_and_in_w3c_format)
 {
     start_devserver(&ds, NULL);
-    sekha_client *c = client_of(opts_traced(NULL)); /* sent without a trace callback too */
+    /* AUTO without a trace callback or parent: nobody collects the trace, nothing sent */
+    sekha_client *c = client_of(opts_traced(NULL));
     cJSON *v = echo(c);
+    cr_assert_null(echoed_header(v, "traceparent"));
+    cJSON_Delete(v);
+    sekha_client_free(c);
+
+    sekha_options *o = opts_traced(NULL);
+    cr_assert_eq(sekha_options_set_traceparent(o, SEKHA_TRACEPARENT_ALWAYS), SEKHA_OK);
+    cr_assert_eq(sekha_options_set_traceparent(o, (sekha_traceparent_mode)7), SEKHA_E_INVALID_ARG);
+    c = client_of(o);
+    v = echo(c);
     const char *tp = echoed_header(v, "traceparent");
     cr_assert_not_null(tp, "no traceparent");
     cr_assert_eq(strlen(tp), 55, "%s", tp);
@@ -415,13 +425,22 @@ Test(trace, every_request_carries_a_w3c_traceparent)
     cJSON_Delete(w);
     sekha_client_free(c);
 
-    sekha_options *o = opts_traced(NULL);
-    cr_assert_eq(sekha_options_set_traceparent(o, 0), SEKHA_OK);
+    /* AUTO with a trace callback: sent; NEVER: not even then */
+    log l = {0};
+    c = client_of(opts_traced(&l));
+    v = echo(c);
+    cr_assert_not_null(echoed_header(v, "traceparent"));
+    cJSON_Delete(v);
+    sekha_client_free(c);
+    log_free(&l);
+    o = opts_traced(&l);
+    cr_assert_eq(sekha_options_set_traceparent(o, SEKHA_TRACEPARENT_NEVER), SEKHA_OK);
     c = client_of(o);
     v = echo(c);
     cr_assert_null(echoed_header(v, "traceparent"));
     cJSON_Delete(v);
     sekha_client_free(c);
+    log_free(&l);
     ds_proc_stop(&ds);
 }
 

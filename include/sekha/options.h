@@ -229,12 +229,29 @@ SEKHA_API sekha_code sekha_options_set_log(sekha_options *opts, sekha_log_level 
 SEKHA_API sekha_code sekha_options_set_trace(sekha_options *opts, sekha_trace_fn fn,
                                              void *userdata);
 
-/** Whether every HTTP request carries a W3C `traceparent` header
- * (`00-<trace id>-<span id>-<flags>`, see trace.h). On by default.
+/** When HTTP requests carry a W3C `traceparent` header (see trace.h). */
+typedef enum sekha_traceparent_mode {
+    /** The default: when a trace is wanted, that is when a trace callback is set
+     * (sekha_options_set_trace()) or the client was given a parent
+     * (sekha_client_set_trace_parent()). Otherwise requests go without it: libcurl formats
+     * every header line it sends byte by byte, and this 68-byte line costs about 9 % of
+     * the CPU of a small request, a price for nothing when nobody collects the trace. */
+    SEKHA_TRACEPARENT_AUTO = 0,
+    /** On every request (to join traces that the servers alone collect). */
+    SEKHA_TRACEPARENT_ALWAYS = 1,
+    /** Never, even when tracing or given a parent. */
+    SEKHA_TRACEPARENT_NEVER = 2
+} sekha_traceparent_mode;
+
+/** When HTTP requests carry a W3C `traceparent` header
+ * (`00-<trace id>-<span id>-<flags>`, see trace.h).
  * @param opts the options.
- * @param send 1 to send it, 0 not to.
- * @return ::SEKHA_OK, or ::SEKHA_E_INVALID_ARG when opts is NULL. */
-SEKHA_API sekha_code sekha_options_set_traceparent(sekha_options *opts, int send);
+ * @param mode ::SEKHA_TRACEPARENT_AUTO (the default), ::SEKHA_TRACEPARENT_ALWAYS or
+ *        ::SEKHA_TRACEPARENT_NEVER.
+ * @return ::SEKHA_OK, or ::SEKHA_E_INVALID_ARG when opts is NULL or mode is none of
+ *         these. */
+SEKHA_API sekha_code sekha_options_set_traceparent(sekha_options *opts,
+                                                   sekha_traceparent_mode mode);
 
 /** Records every exchange into a cassette: a file of JSON lines, one per HTTP attempt that
  * ended, with the request (service, method, path and query, body) and the response

@@ -52,7 +52,7 @@ struct sekha_options {
     void *log_ud;
     sekha_trace_fn trace_fn;
     void *trace_ud;
-    int no_traceparent;         /* sekha_options_set_traceparent(o, 0) */
+    int traceparent_mode;       /* sekha_options_set_traceparent (a sekha_traceparent_mode) */
     char *record_path;          /* NULL = no cassette */
     char last_error[SEKHA__ERRBUF];
 };
@@ -416,6 +416,7 @@ struct sekha_client {
     struct sekha__closer *closers; /* see sekha__client_add_closer */
     /* tracing and recording (trace.c, record.c) */
     int ids_on;                 /* requests get trace ids (traceparent sent or traced) */
+    int send_traceparent;       /* requests carry the traceparent header */
     int tracing;                /* requests get trace state (callback or cassette) */
     int record_fd;              /* the cassette, -1 when none */
     char tp_trace[32];          /* sekha_client_set_trace_parent's trace id... */
@@ -490,6 +491,9 @@ typedef struct sekha__trace_req {
 
 /* Called by sekha_client_new / destroy. */
 int sekha__trace_client_init(sekha_client *c, sekha_error **err);
+/* Decides, from the mode, the trace callback and a caller's parent, whether requests carry
+ * traceparent and get trace ids. */
+void sekha__trace_decide(sekha_client *c);
 void sekha__trace_client_free(sekha_client *c);
 /* A new request's ids (c->ids_on) and trace state (c->tracing); parent may be NULL.
  * Returns -1 when out of memory. */

@@ -392,11 +392,14 @@ sekha_code sekha_options_set_trace(sekha_options *o, sekha_trace_fn fn, void *us
     return ok(o);
 }
 
-sekha_code sekha_options_set_traceparent(sekha_options *o, int send)
+sekha_code sekha_options_set_traceparent(sekha_options *o, sekha_traceparent_mode mode)
 {
     if (!o)
         return SEKHA_E_INVALID_ARG;
-    o->no_traceparent = !send;
+    if (mode != SEKHA_TRACEPARENT_AUTO && mode != SEKHA_TRACEPARENT_ALWAYS &&
+        mode != SEKHA_TRACEPARENT_NEVER)
+        return reject(o, "traceparent mode must be AUTO, ALWAYS or NEVER");
+    o->traceparent_mode = mode;
     return ok(o);
 }
 

@@ -128,7 +128,7 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
             return &sekha__nomem_error;
     }
     /* W3C trace context: the value is ready in the request (sekha__trace_request_init) */
-    if (c->ids_on && !c->opts->no_traceparent && add_header(r, "traceparent: ", r->traceparent) != 0)
+    if (c->send_traceparent && add_header(r, "traceparent: ", r->traceparent) != 0)
         return &sekha__nomem_error;
     /* libcurl asks for a 100-continue before larger bodies (the threshold has moved
      * between versions, 1 KiB at the lowest) and then waits for it: never wanted. */

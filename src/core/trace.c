@@ -38,11 +38,22 @@ int64_t sekha__trace_now_us(void)
 
 /* ---- client ---- */
 
+/* Whether requests carry traceparent, and get trace ids at all, given the mode, the trace
+ * callback and a caller's parent. */
+void sekha__trace_decide(sekha_client *c)
+{
+    const sekha_options *o = c->opts;
+    int wanted = o->trace_fn || c->has_tp;
+    c->send_traceparent = o->traceparent_mode == SEKHA_TRACEPARENT_ALWAYS ||
+                          (o->traceparent_mode == SEKHA_TRACEPARENT_AUTO && wanted);
+    c->ids_on = c->send_traceparent || o->trace_fn;
+}
+
 int sekha__trace_client_init(sekha_client *c, sekha_error **err)
 {
     const sekha_options *o = c->opts;
     c->rnd_pos = sizeof c->rnd; /* drawn on first use */
-    c->ids_on = !o->no_traceparent || o->trace_fn;
+    sekha__trace_decide(c);
     c->tracing = o->trace_fn || o->record_path;
     if (!o->record_path)
         return 0;
@@ -95,6 +106,7 @@ sekha_code sekha_client_set_trace_parent(sekha_client *c, const char *tp)
         return SEKHA_E_INVALID_ARG;
     if (!tp) {
         c->has_tp = 0;
+        sekha__trace_decide(c);
         return SEKHA_OK;
     }
     /* 00-<32 hex>-<16 hex>-<2 hex>: version 00 has exactly this length */
@@ -105,6 +117,7 @@ sekha_code sekha_client_set_trace_parent(sekha_client *c, const char *tp)
     memcpy(c->tp_trace, tp + 3, 32);
     memcpy(c->tp_flags, tp + 53, 2);
     c->has_tp = 1;
+    sekha__trace_decide(c);
     return SEKHA_OK;
 }
 
