@@ -23,6 +23,8 @@ typedef struct cli {
     int verbose;           /* --verbose: libsekha's debug log on stderr (keys redacted) */
     long timeout_ms;       /* --timeout as given, 0 when not given */
     int stdin_taken;       /* an argument was already read from stdin ("-") */
+    FILE *trace_out;       /* --trace FILE: trace events as JSON lines (stderr for "-") */
+    int trace_summary;     /* --trace-summary: a table of the requests on stderr at the end */
 } cli;
 
 typedef struct cli_command {
@@ -55,6 +57,14 @@ void cli_print_stderr_json(struct cJSON *o);
 
 /* The exit status cli_fail would return for err. */
 int cli_exit_status(const sekha_error *err);
+
+/* --trace FILE and --record FILE (trace.c); returns 0 or CLI_USAGE. */
+int cli_trace_flag(cli *c, const char *flag, const char *value);
+/* Installs the trace callback when --trace or --trace-summary asked for it. */
+int cli_trace_setup(cli *c);
+/* After the client is freed (every request has ended): prints the summary, closes the
+ * trace file. */
+void cli_trace_finish(cli *c);
 
 /* Prints a command's help (usage, summary, its flags and the common ones) on out. */
 void cli_command_help(FILE *out, const cli_command *cmd);

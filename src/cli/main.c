@@ -25,7 +25,7 @@ static const char common_help[] =
     "  --controller-url URL   --bridge-url URL   --mcp-url URL\n"
     "  --api-key KEY          --bridge-api-key KEY   --mcp-api-key KEY\n"
     "  --timeout SECONDS      --retries N            --json   --verbose\n"
-    "  --rate-limit N[/SECONDS]\n"
+    "  --rate-limit N[/SECONDS]   --trace FILE   --trace-summary   --record FILE\n"
     "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,\n"
     "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES, SEKHA_RATE_LIMIT\n"
     "  (flags win).\n"
@@ -33,6 +33,9 @@ static const char common_help[] =
     "  SECONDS, 0 for no limit (default 1000/60); a request over it waits (--verbose says so).\n"
     "--timeout / SEKHA_TIMEOUT: the most a whole call may take, in seconds (retries and\n"
     "  streaming included; default 300).\n"
+    "--trace FILE: every request attempt and end as JSON lines with timings (- = stderr);\n"
+    "  --trace-summary: a table of the requests on stderr afterwards; --record FILE: every\n"
+    "  exchange into a cassette that `sekha-devserver --replay FILE` serves back offline.\n"
     "Exit status: 0 success; 1 the service or HTTP layer said no; 2 usage or invalid input\n"
     "  (nothing was sent); 3 could not reach or hear from a service; 130 interrupted.\n"
     "  `sekha health` exits 0 healthy, 1 degraded, 2 unreachable.\n";
@@ -113,6 +116,18 @@ static int common_flags(cli *c, int *argc, char **argv)
             c->verbose = 1;
             continue;
         }
+        if (strcmp(a, "--trace-summary") == 0) {
+            c->trace_summary = 1;
+            continue;
+        }
+        if (strcmp(a, "--trace") == 0 || strcmp(a, "--record") == 0) {
+            if (i + 1 >= *argc)
+                return cli_usage(c, NULL, "%s needs a value", a);
+            int rc = cli_trace_flag(c, a, argv[++i]);
+            if (rc)
+                return rc;
+            continue;
+        }
         static const char *const valued[] = {"--controller-url", "--bridge-url", "--mcp-url",
                                              "--api-key", "--bridge-api-key", "--mcp-api-key",
                                              "--timeout", "--retries", "--rate-limit"};
@@ -177,7 +192,7 @@ int main(int argc, char **argv)
     }
     argc--;
     argv++;
-    if ((status = common_flags(&c, &argc, argv)) != 0)
+    if ((status = common_flags(&c, &argc, argv)) != 0 || (status = cli_trace_setup(&c)) != 0)
         goto out;
     if (c.verbose)
         sekha_options_set_log(c.opts, SEKHA_LOG_DEBUG, log_to_stderr, NULL);
@@ -230,6 +245,7 @@ int main(int argc, char **argv)
                        argv[0]);
 out:
     sekha_client_free(c.client);
+    cli_trace_finish(&c);
     sekha_options_free(c.opts);
     return status;
 }
