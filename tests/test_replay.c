@@ -272,6 +272,34 @@ Test(replay, a_bridge_stream_arrives_in_chunks_with_its_gaps)
     unlink(path);
 }
 
+/* A character cut between two reads: the recorder writes such pieces in base64. */
+Test(replay, stream_pieces_that_are_not_utf8_on_their_own_come_back_whole)
+{
+    char path[256];
+    write_cassette(path, sizeof path,
+        "{\"v\":1,\"service\":\"bridge\",\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+        "\"request_body\":\"{\\\"stream\\\": true, \\\"messages\\\": "
+        "[{\\\"content\\\": \\\"hi\\\", \\\"role\\\": \\\"user\\\"}]}\","
+        "\"status\":200,\"content_type\":\"text/event-stream\",\"stream\":["
+        "[0.1,null,\"ZGF0YTogeyJjaG9pY2VzIjpbeyJpbmRleCI6MCwiZGVsdGEiOnsiY29udGVudCI6ImNhZsM=\"],"
+        "[0.2,null,\"qSJ9LCJmaW5pc2hfcmVhc29uIjoic3RvcCJ9XX0KCmRhdGE6IFtET05FXQoK\"]]}",
+        (const char *)NULL);
+    ds_proc ds;
+    start_replay(&ds, path);
+    sekha_client *c = replay_client(&ds, 0);
+    sekha_messages *m = msgs_of(NULL, "hi");
+    sekha_completion *out = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_bridge_stream_complete_sync(c, m, NULL, &out, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_completion_content(out, NULL), "caf\xc3\xa9");
+    sekha_completion_free(out);
+    sekha_messages_free(m);
+    sekha_client_free(c);
+    cr_assert_eq(ds_proc_stop(&ds), 0);
+    unlink(path);
+}
+
 Test(replay, a_recorded_transport_failure_closes_the_connection)
 {
     char path[256];

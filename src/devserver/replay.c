@@ -195,17 +195,27 @@ static int parse_stream(rp_entry *e, json_t *a, char *what, size_t whatlen)
         return -1;
     }
     for (size_t i = 0; i < e->nchunks; i++) {
+        /* [t_ms, "bytes"], or [t_ms, null, "base64"] for bytes that are not UTF-8 */
         json_t *c = json_array_get(a, i);
         json_t *t = json_array_get(c, 0), *s = json_array_get(c, 1);
-        if (!json_is_array(c) || json_array_size(c) != 2 || !json_is_number(t)
-            || !json_is_string(s) || json_number_value(t) < 0
-            || json_number_value(t) > 86400000.0) {
-            snprintf(what, whatlen, "stream[%zu] must be [t_ms, \"bytes\"] with 0 <= t_ms "
-                     "<= 86400000", i);
+        json_t *b = json_array_get(c, 2);
+        int text = json_array_size(c) == 2 && json_is_string(s);
+        int b64 = json_array_size(c) == 3 && json_is_null(s) && json_is_string(b);
+        if (!json_is_array(c) || (!text && !b64) || !json_is_number(t)
+            || json_number_value(t) < 0 || json_number_value(t) > 86400000.0) {
+            snprintf(what, whatlen, "stream[%zu] must be [t_ms, \"bytes\"] or [t_ms, null, "
+                     "\"base64\"] with 0 <= t_ms <= 86400000", i);
             return -1;
         }
         e->chunks[i].t_ms = json_number_value(t);
-        if (!(e->chunks[i].bytes = dup_string(s, &e->chunks[i].len))) {
+        if (b64) {
+            e->chunks[i].bytes = b64_decode(json_string_value(b), json_string_length(b),
+                                            &e->chunks[i].len);
+            if (!e->chunks[i].bytes) {
+                snprintf(what, whatlen, "stream[%zu] is not valid base64", i);
+                return -1;
+            }
+        } else if (!(e->chunks[i].bytes = dup_string(s, &e->chunks[i].len))) {
             snprintf(what, whatlen, "out of memory");
             return -1;
         }
