@@ -147,3 +147,21 @@ Test(cli_trace, a_recorded_chat_replays_offline_with_identical_output)
     cr_assert_eq(again.status, 0, "stderr: %s", again.err);
     cr_assert_str_eq(again.out, live.out, "the replay gives the same answer");
 }
+
+Test(cli_trace, every_request_carries_a_w3c_traceparent_unless_told_not_to)
+{
+    cli_out o;
+    const char *const args[] = {"--verbose", "count", NULL};
+    run_at(&ds, args, &o);
+    cr_assert_eq(o.status, 0, "stderr: %s", o.err);
+    const char *tp = strstr(o.err, "traceparent: 00-");
+    cr_assert_not_null(tp, "the debug log shows the headers sent: %s", o.err);
+    tp += strlen("traceparent: ");
+    size_t k = strcspn(tp, "\r\n");
+    cr_assert_eq(k, 55, "00-<32 hex>-<16 hex>-<2 hex>: %.*s", (int)k, tp);
+    cr_assert(tp[35] == '-' && tp[52] == '-', "%.*s", (int)k, tp);
+    const char *const off[] = {"--verbose", "--no-traceparent", "count", NULL};
+    run_at(&ds, off, &o);
+    cr_assert_eq(o.status, 0, "stderr: %s", o.err);
+    cr_assert_null(strstr(o.err, "traceparent"), "%s", o.err);
+}

@@ -6,9 +6,11 @@ _sekha() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local _sekha_commands="store get list count label folder pin archive delete query search context summarize prune suggest-labels metrics rebuild-embeddings complete embed mcp chat health version help"
-    local common="--controller-url --bridge-url --mcp-url --api-key --bridge-api-key --mcp-api-key --timeout --retries --rate-limit --json --verbose --help"
+    local common="--controller-url --bridge-url --mcp-url --api-key --bridge-api-key --mcp-api-key --timeout --retries --rate-limit --json --verbose --trace --trace-summary --record --no-traceparent --help"
 
     case $prev in
+        --trace|--record)
+            COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
         --controller-url|--bridge-url|--mcp-url|--api-key|--bridge-api-key|--mcp-api-key|\
         --timeout|--retries|--rate-limit|--label|--folder|--limit|--budget|--model|--args|\
         --url|--sse|--stdio|--importance|--page|--page-size|--days|--system|--temperature|\

@@ -26,6 +26,7 @@ static const char common_help[] =
     "  --api-key KEY          --bridge-api-key KEY   --mcp-api-key KEY\n"
     "  --timeout SECONDS      --retries N            --json   --verbose\n"
     "  --rate-limit N[/SECONDS]   --trace FILE   --trace-summary   --record FILE\n"
+    "  --no-traceparent\n"
     "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL, SEKHA_BRIDGE_API_KEY,\n"
     "  SEKHA_MCP_URL, SEKHA_MCP_API_KEY, SEKHA_TIMEOUT, SEKHA_MAX_RETRIES, SEKHA_RATE_LIMIT\n"
     "  (flags win).\n"
@@ -36,6 +37,7 @@ static const char common_help[] =
     "--trace FILE: every request attempt and end as JSON lines with timings (- = stderr);\n"
     "  --trace-summary: a table of the requests on stderr afterwards; --record FILE: every\n"
     "  exchange into a cassette that `sekha-devserver --replay FILE` serves back offline.\n"
+    "  Every request carries a W3C traceparent header unless --no-traceparent.\n"
     "Exit status: 0 success; 1 the service or HTTP layer said no; 2 usage or invalid input\n"
     "  (nothing was sent); 3 could not reach or hear from a service; 130 interrupted.\n"
     "  `sekha health` exits 0 healthy, 1 degraded, 2 unreachable.\n";
@@ -116,6 +118,10 @@ static int common_flags(cli *c, int *argc, char **argv)
             c->verbose = 1;
             continue;
         }
+        if (strcmp(a, "--no-traceparent") == 0) {
+            sekha_options_set_traceparent(c->opts, SEKHA_TRACEPARENT_NEVER);
+            continue;
+        }
         if (strcmp(a, "--trace-summary") == 0) {
             c->trace_summary = 1;
             continue;
@@ -190,6 +196,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sekha: %s\n", sekha_options_last_error(c.opts));
         goto out;
     }
+    /* The CLI joins the caller's distributed trace on every request: one header line is
+     * nothing beside a process start (the library leaves it to the application, where it
+     * would cost a small request about 9 %). */
+    sekha_options_set_traceparent(c.opts, SEKHA_TRACEPARENT_ALWAYS);
     argc--;
     argv++;
     if ((status = common_flags(&c, &argc, argv)) != 0 || (status = cli_trace_setup(&c)) != 0)
