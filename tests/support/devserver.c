@@ -88,6 +88,41 @@ static int reap(pid_t pid)
     return -1;
 }
 
+/* Reads fd into out (NUL-terminated, cut at outlen - 1) until a newline when at_line, else
+ * until end of file, for at most START_TIMEOUT_MS. Returns 1 when a line ended the wait,
+ * 0 otherwise (end of file, the deadline, an error). */
+static int read_until(int fd, char *out, size_t outlen, int at_line)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    long long deadline = now_ms() + START_TIMEOUT_MS;
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd pf = { .fd = fd, .events = POLLIN, .revents = 0 };
+        int r = poll(&pf, 1, (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0;
+        char buf[512];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        size_t keep = (size_t)n < outlen - 1 - len ? (size_t)n : outlen - 1 - len;
+        memcpy(out + len, buf, keep);
+        len += keep;
+        out[len] = '\0';
+        if (at_line && strchr(out, '\n'))
+            return 1;
+        if (at_line && len == outlen - 1)
+            return 0;
+    }
+}
+
 static int start_with(ds_proc *p, int faults, const char *const *extra_args)
 {
     memset(p, 0, sizeof *p);
@@ -154,31 +189,7 @@ static int start_with(ds_proc *p, int faults, const char *const *extra_args)
     close(fds[1]);
 
     char line[8192]; /* room for a long --mcp-api-key */
-    size_t len = 0;
-    int ok = 0;
-    long long deadline = now_ms() + START_TIMEOUT_MS;
-    while (len < sizeof line - 1) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            break;
-        struct pollfd pf = { .fd = fds[0], .events = POLLIN, .revents = 0 };
-        int r = poll(&pf, 1, (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        ssize_t n = read(fds[0], line + len, sizeof line - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        line[len] = '\0';
-        if (strchr(line, '\n')) {
-            ok = 1;
-            break;
-        }
-    }
+    int ok = read_until(fds[0], line, sizeof line, 1) == 1;
     /* The devserver writes nothing after the ready line; closing our end means a later write
      * fails with EPIPE (it ignores SIGPIPE) instead of ever blocking on a full pipe. */
     close(fds[0]);
@@ -242,29 +253,7 @@ int ds_proc_replay_fails(const char *cassette, char *out, size_t outlen)
     close(fds[1]);
     /* Its output ends (EOF) when it exits; a server that started instead never closes it,
      * and the deadline ends the wait. */
-    size_t len = 0;
-    long long deadline = now_ms() + START_TIMEOUT_MS;
-    for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            break;
-        struct pollfd pf = { .fd = fds[0], .events = POLLIN, .revents = 0 };
-        int r = poll(&pf, 1, (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        char buf[512];
-        ssize_t n = read(fds[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        size_t keep = (size_t)n < outlen - 1 - len ? (size_t)n : outlen - 1 - len;
-        memcpy(out + len, buf, keep);
-        len += keep;
-        out[len] = '\0';
-    }
+    read_until(fds[0], out, outlen, 0);
     close(fds[0]);
     kill(pid, SIGTERM);   /* harmless when it has exited already: it is not reaped yet */
     return reap(pid);
