@@ -73,7 +73,7 @@ SEKHA_API const char *sekha_service_status_name(sekha_service_status s);
 SEKHA_API const char *sekha_service_name(sekha_service svc);
 
 /** The library version. Any thread.
- * @return a static string, e.g. "0.1.0". */
+ * @return a static string, e.g. "1.0.0". */
 SEKHA_API const char *sekha_version(void);
 
 /** Initialises libcurl and libsodium process-wide.
