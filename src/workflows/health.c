@@ -171,39 +171,32 @@ static cJSON *body_json(const sekha_response *resp)
 }
 
 /* GET /health of the controller: {status, checks:{name:{status}}} (January) or
- * {status, version} (February); an unhealthy January controller answers 503. */
+ * {status, version} (February); an unhealthy January controller answers 503. The report
+ * is read by the same decoder, with the same verdict rule, as sekha_controller_health(). */
 static void judge_controller(health_wf *hw, const sekha_response *resp)
 {
-    cJSON *root = body_json(resp);
-    const char *status = sekha__json_str(root, "status");
-    if (!status) {
+    sekha_error *e = NULL;
+    sekha_health *h = sekha__health_controller_call.decode(resp, NULL, &e);
+    if (!h) {
         record(hw, SEKHA_SERVICE_CONTROLLER, SEKHA_STATUS_DEGRADED, NULL,
                "answered HTTP %d without a health report", sekha_response_status(resp));
-        cJSON_Delete(root);
+        sekha_error_free(e);
         return;
     }
-    sekha_service_status st = strcmp(status, "healthy") == 0   ? SEKHA_STATUS_HEALTHY
-                              : strcmp(status, "degraded") == 0 ? SEKHA_STATUS_DEGRADED
-                                                                : SEKHA_STATUS_UNHEALTHY;
+    sekha_service_status st = sekha_health_status(h);
     sekha_buf d = {0};
-    const cJSON *check;
-    cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(root, "checks")) {
-        const char *s = sekha__json_str(check, "status");
-        if (!s)
-            s = cJSON_IsString(check) ? check->valuestring : "?";
-        if (strcmp(s, "ok") != 0 && strcmp(s, "healthy") != 0 && st == SEKHA_STATUS_HEALTHY)
-            st = SEKHA_STATUS_DEGRADED;
-        sekha__buf_printf(&d, "%s%s %s", d.len ? ", " : "", check->string ? check->string : "?",
-                          s);
+    for (size_t i = 0; i < sekha_health_check_count(h); i++) {
+        const char *name = sekha_health_check_name(h, i);
+        sekha__buf_printf(&d, "%s%s %s", d.len ? ", " : "", name, sekha_health_check(h, name));
     }
-    const char *version = sekha__json_str(root, "version");
+    const char *version = sekha_health_version(h);
     if (version)
         sekha__buf_printf(&d, "%sversion %s", d.len ? ", " : "", version);
     if (st != SEKHA_STATUS_HEALTHY && !d.len)
-        sekha__buf_printf(&d, "status \"%s\"", status);
+        sekha__buf_printf(&d, "status \"%s\"", sekha_health_status_text(h));
     record(hw, SEKHA_SERVICE_CONTROLLER, st, NULL, "%s", sekha__buf_str(&d));
     sekha__buf_free(&d);
-    cJSON_Delete(root);
+    sekha_health_free(h);
 }
 
 /* The MCP tool envelope {success, data, error} of memory_stats. */
