@@ -401,3 +401,54 @@ Test(routes, bad_arguments_fail_through_the_callback)
     cr_assert_eq(ds_proc_count(&ds, ds.bridge_url, "/api/v1/route"), 0);
     sekha_client_free(c);
 }
+
+/* ---- provider health in the bridge's /health report ---- */
+
+static sekha_health *bridge_health(sekha_client *c)
+{
+    sekha_health *h = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_bridge_health_sync(c, &h, &err), SEKHA_OK, "%s", sekha_error_message(err));
+    return h;
+}
+
+Test(routes, bridge_health_names_its_providers)
+{
+    sekha_client *c = client();
+    sekha_health *h = bridge_health(c);
+    cr_assert_eq(sekha_health_status(h), SEKHA_STATUS_HEALTHY);
+    cr_assert_eq(sekha_health_provider_count(h), 1);
+    cr_assert_str_eq(sekha_health_provider_name(h, 0), "devserver");
+    cr_assert_str_eq(sekha_health_provider_state(h, 0), "closed");
+    cr_assert_null(sekha_health_provider_name(h, 1));
+    cr_assert_null(sekha_health_provider_state(h, 1));
+    sekha_health_free(h);
+
+    /* a breaker that is not closed makes a healthy bridge degraded; a provider without
+     * breaker data, or a providers member of another type, says nothing */
+    answer("/health", 200,
+           "{\"status\":\"healthy\",\"ollama_status\":{\"status\":\"healthy\",\"providers\":"
+           "{\"a\":{\"circuit_breaker\":{\"state\":\"half_open\"}},\"b\":{},\"c\":7}}}");
+    h = bridge_health(c);
+    cr_assert_eq(sekha_health_status(h), SEKHA_STATUS_DEGRADED);
+    cr_assert_eq(sekha_health_provider_count(h), 3);
+    cr_assert_str_eq(sekha_health_provider_state(h, 0), "half_open");
+    cr_assert_str_eq(sekha_health_provider_name(h, 1), "b");
+    cr_assert_null(sekha_health_provider_state(h, 1));
+    cr_assert_null(sekha_health_provider_state(h, 2));
+    sekha_health_free(h);
+
+    answer("/health", 200,
+           "{\"status\":\"healthy\",\"ollama_status\":{\"status\":\"healthy\",\"providers\":[]}}");
+    h = bridge_health(c);
+    cr_assert_eq(sekha_health_status(h), SEKHA_STATUS_HEALTHY);
+    cr_assert_eq(sekha_health_provider_count(h), 0);
+    sekha_health_free(h);
+
+    /* the controller's report has no providers */
+    sekha_health *ctl = NULL;
+    cr_assert_eq(sekha_controller_health_sync(c, &ctl, NULL), SEKHA_OK);
+    cr_assert_eq(sekha_health_provider_count(ctl), 0);
+    sekha_health_free(ctl);
+    sekha_client_free(c);
+}
