@@ -452,3 +452,58 @@ Test(routes, bridge_health_names_its_providers)
     sekha_health_free(ctl);
     sekha_client_free(c);
 }
+
+/* ---- the devserver's unversioned aliases answer like the /api/v1 routes ---- */
+
+static cJSON *post(sekha_client *c, const char *line, const char *body, int *status)
+{
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_text(p, SEKHA_PARAM_CONTENT_TYPE, "application/json"), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_bytes(p, SEKHA_PARAM_BODY, body, strlen(body)), SEKHA_OK);
+    sekha_response *r = NULL;
+    sekha_http_request_sync(c, SEKHA_SERVICE_BRIDGE, line, p, &r, NULL);
+    sekha_params_free(p);
+    cr_assert_not_null(r, "%s: no answer", line);
+    *status = sekha_response_status(r);
+    cJSON *v = cJSON_Parse(sekha_response_body(r, NULL));
+    sekha_response_free(r);
+    cr_assert_not_null(v, "%s: not JSON", line);
+    return v;
+}
+
+Test(routes, unversioned_aliases_and_validation_answers)
+{
+    sekha_client *c = client();
+    int st;
+    cJSON *v = post(c, "POST /summarize", "{\"messages\":[\"a b\"]}", &st);
+    cr_assert_eq(st, 200);
+    cr_assert_str_eq(cJSON_GetObjectItem(v, "summary")->valuestring,
+                     "Daily summary of 1 messages: a b");
+    cr_assert_str_eq(cJSON_GetObjectItem(v, "level")->valuestring, "daily");
+    cJSON_Delete(v);
+    v = post(c, "POST /extract", "{\"text\":\"Ada wrote it\"}", &st);
+    cr_assert_eq(st, 200);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(v, "entities"),
+                                                            "people"), 0)->valuestring, "Ada");
+    cJSON_Delete(v);
+    const char *score_paths[] = {"POST /score", "POST /score_importance"};
+    for (size_t i = 0; i < 2; i++) {
+        v = post(c, score_paths[i], "{\"conversation\":\"hi\",\"model\":\"m\"}", &st);
+        cr_assert_eq(st, 200);
+        cr_assert_eq(cJSON_GetObjectItem(v, "score")->valuedouble, 1.0);
+        cr_assert_str_eq(cJSON_GetObjectItem(v, "model")->valuestring, "m");
+        cJSON_Delete(v);
+    }
+    /* FastAPI's 422: the field's location and what was wrong */
+    v = post(c, "POST /score", "{\"conversation\":3}", &st);
+    cr_assert_eq(st, 422);
+    cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "detail"), 0);
+    cr_assert_str_eq(cJSON_GetObjectItem(d, "type")->valuestring, "string_type");
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "loc"), 1)->valuestring,
+                     "conversation");
+    cJSON_Delete(v);
+    v = post(c, "POST /api/v1/route", "{}", &st);
+    cr_assert_eq(st, 422);
+    cJSON_Delete(v);
+    sekha_client_free(c);
+}
