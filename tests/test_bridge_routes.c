@@ -507,3 +507,30 @@ Test(routes, unversioned_aliases_and_validation_answers)
     cJSON_Delete(v);
     sekha_client_free(c);
 }
+
+Test(routes, route_options_reach_the_bridge_with_their_types)
+{
+    sekha_client *c = client();
+    int st;
+    /* the devserver refuses a mistyped option as the bridge's pydantic model does... */
+    cJSON *v = post(c, "POST /api/v1/route", "{\"task\":\"chat_small\",\"context_size\":\"512\"}",
+                    &st);
+    cr_assert_eq(st, 422);
+    cJSON_Delete(v);
+    v = post(c, "POST /api/v1/route", "{\"task\":\"chat_small\",\"max_cost\":\"1\"}", &st);
+    cr_assert_eq(st, 422);
+    cJSON_Delete(v);
+    /* ...so every option set here arrived as the type the bridge wants */
+    sekha_params *p = sekha_params_new();
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_REQUIRE_VISION, 0), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_real(p, SEKHA_PARAM_MAX_COST, 1e-3), SEKHA_OK);
+    cr_assert_eq(sekha_params_set_int(p, SEKHA_PARAM_CONTEXT_SIZE, 128000), SEKHA_OK);
+    sekha_route *r = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_bridge_route_sync(c, "chat_smart", p, &r, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    cr_assert_str_eq(sekha_route_model(r), "devserver-echo");
+    sekha_route_free(r);
+    sekha_params_free(p);
+    sekha_client_free(c);
+}

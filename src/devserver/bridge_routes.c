@@ -126,6 +126,25 @@ static void route(const ds_request *rq, ds_response *rs)
         json_decref(root);
         return;
     }
+    /* pydantic's checks of the optional fields (lax mode also takes "true" and "1.5"; a
+     * client of this library never sends those, so they are refused here) */
+    json_t *vis = json_object_get(root, "require_vision"), *cost = json_object_get(root, "max_cost");
+    json_t *ctx = json_object_get(root, "context_size");
+    if (vis && !json_is_boolean(vis)) {
+        invalid(rs, "bool_type", "require_vision", "Input should be a valid boolean", vis);
+        json_decref(root);
+        return;
+    }
+    if (cost && !json_is_null(cost) && !json_is_number(cost)) {
+        invalid(rs, "float_type", "max_cost", "Input should be a valid number", cost);
+        json_decref(root);
+        return;
+    }
+    if (ctx && !json_is_null(ctx) && !json_is_integer(ctx)) {
+        invalid(rs, "int_type", "context_size", "Input should be a valid integer", ctx);
+        json_decref(root);
+        return;
+    }
     size_t t = 0;
     while (t < NTASKS && strcmp(tasks[t], task))
         t++;
