@@ -224,8 +224,8 @@ static void deliver_models(sekha__fn cb, sekha_request *req, const sekha_error *
     ((sekha_models_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec models_call = {decode_models, (void (*)(void *))sekha_models_free,
-                                             deliver_models};
+const sekha__call_spec sekha__route_models_call = {
+    decode_models, (void (*)(void *))sekha_models_free, deliver_models};
 
 sekha_request *sekha_bridge_models(sekha_client *c, const sekha_params *params,
                                    sekha_models_cb cb, void *ud)
@@ -234,8 +234,8 @@ sekha_request *sekha_bridge_models(sekha_client *c, const sekha_params *params,
         return NULL;
     sekha_error *e = params_only(params, "sekha_bridge_models", (const sekha_param[]){0});
     if (e)
-        return sekha__call_fail(c, NULL, &models_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "GET", "/api/v1/models", NULL, 0, &models_call,
+        return sekha__call_fail(c, NULL, &sekha__route_models_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "GET", "/api/v1/models", NULL, 0, &sekha__route_models_call,
                               (sekha__fn)cb, ud);
 }
 
@@ -316,8 +316,8 @@ static void deliver_tasks(sekha__fn cb, sekha_request *req, const sekha_error *e
     ((sekha_tasks_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec tasks_call = {decode_tasks, (void (*)(void *))sekha_tasks_free,
-                                            deliver_tasks};
+const sekha__call_spec sekha__route_tasks_call = {
+    decode_tasks, (void (*)(void *))sekha_tasks_free, deliver_tasks};
 
 sekha_request *sekha_bridge_tasks(sekha_client *c, const sekha_params *params,
                                   sekha_tasks_cb cb, void *ud)
@@ -326,8 +326,8 @@ sekha_request *sekha_bridge_tasks(sekha_client *c, const sekha_params *params,
         return NULL;
     sekha_error *e = params_only(params, "sekha_bridge_tasks", (const sekha_param[]){0});
     if (e)
-        return sekha__call_fail(c, NULL, &tasks_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "GET", "/api/v1/tasks", NULL, 0, &tasks_call, (sekha__fn)cb,
+        return sekha__call_fail(c, NULL, &sekha__route_tasks_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "GET", "/api/v1/tasks", NULL, 0, &sekha__route_tasks_call, (sekha__fn)cb,
                               ud);
 }
 
@@ -388,8 +388,8 @@ static void deliver_route(sekha__fn cb, sekha_request *req, const sekha_error *e
     ((sekha_route_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec route_call = {decode_route, (void (*)(void *))sekha_route_free,
-                                            deliver_route};
+const sekha__call_spec sekha__route_route_call = {
+    decode_route, (void (*)(void *))sekha_route_free, deliver_route};
 
 static int route_body(sekha_buf *b, const char *task, const sekha_params *p)
 {
@@ -430,8 +430,8 @@ sekha_request *sekha_bridge_route(sekha_client *c, const char *task, const sekha
     if (!e && route_body(body, task, params) != 0)
         e = NOMEM("request body");
     if (e)
-        return sekha__call_fail(c, NULL, &route_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "POST", "/api/v1/route", body, 0, &route_call, (sekha__fn)cb,
+        return sekha__call_fail(c, NULL, &sekha__route_route_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "POST", "/api/v1/route", body, 0, &sekha__route_route_call, (sekha__fn)cb,
                               ud);
 }
 
@@ -541,7 +541,7 @@ static void deliver_providers(sekha__fn cb, sekha_request *req, const sekha_erro
     ((sekha_providers_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec providers_call = {
+const sekha__call_spec sekha__route_providers_call = {
     decode_providers, (void (*)(void *))sekha_providers_free, deliver_providers};
 
 sekha_request *sekha_bridge_providers(sekha_client *c, const sekha_params *params,
@@ -551,8 +551,8 @@ sekha_request *sekha_bridge_providers(sekha_client *c, const sekha_params *param
         return NULL;
     sekha_error *e = params_only(params, "sekha_bridge_providers", (const sekha_param[]){0});
     if (e)
-        return sekha__call_fail(c, NULL, &providers_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "GET", "/api/v1/health/providers", NULL, 1, &providers_call,
+        return sekha__call_fail(c, NULL, &sekha__route_providers_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "GET", "/api/v1/health/providers", NULL, 1, &sekha__route_providers_call,
                               (sekha__fn)cb, ud);
 }
 

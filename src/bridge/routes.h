@@ -51,6 +51,11 @@ sekha_request *sekha__route_start(sekha_client *c, const char *method, const cha
                                   const sekha_buf *body, int probe, const sekha__call_spec *cs,
                                   sekha__fn cb, void *ud);
 
+/* The typed calls' specs, visible to the fuzz target. */
+extern const sekha__call_spec sekha__route_models_call, sekha__route_tasks_call,
+    sekha__route_route_call, sekha__route_providers_call, sekha__route_summary_call,
+    sekha__route_entities_call, sekha__route_importance_call;
+
 /* Appends ,"key":"value" (value UTF-8, checked by the setter or the caller). */
 int sekha__route_put_str(sekha_buf *b, const char *key, const char *value);
 

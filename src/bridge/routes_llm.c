@@ -80,7 +80,7 @@ static void deliver_summary(sekha__fn cb, sekha_request *req, const sekha_error 
     ((sekha_text_summary_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec summary_call = {
+const sekha__call_spec sekha__route_summary_call = {
     decode_summary, (void (*)(void *))sekha_text_summary_free, deliver_summary};
 
 static sekha_error *summary_body(sekha_client *c, const char *const *texts, size_t n,
@@ -125,8 +125,8 @@ sekha_request *sekha_bridge_summarize(sekha_client *c, const char *const *texts,
     sekha_buf *body = NULL;
     sekha_error *e = summary_body(c, texts, n, params, &body);
     if (e)
-        return sekha__call_fail(c, NULL, &summary_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "POST", "/api/v1/summarize", body, 0, &summary_call,
+        return sekha__call_fail(c, NULL, &sekha__route_summary_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "POST", "/api/v1/summarize", body, 0, &sekha__route_summary_call,
                               (sekha__fn)cb, ud);
 }
 
@@ -231,7 +231,7 @@ static void deliver_entities(sekha__fn cb, sekha_request *req, const sekha_error
     ((sekha_entities_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec entities_call = {
+const sekha__call_spec sekha__route_entities_call = {
     decode_entities, (void (*)(void *))sekha_entities_free, deliver_entities};
 
 sekha_request *sekha_bridge_extract(sekha_client *c, const char *text,
@@ -242,8 +242,8 @@ sekha_request *sekha_bridge_extract(sekha_client *c, const char *text,
     sekha_buf *body = NULL;
     sekha_error *e = one_text_body(c, "sekha_bridge_extract", "text", text, params, &body);
     if (e)
-        return sekha__call_fail(c, NULL, &entities_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "POST", "/api/v1/extract", body, 0, &entities_call,
+        return sekha__call_fail(c, NULL, &sekha__route_entities_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "POST", "/api/v1/extract", body, 0, &sekha__route_entities_call,
                               (sekha__fn)cb, ud);
 }
 
@@ -322,7 +322,7 @@ static void deliver_importance(sekha__fn cb, sekha_request *req, const sekha_err
     ((sekha_importance_cb)cb)(req, err, res, ud);
 }
 
-static const sekha__call_spec importance_call = {
+const sekha__call_spec sekha__route_importance_call = {
     decode_importance, (void (*)(void *))sekha_importance_free, deliver_importance};
 
 sekha_request *sekha_bridge_score(sekha_client *c, const char *conversation,
@@ -334,8 +334,8 @@ sekha_request *sekha_bridge_score(sekha_client *c, const char *conversation,
     sekha_error *e = one_text_body(c, "sekha_bridge_score", "conversation", conversation, params,
                                    &body);
     if (e)
-        return sekha__call_fail(c, NULL, &importance_call, e, (sekha__fn)cb, ud);
-    return sekha__route_start(c, "POST", "/api/v1/score", body, 0, &importance_call,
+        return sekha__call_fail(c, NULL, &sekha__route_importance_call, e, (sekha__fn)cb, ud);
+    return sekha__route_start(c, "POST", "/api/v1/score", body, 0, &sekha__route_importance_call,
                               (sekha__fn)cb, ud);
 }
 
