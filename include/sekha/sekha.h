@@ -22,6 +22,7 @@
 #include "sekha/http.h"
 #include "sekha/controller.h"
 #include "sekha/bridge.h"
+#include "sekha/bridge_routes.h"
 #include "sekha/mcp.h"
 #include "sekha/workflows.h"
 
