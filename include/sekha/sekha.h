@@ -23,6 +23,7 @@
 #include "sekha/controller.h"
 #include "sekha/bridge.h"
 #include "sekha/mcp.h"
+#include "sekha/mcp_auth.h"
 #include "sekha/workflows.h"
 
 #endif
