@@ -111,6 +111,10 @@ typedef struct mcp_call {
     mcp_timer timer;
     char **held;            /* initialize events held until the POST's headers are read */
     size_t nheld;
+    /* OAuth (oauth.c): the token generation the call was last sent with, and the retries
+     * it had: one after a 401, a few step-ups after 403 insufficient_scope */
+    unsigned auth_gen;
+    int auth_retried, auth_stepups;
     struct mcp_call *next;
 } mcp_call;
 
@@ -178,6 +182,7 @@ struct sekha_mcp_session {
     /* server requests awaiting the user's answer */
     sekha_mcp_server_request *incoming;
     mcp_timer *timers;      /* armed timers (on the loop's heap) */
+    struct sekha_mcp_auth *auth; /* OAuth, not owned (sekha_mcp_session_set_auth) */
 };
 
 /* ---- session.c: lifetime, loop, timers, transports' entry points ---- */
