@@ -266,15 +266,22 @@ struct cli_mcp_auth {
     sekha_mcp_auth *auth;
     char *key;
     int saves, save_failed;
+    int hold;     /* login: keep the state until the flow succeeded */
+    char *held;   /* the last state given, while hold */
 };
 
 static void on_save(const char *state_json, void *ud)
 {
     cli_mcp_auth *a = ud;
-    if (store_put(a->c, a->key, state_json) < 0)
+    a->saves++;
+    if (a->hold) {
+        /* A login that fails must not replace what a previous one stored. */
+        wipe_free(a->held);
+        if (!(a->held = strdup(state_json)))
+            a->save_failed = 1;
+    } else if (store_put(a->c, a->key, state_json) < 0) {
         a->save_failed = 1;
-    else
-        a->saves++;
+    }
 }
 
 static cli_mcp_auth *auth_new(cli *c, const char *key)
@@ -296,6 +303,7 @@ void cli_mcp_auth_free(cli_mcp_auth *a)
     if (!a)
         return;
     sekha_mcp_auth_free(a->auth);
+    wipe_free(a->held);
     free(a->key);
     free(a);
 }
@@ -548,6 +556,8 @@ int cli_mcp_login(cli *c, const char *url, int open_it, long wait_s)
     snprintf(redirect, sizeof redirect, "http://127.0.0.1:%d/callback", l.port);
     cli_mcp_auth *a = auth_new(c, key);
     free(key);
+    if (a)
+        a->hold = 1;
     sekha_error *err = NULL;
     sekha_mcp_session *s = a ? sekha_mcp_session_new_http(client, url, &err) : NULL;
     int status = CLI_FAILED;
@@ -562,12 +572,14 @@ int cli_mcp_login(cli *c, const char *url, int open_it, long wait_s)
         } else if (sekha_mcp_session_initialize_sync(s, NULL, &err) != SEKHA_OK) {
             status = cli_fail(c, err);
         } else if (a->save_failed) {
-            status = CLI_FAILED; /* said why already */
+            fprintf(stderr, "%s: out of memory\n", c->prog);
         } else if (a->saves == 0) {
             fprintf(stderr, "%s: %s did not ask for authorization: nothing to store\n", c->prog,
                     url);
             status = CLI_OK;
-        } else {
+        } else if (store_put(c, a->key, a->held) == 0) {
+            /* Later refreshes (the close below) go straight to the file. */
+            a->hold = 0;
             status = print_done(c, "logged_in", url, path);
         }
         sekha_error_free(err);
