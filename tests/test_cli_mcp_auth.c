@@ -281,6 +281,11 @@ Test(cli_mcp_auth, login_tools_refresh_logout)
     char first[16][256];
     int n1 = stored_secrets(first);
     tools_ok(first, n1);
+    const char *call[] = {"--verbose", "mcp", "call", "memory_search", "--args",
+                          "{\"query\":\"anything\"}", "--url", ds.mcp_jsonrpc_url, NULL};
+    cli_exec(NULL, call, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "call with the stored token; stderr: %s", o.err);
+    assert_no_secret(o.err, first, n1, "call's --verbose stderr");
 
     /* the access token expires: tools refreshes it and saves the new state back */
     char url[256];
