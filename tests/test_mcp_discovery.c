@@ -152,3 +152,23 @@ Test(mcp_discovery, cli_call_with_url_on_a_legacy_sse_server)
     cr_assert_not_null(strstr(o.out, "echo"), "%s", o.out);
     peer_stop(&p);
 }
+
+Test(mcp_discovery, an_authorization_challenge_is_not_taken_for_a_legacy_server)
+{
+    ds_proc ds;
+    const char *args[] = {"--mcp-oauth", NULL};
+    cr_assert_eq(ds_proc_start(&ds, args), 0, "devserver did not start");
+    sekha_client *c = new_client();
+    sekha_error *err = NULL;
+    sekha_mcp_session *s = sekha_mcp_session_new_http(c, ds.mcp_jsonrpc_url, &err);
+    cr_assert_not_null(s, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_mcp_session_initialize_sync(s, NULL, &err), SEKHA_E_AUTH, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_error_http_status(err), 401);
+    cr_assert_null(strstr(sekha_error_message(err), "legacy"), "%s", sekha_error_message(err));
+    sekha_error_free(err);
+    sekha_mcp_session_free(s);
+    sekha_client_free(c);
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/mcp"), 1, "one POST, no GET for a legacy stream");
+    ds_proc_stop(&ds);
+}
