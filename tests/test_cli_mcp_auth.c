@@ -41,6 +41,8 @@ static void teardown(void)
     ds_proc_stop(&ds);
     char path[512];
     unlink(token_file);
+    snprintf(path, sizeof path, "%s.lock", token_file);
+    unlink(path);
     snprintf(path, sizeof path, "%s/sekha", cfg_home);
     rmdir(path);
     rmdir(cfg_home);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -218,6 +219,8 @@ static char *store_get(cli *c, const char *key, int *status)
     return text;
 }
 
+static int store_update(cli *c, const char *path, int mkdirs, const char *key, const char *state);
+
 /* Stores state (JSON text; NULL removes the entry) for key. 0, 1 when there was nothing to
  * remove, -1 after saying why it failed. */
 static int store_put(cli *c, const char *key, const char *state)
@@ -229,6 +232,31 @@ static int store_put(cli *c, const char *key, const char *state)
                         "SEKHA_MCP_AUTH_FILE\n", c->prog);
         return -1;
     }
+    /* Another sekha may be saving a refreshed token for another server right now: the
+     * read-modify-write below holds a lock so neither update is lost. */
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lock < 0 && mkdirs && state && errno == ENOENT) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (make_dirs(dir) == 0)
+                lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        }
+    }
+    if (lock >= 0)
+        flock(lock, LOCK_EX); /* without a lock file (read-only dir) the write fails anyway */
+    int rc = store_update(c, path, mkdirs, key, state);
+    if (lock >= 0)
+        close(lock);
+    return rc;
+}
+
+static int store_update(cli *c, const char *path, int mkdirs, const char *key, const char *state)
+{
     cJSON *root = store_load(c, path);
     if (!root)
         return -1;
