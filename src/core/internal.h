@@ -241,6 +241,10 @@ typedef struct sekha__spec {
     const char *auth_line;
 } sekha__spec;
 
+/* Internal request flag: both bodies carry credentials (OAuth token and registration
+ * exchanges), so the cassette records them as "[REDACTED]". */
+#define SEKHA__HTTP_SECRET_BODIES 0x10000u
+
 struct sekha_request {
     uint64_t id;
     uint32_t slot;            /* this structure's handle slot, kept across recycling */

@@ -237,7 +237,7 @@ static void request(oauth_flow *f, const char *method, const char *url, sekha_bu
         .accept = "application/json",
         .body = body ? body->data : NULL,
         .body_len = body ? body->len : 0,
-        .flags = SEKHA_HTTP_NO_AUTH | (post ? SEKHA_HTTP_NO_RETRY : 0),
+        .flags = SEKHA_HTTP_NO_AUTH | (post ? SEKHA_HTTP_NO_RETRY | SEKHA__HTTP_SECRET_BODIES : 0),
         .what = what,
         .auth_line = f->auth_header,
     };
