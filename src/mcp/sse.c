@@ -2,7 +2,11 @@
  * event ("endpoint") names where to POST messages; every answer, notification and server
  * request then arrives on that stream ("message" events) while the POSTs get 202. The
  * server ties its session to the GET: when the stream ends the session is gone, the calls
- * waiting on it fail, and the next call connects and initializes anew. */
+ * waiting on it fail, and the next call connects and initializes anew.
+ *
+ * A session made with sekha_mcp_session_new_http() comes here too when its URL turns out
+ * to be a legacy one (transport discovery, see try_legacy in session.c and
+ * mcp_sse_probe below). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,7 +24,6 @@ typedef struct sse_t {
 } sse_t;
 
 static void post_call(mcp_session *s, mcp_call *call);
-static void sse_destroy(mcp_session *s);
 
 /* Releases the Streamable HTTP state kept during discovery; the transport ops only know
  * s->t, so it is swapped in for the call. */
