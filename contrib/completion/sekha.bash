@@ -48,7 +48,7 @@ _sekha() {
             COMPREPLY=($(compgen -W "$_sekha_commands" -- "$cur")); return 0 ;;
         mcp)
             if [[ $cur != -* && $prev == mcp ]]; then
-                COMPREPLY=($(compgen -W "tools call stats search" -- "$cur")); return 0
+                COMPREPLY=($(compgen -W "tools call stats search login logout" -- "$cur")); return 0
             fi ;;
         route)
             if [[ $cur != -* && $prev == route ]]; then

@@ -24,6 +24,7 @@
 #include "sekha/bridge.h"
 #include "sekha/bridge_routes.h"
 #include "sekha/mcp.h"
+#include "sekha/mcp_auth.h"
 #include "sekha/workflows.h"
 
 #endif

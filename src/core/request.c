@@ -135,9 +135,14 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     if (s->body_len > 1024 && add_header(r, "Expect:", "") != 0)
         return &sekha__nomem_error;
     struct curl_slist *tail = c->svc_headers[s->service];
-    if (s->flags & SEKHA_HTTP_NO_AUTH)
+    if ((s->flags & SEKHA_HTTP_NO_AUTH) || s->auth_line)
         tail = c->svc_headers[s->service] && c->auth_line[s->service]
                    ? c->svc_headers[s->service]->next : c->svc_headers[s->service];
+    if (s->auth_line) {
+        r->auth_node.data = (char *)s->auth_line;
+        r->auth_node.next = tail;
+        tail = &r->auth_node;
+    }
     if (link_headers(r, tail) != 0)
         return &sekha__nomem_error;
     if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)

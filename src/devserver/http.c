@@ -277,6 +277,8 @@ static void controller_route(const ds_request *rq, ds_response *rs)
         ds_respond_text(rs, 429, "Rate limit exceeded. Please try again later.");
         return;
     }
+    if (g_cfg->mcp_oauth && ds_oauth_handle(g_cfg, rq, rs))
+        return;
     int is_mcp = !strcmp(rq->path, "/mcp") || starts_with(rq->path, "/mcp/");
     if (g_cfg->api_key && !is_mcp) {
         const char *auth = ds_header(rq, "Authorization");

@@ -36,6 +36,10 @@ static void usage(FILE *f)
           "  --tls-key FILE      the certificate's PEM private key\n"
           "  --replay FILE       answer only from this cassette, a recorded run (JSON lines,\n"
           "                      see docs/cassette.md); no store, no faults\n"
+          "  --mcp-oauth         the MCP endpoint takes OAuth access tokens from a built-in\n"
+          "                      authorization server (metadata, /register, /authorize that\n"
+          "                      approves at once, /token with PKCE) instead of the MCP key\n"
+          "  --mcp-oauth-ttl S   access token lifetime in seconds (default 300)\n"
           "  --verbose           log libmicrohttpd errors to stderr\n"
           "  --help              show this help\n"
           "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
@@ -110,6 +114,14 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
             return 1;
         } else if (!strcmp(a, "--faults")) {
             cfg->faults = 1;
+        } else if (!strcmp(a, "--mcp-oauth")) {
+            cfg->mcp_oauth = 1;
+        } else if (!strcmp(a, "--mcp-oauth-ttl")) {
+            if (!val || parse_long(val, 1, 86400, &cfg->mcp_oauth_ttl)) {
+                fprintf(stderr, "sekha-devserver: --mcp-oauth-ttl needs seconds 1-86400\n");
+                return 2;
+            }
+            i++;
         } else if (!strcmp(a, "--no-stream")) {
             cfg->no_stream = 1;
         } else if (!strcmp(a, "--verbose")) {
@@ -194,6 +206,7 @@ int main(int argc, char **argv)
         .port = 8080,
         .bridge_port = 5001,
         .mcp_api_key = "dev_default_key_change_me_1234567890",
+        .mcp_oauth_ttl = 300,
     };
     int verbose = 0;
     int rc = parse_args(argc, argv, &cfg, &verbose);
@@ -271,6 +284,7 @@ int main(int argc, char **argv)
     ds_replay_free();
     ds_faults_shutdown();
     ds_http_shutdown();
+    ds_oauth_shutdown();
     free(cfg.tls_cert_pem);
     free(cfg.tls_key_pem);
     return 0;
