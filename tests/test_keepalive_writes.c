@@ -140,6 +140,58 @@ Test(keepalive, announced_timeout_decides_how_long_a_write_may_reuse)
     sekha_client_free(c);
 }
 
+static long long count_all(sekha_client *c)
+{
+    sekha_count_result *res = NULL;
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_count_conversations_sync(c, NULL, &res, &err), SEKHA_OK, "%s",
+                 sekha_error_message(err));
+    long long n = sekha_count_result_value(res);
+    sekha_count_result_free(res);
+    return n;
+}
+
+/* The server applies a create and then drops the connection unanswered, and drops another
+ * create unanswered without applying it: on a reused connection libcurl would send either
+ * again on a new one. Neither is re-sent; both are reported as unknown outcomes. */
+static void cut_on_reused_connection(const char *how, long long stored_after)
+{
+    start(NULL);
+    sekha_client *c = client();
+    create_ok(c, "first"); /* leaves a connection to reuse */
+    char rule[256];
+    snprintf(rule, sizeof rule,
+             "{\"path\":\"/api/v1/conversations\",\"method\":\"POST\","
+             "\"steps\":[{\"close\":\"%s\"}]}", how);
+    cr_assert_eq(ds_proc_fault(&ds, ds.controller_url, rule), 0);
+    long before = connections();
+    sekha_error *err = NULL;
+    cr_assert_eq(create_sync(c, "cut", &err), SEKHA_E_OUTCOME_UNKNOWN, "%s",
+                 sekha_error_message(err));
+    cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
+    cr_assert_eq(sekha_error_attempts(err), 1);
+    sekha_error_free(err);
+    /* the create went out on the reused connection; libcurl then opened one for its
+     * re-send, which the guard stopped before anything went out on it */
+    cr_assert_eq(connections() - before - 1, 1);
+    cr_assert_eq(ds_proc_count(&ds, ds.controller_url, "/api/v1/conversations"), 2,
+                 "the cut create reached the server once");
+    cr_assert_eq(count_all(c), stored_after);
+    create_ok(c, "after"); /* and the next one goes through on a new connection */
+    cr_assert_eq(count_all(c), stored_after + 1);
+    sekha_client_free(c);
+}
+
+Test(keepalive, create_applied_then_cut_on_a_reused_connection_is_not_resent)
+{
+    cut_on_reused_connection("after_handling", 2);
+}
+
+Test(keepalive, create_cut_unanswered_on_a_reused_connection_is_not_resent)
+{
+    cut_on_reused_connection("before_status", 1);
+}
+
 /* ---- many creates while the server closes idle connections ---- */
 
 #define TOTAL 3000
