@@ -170,6 +170,8 @@ static void cut_on_reused_connection(const char *how, long long stored_after)
                  sekha_error_message(err));
     cr_assert_eq(sekha_error_layer(err), SEKHA_LAYER_TRANSPORT);
     cr_assert_eq(sekha_error_attempts(err), 1);
+    cr_assert_not_null(strstr(sekha_error_message(err), "may or may not have been applied"), "%s",
+                       sekha_error_message(err));
     sekha_error_free(err);
     /* the create went out on the reused connection; libcurl then opened one for its
      * re-send, which the guard stopped before anything went out on it */
