@@ -26,6 +26,9 @@ typedef struct ds_config {
     const char *replay_path;  /* answer from this cassette only (--replay), NULL = off */
     int mcp_oauth;            /* the MCP endpoint takes OAuth access tokens (--mcp-oauth) */
     long mcp_oauth_ttl;       /* their lifetime in seconds (--mcp-oauth-ttl, default 300) */
+    int keepalive_timeout;    /* close connections idle this many seconds, 0 = never */
+    int keepalive_announce;   /* "Keep-Alive: timeout=N" on every answer, 0 = no header */
+    long keepalive_drop_ms;   /* reset a request on a connection idle this long, 0 = never */
 } ds_config;
 
 /* One parsed request, as handed to route handlers. */
