@@ -183,7 +183,7 @@ def report_workload(w, ctx):
     else:
         how = ctx.delay.how if ctx.delay else ""
         describe(f"Over {how or 'a delayed transport'}. One request at a time for ",
-                 f"{a.seconds} s (create, query: the latency of each, start to final ",
+                 f"{max(1, a.seconds // 2)} s (create, query: the latency of each, start to final ",
                  f"callback) or {a.latency_repeats} TTFT samples (warm: one kept-alive ",
                  "connection; new: a new connection, and over https a full handshake, per ",
                  "sample). Median of each run, then the median over rounds; \"vs raw\" is ",
