@@ -40,7 +40,7 @@ import time
 
 from harness_lib import (BIG_EVENTS, COLD_RUNS, DELAY_MS, HERE, LATENCY_REPEATS, MANY_SECONDS,
                          MEDIUM_EVENTS, PY, QUERY, QUERY_BODY, RAW_ONCE_ARGS, ROOT, STREAMS,
-                         TTFT_EVENTS, TTFT_REPEATS, WORKLOADS, Row, Workload, error_line,
+                         TTFT_EVENTS, TTFT_REPEATS, WORKLOADS, Workload, error_line,
                          expect, first_line, kill_group, log, make_row, parse_line, pin, spawn)
 from harness_net import make_tls, start_delay, w_creates, w_latency, w_tls
 from harness_report import render
