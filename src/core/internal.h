@@ -286,6 +286,11 @@ struct sekha_request {
     int held_rc;
     int held_sent;
     int closing;              /* the client is being freed */
+    /* connection reuse by writes (keepalive.c): times libcurl was about to send this
+     * attempt, a re-send was stopped, the Keep-Alive timeout the answer announced */
+    int ka_sends;
+    int ka_blocked;
+    int ka_announced;
     sekha_sse_parser *sse;
     sekha_response resp;
     sekha_error *err;         /* the final error, NULL on success */
@@ -392,6 +397,7 @@ struct sekha_client {
     struct curl_slist *svc_headers[SEKHA_SERVICE_COUNT]; /* shared tail: auth, Expect: */
     char *auth_line[SEKHA_SERVICE_COUNT];               /* guarded "Authorization: ..." */
     char *base_url[SEKHA_SERVICE_COUNT];
+    int ka_timeout_s[SEKHA_SERVICE_COUNT]; /* Keep-Alive timeout heard, 0 = none (keepalive.c) */
     uint64_t next_id;
     sekha_request *first;       /* every request that has not had its final callback */
     size_t pending;

@@ -24,6 +24,8 @@ typedef struct ds_config {
     char *tls_cert_pem;       /* both listeners speak HTTPS when set (--tls-cert/--tls-key) */
     char *tls_key_pem;
     const char *replay_path;  /* answer from this cassette only (--replay), NULL = off */
+    int keepalive_timeout;    /* close connections idle this many seconds, 0 = never */
+    int keepalive_announce;   /* "Keep-Alive: timeout=N" on every answer, 0 = no header */
 } ds_config;
 
 /* One parsed request, as handed to route handlers. */

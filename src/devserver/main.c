@@ -36,6 +36,10 @@ static void usage(FILE *f)
           "  --tls-key FILE      the certificate's PEM private key\n"
           "  --replay FILE       answer only from this cassette, a recorded run (JSON lines,\n"
           "                      see docs/cassette.md); no store, no faults\n"
+          "  --keepalive-timeout N  close connections idle N seconds (1-3600; default: never)\n"
+          "                      and announce it in a 'Keep-Alive: timeout=N' header\n"
+          "  --keepalive-announce N  announce N instead (0: no Keep-Alive header), to play\n"
+          "                      a server that does not say or misstates its timeout\n"
           "  --verbose           log libmicrohttpd errors to stderr\n"
           "  --help              show this help\n"
           "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
@@ -101,6 +105,7 @@ static char *read_file(const char *path)
 /* Returns 0 to run, 1 after --help, 2 on a bad command line. */
 static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
 {
+    int announce = -1; /* --keepalive-announce, -1: the timeout itself */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -127,6 +132,18 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
                 return 2;
             }
             cfg->rate_limit = n;
+            i++;
+        } else if (!strcmp(a, "--keepalive-timeout") || !strcmp(a, "--keepalive-announce")) {
+            int timeout = !strcmp(a, "--keepalive-timeout");
+            if (!val || parse_long(val, timeout ? 1 : 0, 3600, &n)) {
+                fprintf(stderr, "sekha-devserver: %s needs seconds, %d-3600\n", a,
+                        timeout ? 1 : 0);
+                return 2;
+            }
+            if (timeout)
+                cfg->keepalive_timeout = (int)n;
+            else
+                announce = (int)n;
             i++;
         } else if (!strcmp(a, "--tls-cert") || !strcmp(a, "--tls-key")) {
             char *pem = val ? read_file(val) : NULL;
@@ -168,6 +185,7 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
                         "it does not combine with --faults\n");
         return 2;
     }
+    cfg->keepalive_announce = announce >= 0 ? announce : cfg->keepalive_timeout;
     if (cfg->port != 0 && cfg->port == cfg->bridge_port) {
         fprintf(stderr, "sekha-devserver: --port and --bridge-port must differ\n");
         return 2;
