@@ -283,4 +283,5 @@ def w_latency(ctx):
             return f"{res['samples']:g} of {a.latency_repeats} samples"
         return None
     return Workload("latency", f"8. Latency: a {2 * a.delay_ms:g} ms round trip", rows,
-                    min(a.rounds, a.slow_rounds), (), timeout=a.seconds + 60, check=check)
+                    min(a.rounds, a.slow_rounds), (), timeout=a.seconds + 60, check=check,
+                    note=f"Not run: {d.error}" if d.error else "")
