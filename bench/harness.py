@@ -26,6 +26,7 @@ or dies. The shared pieces are in bench/harness_lib.py, workloads 6-8 and what t
 """
 import argparse
 import dataclasses
+import http.client
 import os
 import re
 import resource
@@ -105,10 +106,12 @@ def run_row(w, row, core, ctx, rnd):
                 return
             row.count = max(1000, int(1000 / wall * ctx.args.seconds))
         argv = curl_argv(ctx.base, int(row.group), row.count)
+    before = nginx_accepts(ctx) if w.conns else None
     p, cpu, wall, err = execute(argv, core, w.timeout)
     if err:
         row.failed = err
         return
+    after = nginx_accepts(ctx) if before is not None else None
     why = error_line(p.stderr)
     if row.kind == "wrk":
         m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", p.stdout)
@@ -152,8 +155,24 @@ def run_row(w, row, core, ctx, rnd):
         return
     if warning:
         row.warn(warning)
+    if after is not None:  # less the status request that read `before`
+        res["conns"] = float(after - before - 1)
     res["round"] = rnd
     row.results.append(res)
+
+
+def nginx_accepts(ctx):
+    """The connections nginx has accepted so far (its stub_status), None if unreadable.
+    One client runs at a time, so the difference over a run is that client's connections
+    (a delaying proxy opens one to nginx for each of the client's)."""
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", ctx.port, timeout=5)
+        c.request("GET", "/_bench/status")
+        text = c.getresponse().read().decode()
+        c.close()
+        return int(text.splitlines()[2].split()[0])
+    except (OSError, ValueError, IndexError, http.client.HTTPException):
+        return None
 
 
 def line_of(res):

@@ -96,6 +96,7 @@ class Workload:
     timeout: float = 120.0
     check: object = None         # check(row, result) -> warning text or None
     note: str = ""               # why the workload could not run at all
+    conns: bool = False          # count the connections nginx accepts during each run
 
     def row(self, rid, group=""):
         return next((r for r in self.rows if r.id == rid and r.group == group), None)

@@ -207,7 +207,7 @@ def w_creates(ctx):
                          group=g, fail_missing=True),
             ]
     return Workload("creates", "6. Creates: storing a conversation", rows, a.rounds, REQ_NEED,
-                    timeout=a.seconds + 60)
+                    timeout=a.seconds + 60, conns=True)
 
 
 def w_tls(ctx):

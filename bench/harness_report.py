@@ -17,6 +17,10 @@ def cpu_1k_requests(r):
     return r["cpu"] * 1e6 / r["requests"]
 
 
+def conns_1k(r):
+    return r["conns"] * 1e3 / r["requests"]
+
+
 def median_ms(r):
     return r["median_us"] / 1000
 
@@ -160,9 +164,13 @@ def report_workload(w, ctx):
                  "conversation; raw libcurl discards it and keeps its connections alive), ",
                  f"{a.seconds} s per run, at 1 and 64 in flight, over http and over https ",
                  "(TLS 1.3, the run's CA, verification on). CPU = the client's user+sys per ",
-                 "1,000 creates.")
-        out += table(w, [Col("creates/s", rps, rate), Col("CPU ms / 1k", cpu_1k_requests, f1)],
-                     "transport, in flight")
+                 "1,000 creates; new conns = the connections nginx accepted during the run, ",
+                 "per 1,000 creates (one per create: a new connection, and over https a ",
+                 "handshake, for each).")
+        cols = [Col("creates/s", rps, rate), Col("CPU ms / 1k", cpu_1k_requests, f1)]
+        if all("conns" in r for row in w.rows for r in row.results):
+            cols.append(Col("new conns / 1k", conns_1k, f1, ""))
+        out += table(w, cols, "transport, in flight")
     elif w.key == "tls":
         big = ctx.streams.get("big") or {"events": 0}
         ev = big["events"] or 1
