@@ -107,8 +107,7 @@ void sekha__ka_learn(sekha_request *r)
 sekha_error *sekha__ka_unknown_error(const sekha_request *r)
 {
     (void)r;
+    /* the code's own text says what this means for the write; this says what happened */
     return sekha__error_new(SEKHA_E_OUTCOME_UNKNOWN, SEKHA_LAYER_TRANSPORT,
-                            "the reused connection closed before any answer; the request "
-                            "had been sent and may have been applied, so it was not "
-                            "re-sent");
+                            "the reused connection closed before any answer arrived");
 }

@@ -26,6 +26,7 @@ typedef struct ds_config {
     const char *replay_path;  /* answer from this cassette only (--replay), NULL = off */
     int keepalive_timeout;    /* close connections idle this many seconds, 0 = never */
     int keepalive_announce;   /* "Keep-Alive: timeout=N" on every answer, 0 = no header */
+    long keepalive_drop_ms;   /* reset a request on a connection idle this long, 0 = never */
 } ds_config;
 
 /* One parsed request, as handed to route handlers. */

@@ -660,6 +660,44 @@ static int append(req_state *st, const char *data, size_t n)
     return 0;
 }
 
+/* Per connection (MHD's socket context): when its last answer went out, for
+ * --keepalive-drop. Only the connection's own thread touches it. */
+typedef struct conn_state {
+    long long idle_since_ms;
+} conn_state;
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    if (g_cfg->keepalive_drop_ms > 0)
+        *socket_context = calloc(1, sizeof(conn_state));
+    pthread_mutex_lock(&g_conn_lock);
+    g_conns[*(const int *)cls]++;
+    pthread_mutex_unlock(&g_conn_lock);
+}
+
+static conn_state *conn_state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* --keepalive-drop: a request on a connection idle that long is reset unread, the way a
+ * middlebox that forgot an idle connection answers its next packet. Unlike a server's own
+ * idle close, the client cannot see it coming: its request has gone out when it learns. */
+static int dropped(struct MHD_Connection *conn)
+{
+    conn_state *cs = g_cfg->keepalive_drop_ms > 0 ? conn_state_of(conn) : NULL;
+    return cs && cs->idle_since_ms && mono_ms() - cs->idle_since_ms >= g_cfg->keepalive_drop_ms;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -673,6 +711,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         *con_cls = st;
         st->begun = 1;
+        if (dropped(conn))
+            return reset_after(conn_fd(conn));
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > BODY_LIMIT) {
@@ -704,8 +744,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     (void)toe;
+    conn_state *cs = g_cfg->keepalive_drop_ms > 0 ? conn_state_of(conn) : NULL;
+    if (cs)
+        cs->idle_since_ms = mono_ms();
     req_state *st = *con_cls;
     if (st) {
         free(st->body);
@@ -713,18 +755,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(st);
         *con_cls = NULL;
     }
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    (void)conn;
-    (void)socket_context;
-    if (toe != MHD_CONNECTION_NOTIFY_STARTED)
-        return;
-    pthread_mutex_lock(&g_conn_lock);
-    g_conns[*(const int *)cls]++;
-    pthread_mutex_unlock(&g_conn_lock);
 }
 
 struct MHD_Daemon *ds_http_start(int kind, int port, int *bound)

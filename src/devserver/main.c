@@ -40,6 +40,8 @@ static void usage(FILE *f)
           "                      and announce it in a 'Keep-Alive: timeout=N' header\n"
           "  --keepalive-announce N  announce N instead (0: no Keep-Alive header), to play\n"
           "                      a server that does not say or misstates its timeout\n"
+          "  --keepalive-drop MS  reset, unanswered, a request that arrives on a connection\n"
+          "                      idle MS milliseconds (a middlebox that forgot it)\n"
           "  --verbose           log libmicrohttpd errors to stderr\n"
           "  --help              show this help\n"
           "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
@@ -144,6 +146,14 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
                 cfg->keepalive_timeout = (int)n;
             else
                 announce = (int)n;
+            i++;
+        } else if (!strcmp(a, "--keepalive-drop")) {
+            if (!val || parse_long(val, 1, 3600000L, &n)) {
+                fprintf(stderr, "sekha-devserver: --keepalive-drop needs milliseconds, "
+                                "1-3600000\n");
+                return 2;
+            }
+            cfg->keepalive_drop_ms = n;
             i++;
         } else if (!strcmp(a, "--tls-cert") || !strcmp(a, "--tls-key")) {
             char *pem = val ? read_file(val) : NULL;
