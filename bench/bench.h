@@ -56,6 +56,14 @@ void bench_multi_add(bench_multi *m, CURL *easy);
 
 void bench_multi_cleanup(bench_multi *m);
 
+/* The CA file that HTTPS runs trust: the environment variable BENCH_CA_FILE (the harness
+ * sets it for its https:// bases), or NULL. Raw libcurl and libsekha trust it the same way,
+ * as their CA file with verification on. */
+const char *bench_ca_file(void);
+
+/* Sets CURLOPT_CAINFO to bench_ca_file() when there is one. */
+void bench_easy_tls(CURL *e);
+
 /* Applies what every raw libcurl bench transfer shares: URL, JSON POST body, headers,
  * timeouts, the write callback. */
 void bench_easy_post(CURL *e, const char *url, struct curl_slist *headers,
@@ -66,7 +74,8 @@ struct curl_slist *bench_stream_headers(void);
 
 /* A libsekha client whose bridge is OPENAI_BASE, set up as the raw libcurl clients are:
  * no retries (a failure is an error, not hidden), a 10 s connect and 10 s stream idle
- * timeout, and no bridge rate limit. Exits with a diagnostic on failure. */
+ * timeout, no bridge rate limit, and bench_ca_file() as its CA file. Exits with a
+ * diagnostic on failure. */
 struct sekha_client *bench_sekha_client(const char *openai_base);
 
 #endif

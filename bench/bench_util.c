@@ -206,6 +206,19 @@ void bench_multi_cleanup(bench_multi *m)
     m->ep = -1;
 }
 
+const char *bench_ca_file(void)
+{
+    const char *ca = getenv("BENCH_CA_FILE");
+    return ca && *ca ? ca : NULL;
+}
+
+void bench_easy_tls(CURL *e)
+{
+    const char *ca = bench_ca_file();
+    if (ca)
+        curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+}
+
 void bench_easy_post(CURL *e, const char *url, struct curl_slist *headers,
                      curl_write_callback write, void *userdata)
 {
@@ -222,6 +235,7 @@ void bench_easy_post(CURL *e, const char *url, struct curl_slist *headers,
     /* ...and a stalled stream fails as libsekha's 10 s idle timeout makes it fail */
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 10L);
+    bench_easy_tls(e);
 }
 
 struct curl_slist *bench_stream_headers(void)
@@ -246,6 +260,8 @@ sekha_client *bench_sekha_client(const char *openai_base)
         /* every stream starts at once: no token bucket in the way (0 = unlimited) */
         sekha_options_set_rate_limit(o, SEKHA_SERVICE_BRIDGE, 0, 1000) != SEKHA_OK)
         bench_die("options: %s", sekha_options_last_error(o));
+    if (bench_ca_file() && sekha_options_set_ca_file(o, bench_ca_file()) != SEKHA_OK)
+        bench_die("BENCH_CA_FILE: %s", sekha_options_last_error(o));
     sekha_error *err = NULL;
     sekha_client *c = sekha_client_new(o, &err);
     sekha_options_free(o);

@@ -2,7 +2,7 @@
 """The bench harness, run by scripts/bench.
 
 In one run: generates the chat streams (bench_stream gen) into a run dir, starts nginx on
-127.0.0.1 (a free port, one worker, pinned to the first core), then runs every workload with
+127.0.0.1 (free ports for HTTP and HTTPS, one worker, pinned to the first core), then runs every workload with
 every client pinned to the second core, one client at a time, round-robin over the clients
 within each round and repeated over rounds:
   1 requests   small JSON POST /api/v1/query at 1 and 64 in flight: req/s, client CPU per 1k
@@ -10,6 +10,10 @@ within each round and repeated over rounds:
   3 ttft       time to first token, warm and on a new connection
   4 many       1,000 concurrent streams on one thread: memory per stream, throughput
   5 coldstart  process start to first result
+  6 creates    POST /api/v1/conversations (201) at 1 and 64 in flight, over http and https
+  7 tls        HTTPS (TLS 1.3, a CA made for the run): queries, a stream, TTFT warm and new
+  8 latency    a 20 ms round trip (netem, or bench/delay_proxy.py without it): per-create
+               and per-query latency, TTFT warm and new, over http and https
 Each client prints one result line of key=value pairs, always with errors=E; every line is
 checked (errors=0, exit 0, the assembled text's length against the generated stream's).
 The report is a markdown table per workload (median over rounds, min-max spread, ratio to
@@ -17,11 +21,12 @@ raw libcurl) and a "Targets" table for the issue's goals; it is printed and writ
 A client that cannot run here (a peer not installed) is reported as skipped with the reason;
 one that fails is reported as FAILED with its first line on stderr, and the exit status is 1.
 Every process it starts (nginx, clients and theirs) is stopped when it ends, is interrupted
-or dies. The shared pieces are in bench/harness_lib.py, the report in bench/harness_report.py.
+or dies. The shared pieces are in bench/harness_lib.py, workloads 6-8 and what they need
+(the CA, the delay) in bench/harness_net.py, the report in bench/harness_report.py.
 """
 import argparse
-import ctypes
 import dataclasses
+import http.client
 import os
 import re
 import resource
@@ -34,14 +39,12 @@ import sys
 import tempfile
 import time
 
-from harness_lib import (BIG_EVENTS, COLD_RUNS, HERE, MANY_SECONDS, MEDIUM_EVENTS, PY,
-                         QUERY, QUERY_BODY, RAW_ONCE_ARGS, ROOT, STREAMS, TTFT_EVENTS,
-                         TTFT_REPEATS, WORKLOADS, Row, Workload, error_line, first_line, log,
-                         parse_line)
+from harness_lib import (BIG_EVENTS, COLD_RUNS, DELAY_MS, HERE, LATENCY_REPEATS, MANY_SECONDS,
+                         MEDIUM_EVENTS, PY, QUERY, QUERY_BODY, RAW_ONCE_ARGS, ROOT, STREAMS,
+                         TTFT_EVENTS, TTFT_REPEATS, WORKLOADS, Workload, error_line,
+                         expect, first_line, kill_group, log, make_row, parse_line, pin, spawn)
+from harness_net import make_tls, start_delay, w_creates, w_latency, w_tls
 from harness_report import render
-
-LIBC = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
 
 
 # ------------------------------------------------------------------ running one client
@@ -49,10 +52,6 @@ PR_SET_PDEATHSIG = 1
 def children_cpu():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
-
-
-def pin(core, argv):
-    return argv if core is None else ["taskset", "-c", str(core)] + argv
 
 
 def curl_argv(base, n, count):
@@ -63,34 +62,6 @@ def curl_argv(base, n, count):
     if n > 1:
         argv += ["-Z", "--parallel-max", str(n)]
     return argv + [f"{base}/api/v1/query?[1-{count}]"]
-
-
-def dies_with_us(sig):
-    """A preexec_fn: the child gets SIG when the harness dies, however it dies (SIGKILL
-    included), so that no nginx or client outlives a run."""
-    def arm():
-        if LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0 or os.getppid() == 1:
-            os._exit(125)  # the harness is already gone (or prctl failed): do not start
-    return arm
-
-
-def spawn(argv, sig, **kw):
-    """Popen in a process group of its own (Ctrl-C reaches the harness, which stops the
-    group: a client's own children, such as the commands bench_coldstart starts, too)."""
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, process_group=0,
-                            preexec_fn=dies_with_us(sig), **kw)
-
-
-def kill_group(p):
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        p.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()  # a stuck pipe writer: the process itself is gone already
-        p.wait()
 
 
 @dataclasses.dataclass
@@ -135,10 +106,12 @@ def run_row(w, row, core, ctx, rnd):
                 return
             row.count = max(1000, int(1000 / wall * ctx.args.seconds))
         argv = curl_argv(ctx.base, int(row.group), row.count)
+    before = nginx_accepts(ctx) if w.conns else None
     p, cpu, wall, err = execute(argv, core, w.timeout)
     if err:
         row.failed = err
         return
+    after = nginx_accepts(ctx) if before is not None else None
     why = error_line(p.stderr)
     if row.kind == "wrk":
         m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", p.stdout)
@@ -158,7 +131,7 @@ def run_row(w, row, core, ctx, rnd):
             res["errors"] += 1
             why = why or f"{len(codes)} of {row.count} requests answered"
     else:
-        res, line = parse_line(p.stdout, w.need)
+        res, line = parse_line(p.stdout, row.need or w.need)
         if res is None:
             what = f"malformed result line: {line}" if line else "no result line"
             row.failed = f"exit {p.returncode}: {why or what}" if p.returncode else what
@@ -182,8 +155,24 @@ def run_row(w, row, core, ctx, rnd):
         return
     if warning:
         row.warn(warning)
+    if after is not None:  # less the status request that read `before`
+        res["conns"] = float(after - before - 1)
     res["round"] = rnd
     row.results.append(res)
+
+
+def nginx_accepts(ctx):
+    """The connections nginx has accepted so far (its stub_status), None if unreadable.
+    One client runs at a time, so the difference over a run is that client's connections
+    (a delaying proxy opens one to nginx for each of the client's)."""
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", ctx.port, timeout=5)
+        c.request("GET", "/_bench/status")
+        text = c.getresponse().read().decode()
+        c.close()
+        return int(text.splitlines()[2].split()[0])
+    except (OSError, ValueError, IndexError, http.client.HTTPException):
+        return None
 
 
 def line_of(res):
@@ -280,15 +269,6 @@ class Ctx:
         return [path] + list(args), self.missing(path)
 
 
-def make_row(rid, label, pair, **kw):
-    """A Row from (argv, reason): a C program of this project that is missing FAILS (the
-    build should have made it); a peer that is not installed is skipped."""
-    argv, reason = pair
-    fail = kw.pop("fail_missing", False)
-    return Row(rid, label, argv, skip=None if fail else reason,
-               failed=reason if fail else None, **kw)
-
-
 # ------------------------------------------------------------------ the workloads
 
 PEERS = [("undici", "Node undici"), ("openai", "Node openai"),
@@ -322,18 +302,6 @@ def w_requests(ctx):
         ] + peer_rows(ctx, ("undici", "aiohttp", "httpx"), ("requests", b, n, secs), group=n)
     return Workload("requests", "1. Small JSON requests", rows, a.rounds,
                     ("requests", "wall", "cpu"), timeout=a.seconds + 60)
-
-
-def expect(ctx, name, parses, streams=1):
-    """What a client of the generated stream NAME must report: a parsing client the
-    assembled text's length; a raw one (parses=False) the body's bytes, its events then
-    taken from the stream (STREAMS of them). Nothing when the stream was not made."""
-    s = ctx.streams.get(name)
-    if not s:
-        return {}
-    if parses:
-        return {"text": s["text_bytes"]}
-    return {"bytes": s["bytes"], "events_from": s["events"] * streams}
 
 
 def w_stream(ctx):
@@ -450,8 +418,9 @@ def w_coldstart(ctx):
 
 
 BUILDERS = {"requests": w_requests, "stream": w_stream, "ttft": w_ttft, "many": w_many,
-            "coldstart": w_coldstart}
-NEEDS_STREAM = {"stream": "big", "ttft": "ttft", "many": "medium"}
+            "coldstart": w_coldstart, "creates": w_creates, "tls": w_tls, "latency": w_latency}
+NEEDS_STREAM = {"stream": ("big",), "ttft": ("ttft",), "many": ("medium",),
+                "tls": ("big", "ttft"), "latency": ("ttft",)}
 
 # ------------------------------------------------------------------ the server
 
@@ -513,20 +482,34 @@ def served_root(ctx):
     return root
 
 
-def start_nginx(ctx, port, core):
-    conf = os.path.join(ctx.run_dir, "nginx.conf")
+def nginx_conf(ctx, name, port, tls_port):
+    """Writes RUN/NAME.conf for an nginx serving every route on PORT and, over HTTPS, on
+    TLS_PORT (left out when the run has no CA); returns its path."""
+    conf = os.path.join(ctx.run_dir, name + ".conf")
     with open(os.path.join(HERE, "nginx.conf.in")) as f:
-        text = (f.read().replace("@PORT@", str(port)).replace("@ROOT@", served_root(ctx))
-                .replace("@RUN@", ctx.run_dir).replace("@MANY_RATE@", str(ctx.many_rate)))
+        lines = f.read().splitlines(keepends=True)
+    if ctx.tls_error:
+        lines = [ln for ln in lines if "@TLS_" not in ln]
+    text = "".join(lines).replace("@RUN@/nginx.pid", f"@RUN@/{name}.pid")
+    text = text.replace("@RUN@/error.log", f"@RUN@/{name}.error.log")
+    text = (text.replace("@PORT@", str(port)).replace("@TLS_PORT@", str(tls_port))
+            .replace("@TLS_DIR@", ctx.tls_dir).replace("@ROOT@", ctx.www)
+            .replace("@RUN@", ctx.run_dir).replace("@MANY_RATE@", str(ctx.many_rate)))
     # A run dir others cannot reach either (TMPDIR inside a private directory): as root, the
     # worker must then be root too; otherwise nginx keeps the invoking user anyway.
     if os.geteuid() == 0 and not others_can_enter(ctx.run_dir):
         text = "user root;\n" + text
     with open(conf, "w") as f:
         f.write(text)
+    return conf
+
+
+def start_nginx(ctx, port, core):
+    conf = nginx_conf(ctx, "nginx", port, ctx.tls_port)
     err = open(os.path.join(ctx.run_dir, "nginx.stderr"), "w")
     # SIGTERM when the harness dies: nginx's fast shutdown, which takes its worker along.
-    proc = spawn(pin(core, ["nginx", "-c", conf, "-e", os.path.join(ctx.run_dir, "error.log")]),
+    proc = spawn(pin(core, ["nginx", "-c", conf, "-e",
+                            os.path.join(ctx.run_dir, "nginx.error.log")]),
                  signal.SIGTERM, stdout=err, stderr=err)
     err.close()
     end = time.monotonic() + 10
@@ -575,17 +558,26 @@ def parse_args(argv):
     ap.add_argument("--rounds", type=int, help="rounds of every workload (default 5)")
     ap.add_argument("--slow-rounds", type=int,
                     help="rounds for slow rows: peers on the big stream, 1,000 streams, "
-                         "cold start (default 3)")
+                         "cold start, latency (default 3)")
     ap.add_argument("--seconds", type=int, help="seconds per small-request run (default 2)")
     ap.add_argument("--events", type=int, help=f"chunks in the big stream (default {BIG_EVENTS})")
     ap.add_argument("--streams", type=int, help=f"concurrent streams (default {STREAMS})")
     ap.add_argument("--ttft-repeats", type=int, help=f"TTFT samples per run ({TTFT_REPEATS})")
     ap.add_argument("--cold-runs", type=int, help=f"process starts per run ({COLD_RUNS})")
+    ap.add_argument("--delay-ms", type=int,
+                    help=f"latency: the one-way delay, half the round trip ({DELAY_MS})")
+    ap.add_argument("--latency-repeats", type=int,
+                    help=f"latency: TTFT samples per run ({LATENCY_REPEATS})")
+    ap.add_argument("--latency", choices=("auto", "netem", "proxy"), default="auto",
+                    help="latency: how the delay is made: netem in a network namespace, "
+                         "bench/delay_proxy.py, or (auto, the default) netem when the kernel "
+                         "has it, else the proxy")
     a = ap.parse_args(argv)
     full = dict(rounds=5, slow_rounds=3, seconds=2, events=BIG_EVENTS, streams=STREAMS,
-                ttft_repeats=TTFT_REPEATS, cold_runs=COLD_RUNS)
+                ttft_repeats=TTFT_REPEATS, cold_runs=COLD_RUNS, delay_ms=DELAY_MS,
+                latency_repeats=LATENCY_REPEATS)
     quick = dict(rounds=1, slow_rounds=1, seconds=1, events=50_000, streams=STREAMS,
-                 ttft_repeats=30, cold_runs=5)
+                 ttft_repeats=30, cold_runs=5, delay_ms=DELAY_MS, latency_repeats=5)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
@@ -596,9 +588,10 @@ def parse_args(argv):
     picked = []
     for item in a.only or WORKLOADS:
         for w in filter(None, item.split(",")):
-            w = WORKLOADS[int(w) - 1] if w.isdigit() and 1 <= int(w) <= 5 else w
+            w = WORKLOADS[int(w) - 1] if w.isdigit() and 1 <= int(w) <= len(WORKLOADS) else w
             if w not in WORKLOADS:
-                ap.error(f"unknown workload {w!r} (one of {', '.join(WORKLOADS)} or 1-5)")
+                ap.error(f"unknown workload {w!r} (one of {', '.join(WORKLOADS)} "
+                         f"or 1-{len(WORKLOADS)})")
             if w not in picked:
                 picked.append(w)
     a.workloads = [w for w in WORKLOADS if w in picked]
@@ -630,20 +623,37 @@ def main(argv):
     os.chmod(run_dir, 0o755)  # nginx's workers may run as another user
     port = free_port()
     ctx = Ctx(a, f"http://127.0.0.1:{port}", run_dir)
+    ctx.port, ctx.tls_port = port, free_port()
+    ctx.tls_base = f"https://127.0.0.1:{ctx.tls_port}"
+    ctx.tls_dir = os.path.join(a.build, "tls")
+    ctx.ca_file = os.path.join(ctx.tls_dir, "ca.pem")
+    # The CA only when a workload speaks HTTPS (nginx then listens without TLS).
+    https = {"creates", "tls", "latency"} & set(a.workloads)
+    ctx.tls_error = make_tls(ctx.tls_dir) if https else "no workload uses HTTPS"
+    if https and ctx.tls_error:
+        log(f"harness: {ctx.tls_error}; the HTTPS rows fail")
+    ctx.delay = None
     nginx = None
     ws = {}
     stopped = False
     try:
         sizes = {"big": a.events, "ttft": TTFT_EVENTS, "medium": MEDIUM_EVENTS}
-        for w in a.workloads:
-            if w in NEEDS_STREAM:
-                generate(ctx, NEEDS_STREAM[w], sizes[NEEDS_STREAM[w]])
+        wanted = {s for w in a.workloads for s in NEEDS_STREAM.get(w, ())}
+        for name in ("big", "ttft", "medium"):
+            if name in wanted:
+                generate(ctx, name, sizes[name])
         medium = ctx.streams.get("medium", {}).get("bytes", 0)
         ctx.many_rate = max(1024, -(-medium // MANY_SECONDS))
+        ctx.www = served_root(ctx)
         nginx = start_nginx(ctx, port, server_core)
+        if "latency" in a.workloads:
+            ctx.delay = start_delay(ctx, server_core,
+                                    lambda *conf: nginx_conf(ctx, *conf), free_port)
+            log(f"latency: {ctx.delay.error or ctx.delay.how}")
         for key in a.workloads:
             w = ws[key] = BUILDERS[key](ctx)
-            gen_error = ctx.gen_error.get(NEEDS_STREAM.get(key))
+            gen_error = next((ctx.gen_error[s] for s in NEEDS_STREAM.get(key, ())
+                              if s in ctx.gen_error), None)
             if gen_error:
                 w.note = f"Not run: {gen_error}"
                 for row in w.rows:
@@ -658,6 +668,8 @@ def main(argv):
         # A second Ctrl-C must not cut the clean-up short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if ctx.delay:
+            ctx.delay.stop()
         if nginx:
             stop_nginx(nginx)
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -1,10 +1,13 @@
 """What the bench harness's parts share (bench/harness.py runs the workloads,
 bench/harness_report.py writes the report): the sizes of a run, the rows a workload's table
 is made of, and reading a client's result line."""
+import ctypes
 import dataclasses
 import os
 import re
+import signal
 import statistics
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,6 +25,8 @@ STREAMS = 1000         # workload 4: concurrent streams (--streams)
 MANY_SECONDS = 5
 TTFT_REPEATS = 200     # samples per TTFT process (--ttft-repeats)
 COLD_RUNS = 20         # process starts per cold start measurement (--cold-runs)
+DELAY_MS = 10          # latency: one-way delay, so a 20 ms round trip (--delay-ms)
+LATENCY_REPEATS = 20   # latency: TTFT samples per run (--latency-repeats)
 
 # The one-shot raw libcurl query timed for cold start (bench_requests ARGS).
 RAW_ONCE_ARGS = ["raw", "{base}", "1", "once"]
@@ -30,7 +35,7 @@ QUERY = ("what did we decide about the retry budget for the controller client la
          "which pull request changed the backoff cap for streaming completions in the bridge")
 QUERY_BODY = '{"query":"%s","limit":10}' % QUERY
 
-WORKLOADS = ["requests", "stream", "ttft", "many", "coldstart"]
+WORKLOADS = ["requests", "stream", "ttft", "many", "coldstart", "creates", "tls", "latency"]
 
 # ------------------------------------------------------------------ rows and results
 
@@ -42,6 +47,7 @@ class Row:
     argv: list = None
     group: str = ""              # rows are compared within a group (in flight, warm/new, route)
     kind: str = "line"           # line: the contract's result line; wrk, curl: parsed here
+    need: tuple = None           # the keys its result line must have (None: the workload's)
     rounds: int = 0              # 0: every round of the workload
     # What the result line must say, from the generated stream (None: unchecked). A client
     # that does not parse (raw libcurl) reports events=-1, text_bytes=-1 and the body's
@@ -90,6 +96,7 @@ class Workload:
     timeout: float = 120.0
     check: object = None         # check(row, result) -> warning text or None
     note: str = ""               # why the workload could not run at all
+    conns: bool = False          # count the connections nginx accepts during each run
 
     def row(self, rid, group=""):
         return next((r for r in self.rows if r.id == rid and r.group == group), None)
@@ -123,6 +130,66 @@ def parse_line(stdout, need, errors=True):
             except ValueError:
                 return None, line
     return None, None
+
+
+# ------------------------------------------------------------------ processes
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def pin(core, argv):
+    return argv if core is None else ["taskset", "-c", str(core)] + argv
+
+
+def dies_with_us(sig):
+    """A preexec_fn: the child gets SIG when the harness dies, however it dies (SIGKILL
+    included), so that no nginx or client outlives a run."""
+    def arm():
+        if LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0 or os.getppid() == 1:
+            os._exit(125)  # the harness is already gone (or prctl failed): do not start
+    return arm
+
+
+def spawn(argv, sig, **kw):
+    """Popen in a process group of its own (Ctrl-C reaches the harness, which stops the
+    group: a client's own children, such as the commands bench_coldstart starts, too)."""
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, process_group=0,
+                            preexec_fn=dies_with_us(sig), **kw)
+
+
+def kill_group(p):
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()  # a stuck pipe writer: the process itself is gone already
+        p.wait()
+
+
+def make_row(rid, label, pair, **kw):
+    """A Row from (argv, reason): a C program of this project that is missing FAILS (the
+    build should have made it); a peer that is not installed is skipped."""
+    argv, reason = pair
+    fail = kw.pop("fail_missing", False)
+    return Row(rid, label, argv, skip=None if fail else reason,
+               failed=reason if fail else None, **kw)
+
+
+def expect(ctx, name, parses, streams=1):
+    """What a client of the generated stream NAME must report: a parsing client the
+    assembled text's length; a raw one (parses=False) the body's bytes, its events then
+    taken from the stream (STREAMS of them). Nothing when the stream was not made."""
+    s = ctx.streams.get(name)
+    if not s:
+        return {}
+    if parses:
+        return {"text": s["text_bytes"]}
+    return {"bytes": s["bytes"], "events_from": s["events"] * streams}
+
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)

@@ -17,6 +17,10 @@ def cpu_1k_requests(r):
     return r["cpu"] * 1e6 / r["requests"]
 
 
+def conns_1k(r):
+    return r["conns"] * 1e3 / r["requests"]
+
+
 def median_ms(r):
     return r["median_us"] / 1000
 
@@ -150,10 +154,50 @@ def report_workload(w, ctx):
                          Col("CPU ms / 10k ev", cpu_10k_events(ev), f1),
                          Col("KB / stream", kb_per_stream(a.streams), f1)],
                      "route", [("peak open", peak_open)])
-    else:
+    elif w.key == "coldstart":
         describe("Fork and exec to exit, each one complete query against nginx, ",
                  f"{a.cold_runs} runs per round (bench_coldstart).")
         out += table(w, [Col("median ms", median_ms, f3)], None, [("p10–p90 ms", p10_p90)])
+    elif w.key == "creates":
+        describe("POST /api/v1/conversations with a two-message turn, answered 201 by nginx ",
+                 "with the controller's body (libsekha decodes it into the stored ",
+                 "conversation; raw libcurl discards it and keeps its connections alive), ",
+                 f"{a.seconds} s per run, at 1 and 64 in flight, over http and over https ",
+                 "(TLS 1.3, the run's CA, verification on). CPU = the client's user+sys per ",
+                 "1,000 creates; new conns = the connections nginx accepted during the run, ",
+                 "per 1,000 creates (one per create: a new connection, and over https a ",
+                 "handshake, for each).")
+        cols = [Col("creates/s", rps, rate), Col("CPU ms / 1k", cpu_1k_requests, f1)]
+        if all("conns" in r for row in w.rows for r in row.results):
+            cols.append(Col("new conns / 1k", conns_1k, f1, ""))
+        out += table(w, cols, "transport, in flight")
+    elif w.key == "tls":
+        big = ctx.streams.get("big") or {"events": 0}
+        ev = big["events"] or 1
+        describe("The same nginx routes over HTTPS: TLS 1.3 with a P-256 certificate from a CA ",
+                 "the run makes with the openssl CLI (build/bench/tls), trusted by every ",
+                 "client through its CA option, verification on. Creates over https are in ",
+                 "workload 6. Queries: as workload 1. Stream: as workload 2 ",
+                 f"({big['events']:,} chunks). TTFT: as workload 3; new = a new connection ",
+                 "with a full TLS handshake per sample.")
+        part = lambda pre: dataclasses.replace(w, rows=[r for r in w.rows
+                                                       if r.group.startswith(pre)])
+        out += table(part("query"), [Col("req/s", rps, rate),
+                                     Col("CPU ms / 1k req", cpu_1k_requests, f1)], "what")
+        out += [""] + table(part("stream"), [Col("events/s", events_per_s(ev), rate),
+                                             Col("CPU ms / 10k ev", cpu_10k_events(ev), f1)])
+        out += [""] + table(part("ttft"), [Col("median ms", median_ms, f3, "diff")],
+                            "connection", [("p10–p90 ms", p10_p90)])
+    else:
+        how = ctx.delay.how if ctx.delay else ""
+        describe(f"Over {how or 'a delayed transport'}. One request at a time for ",
+                 f"{max(1, a.seconds // 2)} s (create, query: the latency of each, start to final ",
+                 f"callback) or {a.latency_repeats} TTFT samples (warm: one kept-alive ",
+                 "connection; new: a new connection, and over https a full handshake, per ",
+                 "sample). Median of each run, then the median over rounds; \"vs raw\" is ",
+                 "the difference.")
+        out += table(w, [Col("median ms", median_ms, f3, "diff")], "what",
+                     [("p10–p90 ms", p10_p90)])
     return out + [""]
 
 
@@ -264,6 +308,12 @@ def targets(ws, ctx):
     ratio(f"{a.streams:,} streams: memory per stream vs raw libcurl", "many", "sekha", "raw",
           "/many", kb_per_stream(a.streams),
           lambda v: f"{v:.1f} KB", 1.5, "low")
+
+    for g in ("http, 1", "http, 64", "https, 1", "https, 64"):
+        scheme, n = g.split(", ")
+        ratio(f"Creates over {scheme}, {n} in flight: libsekha creates/s vs raw keep-alive "
+              "libcurl", "creates", "sekha", "raw", g, rps, lambda v: f"{rate(v)}/s", 0.90,
+              "high")
 
     r, why = get("coldstart", "sekha")
     goal = "sekha CLI cold start, one query end to end"
