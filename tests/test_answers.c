@@ -179,6 +179,8 @@ Test(answers, a_controller_without_mcp_tool_routes_is_named_as_such)
     cr_assert_eq(o.status, 1, "stdout %s stderr %s", o.out, o.err);
     cr_assert_not_null(strstr(o.err, "serves no MCP tool routes"), "%s", o.err);
     cr_assert_str_eq(o.out, "");
+    cr_assert_not_null(strstr(o.err, "hint: sekha count, sekha list and sekha query"), "%s",
+                       o.err);
     free(id);
 }
 

@@ -509,6 +509,10 @@ static int memory_cmd(cli *c,
     sekha_error *err = NULL;
     if (call(client, args, &d, &err) != SEKHA_OK) {
         int status = cli_fail(c, err);
+        /* A controller without the tool routes: the same answers over REST. */
+        if (!c->json && sekha_error_http_status(err) == 404)
+            fprintf(stderr, "%s: hint: sekha count, sekha list and sekha query ask the "
+                            "controller's REST API\n", c->prog);
         sekha_error_free(err);
         return status;
     }
