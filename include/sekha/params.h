@@ -67,7 +67,8 @@ typedef enum sekha_param {
     SEKHA_PARAM_REQUIRE_VISION = 114, /**< int 0/1: route only to a model that takes images */
     SEKHA_PARAM_CONTEXT_SIZE = 115,   /**< int >= 1: the context window a route needs, in tokens */
     /* ---- real numbers (sekha_params_set_real) ---- */
-    SEKHA_PARAM_TEMPERATURE = 200,    /**< real, finite, >= 0: sampling temperature */
+    SEKHA_PARAM_TEMPERATURE = 200,    /**< real, finite, >= 0: sampling temperature (the
+                                       *   bridge calls take at most 2) */
     SEKHA_PARAM_IMPORTANCE_THRESHOLD = 201, /**< real, finite, >= 0: prune below this */
     SEKHA_PARAM_MAX_COST = 202,       /**< real, finite, >= 0: the most a routed request may cost, USD */
     /* ---- text lists (sekha_params_set_list) ---- */
