@@ -34,7 +34,7 @@ static void setup(void)
 static void teardown(void) { ds_proc_stop(&ds); }
 
 TestSuite(mcp_auth, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite(mcp_auth_util, .timeout = 30);
+
 
 /* Answers method path with status and body (JSON), every time. */
 static void serve(const char *method, const char *path, int status, const char *body)
@@ -406,7 +406,7 @@ Test(mcp_auth, configuration_is_checked)
 
 /* ---- helpers ---- */
 
-Test(mcp_auth_util, challenges_are_parsed_with_quotes_and_other_schemes)
+Test(mcp_auth, challenges_are_parsed_with_quotes_and_other_schemes)
 {
     oauth_challenge ch = {0};
     oauth_challenge_parse("Basic realm=\"x\", Bearer error=\"insufficient_scope\", "
@@ -427,7 +427,7 @@ Test(mcp_auth_util, challenges_are_parsed_with_quotes_and_other_schemes)
     cr_assert_null(ch.scope);
 }
 
-Test(mcp_auth_util, resources_match_by_origin_and_path_prefix)
+Test(mcp_auth, resources_match_by_origin_and_path_prefix)
 {
     cr_assert(oauth_resource_matches("http://h:1/mcp", "http://h:1/mcp"));
     cr_assert(oauth_resource_matches("http://h:1", "http://h:1/mcp"));
@@ -439,7 +439,7 @@ Test(mcp_auth_util, resources_match_by_origin_and_path_prefix)
     cr_assert_not(oauth_resource_matches("http://h:1/mcp/deeper", "http://h:1/mcp"));
 }
 
-Test(mcp_auth_util, query_parameters_are_decoded)
+Test(mcp_auth, query_parameters_are_decoded)
 {
     char *v = oauth_query_param("http://x/cb?a=1&code=ab%2Bc%20d+e&state=s#frag", "code", 1);
     cr_assert_str_eq(v, "ab+c d e");
@@ -451,14 +451,14 @@ Test(mcp_auth_util, query_parameters_are_decoded)
     free(v);
 }
 
-Test(mcp_auth_util, pkce_s256_is_the_rfc_7636_example)
+Test(mcp_auth, pkce_s256_is_the_rfc_7636_example)
 {
     char *c = oauth_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
     cr_assert_str_eq(c, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     free(c);
 }
 
-Test(mcp_auth_util, client_assertions_are_es256_jwts_the_public_key_verifies)
+Test(mcp_auth, client_assertions_are_es256_jwts_the_public_key_verifies)
 {
     EVP_PKEY *k = EVP_EC_gen("P-256");
     cr_assert_not_null(k);

@@ -212,6 +212,14 @@ static int jlist_has(const cJSON *o, const char *k, const char *word)
     return 0;
 }
 
+/* Frees a buffer that may have held a secret. */
+static void wipe(sekha_buf *b)
+{
+    if (b->data)
+        sodium_memzero(b->data, b->cap);
+    sekha__buf_free(b);
+}
+
 static int dup_into(char **slot, const char *v)
 {
     char *c = v ? strdup(v) : NULL;
@@ -242,11 +250,8 @@ static void request(oauth_flow *f, const char *method, const char *url, sekha_bu
         .auth_line = f->auth_header,
     };
     sekha_request *r = mcp_start_http(f->s, &spec, NULL, done, f);
-    if (body) {
-        if (body->data)
-            sodium_memzero(body->data, body->cap);
-        sekha__buf_free(body);
-    }
+    if (body)
+        wipe(body);
     if (!r) {
         fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "%s: could not start the request", what);
         return;
@@ -546,7 +551,7 @@ static int identify(oauth_flow *f)
     sekha_buf b = {0};
     if (!text || sekha__buf_puts(&b, text) != 0) {
         free(text);
-        sekha__buf_free(&b);
+        wipe(&b);
         fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "client registration: out of memory");
         return -1;
     }
@@ -635,7 +640,7 @@ static void token_request(oauth_flow *f, sekha_buf *form)
         char *jwt = oauth_client_assertion(a->private_key, a->client_id, audience(a), why,
                                            sizeof why);
         if (!jwt) {
-            sekha__buf_free(form);
+            wipe(form);
             fail(f, SEKHA_E_AUTH, SEKHA_LAYER_LOCAL, "token endpoint: %s", why);
             return;
         }
@@ -649,7 +654,7 @@ static void token_request(oauth_flow *f, sekha_buf *form)
             rc |= oauth_form_add(form, "client_secret", a->client_secret);
     }
     if (rc != 0) {
-        sekha__buf_free(form);
+        wipe(form);
         fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token endpoint: out of memory");
         return;
     }
@@ -678,7 +683,7 @@ static void idp_done(sekha_request *req, const sekha_error *err, const sekha_res
     rc |= oauth_form_add(&form, "grant_type", GT_JWT_BEARER) |
           oauth_form_add(&form, "assertion", f->jag) | oauth_form_add(&form, "scope", f->scope);
     if (rc != 0) {
-        sekha__buf_free(&form);
+        wipe(&form);
         fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token exchange: out of memory");
         return;
     }
@@ -703,7 +708,7 @@ static void exchange_begin(oauth_flow *f)
              oauth_form_add(&form, "scope", f->scope) |
              oauth_form_add(&form, "client_id", a->idp_client_id);
     if (rc != 0) {
-        sekha__buf_free(&form);
+        wipe(&form);
         fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token exchange: out of memory");
         return;
     }
@@ -766,7 +771,7 @@ static void code_token(oauth_flow *f, const char *code)
              oauth_form_add(&form, "redirect_uri", f->a->redirect_uri) |
              oauth_form_add(&form, "code_verifier", f->verifier);
     if (rc != 0) {
-        sekha__buf_free(&form);
+        wipe(&form);
         fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token endpoint: out of memory");
         return;
     }
@@ -873,7 +878,7 @@ static void grant_begin(oauth_flow *f)
         sekha_buf form = {0};
         if (oauth_form_add(&form, "grant_type", "refresh_token") != 0 ||
             oauth_form_add(&form, "refresh_token", a->refresh_token) != 0) {
-            sekha__buf_free(&form);
+            wipe(&form);
             fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token refresh: out of memory");
             return;
         }
@@ -887,7 +892,7 @@ static void grant_begin(oauth_flow *f)
         sekha_buf form = {0};
         if (oauth_form_add(&form, "grant_type", "client_credentials") != 0 ||
             oauth_form_add(&form, "scope", f->scope) != 0) {
-            sekha__buf_free(&form);
+            wipe(&form);
             fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "client credentials: out of memory");
             return;
         }
