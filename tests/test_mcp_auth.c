@@ -376,6 +376,86 @@ Test(mcp_auth, without_any_metadata_the_2025_03_26_default_endpoints_are_used)
     sekha_client_free(c);
 }
 
+/* ---- the async loop: the interactive step answered later, or never ---- */
+
+typedef struct held {
+    sekha_mcp_authorization *az;
+    char state[128];
+    int finals;
+    sekha_code code;
+} held;
+
+static void hold_authorize(sekha_mcp_authorization *az, const char *url, void *ud)
+{
+    held *h = ud;
+    h->az = az;
+    char *state = oauth_query_param(url, "state", 0);
+    snprintf(h->state, sizeof h->state, "%s", state ? state : "");
+    free(state);
+}
+
+static void tools_done(sekha_request *req, const sekha_error *err, const sekha_mcp_tools *tools,
+                       void *ud)
+{
+    (void)req;
+    (void)tools;
+    held *h = ud;
+    h->finals++;
+    h->code = sekha_error_code(err);
+}
+
+static sekha_mcp_session *held_session(sekha_client *c, sekha_mcp_auth *a, held *h)
+{
+    cr_assert_eq(sekha_mcp_auth_set_redirect_uri(a, REDIRECT), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_auth_set_authorize_handler(a, hold_authorize, h), SEKHA_OK);
+    sekha_mcp_session *s = sekha_mcp_session_new_http(c, ds.mcp_jsonrpc_url, NULL);
+    cr_assert_not_null(s);
+    cr_assert_eq(sekha_mcp_session_set_auth(s, a), SEKHA_OK);
+    cr_assert_not_null(sekha_mcp_session_list_tools(s, NULL, tools_done, h));
+    for (int i = 0; i < 1000 && !h->az && !h->finals; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_not_null(h->az, "the authorize handler was called");
+    return s;
+}
+
+Test(mcp_auth, the_step_completed_later_from_outside_the_loop_goes_on)
+{
+    serve_prm(NULL, NULL);
+    serve_as(NULL);
+    sekha_client *c = new_client(NULL);
+    sekha_mcp_auth *a = sekha_mcp_auth_new();
+    held h = {0};
+    sekha_mcp_session *s = held_session(c, a, &h);
+    char redirect[512];
+    snprintf(redirect, sizeof redirect, REDIRECT "?state=%s&code=" CODE, h.state);
+    cr_assert_eq(sekha_mcp_authorization_complete(h.az, redirect), SEKHA_OK);
+    for (int i = 0; i < 1000 && !h.finals; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_eq(h.finals, 1);
+    cr_assert_eq(h.code, SEKHA_OK);
+    sekha_mcp_session_free(s);
+    sekha_mcp_auth_free(a);
+    sekha_client_free(c);
+}
+
+Test(mcp_auth, freeing_everything_while_the_user_holds_the_step_is_clean)
+{
+    serve_prm(NULL, NULL);
+    serve_as(NULL);
+    sekha_client *c = new_client(NULL);
+    sekha_mcp_auth *a = sekha_mcp_auth_new();
+    held h = {0};
+    sekha_mcp_session *s = held_session(c, a, &h);
+    sekha_mcp_session_free(s);
+    for (int i = 0; i < 100 && !h.finals; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_eq(h.finals, 1, "the call ended with its session");
+    sekha_mcp_auth_free(a);
+    /* The application's late answer only releases the step. */
+    cr_assert_eq(sekha_mcp_authorization_fail(h.az, "too late"), SEKHA_E_CLOSED);
+    sekha_client_free(c);
+}
+
 Test(mcp_auth, configuration_is_checked)
 {
     sekha_mcp_auth *a = sekha_mcp_auth_new();

@@ -52,6 +52,8 @@ struct oauth_flow {
     char *jag;              /* guarded identity assertion from the identity provider */
     char *auth_header;      /* guarded client authentication line of the request out */
     sekha_mcp_authorization *az;
+    sekha_request *req;     /* the flow's request in flight, NULL when none */
+    int ended;              /* waiters answered; freed once req has called back */
 };
 
 static void prm_next(oauth_flow *f);
@@ -94,13 +96,24 @@ static void clear_urls(oauth_flow *f)
     f->nurls = f->iurl = 0;
 }
 
+static void release(oauth_flow *f)
+{
+    oauth_challenge_clear(&f->ch);
+    clear_urls(f);
+    free(f->scope);
+    free(f->state);
+    sekha__secret_free(f->verifier);
+    sekha__secret_free(f->jag);
+    sekha__secret_free(f->auth_header);
+    free(f);
+}
+
 void oauth_flow_end(oauth_flow *f, sekha_error *err)
 {
     if (f->a->flow == f)
         f->a->flow = NULL;
-    if (f->az)
+    if (f->az) /* the application still answers it, which then only releases it */
         f->az->f = NULL;
-    free(f->az);
     /* Oldest first, as they were sent. */
     waiter *rev = NULL;
     while (f->waiters) {
@@ -125,16 +138,26 @@ void oauth_flow_end(oauth_flow *f, sekha_error *err)
         free(w);
     }
     sekha_error_free(err);
-    oauth_challenge_clear(&f->ch);
-    clear_urls(f);
-    free(f->scope);
-    free(f->state);
-    sekha__secret_free(f->verifier);
-    sekha__secret_free(f->jag);
-    sekha__secret_free(f->auth_header);
+    f->ended = 1;
     mcp_session *s = f->s;
-    free(f);
+    sekha_request *r = f->req;
+    if (r)
+        sekha_request_cancel(r); /* its callback frees the flow, maybe right here */
+    else
+        release(f);
     mcp_session_unref(s);
+}
+
+/* Every done callback of the flow starts here: 0 when the flow ended meanwhile (its
+ * request was cancelled) and is now gone. */
+static int enter(oauth_flow *f)
+{
+    f->req = NULL;
+    if (f->ended) {
+        release(f);
+        return 0;
+    }
+    return 1;
 }
 
 static void fail(oauth_flow *f, sekha_code code, sekha_layer layer, const char *fmt, ...)
@@ -257,6 +280,7 @@ static void request(oauth_flow *f, const char *method, const char *url, sekha_bu
         return;
     }
     mcp_track_session_req(r, f->s);
+    f->req = r;
 }
 
 /* ---- protected resource metadata ---- */
@@ -314,6 +338,8 @@ static void prm_done(sekha_request *req, const sekha_error *err, const sekha_res
 {
     (void)req;
     oauth_flow *f = ud;
+    if (!enter(f))
+        return;
     sekha_mcp_auth *a = f->a;
     if (err && (err->code == SEKHA_E_CANCELLED || err->code == SEKHA_E_CLOSED)) {
         fail(f, err->code, err->layer, "protected resource metadata: %s", sekha_error_message(err));
@@ -386,6 +412,8 @@ static void asm_done(sekha_request *req, const sekha_error *err, const sekha_res
 {
     (void)req;
     oauth_flow *f = ud;
+    if (!enter(f))
+        return;
     if (err && (err->code == SEKHA_E_CANCELLED || err->code == SEKHA_E_CLOSED)) {
         fail(f, err->code, err->layer, "authorization server metadata: %s",
              sekha_error_message(err));
@@ -482,6 +510,8 @@ static void register_done(sekha_request *req, const sekha_error *err, const sekh
 {
     (void)req;
     oauth_flow *f = ud;
+    if (!enter(f))
+        return;
     sekha_mcp_auth *a = f->a;
     cJSON *j = json_answer(err, resp);
     const char *id = jstr(j, "client_id");
@@ -591,6 +621,8 @@ static void token_done(sekha_request *req, const sekha_error *err, const sekha_r
 {
     (void)req;
     oauth_flow *f = ud;
+    if (!enter(f))
+        return;
     sekha_mcp_auth *a = f->a;
     sekha__secret_free(f->auth_header);
     f->auth_header = NULL;
@@ -669,6 +701,8 @@ static void idp_done(sekha_request *req, const sekha_error *err, const sekha_res
 {
     (void)req;
     oauth_flow *f = ud;
+    if (!enter(f))
+        return;
     cJSON *j = json_answer(err, resp);
     const char *jag = jstr(j, "access_token"), *type = jstr(j, "issued_token_type");
     if (!jag || (type && strcmp(type, TT_ID_JAG) != 0)) {
@@ -815,11 +849,11 @@ sekha_code sekha_mcp_authorization_fail(sekha_mcp_authorization *az, const char 
         return SEKHA_E_INVALID_ARG;
     oauth_flow *f = az->f;
     free(az);
-    if (f) {
-        f->az = NULL;
-        fail(f, SEKHA_E_AUTH, SEKHA_LAYER_LOCAL, "authorization: %.300s",
-             message ? message : "authorization failed");
-    }
+    if (!f)
+        return SEKHA_E_CLOSED;
+    f->az = NULL;
+    fail(f, SEKHA_E_AUTH, SEKHA_LAYER_LOCAL, "authorization: %.300s",
+         message ? message : "authorization failed");
     return SEKHA_OK;
 }
 
