@@ -376,6 +376,60 @@ Test(mcp_auth, without_any_metadata_the_2025_03_26_default_endpoints_are_used)
     sekha_client_free(c);
 }
 
+/* A P-256 private key in PEM (PKCS#8), malloc'd. */
+static char *new_p256_pem(void)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    cr_assert_not_null(k);
+    BIO *bio = BIO_new(BIO_s_mem());
+    cr_assert_eq(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL), 1);
+    char *pem = NULL;
+    long len = BIO_get_mem_data(bio, &pem);
+    char *copy = strndup(pem, (size_t)len);
+    BIO_free(bio);
+    EVP_PKEY_free(k);
+    return copy;
+}
+
+Test(mcp_auth, client_credentials_need_no_user_with_a_secret_or_a_private_key)
+{
+    serve_prm(NULL, "[\"mcp:tools\"]");
+    serve_as("[\"mcp:tools\",\"offline_access\"]");
+    char cassette[] = "/tmp/sekha-oauth-cc-XXXXXX";
+    int fd = mkstemp(cassette);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    sekha_client *c = new_client(cassette);
+    az_rec az = {.mode = REFUSE};
+    char *pem = new_p256_pem();
+    for (int with_key = 0; with_key < 2; with_key++) {
+        sekha_mcp_auth *a = new_auth(&az, NULL);
+        cr_assert_eq(sekha_mcp_auth_set_grant(a, SEKHA_MCP_GRANT_CLIENT_CREDENTIALS), SEKHA_OK);
+        cr_assert_eq(sekha_mcp_auth_set_client(a, "cc-client", with_key ? NULL : CLIENT_SECRET),
+                     SEKHA_OK);
+        if (with_key)
+            cr_assert_eq(sekha_mcp_auth_set_private_key(a, pem, "ES256"), SEKHA_OK);
+        char msg[512];
+        cr_assert_eq(list_tools(c, a, msg, sizeof msg), SEKHA_OK, "%s", msg);
+        sekha_mcp_auth_free(a);
+    }
+    cr_assert_eq(az.calls, 0, "no interactive step");
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/oauth/register"), 0, "configured clients register not");
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/oauth/token"), 2);
+    free(pem);
+    sekha_client_free(c);
+    FILE *f = fopen(cassette, "r");
+    cr_assert_not_null(f);
+    static char rec[1 << 18];
+    size_t n = fread(rec, 1, sizeof rec - 1, f);
+    rec[n] = '\0';
+    fclose(f);
+    unlink(cassette);
+    cr_assert_null(strstr(rec, "SECRET"), "a secret leaked into the cassette:\n%s", rec);
+    cr_assert_null(strstr(rec, "client_assertion"), "the assertion is recorded:\n%s", rec);
+    cr_assert_null(strstr(logs.text, "SECRET"), "a secret leaked into the log:\n%s", logs.text);
+}
+
 /* ---- the async loop: the interactive step answered later, or never ---- */
 
 typedef struct held {
@@ -540,13 +594,10 @@ Test(mcp_auth, pkce_s256_is_the_rfc_7636_example)
 
 Test(mcp_auth, client_assertions_are_es256_jwts_the_public_key_verifies)
 {
-    EVP_PKEY *k = EVP_EC_gen("P-256");
+    char *pem_text = new_p256_pem();
+    BIO *bio = BIO_new_mem_buf(pem_text, -1);
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     cr_assert_not_null(k);
-    BIO *bio = BIO_new(BIO_s_mem());
-    cr_assert_eq(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL), 1);
-    char *pem = NULL;
-    long len = BIO_get_mem_data(bio, &pem);
-    char *pem_text = strndup(pem, (size_t)len);
     char why[160];
     char *jwt = oauth_client_assertion(pem_text, "client-1", "http://as.example", why, sizeof why);
     cr_assert_not_null(jwt, "%s", why);
