@@ -128,6 +128,8 @@ static void prm_next(oauth_flow *f)
     a->prm_url = NULL;
     cJSON_Delete(a->as_meta);
     a->as_meta = NULL;
+    cJSON_Delete(a->prm_scopes);
+    a->prm_scopes = NULL;
     f->legacy = 1;
     asm_next(f);
 }
