@@ -34,7 +34,7 @@ static void setup(void)
 static void teardown(void) { ds_proc_stop(&ds); }
 
 TestSuite(mcp_auth, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite(mcp_auth_util, .timeout = 30);
+
 
 /* Answers method path with status and body (JSON), every time. */
 static void serve(const char *method, const char *path, int status, const char *body)
@@ -376,6 +376,140 @@ Test(mcp_auth, without_any_metadata_the_2025_03_26_default_endpoints_are_used)
     sekha_client_free(c);
 }
 
+/* A P-256 private key in PEM (PKCS#8), malloc'd. */
+static char *new_p256_pem(void)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    cr_assert_not_null(k);
+    BIO *bio = BIO_new(BIO_s_mem());
+    cr_assert_eq(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL), 1);
+    char *pem = NULL;
+    long len = BIO_get_mem_data(bio, &pem);
+    char *copy = strndup(pem, (size_t)len);
+    BIO_free(bio);
+    EVP_PKEY_free(k);
+    return copy;
+}
+
+Test(mcp_auth, client_credentials_need_no_user_with_a_secret_or_a_private_key)
+{
+    serve_prm(NULL, "[\"mcp:tools\"]");
+    serve_as("[\"mcp:tools\",\"offline_access\"]");
+    char cassette[] = "/tmp/sekha-oauth-cc-XXXXXX";
+    int fd = mkstemp(cassette);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    sekha_client *c = new_client(cassette);
+    az_rec az = {.mode = REFUSE};
+    char *pem = new_p256_pem();
+    for (int with_key = 0; with_key < 2; with_key++) {
+        sekha_mcp_auth *a = new_auth(&az, NULL);
+        cr_assert_eq(sekha_mcp_auth_set_grant(a, SEKHA_MCP_GRANT_CLIENT_CREDENTIALS), SEKHA_OK);
+        cr_assert_eq(sekha_mcp_auth_set_client(a, "cc-client", with_key ? NULL : CLIENT_SECRET),
+                     SEKHA_OK);
+        if (with_key)
+            cr_assert_eq(sekha_mcp_auth_set_private_key(a, pem, "ES256"), SEKHA_OK);
+        char msg[512];
+        cr_assert_eq(list_tools(c, a, msg, sizeof msg), SEKHA_OK, "%s", msg);
+        sekha_mcp_auth_free(a);
+    }
+    cr_assert_eq(az.calls, 0, "no interactive step");
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/oauth/register"), 0, "configured clients register not");
+    cr_assert_eq(ds_proc_count(&ds, NULL, "/oauth/token"), 2);
+    free(pem);
+    sekha_client_free(c);
+    FILE *f = fopen(cassette, "r");
+    cr_assert_not_null(f);
+    static char rec[1 << 18];
+    size_t n = fread(rec, 1, sizeof rec - 1, f);
+    rec[n] = '\0';
+    fclose(f);
+    unlink(cassette);
+    cr_assert_null(strstr(rec, "SECRET"), "a secret leaked into the cassette:\n%s", rec);
+    cr_assert_null(strstr(rec, "client_assertion"), "the assertion is recorded:\n%s", rec);
+    cr_assert_null(strstr(logs.text, "SECRET"), "a secret leaked into the log:\n%s", logs.text);
+}
+
+/* ---- the async loop: the interactive step answered later, or never ---- */
+
+typedef struct held {
+    sekha_mcp_authorization *az;
+    char state[128];
+    int finals;
+    sekha_code code;
+} held;
+
+static void hold_authorize(sekha_mcp_authorization *az, const char *url, void *ud)
+{
+    held *h = ud;
+    h->az = az;
+    char *state = oauth_query_param(url, "state", 0);
+    snprintf(h->state, sizeof h->state, "%s", state ? state : "");
+    free(state);
+}
+
+static void tools_done(sekha_request *req, const sekha_error *err, const sekha_mcp_tools *tools,
+                       void *ud)
+{
+    (void)req;
+    (void)tools;
+    held *h = ud;
+    h->finals++;
+    h->code = sekha_error_code(err);
+}
+
+static sekha_mcp_session *held_session(sekha_client *c, sekha_mcp_auth *a, held *h)
+{
+    cr_assert_eq(sekha_mcp_auth_set_redirect_uri(a, REDIRECT), SEKHA_OK);
+    cr_assert_eq(sekha_mcp_auth_set_authorize_handler(a, hold_authorize, h), SEKHA_OK);
+    sekha_mcp_session *s = sekha_mcp_session_new_http(c, ds.mcp_jsonrpc_url, NULL);
+    cr_assert_not_null(s);
+    cr_assert_eq(sekha_mcp_session_set_auth(s, a), SEKHA_OK);
+    cr_assert_not_null(sekha_mcp_session_list_tools(s, NULL, tools_done, h));
+    for (int i = 0; i < 1000 && !h->az && !h->finals; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_not_null(h->az, "the authorize handler was called");
+    return s;
+}
+
+Test(mcp_auth, the_step_completed_later_from_outside_the_loop_goes_on)
+{
+    serve_prm(NULL, NULL);
+    serve_as(NULL);
+    sekha_client *c = new_client(NULL);
+    sekha_mcp_auth *a = sekha_mcp_auth_new();
+    held h = {0};
+    sekha_mcp_session *s = held_session(c, a, &h);
+    char redirect[512];
+    snprintf(redirect, sizeof redirect, REDIRECT "?state=%s&code=" CODE, h.state);
+    cr_assert_eq(sekha_mcp_authorization_complete(h.az, redirect), SEKHA_OK);
+    for (int i = 0; i < 1000 && !h.finals; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_eq(h.finals, 1);
+    cr_assert_eq(h.code, SEKHA_OK);
+    sekha_mcp_session_free(s);
+    sekha_mcp_auth_free(a);
+    sekha_client_free(c);
+}
+
+Test(mcp_auth, freeing_everything_while_the_user_holds_the_step_is_clean)
+{
+    serve_prm(NULL, NULL);
+    serve_as(NULL);
+    sekha_client *c = new_client(NULL);
+    sekha_mcp_auth *a = sekha_mcp_auth_new();
+    held h = {0};
+    sekha_mcp_session *s = held_session(c, a, &h);
+    sekha_mcp_session_free(s);
+    for (int i = 0; i < 100 && !h.finals; i++)
+        sekha_client_poll(c, 10);
+    cr_assert_eq(h.finals, 1, "the call ended with its session");
+    sekha_mcp_auth_free(a);
+    /* The application's late answer only releases the step. */
+    cr_assert_eq(sekha_mcp_authorization_fail(h.az, "too late"), SEKHA_E_CLOSED);
+    sekha_client_free(c);
+}
+
 Test(mcp_auth, configuration_is_checked)
 {
     sekha_mcp_auth *a = sekha_mcp_auth_new();
@@ -406,7 +540,7 @@ Test(mcp_auth, configuration_is_checked)
 
 /* ---- helpers ---- */
 
-Test(mcp_auth_util, challenges_are_parsed_with_quotes_and_other_schemes)
+Test(mcp_auth, challenges_are_parsed_with_quotes_and_other_schemes)
 {
     oauth_challenge ch = {0};
     oauth_challenge_parse("Basic realm=\"x\", Bearer error=\"insufficient_scope\", "
@@ -427,7 +561,7 @@ Test(mcp_auth_util, challenges_are_parsed_with_quotes_and_other_schemes)
     cr_assert_null(ch.scope);
 }
 
-Test(mcp_auth_util, resources_match_by_origin_and_path_prefix)
+Test(mcp_auth, resources_match_by_origin_and_path_prefix)
 {
     cr_assert(oauth_resource_matches("http://h:1/mcp", "http://h:1/mcp"));
     cr_assert(oauth_resource_matches("http://h:1", "http://h:1/mcp"));
@@ -439,7 +573,7 @@ Test(mcp_auth_util, resources_match_by_origin_and_path_prefix)
     cr_assert_not(oauth_resource_matches("http://h:1/mcp/deeper", "http://h:1/mcp"));
 }
 
-Test(mcp_auth_util, query_parameters_are_decoded)
+Test(mcp_auth, query_parameters_are_decoded)
 {
     char *v = oauth_query_param("http://x/cb?a=1&code=ab%2Bc%20d+e&state=s#frag", "code", 1);
     cr_assert_str_eq(v, "ab+c d e");
@@ -451,22 +585,19 @@ Test(mcp_auth_util, query_parameters_are_decoded)
     free(v);
 }
 
-Test(mcp_auth_util, pkce_s256_is_the_rfc_7636_example)
+Test(mcp_auth, pkce_s256_is_the_rfc_7636_example)
 {
     char *c = oauth_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
     cr_assert_str_eq(c, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     free(c);
 }
 
-Test(mcp_auth_util, client_assertions_are_es256_jwts_the_public_key_verifies)
+Test(mcp_auth, client_assertions_are_es256_jwts_the_public_key_verifies)
 {
-    EVP_PKEY *k = EVP_EC_gen("P-256");
+    char *pem_text = new_p256_pem();
+    BIO *bio = BIO_new_mem_buf(pem_text, -1);
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
     cr_assert_not_null(k);
-    BIO *bio = BIO_new(BIO_s_mem());
-    cr_assert_eq(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL), 1);
-    char *pem = NULL;
-    long len = BIO_get_mem_data(bio, &pem);
-    char *pem_text = strndup(pem, (size_t)len);
     char why[160];
     char *jwt = oauth_client_assertion(pem_text, "client-1", "http://as.example", why, sizeof why);
     cr_assert_not_null(jwt, "%s", why);

@@ -45,9 +45,10 @@ extern "C" {
 /** One OAuth configuration and its state (opaque). */
 typedef struct sekha_mcp_auth sekha_mcp_auth;
 
-/** One pending interactive authorization step (opaque): owned by the library, answered
+/** One pending interactive authorization step (opaque). The application answers it
  * exactly once with sekha_mcp_authorization_complete() or sekha_mcp_authorization_fail(),
- * which release it. */
+ * which release it; also when the flow ended meanwhile (its session or auth object was
+ * freed): the answer then only releases it and returns ::SEKHA_E_CLOSED. */
 typedef struct sekha_mcp_authorization sekha_mcp_authorization;
 
 /** The grants an auth object can use to obtain a token. */
@@ -156,15 +157,16 @@ SEKHA_API sekha_code sekha_mcp_auth_set_authorize_handler(sekha_mcp_auth *a,
  * @param az the pending step.
  * @param redirect_url the full redirect URL (with ?code=...&state=... or ?error=...).
  * @return ::SEKHA_OK when the flow goes on; ::SEKHA_E_AUTH when the redirect carries an
- *         error, no code or the wrong state (the flow then fails); ::SEKHA_E_INVALID_ARG
- *         for NULL arguments. */
+ *         error, no code or the wrong state (the flow then fails); ::SEKHA_E_CLOSED when
+ *         the flow had ended already; ::SEKHA_E_INVALID_ARG for NULL arguments. */
 SEKHA_API sekha_code sekha_mcp_authorization_complete(sekha_mcp_authorization *az,
                                                       const char *redirect_url);
 
 /** Fails the interactive step (the user declined, the redirect never came). Releases az.
  * @param az the pending step.
  * @param message why (copied into the error's message; NULL = "authorization failed").
- * @return ::SEKHA_OK or ::SEKHA_E_INVALID_ARG. */
+ * @return ::SEKHA_OK, ::SEKHA_E_CLOSED (the flow had ended already) or
+ *         ::SEKHA_E_INVALID_ARG. */
 SEKHA_API sekha_code sekha_mcp_authorization_fail(sekha_mcp_authorization *az,
                                                   const char *message);
 

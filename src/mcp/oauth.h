@@ -16,6 +16,11 @@
 
 typedef struct oauth_flow oauth_flow;
 
+/* What a challenge said (WWW-Authenticate), kept by the flow. */
+typedef struct oauth_challenge {
+    char *resource_metadata, *scope, *error;
+} oauth_challenge;
+
 struct sekha_mcp_auth {
     /* configuration */
     char *redirect_uri, *client_name, *cimd_url;
@@ -67,21 +72,74 @@ int oauth_secret_set(char **slot, const char *v);
 
 /* ---- oauth_flow.c ---- */
 
-/* What a challenge said (WWW-Authenticate), kept by the flow. */
-typedef struct oauth_challenge {
-    char *resource_metadata, *scope, *error;
-} oauth_challenge;
-
 /* Creates the auth object's flow for session s (the challenge's strings are taken;
  * stepup: a 403 insufficient_scope); nothing is sent until oauth_flow_run(). NULL without
  * memory. */
 oauth_flow *oauth_flow_new(sekha_mcp_auth *a, mcp_session *s, oauth_challenge *ch, int stepup);
-void oauth_flow_run(oauth_flow *f);
+void oauth_flow_run(oauth_flow *f); /* oauth_discovery.c */
 /* Adds a call to the flow's waiters (takes a reference). 0, or -1 without memory. */
 int oauth_flow_wait(oauth_flow *f, mcp_call *call);
 /* Ends a flow: with err NULL its waiters are re-sent (a token was obtained), else they
  * fail with err (taken). Frees the flow. */
 void oauth_flow_end(oauth_flow *f, sekha_error *err);
+
+/* The flow's state (oauth_flow.c, oauth_discovery.c). */
+typedef struct waiter {
+    mcp_call *call;
+    struct waiter *next;
+} waiter;
+
+struct sekha_mcp_authorization {
+    oauth_flow *f; /* NULL once the flow ended */
+};
+
+struct oauth_flow {
+    sekha_mcp_auth *a;
+    mcp_session *s;
+    oauth_challenge ch;
+    int stepup;
+    waiter *waiters;
+    char *urls[4];          /* discovery candidates, tried in order */
+    int nurls, iurl;
+    int legacy;             /* no protected resource metadata: the 2025-03-26 rules */
+    int refresh_tried;
+    int refreshing;
+    char *scope;            /* what the grant asks for; NULL = omitted */
+    char *verifier;         /* guarded PKCE verifier */
+    char *state;
+    char *jag;              /* guarded identity assertion from the identity provider */
+    char *auth_header;      /* guarded client authentication line of the request out */
+    sekha_mcp_authorization *az;
+    sekha_request *req;     /* the flow's request in flight, NULL when none */
+    int ended;              /* waiters answered; freed once req has called back */
+};
+
+/* Shared by the flow's files (oauth_flow.c). */
+void oauth_fail(oauth_flow *f, sekha_code code, sekha_layer layer, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* A request of step what failed: transport errors keep their code, answers become
+ * SEKHA_E_AUTH with the server's OAuth error when it gave one. Ends the flow. */
+void oauth_fail_request(oauth_flow *f, const char *what, const sekha_error *err,
+                        const sekha_response *resp);
+/* The answer as a JSON object, or NULL when the request failed or the body is not one. */
+cJSON *oauth_json_answer(const sekha_error *err, const sekha_response *resp);
+const char *oauth_jstr(const cJSON *o, const char *k);
+int oauth_jlist_has(const cJSON *o, const char *k, const char *word);
+/* Frees a buffer that may have held a secret, wiping it first. */
+void oauth_wipe(sekha_buf *b);
+int oauth_dup(char **slot, const char *v);
+/* Starts the flow's one request (body taken and wiped: JSON when json, else a form);
+ * done must begin with oauth_enter(). */
+void oauth_request(oauth_flow *f, const char *method, const char *url, sekha_buf *body,
+                   int json, const char *what, sekha_response_cb done);
+/* 0 when the flow ended while its request was out (it is then freed). */
+int oauth_enter(oauth_flow *f);
+void oauth_clear_urls(oauth_flow *f);
+/* Discovery is done: client identity, scope, then the grant. */
+void oauth_grant_begin(oauth_flow *f);
 
 /* ---- oauth_util.c ---- */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mcp/mcp_internal.h"
+#include "mcp/oauth.h"
 
 typedef struct sse_t {
     sekha_request *stream;
@@ -140,10 +140,35 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
     return SEKHA_EVENT_CONTINUE;
 }
 
+/* The stream itself was refused with a challenge: the calls waiting for it wait for the
+ * OAuth flow instead, and reconnect when it has a token. 1 when they were all taken. */
+static int authorize_waiting(mcp_session *s, const sekha_error *err, const sekha_response *resp)
+{
+    size_t n = 0, i = 0;
+    for (mcp_call *c = s->calls; c; c = c->next)
+        n += c->state == MCP_SENT && !c->posted;
+    mcp_call **waiting = n ? calloc(n, sizeof *waiting) : NULL;
+    if (!waiting)
+        return 0;
+    for (mcp_call *c = s->calls; c && i < n; c = c->next)
+        if (c->state == MCP_SENT && !c->posted) {
+            mcp_call_ref(c);
+            waiting[i++] = c;
+        }
+    /* Taking one call may end others (a flow that fails at once), hence the references. */
+    int all = 1;
+    for (i = 0; i < n; i++) {
+        if (waiting[i]->state == MCP_SENT && !oauth_challenged(s, waiting[i], err, resp))
+            all = 0;
+        mcp_call_unref(waiting[i]);
+    }
+    free(waiting);
+    return all;
+}
+
 static void stream_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
                         void *ud)
 {
-    (void)resp;
     mcp_session *s = ud;
     sse_t *t = s->t;
     if (t->stream == req)
@@ -153,6 +178,8 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
     free(t->endpoint);
     t->endpoint = NULL;
     if (s->freed || s->state >= MCP_CLOSING)
+        return;
+    if (s->auth && authorize_waiting(s, err, resp))
         return;
     sekha_error *e;
     if (t->was_t) {
@@ -186,12 +213,13 @@ static void connect_stream(mcp_session *s)
 static void post_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
                       void *ud)
 {
-    (void)resp;
     mcp_call *call = ud;
     if (call->http == req)
         call->http = NULL;
     if (call->state != MCP_SENT || !err)
         return; /* the answer comes on the stream */
+    if (call->s->auth && oauth_challenged(call->s, call, err, resp))
+        return; /* re-posted once authorized, or ended by the flow */
     sekha_error *e = sekha_error_copy(err);
     if (call->sent_with_session && err->layer == SEKHA_LAYER_HTTP && err->http_status == 404)
         mcp_session_gone(call->s, call, e ? e : sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL));
@@ -204,6 +232,7 @@ static void post_call(mcp_session *s, mcp_call *call)
     sse_t *t = s->t;
     mcp_http_req q = {.method = "POST", .url = t->endpoint, .body = call->wire,
                       .parent = call->req, .what = sekha__req(call->req)->what};
+    call->auth_gen = s->auth ? s->auth->gen : 0;
     mcp_http_start_for(call, &q, NULL, post_done);
     call->posted = 1;
     call->sent_with_session = 1; /* the endpoint URL carries the server's session */
@@ -213,6 +242,7 @@ static void sse_send_call(mcp_session *s, mcp_call *call)
 {
     sse_t *t = s->t;
     call->posted = 0;
+    call->auth_gen = s->auth ? s->auth->gen : 0; /* the token the stream goes with, too */
     if (t->endpoint)
         post_call(s, call);
     else
