@@ -182,6 +182,26 @@ Test(wf_params, keys_a_workflow_does_not_read_are_refused_before_sending)
     sekha_params_free(limit);
 }
 
+/* A temperature the bridge would refuse ends every completion workflow before its
+ * recall stage sends anything, as the bridge call alone does. */
+Test(wf_params, a_temperature_above_the_bridge_limit_sends_nothing)
+{
+    sekha_params *hot = sekha_params_new();
+    cr_assert_eq(sekha_params_set_real(hot, SEKHA_PARAM_TEMPERATURE, 2.5), SEKHA_OK);
+    fin f[4] = {{0}};
+    sekha_workflow_complete_with_context(cl, "p", hot, on_answer, &f[0]);
+    sekha_workflow_stream_with_context(cl, "p", hot, on_answer, &f[1]);
+    sekha_workflow_complete_with_memory(cl, "p", hot, on_answer, &f[2]);
+    sekha_workflow_stream_with_memory(cl, "p", hot, on_answer, &f[3]);
+    cr_assert_eq(sekha_client_run(cl), SEKHA_OK);
+    expect_refused(&f[0], "sekha_workflow_complete_with_context", "temperature must be from 0 to 2");
+    expect_refused(&f[1], "sekha_workflow_stream_with_context", "temperature must be from 0 to 2");
+    expect_refused(&f[2], "sekha_workflow_complete_with_memory", "temperature must be from 0 to 2");
+    expect_refused(&f[3], "sekha_workflow_stream_with_memory", "temperature must be from 0 to 2");
+    cr_assert_eq(sent(), 0, "nothing reached the devserver");
+    sekha_params_free(hot);
+}
+
 Test(wf_params, a_failed_setter_is_reported_by_every_workflow)
 {
     sekha_params *p = sekha_params_new();

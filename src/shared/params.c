@@ -5,6 +5,7 @@
  * checks that it reads every key that is set (sekha__params_check), so a parameter meant
  * for another call is an error rather than silently ignored. */
 #include "shared/shared.h"
+#include "core/cnum.h"
 #include "core/jwrite.h"
 
 #include <math.h>
@@ -499,4 +500,22 @@ sekha__fn sekha__params_fn(const sekha_params *p, sekha_param key, void **userda
     if (userdata)
         *userdata = s ? s->v.cb.ud : NULL;
     return s ? s->v.cb.fn : NULL;
+}
+
+/* The highest temperature the bridge accepts. */
+#define TEMPERATURE_MAX 2.0
+
+sekha_error *sekha__params_check_temperature(const sekha_params *p, const char *call)
+{
+    double temperature = 0;
+    /* The setter refused < 0 and NaN. */
+    if (!sekha__params_real(p, SEKHA_PARAM_TEMPERATURE, &temperature) ||
+        temperature <= TEMPERATURE_MAX)
+        return NULL;
+    char got[40];
+    if (sekha__dtoa_c(got, sizeof got, temperature) < 0)
+        snprintf(got, sizeof got, "more");
+    return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                            "%s: temperature must be from 0 to 2 (the bridge's limit), got %s",
+                            call, got);
 }

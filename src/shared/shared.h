@@ -85,6 +85,11 @@ const char *const *sekha__params_list(const sekha_params *p, sekha_param key);
 const void *sekha__params_bytes(const sekha_params *p, sekha_param key, size_t *len);
 sekha__fn sekha__params_fn(const sekha_params *p, sekha_param key, void **userdata);
 
+/* NULL when SEKHA_PARAM_TEMPERATURE is unset or within what the bridge accepts (0 to 2:
+ * it answers 422 above), else a local SEKHA_E_INVALID_ARG naming the call. Shared so a
+ * workflow refuses it before its recall stage sends anything. */
+sekha_error *sekha__params_check_temperature(const sekha_params *p, const char *call);
+
 /* Sets a callback key (the service headers' sekha_params_set_on_* call this). */
 sekha_code sekha__params_set_fn(sekha_params *p, sekha_param key, sekha__fn fn, void *userdata);
 

@@ -282,12 +282,15 @@ static sekha_request *chat_start(sekha_client *c, const char *prompt, const sekh
                                                              : SEKHA_PARAM_CONTEXT_QUERY);
     if (!query)
         query = prompt;
+    sekha_error *bad = NULL;
     if (oom) {
         wf_fail(w, SEKHA_E_NOMEM, "copying the arguments");
     } else if (!prompt || !*prompt) {
         wf_fail(w, SEKHA_E_INVALID_ARG, "prompt must be a non-empty string");
     } else if (!sendable(prompt)) {
         wf_fail(w, SEKHA_E_INVALID_ARG, "prompt must be valid UTF-8");
+    } else if ((bad = sekha__params_check_temperature(params, k->call))) {
+        wf_end(w, bad); /* the message already names the call */
     } else {
         /* The recall call checks the query (non-blank) and its own keys. */
         sekha_params *rp = k->memory ? search_params(cw)
