@@ -4,6 +4,7 @@
  * final callback still trips it. */
 #include "core/internal.h"
 
+#include <sodium.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,10 @@ static void release_fields(sekha_request *r, int all)
     }
     for (size_t i = 0; i < N_KEPT; i++) {
         sekha_buf *b = kept_buf(r, i);
+        /* Token requests carry codes, verifiers and secrets both ways: a kept buffer must
+         * not hand them to the next request, nor a freed one leave them in the heap. */
+        if ((r->flags & SEKHA__HTTP_SECRET_BODIES) && b->data)
+            sodium_memzero(b->data, b->cap);
         if (all || b->cap > SPARE_BUF_MAX)
             sekha__buf_free(b);
     }
