@@ -9,6 +9,20 @@
 #include "cli.h"
 #include "core/cnum.h"
 
+/* Parses a command that takes only options and returns the client; NULL with *rc set to
+ * the exit status when parsing or the client failed. */
+static sekha_client *no_arg_client(cli *c, int argc, char **argv, int *rc)
+{
+    parsed p;
+    if ((*rc = cli_parse(c, argc, argv, NULL, 0, 0, 0, &p)) != 0)
+        return NULL;
+    cli_parsed_free(&p);
+    sekha_client *client = cli_client(c);
+    if (!client)
+        *rc = CLI_FAILED;
+    return client;
+}
+
 static int cmd_models(cli *c, int argc, char **argv);
 static int cmd_providers(cli *c, int argc, char **argv);
 static int cmd_route(cli *c, int argc, char **argv);
@@ -78,14 +92,10 @@ static void print_long(long v)
 
 static int cmd_models(cli *c, int argc, char **argv)
 {
-    parsed p;
-    int rc = cli_parse(c, argc, argv, NULL, 0, 0, 0, &p);
-    if (rc)
-        return rc;
-    cli_parsed_free(&p);
-    sekha_client *client = cli_client(c);
+    int rc;
+    sekha_client *client = no_arg_client(c, argc, argv, &rc);
     if (!client)
-        return CLI_FAILED;
+        return rc;
     sekha_models *m = NULL;
     sekha_error *err = NULL;
     cli_spinner_start(c, "waiting");
@@ -119,14 +129,10 @@ static int cmd_models(cli *c, int argc, char **argv)
 
 static int cmd_providers(cli *c, int argc, char **argv)
 {
-    parsed p;
-    int rc = cli_parse(c, argc, argv, NULL, 0, 0, 0, &p);
-    if (rc)
-        return rc;
-    cli_parsed_free(&p);
-    sekha_client *client = cli_client(c);
+    int rc;
+    sekha_client *client = no_arg_client(c, argc, argv, &rc);
     if (!client)
-        return CLI_FAILED;
+        return rc;
     sekha_providers *r = NULL;
     sekha_error *err = NULL;
     cli_spinner_start(c, "checking");
