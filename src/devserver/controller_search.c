@@ -302,7 +302,7 @@ static char *extractive_summary(const ds_conv *c, const ds_msg *msgs, size_t n, 
     return s;
 }
 
-static int summarize(ds_store *st, const ds_request *rq, ds_response *rs)
+static int summarize(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
     static const ctl_field fields[] = {
         {"conversation_id", CT_UUID, CR_REQUIRED},
@@ -325,7 +325,12 @@ static int summarize(ds_store *st, const ds_request *rq, ds_response *rs)
     } else {
         ctl_uuid(body, "conversation_id", id);
         rc = ds_store_get(st, id, &c);
-        if (rc == DS_NOTFOUND)
+        char not_found[128];
+        ctl_not_found(cfg, id, not_found, sizeof not_found);
+        /* The real summarizer's RepositoryError::NotFound goes out as a 500. */
+        if (rc == DS_NOTFOUND && cfg->upstream != DS_UP_NONE)
+            ds_respond_error(rs, 500, not_found);
+        else if (rc == DS_NOTFOUND)
             ds_respond_error(rs, 404, "Conversation not found");
         else if (rc != DS_OK)
             ds_respond_error(rs, 500, "Database error: cannot read conversation");
@@ -341,9 +346,12 @@ static int summarize(ds_store *st, const ds_request *rq, ds_response *rs)
     char *summary = extractive_summary(&c, msgs, n, max);
     char now[DS_TS_LEN];
     ds_now_naive(now);
-    ds_respond_json(rs, 200,
-                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "conversation_id", id, "level", level,
-                              "summary", summary, "generated_at", now, "model", k_model));
+    /* The real SummaryResponse has no model field. */
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "conversation_id", id, "level", level,
+                            "summary", summary, "generated_at", now);
+    if (out && cfg->upstream == DS_UP_NONE)
+        json_object_set_new(out, "model", json_string(k_model));
+    ds_respond_json(rs, 200, out);
     free(summary);
     ds_msgs_free(msgs, n);
     ds_conv_clear(&c);
@@ -429,7 +437,8 @@ static int prune_dry_run(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-static int prune_execute(ds_store *st, const ds_request *rq, ds_response *rs)
+static int prune_execute(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
     static const ctl_field fields[] = {{"conversation_ids", CT_UUID_VEC, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
@@ -444,8 +453,9 @@ static int prune_execute(ds_store *st, const ds_request *rq, ds_response *rs)
         ds_uuid_parse(json_string_value(e), id);
         int rc = ds_store_update(st, id, NULL, NULL, "archived", DS_KEEP);
         if (rc != DS_OK) {
-            ds_respond_error(rs, 500, rc == DS_NOTFOUND ? "Entity not found: Conversation not found"
-                                                        : "Database error");
+            char not_found[128];
+            ctl_not_found(cfg, id, not_found, sizeof not_found);
+            ds_respond_error(rs, 500, rc == DS_NOTFOUND ? not_found : "Database error");
             failed = 1;
             break;
         }
@@ -565,7 +575,8 @@ static void add_suggestion(json_t *arr, const char *label, int existing, const c
                                          "reason", reason));
 }
 
-static int suggest_labels(ds_store *st, const ds_request *rq, ds_response *rs)
+static int suggest_labels(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                          ds_response *rs)
 {
     static const ctl_field fields[] = {{"conversation_id", CT_UUID, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
@@ -639,33 +650,52 @@ static int suggest_labels(ds_store *st, const ds_request *rq, ds_response *rs)
     free(text);
     ds_strv_free(labels, nl);
     ds_msgs_free(msgs, n);
-    ds_respond_json(rs, 200, json_pack("{s:s, s:o, s:s}", "conversation_id", id, "suggestions",
-                                       sugg, "model", k_model));
+    /* The real LabelSuggestResponse has no model field. */
+    json_t *out = json_pack("{s:s, s:o}", "conversation_id", id, "suggestions", sugg);
+    if (out && cfg->upstream == DS_UP_NONE)
+        json_object_set_new(out, "model", json_string(k_model));
+    ds_respond_json(rs, 200, out);
     return 1;
 }
 
 /* ---- routing for everything under /api/v1 except /conversations */
 
-typedef int (*route_fn)(ds_store *, const ds_request *, ds_response *);
+typedef int (*route_fn)(ds_store *, const ds_config *, const ds_request *, ds_response *);
 
-static int rebuild_route(ds_store *st, const ds_request *rq, ds_response *rs)
+static int rebuild_route(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
+    (void)cfg;
     (void)rq;
     return rebuild_embeddings(st, rs);
 }
 
-int ctl_search_route(ds_store *st, const ds_request *rq, ds_response *rs, const char *sub)
+/* The routes that behave the same in every mode. */
+#define SAME_IN_ALL_MODES(fn)                                                                \
+    static int fn##_route(ds_store *st, const ds_config *cfg, const ds_request *rq,          \
+                          ds_response *rs)                                                   \
+    {                                                                                        \
+        (void)cfg;                                                                           \
+        return fn(st, rq, rs);                                                               \
+    }
+SAME_IN_ALL_MODES(semantic_query)
+SAME_IN_ALL_MODES(full_text_search)
+SAME_IN_ALL_MODES(assemble_context)
+SAME_IN_ALL_MODES(prune_dry_run)
+
+int ctl_search_route(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs,
+                     const char *sub)
 {
     static const struct {
         const char *path;
         route_fn fn;
     } routes[] = {
-        {"/query", semantic_query},
-        {"/search/fts", full_text_search},
+        {"/query", semantic_query_route},
+        {"/search/fts", full_text_search_route},
         {"/rebuild-embeddings", rebuild_route},
-        {"/context/assemble", assemble_context},
+        {"/context/assemble", assemble_context_route},
         {"/summarize", summarize},
-        {"/prune/dry-run", prune_dry_run},
+        {"/prune/dry-run", prune_dry_run_route},
         {"/prune/execute", prune_execute},
         {"/labels/suggest", suggest_labels},
     };
@@ -676,7 +706,7 @@ int ctl_search_route(ds_store *st, const ds_request *rq, ds_response *rs, const 
             ds_respond_empty(rs, 405);
             return 1;
         }
-        return routes[i].fn(st, rq, rs);
+        return routes[i].fn(st, cfg, rq, rs);
     }
     ds_respond_empty(rs, 404);
     return 1;
