@@ -566,7 +566,7 @@ Test(controller, context_accepts_a_messages_object_and_rejects_other_shapes)
     sekha_code rc = sekha_controller_assemble_context_sync(cl, "q", NULL, &l, &err);
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "\"messages\"");
     rc = sekha_controller_assemble_context_sync(cl, "q", NULL, &l, &err);
-    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "[0].conversation_id");
+    expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "[0].content");
     cr_assert_null(l);
 }
 

@@ -111,7 +111,7 @@ Test(controller, bad_answers_are_bad_response_naming_the_field)
     char *id = store("bad", "/", "answers");
     arm("GET", conv_path(id),
         "[{\"malformed_json\":true},{\"invalid_utf8\":true},"
-        "{\"status\":200,\"body\":\"{\\\"id\\\":\\\"x\\\"}\"},"
+        "{\"status\":200,\"body\":\"{\\\"id\\\":7}\"},"
         "{\"status\":200,\"body\":\"{\\\"id\\\":\\\"" MISSING "\\\",\\\"label\\\":7}\"},"
         "{\"status\":200,\"body\":\"\"},"
         "{\"status\":200,\"body\":\"[1,2]\"}]");

@@ -10,7 +10,14 @@
  * by accessors as long as the object they came from.
  *
  * Every accessor accepts NULL and then returns NULL or 0, so a caller that skipped an
- * error check reads defaults instead of crashing. Every result has `_json()` (or, for
+ * error check reads defaults instead of crashing.
+ *
+ * Results are read tolerantly: a call fails (::SEKHA_E_BAD_RESPONSE naming the field)
+ * only when what a result cannot exist without is missing (a conversation's or a
+ * message's id, a hit's conversation_id, content and score, a summary's text, the list
+ * itself) or when any field has the wrong type. Any other field the server left out or
+ * sent as null reads NULL (texts) or -1 (numbers and flags). Ids are opaque strings: the
+ * controller sends UUIDs, but other servers and test mocks ("123") are read as sent. Every result has `_json()` (or, for
  * metrics, sekha_metrics_text()): the body as received, for fields without an accessor.
  * Timestamps are returned as the controller sends them: naive UTC without a zone
  * ("2026-01-16T10:20:30.123456"); sekha_timestamp_to_epoch() converts them.
@@ -58,33 +65,33 @@ typedef struct sekha_metrics sekha_metrics;
 
 /** The conversation's id.
  * @param conv the conversation.
- * @return its UUID, NULL for NULL. */
+ * @return its id (a UUID from the controller), NULL for NULL. */
 SEKHA_API const char *sekha_conversation_id(const sekha_conversation *conv);
 
 /** The conversation's label.
  * @param conv the conversation.
- * @return the label, NULL for NULL. */
+ * @return the label, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_conversation_label(const sekha_conversation *conv);
 
 /** The conversation's folder.
  * @param conv the conversation.
- * @return the folder, NULL for NULL. */
+ * @return the folder, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_conversation_folder(const sekha_conversation *conv);
 
 /** The conversation's status.
  * @param conv the conversation.
- * @return "active" or "archived" (as sent), NULL for NULL. */
+ * @return "active" or "archived" (as sent), NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_conversation_status(const sekha_conversation *conv);
 
 /** The number of messages in the conversation (the real controller may report 0: a known
  * bug of its own).
  * @param conv the conversation.
- * @return the count, 0 for NULL. */
+ * @return the count, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_conversation_message_count(const sekha_conversation *conv);
 
 /** When the conversation was created.
  * @param conv the conversation.
- * @return naive UTC as sent, NULL for NULL. */
+ * @return naive UTC as sent, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_conversation_created_at(const sekha_conversation *conv);
 
 /** The body as received.
@@ -119,18 +126,18 @@ SEKHA_API const sekha_search_result *sekha_search_results_at(const sekha_search_
 /** The "total" the controller reports: for a listing every match, for a query the number
  * returned (a quirk of the controller).
  * @param r the results.
- * @return the total, 0 for NULL. */
+ * @return the total, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_search_results_total(const sekha_search_results *r);
 
 /** The "page" the controller reports (a query reports ceil(offset / limit), so 0 for the
  * first page).
  * @param r the results.
- * @return the page, 0 for NULL. */
+ * @return the page, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_search_results_page(const sekha_search_results *r);
 
 /** The "page_size" the controller reports.
  * @param r the results.
- * @return the page size, 0 for NULL. */
+ * @return the page size, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_search_results_page_size(const sekha_search_results *r);
 
 /** The body as received.
@@ -155,7 +162,8 @@ SEKHA_API const char *sekha_search_result_conversation_id(const sekha_search_res
 
 /** The message the result is.
  * @param r the result.
- * @return its UUID (the nil UUID for the items of a listing), NULL for NULL. */
+ * @return its id (the nil UUID for the items of a listing), NULL when not sent (or for
+ *         NULL). */
 SEKHA_API const char *sekha_search_result_message_id(const sekha_search_result *r);
 
 /** The similarity score.
@@ -170,17 +178,17 @@ SEKHA_API const char *sekha_search_result_content(const sekha_search_result *r);
 
 /** The label of the result's conversation.
  * @param r the result.
- * @return the label, NULL for NULL. */
+ * @return the label, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_search_result_label(const sekha_search_result *r);
 
 /** The folder of the result's conversation.
  * @param r the result.
- * @return the folder, NULL for NULL. */
+ * @return the folder, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_search_result_folder(const sekha_search_result *r);
 
 /** The message's time (for the items of a listing, the conversation's last update).
  * @param r the result.
- * @return naive UTC as sent, NULL for NULL. */
+ * @return naive UTC as sent, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_search_result_timestamp(const sekha_search_result *r);
 
 /** The result's "metadata" (built when the result was decoded, so safe from any thread).
@@ -205,7 +213,7 @@ SEKHA_API const sekha_stored_message *sekha_stored_messages_at(const sekha_store
 /** The total: full-text search's "total" (the number returned); for context assembly, the
  * number of messages.
  * @param l the messages.
- * @return the total, 0 for NULL. */
+ * @return the total, -1 when full-text search's answer has none, 0 for NULL. */
 SEKHA_API long long sekha_stored_messages_total(const sekha_stored_messages *l);
 
 /** The controller's own token estimate of the messages: the sum over messages of
@@ -236,12 +244,13 @@ SEKHA_API const char *sekha_stored_message_id(const sekha_stored_message *m);
 
 /** The conversation the message belongs to.
  * @param m the message.
- * @return its UUID, NULL for NULL. */
+ * @return its id, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_stored_message_conversation_id(const sekha_stored_message *m);
 
 /** The message's role.
  * @param m the message.
- * @return "user", "assistant", "system" or "tool" (as stored), NULL for NULL. */
+ * @return "user", "assistant", "system" or "tool" (as stored), NULL when not sent (or
+ *         for NULL). */
 SEKHA_API const char *sekha_stored_message_role(const sekha_stored_message *m);
 
 /** The message's text. Content parts, when a server sends them, are flattened as
@@ -252,7 +261,7 @@ SEKHA_API const char *sekha_stored_message_content(const sekha_stored_message *m
 
 /** The message's time.
  * @param m the message.
- * @return naive UTC as sent, NULL for NULL. */
+ * @return naive UTC as sent, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_stored_message_timestamp(const sekha_stored_message *m);
 
 /** The id of the message's embedding.
@@ -302,12 +311,12 @@ SEKHA_API void sekha_count_result_free(sekha_count_result *r);
 
 /** The summarised conversation.
  * @param s the summary.
- * @return its UUID, NULL for NULL. */
+ * @return its id, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_summary_conversation_id(const sekha_summary *s);
 
 /** The summary's level.
  * @param s the summary.
- * @return "daily", "weekly" or "monthly" (as sent), NULL for NULL. */
+ * @return "daily", "weekly" or "monthly" (as sent), NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_summary_level(const sekha_summary *s);
 
 /** The summary text.
@@ -317,7 +326,7 @@ SEKHA_API const char *sekha_summary_text(const sekha_summary *s);
 
 /** When the summary was generated.
  * @param s the summary.
- * @return naive UTC as sent, NULL for NULL. */
+ * @return naive UTC as sent, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_summary_generated_at(const sekha_summary *s);
 
 /** The model that wrote the summary.
@@ -356,7 +365,7 @@ SEKHA_API const sekha_prune_suggestion *sekha_prune_suggestions_at(
 
 /** The "total" the controller reports.
  * @param p the suggestions.
- * @return the total, 0 for NULL. */
+ * @return the total, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_prune_suggestions_total(const sekha_prune_suggestions *p);
 
 /** The body as received.
@@ -382,27 +391,27 @@ SEKHA_API const char *sekha_prune_suggestion_conversation_id(const sekha_prune_s
 
 /** The label of the conversation.
  * @param s the suggestion.
- * @return the label, NULL for NULL. */
+ * @return the label, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_prune_suggestion_label(const sekha_prune_suggestion *s);
 
 /** The conversation's last update.
  * @param s the suggestion.
- * @return naive UTC as sent, NULL for NULL. */
+ * @return naive UTC as sent, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_prune_suggestion_last_accessed(const sekha_prune_suggestion *s);
 
 /** The conversation's message count.
  * @param s the suggestion.
- * @return the count, 0 for NULL. */
+ * @return the count, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_prune_suggestion_message_count(const sekha_prune_suggestion *s);
 
 /** The tokens the conversation is estimated to hold.
  * @param s the suggestion.
- * @return the estimate, 0 for NULL. */
+ * @return the estimate, -1 when not sent, 0 for NULL. */
 SEKHA_API long long sekha_prune_suggestion_token_estimate(const sekha_prune_suggestion *s);
 
 /** The conversation's importance score.
  * @param s the suggestion.
- * @return the score, 0 for NULL. */
+ * @return the score, -1 when not sent, 0 for NULL. */
 SEKHA_API double sekha_prune_suggestion_importance(const sekha_prune_suggestion *s);
 
 /** A short preview of the conversation's content.
@@ -412,14 +421,15 @@ SEKHA_API const char *sekha_prune_suggestion_preview(const sekha_prune_suggestio
 
 /** What the controller recommends.
  * @param s the suggestion.
- * @return "archive" or "keep" (or "review", from other versions), NULL for NULL. */
+ * @return "archive" or "keep" (or "review", from other versions), NULL when not sent
+ *         (or for NULL). */
 SEKHA_API const char *sekha_prune_suggestion_recommendation(const sekha_prune_suggestion *s);
 
 /* ---- sekha_label_suggestions / sekha_label_suggestion ---- */
 
 /** The conversation the labels are suggested for.
  * @param l the suggestions.
- * @return its UUID, NULL for NULL. */
+ * @return its id, NULL when not sent (or for NULL). */
 SEKHA_API const char *sekha_label_suggestions_conversation_id(const sekha_label_suggestions *l);
 
 /** The number of suggestions.
@@ -458,12 +468,12 @@ SEKHA_API const char *sekha_label_suggestion_label(const sekha_label_suggestion 
 /** How confident the controller is (it gives 0.9 for labels already in use, 0.6 for new
  * ones).
  * @param s the suggestion.
- * @return the confidence, 0..1; 0 for NULL. */
+ * @return the confidence, 0..1; -1 when not sent, 0 for NULL. */
 SEKHA_API double sekha_label_suggestion_confidence(const sekha_label_suggestion *s);
 
 /** Whether the label is already in use.
  * @param s the suggestion.
- * @return 1 when it is, else 0. */
+ * @return 1 when it is, 0 when not (or for NULL), -1 when the server does not say. */
 SEKHA_API int sekha_label_suggestion_is_existing(const sekha_label_suggestion *s);
 
 /** Why the label was suggested.

@@ -228,9 +228,9 @@ static void show_conversation(cli *c, const void *r)
     (void)c;
     printf("id:       %s\nlabel:    %s\nfolder:   %s\nstatus:   %s\nmessages: %lld\n"
            "created:  %s\n",
-           sekha_conversation_id(r), sekha_conversation_label(r), sekha_conversation_folder(r),
-           sekha_conversation_status(r), sekha_conversation_message_count(r),
-           sekha_conversation_created_at(r));
+           sekha_conversation_id(r), cctl_shown(sekha_conversation_label(r)),
+           cctl_shown(sekha_conversation_folder(r)), cctl_shown(sekha_conversation_status(r)),
+           sekha_conversation_message_count(r), cctl_shown(sekha_conversation_created_at(r)));
 }
 
 static int cmd_get(cli *c, int argc, char **argv)
@@ -259,11 +259,11 @@ static void show_list(cli *c, const void *r)
         const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "status"));
         const cJSON *imp = cJSON_GetObjectItemCaseSensitive(meta, "importance_score");
         printf("%s  %s  folder=%s  status=%s", sekha_search_result_conversation_id(it),
-               sekha_search_result_label(it), sekha_search_result_folder(it),
-               status ? status : "?");
+               cctl_shown(sekha_search_result_label(it)),
+               cctl_shown(sekha_search_result_folder(it)), status ? status : "?");
         if (cJSON_IsNumber(imp))
             printf("  importance=%g", imp->valuedouble);
-        printf("  updated=%s\n", sekha_search_result_timestamp(it));
+        printf("  updated=%s\n", cctl_shown(sekha_search_result_timestamp(it)));
         cJSON_Delete(meta);
     }
     printf("page %lld (page size %lld): %zu shown, %lld in total\n",
@@ -424,8 +424,8 @@ static void show_hits(cli *c, const void *r)
     for (size_t i = 0; i < sekha_search_results_count(r); i++) {
         const sekha_search_result *it = sekha_search_results_at(r, i);
         printf("%zu. %.4f  %s  [%s / %s]\n   ", i + 1, sekha_search_result_score(it),
-               sekha_search_result_conversation_id(it), sekha_search_result_label(it),
-               sekha_search_result_folder(it));
+               sekha_search_result_conversation_id(it), cctl_shown(sekha_search_result_label(it)),
+               cctl_shown(sekha_search_result_folder(it)));
         print_line(sekha_search_result_content(it), 200);
         putchar('\n');
     }
@@ -439,7 +439,8 @@ static void show_messages(cli *c, const void *r)
     (void)c;
     for (size_t i = 0; i < sekha_stored_messages_count(r); i++) {
         const sekha_stored_message *m = sekha_stored_messages_at(r, i);
-        printf("%s  %s: ", sekha_stored_message_conversation_id(m), sekha_stored_message_role(m));
+        printf("%s  %s: ", cctl_shown(sekha_stored_message_conversation_id(m)),
+               cctl_shown(sekha_stored_message_role(m)));
         print_line(sekha_stored_message_content(m), 200);
         putchar('\n');
     }
@@ -499,8 +500,8 @@ static void show_context(cli *c, const void *r)
         cJSON *meta = cJSON_Parse(sekha_stored_message_metadata_json(m));
         const cJSON *cite = cJSON_GetObjectItemCaseSensitive(meta, "citation");
         const char *label = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cite, "label"));
-        printf("[%s] %s: ", label ? label : sekha_stored_message_conversation_id(m),
-               sekha_stored_message_role(m));
+        printf("[%s] %s: ", label ? label : cctl_shown(sekha_stored_message_conversation_id(m)),
+               cctl_shown(sekha_stored_message_role(m)));
         print_line(sekha_stored_message_content(m), (size_t)-1);
         putchar('\n');
         cJSON_Delete(meta);

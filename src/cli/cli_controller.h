@@ -28,6 +28,13 @@ static inline int cctl_lost(sekha_code rc)
     return rc == SEKHA_E_NOMEM;
 }
 
+/* A text field for people: what the server sent, "-" when it sent none (results read
+ * optional fields as NULL). */
+static inline const char *cctl_shown(const char *s)
+{
+    return s ? s : "-";
+}
+
 /* Frees p and prm after saying that memory ran out; returns the failure status. */
 int cctl_nomem(cli *c, parsed *p, sekha_params *prm);
 

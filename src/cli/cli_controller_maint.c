@@ -54,10 +54,11 @@ static void show_prune(const sekha_prune_suggestions *r)
         const sekha_prune_suggestion *it = sekha_prune_suggestions_at(r, i);
         printf("%s  %-7s  %s  messages=%lld  tokens=%lld  importance=%g  last=%s\n",
                sekha_prune_suggestion_conversation_id(it),
-               sekha_prune_suggestion_recommendation(it), sekha_prune_suggestion_label(it),
+               cctl_shown(sekha_prune_suggestion_recommendation(it)),
+               cctl_shown(sekha_prune_suggestion_label(it)),
                sekha_prune_suggestion_message_count(it),
                sekha_prune_suggestion_token_estimate(it), sekha_prune_suggestion_importance(it),
-               sekha_prune_suggestion_last_accessed(it));
+               cctl_shown(sekha_prune_suggestion_last_accessed(it)));
     }
     if (sekha_prune_suggestions_count(r) == 0)
         printf("no idle conversations\n");
@@ -73,7 +74,8 @@ static long prune_ids(const sekha_prune_suggestions *s, int all, const char ***i
         return -1;
     for (size_t i = 0; i < n; i++) {
         const sekha_prune_suggestion *it = sekha_prune_suggestions_at(s, i);
-        if (all || !strcmp(sekha_prune_suggestion_recommendation(it), "archive"))
+        const char *rec = sekha_prune_suggestion_recommendation(it);
+        if (all || (rec && !strcmp(rec, "archive")))
             (*ids)[k++] = sekha_prune_suggestion_conversation_id(it);
     }
     return (long)k;
@@ -165,7 +167,9 @@ static void show_labels(cli *c, const void *r)
         const sekha_label_suggestion *s = sekha_label_suggestions_at(r, i);
         printf("%s  %.2f  %s  %s\n", sekha_label_suggestion_label(s),
                sekha_label_suggestion_confidence(s),
-               sekha_label_suggestion_is_existing(s) ? "existing" : "new",
+               sekha_label_suggestion_is_existing(s) == 1   ? "existing"
+               : sekha_label_suggestion_is_existing(s) == 0 ? "new"
+                                                            : "-",
                sekha_label_suggestion_reason(s));
     }
     if (sekha_label_suggestions_count(r) == 0)

@@ -122,6 +122,11 @@ double ctl_req_num(ctl_dec *d, const sekha_jv *o, const char *key);
 long long ctl_req_count(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A required boolean. */
 int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key);
+/* The optional forms: -1 when absent or null (never a real value of these fields), an
+ * error only for another type or a count out of range. */
+long long ctl_opt_count(ctl_dec *d, const sekha_jv *o, const char *key);
+double ctl_opt_num(ctl_dec *d, const sekha_jv *o, const char *key);
+int ctl_opt_bool(ctl_dec *d, const sekha_jv *o, const char *key);
 /* A required array (NULL on failure). */
 const sekha_jv *ctl_req_array(ctl_dec *d, const sekha_jv *o, const char *key);
 /* Compact JSON of v ("null" when v is NULL); NULL only on no memory (recorded). */

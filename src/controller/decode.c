@@ -1,7 +1,13 @@
 /* Decoders of the controller's answers into result objects, and the typed-call specs that
- * pair each decoder with its result's free function and callback type. A field that is
- * missing or of the wrong type ends the call with SEKHA_E_BAD_RESPONSE naming the field;
- * unknown fields are ignored, as serde does on the server. */
+ * pair each decoder with its result's free function and callback type.
+ *
+ * Tolerant reading: a decoder requires only what its result cannot exist without (an id,
+ * the content, a score, the list itself); every other field is optional and reads NULL
+ * (-1 for numbers) when absent or null, so a controller that drops a field, or a mock that
+ * leaves it out, does not fail every call. Ids are opaque strings (the controller sends
+ * UUIDs, other servers and the SDKs' mocks do not). A field of the wrong type is still
+ * SEKHA_E_BAD_RESPONSE naming it: that is a different protocol, not a missing detail.
+ * Unknown fields are ignored, as serde does on the server. */
 #include "controller/ctl.h"
 
 #include <stdlib.h>
@@ -16,14 +22,6 @@ static void *finish(ctl_dec *d, void *result, sekha_error **err)
     ctl_result_release(result);
     *err = d->err;
     return NULL;
-}
-
-static const char *req_uuid(ctl_dec *d, const sekha_jv *o, const char *key)
-{
-    const char *s = ctl_req_str(d, o, key);
-    if (!d->err && !sekha__is_uuid(s))
-        ctl_dec_fail(d, key, "a UUID");
-    return s;
 }
 
 /* Reads every element of arr (when not NULL) with read_item into a new zeroed array of
@@ -60,12 +58,12 @@ static void *decode_conversation(const sekha_response *resp, void *dctx, sekha_e
     ctl_dec d = {.doc = &cv->base.doc, .what = "conversation"};
     const sekha_jv *o = sekha__jroot(&cv->base.doc);
     if (ctl_need_object(&d, o)) {
-        cv->id = req_uuid(&d, o, "id");
-        cv->label = ctl_req_str(&d, o, "label");
-        cv->folder = ctl_req_str(&d, o, "folder");
-        cv->status = ctl_req_str(&d, o, "status");
-        cv->message_count = ctl_req_count(&d, o, "message_count");
-        cv->created_at = ctl_req_str(&d, o, "created_at");
+        cv->id = ctl_req_str(&d, o, "id");
+        cv->label = ctl_opt_str(&d, o, "label");
+        cv->folder = ctl_opt_str(&d, o, "folder");
+        cv->status = ctl_opt_str(&d, o, "status");
+        cv->message_count = ctl_opt_count(&d, o, "message_count");
+        cv->created_at = ctl_opt_str(&d, o, "created_at");
     }
     return finish(&d, cv, err);
 }
@@ -75,13 +73,13 @@ static void *decode_conversation(const sekha_response *resp, void *dctx, sekha_e
 static void read_search_result(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_search_result *r = item;
-    r->conversation_id = req_uuid(d, it, "conversation_id");
-    r->message_id = req_uuid(d, it, "message_id");
+    r->conversation_id = ctl_req_str(d, it, "conversation_id");
+    r->message_id = ctl_opt_str(d, it, "message_id");
     r->score = ctl_req_num(d, it, "score");
     r->content = ctl_req_str(d, it, "content");
-    r->label = ctl_req_str(d, it, "label");
-    r->folder = ctl_req_str(d, it, "folder");
-    r->timestamp = ctl_req_str(d, it, "timestamp");
+    r->label = ctl_opt_str(d, it, "label");
+    r->folder = ctl_opt_str(d, it, "folder");
+    r->timestamp = ctl_opt_str(d, it, "timestamp");
     r->metadata = ctl_compact(d, sekha__jget(d->doc, it, "metadata"));
 }
 
@@ -94,9 +92,9 @@ static void *decode_search_results(const sekha_response *resp, void *dctx, sekha
     ctl_dec d = {.doc = &s->base.doc, .what = "search results"};
     const sekha_jv *o = sekha__jroot(&s->base.doc);
     const sekha_jv *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
-    s->total = ctl_req_count(&d, o, "total");
-    s->page = ctl_req_count(&d, o, "page");
-    s->page_size = ctl_req_count(&d, o, "page_size");
+    s->total = ctl_opt_count(&d, o, "total");
+    s->page = ctl_opt_count(&d, o, "page");
+    s->page_size = ctl_opt_count(&d, o, "page_size");
     s->items = read_items(&d, arr, "results", sizeof *s->items, read_search_result, &s->n);
     return finish(&d, s, err);
 }
@@ -133,16 +131,16 @@ static const char *flatten_parts(ctl_dec *d, const sekha_jv *parts)
 static void read_message(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_stored_message *m = item;
-    m->id = req_uuid(d, it, "id");
-    m->conversation_id = req_uuid(d, it, "conversation_id");
-    m->role = ctl_req_str(d, it, "role");
+    m->id = ctl_req_str(d, it, "id");
+    m->conversation_id = ctl_opt_str(d, it, "conversation_id");
+    m->role = ctl_opt_str(d, it, "role");
     const sekha_jv *content = sekha__jget(d->doc, it, "content");
     if (content && content->type == SEKHA_J_ARRAY) { /* parts, should a server send them */
         m->content = flatten_parts(d, content);
     } else {
         m->content = ctl_req_str(d, it, "content");
     }
-    m->timestamp = ctl_req_str(d, it, "timestamp");
+    m->timestamp = ctl_opt_str(d, it, "timestamp");
     m->embedding_id = ctl_opt_str(d, it, "embedding_id");
     m->metadata = ctl_compact(d, sekha__jget(d->doc, it, "metadata"));
 }
@@ -162,7 +160,7 @@ static void *decode_fts(const sekha_response *resp, void *dctx, sekha_error **er
     ctl_dec d = {.doc = &l->base.doc, .what = "full-text search"};
     const sekha_jv *o = sekha__jroot(&l->base.doc);
     const sekha_jv *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "results") : NULL;
-    l->total = ctl_req_count(&d, o, "total");
+    l->total = ctl_opt_count(&d, o, "total");
     read_messages(&d, l, arr, "results");
     return finish(&d, l, err);
 }
@@ -230,10 +228,10 @@ static void *decode_summary(const sekha_response *resp, void *dctx, sekha_error 
     ctl_dec d = {.doc = &s->base.doc, .what = "summary"};
     const sekha_jv *o = sekha__jroot(&s->base.doc);
     if (ctl_need_object(&d, o)) {
-        s->conversation_id = req_uuid(&d, o, "conversation_id");
-        s->level = ctl_req_str(&d, o, "level");
+        s->conversation_id = ctl_opt_str(&d, o, "conversation_id");
+        s->level = ctl_opt_str(&d, o, "level");
         s->summary = ctl_req_str(&d, o, "summary");
-        s->generated_at = ctl_req_str(&d, o, "generated_at");
+        s->generated_at = ctl_opt_str(&d, o, "generated_at");
         s->model = ctl_opt_str(&d, o, "model");
     }
     return finish(&d, s, err);
@@ -244,14 +242,14 @@ static void *decode_summary(const sekha_response *resp, void *dctx, sekha_error 
 static void read_prune_suggestion(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_prune_suggestion *s = item;
-    s->conversation_id = req_uuid(d, it, "conversation_id");
-    s->label = ctl_req_str(d, it, "conversation_label");
-    s->last_accessed = ctl_req_str(d, it, "last_accessed");
-    s->message_count = ctl_req_count(d, it, "message_count");
-    s->token_estimate = ctl_req_count(d, it, "token_estimate");
-    s->importance = ctl_req_num(d, it, "importance_score");
+    s->conversation_id = ctl_req_str(d, it, "conversation_id");
+    s->label = ctl_opt_str(d, it, "conversation_label");
+    s->last_accessed = ctl_opt_str(d, it, "last_accessed");
+    s->message_count = ctl_opt_count(d, it, "message_count");
+    s->token_estimate = ctl_opt_count(d, it, "token_estimate");
+    s->importance = ctl_opt_num(d, it, "importance_score");
     s->preview = ctl_opt_str(d, it, "preview");
-    s->recommendation = ctl_req_str(d, it, "recommendation");
+    s->recommendation = ctl_opt_str(d, it, "recommendation");
     if (!s->preview)
         s->preview = "";
 }
@@ -265,7 +263,7 @@ static void *decode_prune(const sekha_response *resp, void *dctx, sekha_error **
     ctl_dec d = {.doc = &p->base.doc, .what = "prune suggestions"};
     const sekha_jv *o = sekha__jroot(&p->base.doc);
     const sekha_jv *arr = ctl_need_object(&d, o) ? ctl_req_array(&d, o, "suggestions") : NULL;
-    p->total = ctl_req_count(&d, o, "total");
+    p->total = ctl_opt_count(&d, o, "total");
     p->items = read_items(&d, arr, "suggestions", sizeof *p->items, read_prune_suggestion, &p->n);
     return finish(&d, p, err);
 }
@@ -276,8 +274,8 @@ static void read_label_suggestion(ctl_dec *d, const sekha_jv *it, void *item)
 {
     sekha_label_suggestion *s = item;
     s->label = ctl_req_str(d, it, "label");
-    s->confidence = ctl_req_num(d, it, "confidence");
-    s->is_existing = ctl_req_bool(d, it, "is_existing");
+    s->confidence = ctl_opt_num(d, it, "confidence");
+    s->is_existing = ctl_opt_bool(d, it, "is_existing");
     s->reason = ctl_opt_str(d, it, "reason");
     if (!s->reason)
         s->reason = "";
@@ -293,7 +291,7 @@ static void *decode_labels(const sekha_response *resp, void *dctx, sekha_error *
     const sekha_jv *o = sekha__jroot(&l->base.doc);
     const sekha_jv *arr = NULL;
     if (ctl_need_object(&d, o)) {
-        l->conversation_id = req_uuid(&d, o, "conversation_id");
+        l->conversation_id = ctl_opt_str(&d, o, "conversation_id");
         arr = ctl_req_array(&d, o, "suggestions");
     }
     l->items = read_items(&d, arr, "suggestions", sizeof *l->items, read_label_suggestion, &l->n);

@@ -140,33 +140,71 @@ const char *ctl_opt_str(ctl_dec *d, const sekha_jv *o, const char *key)
     return s;
 }
 
-double ctl_req_num(ctl_dec *d, const sekha_jv *o, const char *key)
+/* The readers of one value v (NULL when absent); they record an error and return 0. */
+static double num_of(ctl_dec *d, const sekha_jv *v, const char *key)
 {
     double x;
-    if (sekha__jnum(sekha__jget(d->doc, o, key), &x) && isfinite(x))
+    if (sekha__jnum(v, &x) && isfinite(x))
         return x;
     ctl_dec_fail(d, key, "a number");
     return 0;
 }
 
-long long ctl_req_count(ctl_dec *d, const sekha_jv *o, const char *key)
+static long long count_of(ctl_dec *d, const sekha_jv *v, const char *key)
 {
     double x;
     /* 2^63 is exactly representable, so the comparison keeps the cast defined. */
-    if (sekha__jnum(sekha__jget(d->doc, o, key), &x) && x >= 0 && x < 9223372036854775808.0 &&
-        floor(x) == x)
+    if (sekha__jnum(v, &x) && x >= 0 && x < 9223372036854775808.0 && floor(x) == x)
         return (long long)x;
     ctl_dec_fail(d, key, "a whole number >= 0");
     return 0;
 }
 
-int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key)
+static int bool_of(ctl_dec *d, const sekha_jv *v, const char *key)
 {
-    const sekha_jv *v = sekha__jget(d->doc, o, key);
     if (v && (v->type == SEKHA_J_TRUE || v->type == SEKHA_J_FALSE))
         return v->type == SEKHA_J_TRUE;
     ctl_dec_fail(d, key, "a boolean");
     return 0;
+}
+
+static int absent(const sekha_jv *v)
+{
+    return !v || v->type == SEKHA_J_NULL;
+}
+
+double ctl_req_num(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    return num_of(d, sekha__jget(d->doc, o, key), key);
+}
+
+long long ctl_req_count(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    return count_of(d, sekha__jget(d->doc, o, key), key);
+}
+
+int ctl_req_bool(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    return bool_of(d, sekha__jget(d->doc, o, key), key);
+}
+
+/* Absent optional numbers read -1, which none of these fields can really be. */
+long long ctl_opt_count(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    return absent(v) ? -1 : count_of(d, v, key);
+}
+
+double ctl_opt_num(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    return absent(v) ? -1 : num_of(d, v, key);
+}
+
+int ctl_opt_bool(ctl_dec *d, const sekha_jv *o, const char *key)
+{
+    const sekha_jv *v = sekha__jget(d->doc, o, key);
+    return absent(v) ? -1 : bool_of(d, v, key);
 }
 
 const sekha_jv *ctl_req_array(ctl_dec *d, const sekha_jv *o, const char *key)
