@@ -129,6 +129,12 @@ const char *ds_test_upstream(void)
     return v && *v ? v : NULL;
 }
 
+int ds_test_upstream_is(const char *version)
+{
+    const char *v = ds_test_upstream();
+    return v && version && strcmp(v, version) == 0;
+}
+
 static int start_with(ds_proc *p, int faults, const char *const *extra_args)
 {
     memset(p, 0, sizeof *p);

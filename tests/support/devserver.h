@@ -18,6 +18,9 @@ typedef struct ds_proc {
  * upstream quirk branch on it. */
 const char *ds_test_upstream(void);
 
+/* 1 when this run's devservers imitate that stack ("2026-01", "2026-02"), else 0. */
+int ds_test_upstream_is(const char *version);
+
 /* Forks and execs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --faults [--upstream V]
  * [extra_args...] (extra_args is NULL-terminated, or NULL; --upstream V when
  * $SEKHA_TEST_UPSTREAM is set and extra_args name no --upstream of their own), waits up to
