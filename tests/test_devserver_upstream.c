@@ -309,6 +309,43 @@ Test(upstream, mcp_prune_is_an_empty_500_when_anything_is_prunable)
     expect_empty(mcp("memory_prune", "{\"threshold_days\":-1}"), 500);
 }
 
+/* GETs /health n times on one connection; returns the 1-based number of the first 429,
+ * 0 when every answer was a 200. */
+static int first_429(int n)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/health", ds.controller_url);
+    CURL *h = curl_easy_init();
+    cr_assert_not_null(h);
+    res r = {0, NULL, 0, ""};
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    int hit = 0;
+    for (int i = 1; i <= n && !hit; i++) {
+        cr_assert_eq(curl_easy_perform(h), CURLE_OK);
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        cr_assert(status == 200 || status == 429, "request %d: %ld", i, status);
+        if (status == 429) {
+            hit = i;
+            cr_expect_str_eq(r.body ? r.body : "", "Rate limit exceeded. Please try again later.");
+        }
+        r.len = 0;
+    }
+    free(r.body);
+    curl_easy_cleanup(h);
+    return hit;
+}
+
+Test(upstream, january_limits_everyone_to_one_shared_window_of_1000)
+{
+    start("2026-01");
+    cr_assert_eq(first_429(1001), 1001, "the 1001st request of the minute is refused");
+}
+
 /* ------------------------------------------------------------------ February */
 
 Test(upstream, february_has_no_mcp_tool_routes_and_takes_parts)
@@ -332,12 +369,7 @@ Test(upstream, february_has_no_mcp_tool_routes_and_takes_parts)
     r = ctl("GET", "/metrics", NULL);
     cr_expect_str_eq(r.body, "{\"metrics\":\"not_implemented\"}");
     res_free(&r);
-    /* No limiter: far more than a small window would allow all pass. */
-    for (int i = 0; i < 20; i++) {
-        r = ctl("GET", "/api/v1/conversations/count", NULL);
-        cr_assert_eq(r.status, 200);
-        res_free(&r);
-    }
+    cr_assert_eq(first_429(1001), 0, "no limiter: more than January's 1000 all pass");
 }
 
 /* The command line refuses what no stack is, and what the February one cannot do. */
