@@ -25,8 +25,10 @@ static void respond_prefixed_error(ds_response *rs, int status, const char *pref
 }
 
 /* ---- #10 POST /api/v1/query */
-static int semantic_query(ds_store *st, const ds_request *rq, ds_response *rs)
+static int semantic_query(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                          ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"filters", CT_ANY, CR_OPTION},
@@ -72,8 +74,10 @@ static int semantic_query(ds_store *st, const ds_request *rq, ds_response *rs)
 }
 
 /* ---- #11 POST /api/v1/search/fts */
-static int full_text_search(ds_store *st, const ds_request *rq, ds_response *rs)
+static int full_text_search(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                            ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"limit", CT_USIZE, CR_DEFAULT},
@@ -156,8 +160,10 @@ static int in_list(const json_t *arr, const char *s, int prefix)
  * conversation's own score for every candidate (the real one uses 5 for semantic hits), the
  * weights use importance/10 and label match 0/1 so all three terms are on a 0..1 scale, and
  * ties break on query similarity so the query still matters. */
-static int assemble_context(ds_store *st, const ds_request *rq, ds_response *rs)
+static int assemble_context(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                            ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"preferred_labels", CT_STR_VEC, CR_REQUIRED},
@@ -420,8 +426,10 @@ json_t *ctl_prune_suggestions(ds_store *st, long long threshold_days, int spaced
     return out;
 }
 
-static int prune_dry_run(ds_store *st, const ds_request *rq, ds_response *rs)
+static int prune_dry_run(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {{"threshold_days", CT_I64, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
     if (!body)
@@ -670,19 +678,6 @@ static int rebuild_route(ds_store *st, const ds_config *cfg, const ds_request *r
     return rebuild_embeddings(st, rs);
 }
 
-/* The routes that behave the same in every mode. */
-#define SAME_IN_ALL_MODES(fn)                                                                \
-    static int fn##_route(ds_store *st, const ds_config *cfg, const ds_request *rq,          \
-                          ds_response *rs)                                                   \
-    {                                                                                        \
-        (void)cfg;                                                                           \
-        return fn(st, rq, rs);                                                               \
-    }
-SAME_IN_ALL_MODES(semantic_query)
-SAME_IN_ALL_MODES(full_text_search)
-SAME_IN_ALL_MODES(assemble_context)
-SAME_IN_ALL_MODES(prune_dry_run)
-
 int ctl_search_route(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs,
                      const char *sub)
 {
@@ -690,12 +685,12 @@ int ctl_search_route(ds_store *st, const ds_config *cfg, const ds_request *rq, d
         const char *path;
         route_fn fn;
     } routes[] = {
-        {"/query", semantic_query_route},
-        {"/search/fts", full_text_search_route},
+        {"/query", semantic_query},
+        {"/search/fts", full_text_search},
         {"/rebuild-embeddings", rebuild_route},
-        {"/context/assemble", assemble_context_route},
+        {"/context/assemble", assemble_context},
         {"/summarize", summarize},
-        {"/prune/dry-run", prune_dry_run_route},
+        {"/prune/dry-run", prune_dry_run},
         {"/prune/execute", prune_execute},
         {"/labels/suggest", suggest_labels},
     };
