@@ -83,12 +83,15 @@ Test(bridge, sync_forms_and_server_validation)
     sekha_messages *m = msgs_of(NULL, "sync please");
     sekha_completion *out = NULL;
     sekha_error *err = NULL;
-    sekha_params *zero = chat_params(NULL, 0.0, 0, NULL), *three = chat_params(NULL, 3.0, 0, NULL);
+    sekha_params *zero = chat_params(NULL, 0.0, 0, NULL), *three = chat_params(NULL, -1, 0, NULL);
+    cr_assert_eq(sekha_params_set_text(three, SEKHA_PARAM_EXTRA_JSON, "{\"temperature\":3}"),
+                 SEKHA_OK);
     cr_assert_eq(sekha_bridge_complete_sync(c, m, zero, &out, &err), SEKHA_OK);
     cr_assert_str_eq(sekha_completion_content(out, NULL), "You asked: sync please");
     sekha_completion_free(out);
     out = NULL;
-    /* 3.0 passes our check (finite, >= 0); the bridge itself allows at most 2 */
+    /* extra_json is sent as given (only the parameter is checked against the bridge's
+     * limit); the bridge itself allows at most 2 */
     cr_assert_eq(sekha_bridge_complete_sync(c, m, three, &out, &err), SEKHA_E_VALIDATION);
     sekha_params_free(zero);
     sekha_params_free(three);
@@ -611,8 +614,8 @@ Test(bridge, a_failed_setter_is_reported_by_the_call)
 Test(bridge, temperature_zero_reaches_the_server_and_unset_leaves_its_default)
 {
     /* The devserver echoes the model; the body test (test_bridge_codec.c) checks the bytes.
-     * Here: 0 is accepted end to end, and the bridge's own check (at most 2) sees a set
-     * value while an unset one passes untouched. */
+     * Here: 0 is accepted end to end, a value above the bridge's limit (2) is refused
+     * before sending, and an unset one passes untouched. */
     sekha_client *c = bridge_client(&ds, 0);
     sekha_messages *m = msgs_of(NULL, "zero");
     sekha_params *p = chat_params(NULL, 0.0, 0, NULL);
@@ -620,7 +623,7 @@ Test(bridge, temperature_zero_reaches_the_server_and_unset_leaves_its_default)
     cr_assert_eq(sekha_bridge_complete_sync(c, m, p, &out, NULL), SEKHA_OK);
     sekha_completion_free(out);
     cr_assert_eq(sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, 2.5), SEKHA_OK);
-    cr_assert_eq(sekha_bridge_complete_sync(c, m, p, &out, NULL), SEKHA_E_VALIDATION);
+    cr_assert_eq(sekha_bridge_complete_sync(c, m, p, &out, NULL), SEKHA_E_INVALID_ARG);
     cr_assert_eq(sekha_params_unset(p, SEKHA_PARAM_TEMPERATURE), SEKHA_OK);
     cr_assert_eq(sekha_bridge_complete_sync(c, m, p, &out, NULL), SEKHA_OK);
     sekha_completion_free(out);

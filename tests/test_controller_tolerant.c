@@ -213,3 +213,28 @@ Test(controller, summaries_and_suggestions_need_only_their_core)
     expect_err(rc, err, SEKHA_E_BAD_RESPONSE, SEKHA_LAYER_SERVICE, "suggestions[0].is_existing");
     free(id);
 }
+
+/* ---- the CLI prints what a tolerant result holds ---- */
+
+#include "cli_runner.h"
+
+Test(controller, the_cli_prints_a_dash_for_fields_the_server_left_out)
+{
+    answer("POST", "/api/v1/query",
+           "{\"results\":[{\"conversation_id\":\"123\",\"content\":\"hello\",\"score\":0.5,"
+           "\"label\":\"Work\"}]}");
+    cli_out o;
+    const char *const q[] = {"--controller-url", ds.controller_url, "query", "hello", NULL};
+    cli_exec(NULL, q, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "stderr: %s", o.err);
+    cr_assert_not_null(strstr(o.out, "0.5000  123  [Work / -]"), "%s", o.out);
+    /* A suggestion without a recommendation: listed, and not archived by --execute. */
+    answer("POST", "/api/v1/prune/dry-run", "{\"suggestions\":[{\"conversation_id\":\"" MISSING
+                                            "\"}]}");
+    const char *const p[] = {"--controller-url", ds.controller_url, "prune", "--days", "0",
+                             "--execute", NULL};
+    cli_exec(NULL, p, 0, 0, &o);
+    cr_assert_eq(o.status, 0, "stderr: %s", o.err);
+    cr_assert_not_null(strstr(o.out, MISSING "  -"), "%s", o.out);
+    cr_assert_eq(hits("/api/v1/prune/execute"), 0, "nothing recommended for archiving");
+}

@@ -751,9 +751,9 @@ Test(workflows, stage_errors_keep_their_layer)
     rec_free(&bad);
 
     /* completion: the bridge's own validation (422), then an in-band stream error */
+    wf_rule(&ds, ds.bridge_url, "POST", "/v1/chat/completions", 0, "{\"status\":422}", NULL);
     rec v = {0};
-    sekha_workflow_complete_with_memory(cl, "p", with_real(ps(), SEKHA_PARAM_TEMPERATURE, 3.0),
-                                        on_answer, &v);
+    sekha_workflow_complete_with_memory(cl, "p", NULL, on_answer, &v);
     finish(cl, &v);
     expect(&v, SEKHA_E_VALIDATION, SEKHA_LAYER_HTTP, "/v1/chat/completions");
     cr_assert(v.has_results && v.nprompt == 1, "the recall stage had finished");

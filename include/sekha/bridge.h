@@ -11,7 +11,9 @@
  *
  * A key that is not set is left out of the request, so 0 stays a real value: a
  * ::SEKHA_PARAM_TEMPERATURE of 0 is sent as 0 (greedy decoding), an unset one is not sent
- * (the server's default applies).
+ * (the server's default applies). Note that sekha-llm-bridge itself replaces a
+ * temperature of 0 with its default, 0.7 (it reads "temperature or 0.7"), so 0 means
+ * greedy decoding only on bridges that keep it.
  *
  * Ownership: a result given to a callback is lent until the callback returns;
  * sekha_completion_copy() and sekha_embeddings_copy() return one the caller owns;
@@ -91,7 +93,9 @@ SEKHA_API sekha_code sekha_params_set_on_chunk(sekha_params *p, sekha_chunk_cb f
  *
  * Keys read from params (any other key set fails the call):
  * - ::SEKHA_PARAM_MODEL: the model; default (unset or "") the server's default.
- * - ::SEKHA_PARAM_TEMPERATURE: finite, >= 0 (0 is sent as 0); default: not sent.
+ * - ::SEKHA_PARAM_TEMPERATURE: 0 to 2, the bridge's own limit (above 2 the call fails
+ *   with ::SEKHA_E_INVALID_ARG naming the limit, nothing sent); 0 is sent as 0, though a
+ *   bridge may replace it with 0.7 (see above); default: not sent.
  * - ::SEKHA_PARAM_MAX_TOKENS: >= 1; default: not sent.
  * - ::SEKHA_PARAM_EXTRA_JSON: a JSON object whose members are added to the request body
  *   (e.g. "{\"top_p\":0.9,\"stop\":[\"\\n\"]}"); a member named model, temperature or

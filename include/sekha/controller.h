@@ -187,6 +187,10 @@ SEKHA_API sekha_code sekha_timestamp_to_epoch(const char *timestamp, double *epo
  * (default "/"), ::SEKHA_PARAM_IMPORTANCE (1..10, sent as importance_score; unset: not
  * sent. The current controller ignores it on this route and stores 5; pinning sets 10).
  *
+ * Messages with content parts go out as parts; a controller that takes content as text
+ * only (the January one) answers 422, reported as ::SEKHA_E_VALIDATION with a message
+ * that says the controller accepts only plain-text content.
+ *
  * Never re-sent once the server may have processed it: a connection lost after sending
  * ends with ::SEKHA_E_OUTCOME_UNKNOWN. The final callback comes later from the loop,
  * never from inside this call.

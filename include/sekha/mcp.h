@@ -8,7 +8,12 @@
  *    and key fall back to the controller's). Answers come wrapped in {success, data, error}:
  *    the callbacks get the unwrapped `data` as a ::sekha_mcp_data. success:false is
  *    ::SEKHA_E_SERVICE with the server's message; the empty-bodied 404 and 500 are
- *    ::SEKHA_E_NOT_FOUND and ::SEKHA_E_SERVER; a missing or wrong key (401) and a malformed
+ *    ::SEKHA_E_NOT_FOUND and ::SEKHA_E_SERVER. A controller that mounts no tool routes
+ *    (the February controller) answers every tool with that 404: the message then says
+ *    the controller serves no MCP tool routes and to use its REST API (the
+ *    sekha_controller_* calls) instead; for the tools about one conversation it names
+ *    both causes, as the 404 is also "no such conversation". A missing or wrong key (401)
+ *    and a malformed
  *    Authorization header (the controller's 400 "Invalid authorization format") are
  *    ::SEKHA_E_AUTH. Strings must be UTF-8 and JSON text (::SEKHA_PARAM_FILTERS_JSON, and
  *    the sessions' params_json, arguments_json, capabilities) one JSON value in UTF-8: a
@@ -192,6 +197,8 @@ SEKHA_API sekha_code sekha_mcp_memory_search_sync(sekha_client *client, const ch
  * Parameters read: ::SEKHA_PARAM_LABEL (default "Conversation") and ::SEKHA_PARAM_FOLDER
  * (default "/"), the same defaults as sekha_workflow_store_and_query(); neither may be
  * empty. ::SEKHA_PARAM_IMPORTANCE (1-10, sent as an integer; default: the server's, 5).
+ * A controller that takes content as text only (the January one) refuses messages with
+ * content parts with a 422: the error (::SEKHA_E_VALIDATION) then says so.
  * @param client the client; NULL returns NULL and calls nothing.
  * @param messages the conversation (at least one message; read before the call returns).
  * @param params the parameters (NULL = all defaults).
@@ -215,10 +222,20 @@ SEKHA_API sekha_code sekha_mcp_memory_store_sync(sekha_client *client,
                                                  const sekha_params *params,
                                                  sekha_mcp_data **out, sekha_error **err);
 
-/** memory_update: changes a stored conversation's metadata.
+/** memory_update: changes a stored conversation's metadata, then reads it back.
  *
  * Parameters read (each left unchanged when not set): ::SEKHA_PARAM_LABEL,
  * ::SEKHA_PARAM_FOLDER, ::SEKHA_PARAM_STATUS and ::SEKHA_PARAM_IMPORTANCE (1-10).
+ *
+ * The January controller saves only label and folder yet reports status and importance
+ * as updated, so the update is followed by memory_get_context (two requests, one handle:
+ * cancelling it cancels whichever runs) and the result reports what the conversation
+ * holds afterwards: {"conversation_id", "updated_fields": the fields asked for that read
+ * back as asked, "not_stored": those that did not, "stored": {label, folder, status,
+ * importance_score} as read back, "reported_fields": what the tool claimed, "message"}.
+ * A status of "pinned" counts as stored when the status or an importance of 10 says so.
+ * Either request failing fails the call with its error (a failed read-back leaves the
+ * update done).
  * @param client the client; NULL returns NULL and calls nothing.
  * @param conversation_id the conversation (a UUID).
  * @param params the parameters (NULL = change nothing).

@@ -65,7 +65,8 @@ typedef enum sekha_param {
     SEKHA_PARAM_TIMEOUT_MS = 112,     /**< int >= 1: a per-call time limit, in ms */
     SEKHA_PARAM_HTTP_FLAGS = 113,     /**< int: SEKHA_HTTP_* bits of a raw request */
     /* ---- real numbers (sekha_params_set_real) ---- */
-    SEKHA_PARAM_TEMPERATURE = 200,    /**< real, finite, >= 0: sampling temperature */
+    SEKHA_PARAM_TEMPERATURE = 200,    /**< real, finite, >= 0: sampling temperature (the
+                                       *   bridge calls take at most 2) */
     SEKHA_PARAM_IMPORTANCE_THRESHOLD = 201, /**< real, finite, >= 0: prune below this */
     /* ---- text lists (sekha_params_set_list) ---- */
     SEKHA_PARAM_PREFERRED_LABELS = 300, /**< list: labels to prefer when recalling context */

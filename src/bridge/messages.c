@@ -7,8 +7,12 @@
 #include "bridge/internal.h"
 #include "core/cnum.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The highest temperature the bridge accepts (it answers 422 above it). */
+#define TEMPERATURE_MAX 2.0
 
 /* ---- JSON writing ---- */
 
@@ -135,6 +139,16 @@ sekha_error *sekha__bridge_chat_body(sekha_buf *b, const sekha_messages *msgs,
     const char *model = sekha__params_text(p, SEKHA_PARAM_MODEL);
     double temperature = 0;
     int has_temperature = sekha__params_real(p, SEKHA_PARAM_TEMPERATURE, &temperature);
+    /* The setter refused < 0; the bridge answers 422 above its own limit, so a value it
+     * would refuse is refused here, before anything is sent. */
+    if (has_temperature && temperature > TEMPERATURE_MAX) {
+        char got[40];
+        if (sekha__dtoa_c(got, sizeof got, temperature) < 0)
+            snprintf(got, sizeof got, "more");
+        return sekha__error_new(SEKHA_E_INVALID_ARG, SEKHA_LAYER_LOCAL,
+                                "%s: temperature must be from 0 to 2 (the bridge's limit), "
+                                "got %s", call, got);
+    }
     int64_t max_tokens = 0;
     int has_max_tokens = sekha__params_int(p, SEKHA_PARAM_MAX_TOKENS, &max_tokens);
     cJSON *extra;

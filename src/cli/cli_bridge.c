@@ -25,7 +25,7 @@ static int parse_temperature(const char *s, double *out)
     char *end;
     errno = 0;
     double t = sekha__strtod_c(s, &end);
-    if (errno || end == s || *end || !isfinite(t) || t < 0)
+    if (errno || end == s || *end || !isfinite(t) || t < 0 || t > 2)
         return -1;
     *out = t;
     return 0;
@@ -85,7 +85,7 @@ static int parse(cli *c, const cli_command *cmd, int argc, char **argv, const ch
         else if (strcmp(f, "--model") == 0)
             a->model = v;
         else if (strcmp(f, "--temperature") == 0 && parse_temperature(v, &a->temperature))
-            return cli_usage(c, cmd, "--temperature must be a number >= 0");
+            return cli_usage(c, cmd, "--temperature must be a number from 0 to 2");
         else if (strcmp(f, "--max-tokens") == 0 && (a->max_tokens = cli_parse_long(v)) < 1)
             return cli_usage(c, cmd, "--max-tokens must be a whole number >= 1");
         else if (strcmp(f, "--api") == 0 && parse_api(v, &a->api))
@@ -164,8 +164,9 @@ const cli_command cli_bridge_commands[] = {
      "Flags:\n"
      "  --system TEXT      a system message sent before PROMPT (default: none; \"-\" reads stdin)\n"
      "  --model M          the model to ask for (default: the bridge's default model)\n"
-     "  --temperature T    sampling temperature, a number >= 0 (default: not sent, the\n"
-     "                     bridge's default applies)\n"
+     "  --temperature T    sampling temperature, a number from 0 to 2 (default: not sent,\n"
+     "                     the bridge's default applies); sekha-llm-bridge replaces 0\n"
+     "                     with 0.7, so 0 says so on stderr\n"
      "  --max-tokens N     at most N tokens in the reply, N >= 1 (default: not sent, no limit)\n"
      "  --no-stream        ask for the whole reply in one answer instead of token by token\n"
      "                     (default: streamed)\n"
@@ -242,6 +243,9 @@ static int cmd_complete(cli *c, int argc, char **argv)
         sekha_params_set_text(p, SEKHA_PARAM_MODEL, a.model);
     if (!isnan(a.temperature))
         sekha_params_set_real(p, SEKHA_PARAM_TEMPERATURE, a.temperature);
+    if (a.temperature == 0) /* sent as 0, but the Sekha bridge reads "temperature or 0.7" */
+        fprintf(stderr, "%s: note: the Sekha bridge may replace temperature 0 with its "
+                        "default, 0.7\n", c->prog);
     if (a.max_tokens > 0)
         sekha_params_set_int(p, SEKHA_PARAM_MAX_TOKENS, a.max_tokens);
     cli_spinner_start(c, "waiting");

@@ -22,7 +22,11 @@ const cli_command cli_mcp_commands[] = {
      "  tools                list the tools of an MCP server (every page), one per line:\n"
      "                       name and the first line of its description\n"
      "  call NAME            call the tool NAME and print its content (text items as they\n"
-     "                       are, others as JSON); progress notifications go to stderr\n"
+     "                       are, others as JSON); progress notifications go to stderr.\n"
+     "                       memory_update without --url/--sse/--stdio goes to the Sekha\n"
+     "                       route (POST <MCP URL>/mcp/tools/memory_update) and reads the\n"
+     "                       conversation back: updated_fields lists what was stored,\n"
+     "                       not_stored what the controller did not keep\n"
      "  stats                Sekha memory statistics (POST <MCP URL>/mcp/tools/memory_stats)\n"
      "  search QUERY         Sekha memory search (POST <MCP URL>/mcp/tools/memory_search);\n"
      "                       QUERY \"-\" reads the query from stdin (up to 64 MiB)\n"
@@ -309,11 +313,83 @@ static int check_args(cli *c, const char *args)
     return 0;
 }
 
+/* memory_update with no server flag goes to the controller's tool route through
+ * sekha_mcp_memory_update, which reads the conversation back: a controller may claim
+ * fields it did not save, so what this prints is what it stored. Output as for a call:
+ * the data as text, or with --json a tool result carrying it. */
+static int call_update(cli *c, const char *args)
+{
+    cJSON *a = cJSON_Parse(args ? args : "{}"); /* checked: a JSON object */
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "conversation_id"));
+    sekha_params *p = sekha_params_new();
+    int rc = 0;
+    if (!a || !p) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        rc = CLI_FAILED;
+    } else if (!id) {
+        rc = cli_usage(c, CMD, "memory_update needs \"conversation_id\" (a string) in --args");
+    }
+    const cJSON *m, *members = rc ? NULL : a;
+    cJSON_ArrayForEach(m, members) {
+        static const sekha_param keys[] = {SEKHA_PARAM_LABEL, SEKHA_PARAM_FOLDER,
+                                           SEKHA_PARAM_STATUS};
+        static const char *const names[] = {"label", "folder", "status"};
+        size_t k = 0;
+        while (k < 3 && strcmp(m->string, names[k]) != 0)
+            k++;
+        if (!strcmp(m->string, "conversation_id"))
+            continue;
+        if (k < 3 && cJSON_IsString(m)) {
+            sekha_params_set_text(p, keys[k], m->valuestring); /* a refusal is reported */
+        } else if (!strcmp(m->string, "importance_score") && cJSON_IsNumber(m) &&
+                   m->valuedouble >= -1e15 && m->valuedouble <= 1e15 &&
+                   m->valuedouble == (double)(long long)m->valuedouble) {
+            sekha_params_set_int(p, SEKHA_PARAM_IMPORTANCE, (int64_t)m->valuedouble);
+        } else {
+            rc = cli_usage(c, CMD, "memory_update takes conversation_id, label, folder and "
+                           "status (strings) and importance_score (a whole number); not \"%s\" "
+                           "as given", m->string);
+            break;
+        }
+    }
+    sekha_client *client = rc ? NULL : cli_client(c);
+    if (!rc && !client)
+        rc = CLI_FAILED;
+    if (!rc) {
+        sekha_mcp_data *d = NULL;
+        sekha_error *err = NULL;
+        if (sekha_mcp_memory_update_sync(client, id, p, &d, &err) != SEKHA_OK) {
+            rc = cli_fail(c, err);
+        } else if (c->json) {
+            cJSON *r = cJSON_CreateObject(), *content = cJSON_AddArrayToObject(r, "content");
+            cJSON *text = cJSON_CreateObject();
+            cJSON_AddStringToObject(text, "type", "text");
+            cJSON_AddStringToObject(text, "text", sekha_mcp_data_json(d));
+            cJSON_AddItemToArray(content, text);
+            cJSON_AddItemToObject(r, "structuredContent", cJSON_Parse(sekha_mcp_data_json(d)));
+            cJSON_AddBoolToObject(r, "isError", 0);
+            char *out = cJSON_PrintUnformatted(r);
+            cli_print_json(out ? out : "{}");
+            cJSON_free(out);
+            cJSON_Delete(r);
+        } else {
+            printf("%s\n", sekha_mcp_data_json(d));
+        }
+        sekha_error_free(err);
+        sekha_mcp_data_free(d);
+    }
+    sekha_params_free(p);
+    cJSON_Delete(a);
+    return rc;
+}
+
 static int cmd_call(cli *c, const target *t, const char *name, const char *args)
 {
     int rc = check_args(c, args);
     if (rc)
         return rc;
+    if (!t->url && !t->sse && !t->stdio && !strcmp(name, "memory_update"))
+        return call_update(c, args);
     int status;
     sekha_mcp_session *s = open_session(c, t, &status);
     if (!s)

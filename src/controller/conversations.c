@@ -45,7 +45,8 @@ sekha_request *sekha_controller_create_conversation(sekha_client *client,
                                                     const sekha_params *params,
                                                     sekha_conversation_cb cb, void *userdata)
 {
-    const sekha__call_spec *cs = &ctl_conversation_call;
+    const sekha__call_spec *cs = sekha__messages_have_parts(messages) ? &ctl_create_parts_call
+                                                                      : &ctl_conversation_call;
     sekha__fn f = (sekha__fn)cb;
     static const char fn[] = "sekha_controller_create_conversation";
     if (!client)

@@ -155,6 +155,8 @@ char *ctl_flatten_content(const cJSON *content);
 /* ---- typed calls ---- */
 
 extern const sekha__call_spec ctl_conversation_call;
+/* A create that sends content parts (a 422 then says the controller takes text only). */
+extern const sekha__call_spec ctl_create_parts_call;
 extern const sekha__call_spec ctl_search_results_call;
 extern const sekha__call_spec ctl_fts_call;
 extern const sekha__call_spec ctl_context_call;

@@ -316,6 +316,18 @@ static void *decode_metrics(const sekha_response *resp, void *dctx, sekha_error 
     }
 
 CTL_DELIVER(deliver_conversation, sekha_conversation_cb, sekha_conversation)
+
+/* A create whose messages had content parts: the January controller takes content as a
+ * string only and refuses parts with its plain-text 422 (a serde message about "invalid
+ * type"), which alone does not tell the caller what to change. */
+static void deliver_created_parts(sekha__fn cb, sekha_request *req, const sekha_error *err,
+                                  void *res, void *ud)
+{
+    sekha_request *r = sekha__req(req);
+    if (err && r && err == r->err)
+        sekha__error_plain_text_only(r->err, r->what);
+    ((sekha_conversation_cb)cb)(req, err, (const sekha_conversation *)res, ud);
+}
 CTL_DELIVER(deliver_search_results, sekha_search_results_cb, sekha_search_results)
 CTL_DELIVER(deliver_stored_messages, sekha_stored_messages_cb, sekha_stored_messages)
 CTL_DELIVER(deliver_count, sekha_count_cb, sekha_count_result)
@@ -333,6 +345,8 @@ static void deliver_done(sekha__fn cb, sekha_request *req, const sekha_error *er
 
 const sekha__call_spec ctl_conversation_call = {decode_conversation, ctl_result_release,
                                                 deliver_conversation};
+const sekha__call_spec ctl_create_parts_call = {decode_conversation, ctl_result_release,
+                                                deliver_created_parts};
 const sekha__call_spec ctl_search_results_call = {decode_search_results, ctl_result_release,
                                                   deliver_search_results};
 const sekha__call_spec ctl_fts_call = {decode_fts, ctl_result_release, deliver_stored_messages};

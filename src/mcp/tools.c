@@ -61,11 +61,45 @@ static void remap_auth(sekha_error *e, const char *what)
     }
 }
 
+#define WHAT_PREFIX "mcp POST /mcp/tools/"
+
+/* A 404 from a tool route. Controllers without the MCP tool routes (the February one
+ * mounts only the REST router) answer every request under /mcp/tools/ with a bare 404, which
+ * would read as "not found" of something the caller named. The tools that take no
+ * conversation cannot be "not found" otherwise, so for them that is what it means; for
+ * the others a bare 404 is also the controller's "no such conversation", and the message
+ * names both (a 404 that says something is the server's own word, left as it is). */
+static void explain_404(sekha_error *e, const char *what)
+{
+    if (!e || e == &sekha__nomem_error || e->layer != SEKHA_LAYER_HTTP || e->http_status != 404 ||
+        !what || strncmp(what, WHAT_PREFIX, sizeof WHAT_PREFIX - 1) != 0)
+        return;
+    const char *tool = what + sizeof WHAT_PREFIX - 1;
+    int by_id = !strcmp(tool, "memory_update") || !strcmp(tool, "memory_get_context") ||
+                !strcmp(tool, "memory_export");
+    if (by_id && e->service_message && *e->service_message)
+        return;
+    char *detail = NULL;
+    sekha_buf b = {0};
+    if (sekha__buf_printf(&b, "%sthe controller serves no MCP tool routes (/mcp/tools/*); use "
+                              "its REST API instead (the sekha_controller_* calls)",
+                          by_id ? "no such conversation, or " : "") == 0)
+        detail = sekha__buf_steal(&b, NULL);
+    sekha__buf_free(&b);
+    if (!detail)
+        return; /* no memory: the plain 404 stays */
+    free(e->detail);
+    e->detail = detail;
+    sekha__error_compose(e, what);
+}
+
 static void deliver_data(sekha__fn cb, sekha_request *req, const sekha_error *err, void *res,
                          void *ud)
 {
-    if (err && err == sekha__req(req)->err)
+    if (err && err == sekha__req(req)->err) {
         remap_auth(sekha__req(req)->err, sekha__req(req)->what);
+        explain_404(sekha__req(req)->err, sekha__req(req)->what);
+    }
     ((sekha_mcp_data_cb)cb)(req, err, res, ud);
 }
 
@@ -76,9 +110,21 @@ static void free_data(void *d)
 
 const sekha__call_spec mcp_envelope_call = {decode_envelope, free_data, deliver_data};
 
+/* memory_store with content parts: the January controller's 422 then means "text only". */
+static void deliver_stored_parts(sekha__fn cb, sekha_request *req, const sekha_error *err,
+                                 void *res, void *ud)
+{
+    if (err && err == sekha__req(req)->err)
+        sekha__error_plain_text_only(sekha__req(req)->err, sekha__req(req)->what);
+    deliver_data(cb, req, err, res, ud);
+}
+
+static const sekha__call_spec store_parts_call = {decode_envelope, free_data,
+                                                  deliver_stored_parts};
+
 static void what_for(char *buf, size_t n, const char *tool)
 {
-    snprintf(buf, n, "mcp POST /mcp/tools/%s", tool);
+    snprintf(buf, n, WHAT_PREFIX "%s", tool);
 }
 
 static sekha_request *fail(sekha_client *c, sekha_error *e, sekha_mcp_data_cb cb, void *ud)
@@ -108,11 +154,12 @@ static sekha_code check_text(const char *text, const char *name, char *why, size
     return rc == 0 ? SEKHA_OK : rc == SEKHA_JW_NOMEM ? SEKHA_E_NOMEM : SEKHA_E_INVALID_ARG;
 }
 
-/* Sends the body a body function wrote (rc SEKHA_OK), or ends the call here with its
- * error, named after the tool; b is freed either way. Read-only tools are safe to
- * re-send. */
-static sekha_request *post_body(sekha_client *c, const char *tool, sekha_code rc, sekha_buf *b,
-                                const char *why, int read_only, sekha_mcp_data_cb cb, void *ud)
+/* Sends the body a body function wrote (rc SEKHA_OK) as the typed call cs, or ends the
+ * call here with its error, named after the tool; b is freed either way. Read-only tools
+ * are safe to re-send. */
+static sekha_request *post_body_as(sekha_client *c, const sekha__call_spec *cs,
+                                   const char *tool, sekha_code rc, sekha_buf *b,
+                                   const char *why, int read_only, sekha_mcp_data_cb cb, void *ud)
 {
     sekha_request *r;
     if (rc == SEKHA_E_NOMEM) {
@@ -134,10 +181,17 @@ static sekha_request *post_body(sekha_client *c, const char *tool, sekha_code rc
             .flags = read_only ? SEKHA_HTTP_IDEMPOTENT : 0,
             .what = what,
         };
-        r = sekha__call(c, &spec, &mcp_envelope_call, NULL, NULL, (sekha__fn)cb, ud);
+        r = sekha__call(c, &spec, cs, NULL, NULL, (sekha__fn)cb, ud);
     }
     sekha__buf_free(b);
     return r;
+}
+
+/* post_body_as with the plain envelope call. */
+static sekha_request *post_body(sekha_client *c, const char *tool, sekha_code rc, sekha_buf *b,
+                                const char *why, int read_only, sekha_mcp_data_cb cb, void *ud)
+{
+    return post_body_as(c, &mcp_envelope_call, tool, rc, b, why, read_only, cb, ud);
 }
 
 /* Sends tree (taken) to the tool, every string in it checked for UTF-8 first. */
@@ -300,7 +354,212 @@ sekha_request *sekha_mcp_memory_store(sekha_client *c, const sekha_messages *mes
     sekha_code rc = mcp_store_body(&b, label ? label : MCP_DEFAULT_LABEL,
                                    folder ? folder : MCP_DEFAULT_FOLDER, messages, importance,
                                    why, sizeof why);
-    return post_body(c, "memory_store", rc, &b, why, 0, cb, ud);
+    return post_body_as(c, sekha__messages_have_parts(messages) ? &store_parts_call
+                                                                : &mcp_envelope_call,
+                        "memory_store", rc, &b, why, 0, cb, ud);
+}
+
+/* ---- memory_update, checked by reading back ----
+ * The January controller's memory_update saves only label and folder, yet lists status and
+ * importance among its "updated_fields" (and lists "label/folder" as one entry). So the
+ * update is followed by memory_get_context, and the result says what the conversation
+ * now holds. The two stages are children of one virtual request (the handle the caller
+ * holds: cancelling it cancels the running stage), which the update ends itself once its
+ * last stage reported (owner_finishes), so the final callback comes after both. The state
+ * is counted: the parent holds one reference and a pending stage another, since on client
+ * free a stage can report after the parent. */
+
+typedef struct update_op {
+    sekha_client *client;
+    sekha_request *req;      /* the parent; NULL once its final callback ran */
+    sekha_request *child;    /* the stage running, NULL between stages */
+    int refs, stopping;
+    sekha_error *err;        /* a failed stage's error, delivered at the end */
+    sekha_mcp_data *claimed; /* what the update answered */
+    sekha_mcp_data *result;  /* what the caller gets */
+    char *id, *label, *folder, *status;
+    int64_t importance;      /* 0: not asked for */
+    sekha_mcp_data_cb cb;
+    void *ud;
+} update_op;
+
+static void op_unref(update_op *op)
+{
+    if (--op->refs > 0)
+        return;
+    sekha_error_free(op->err);
+    sekha_mcp_data_free(op->claimed);
+    sekha_mcp_data_free(op->result);
+    free(op->id);
+    free(op->label);
+    free(op->folder);
+    free(op->status);
+    free(op);
+}
+
+static int op_running(const update_op *op)
+{
+    return op->req && !op->stopping;
+}
+
+static void op_finish_when_idle(update_op *op)
+{
+    if (op->req && op->stopping && !op->child)
+        sekha__request_end(op->req, NULL, NULL);
+}
+
+/* Ends the update with err (taken; NULL = success) once no stage runs. */
+static void op_end(update_op *op, sekha_error *err)
+{
+    if (!op_running(op)) {
+        sekha_error_free(err);
+        return;
+    }
+    op->stopping = 1;
+    op->err = err;
+    if (op->child)
+        sekha_request_cancel(op->child);
+    op_finish_when_idle(op);
+}
+
+static void op_on_cancel(sekha_request *r)
+{
+    update_op *op = sekha__req(r)->ud;
+    op->stopping = 1;
+    if (op->child)
+        sekha_request_cancel(op->child);
+    op_finish_when_idle(op);
+}
+
+static void op_done(sekha_request *req, const sekha_error *err, const sekha_response *resp,
+                    void *ud)
+{
+    (void)resp;
+    update_op *op = ud;
+    op->req = NULL;
+    op->stopping = 1;
+    if (op->child) /* only when the client is closing */
+        sekha_request_cancel(op->child);
+    const sekha_error *e = err ? err : op->err; /* the core's own error (cancel) wins */
+    if (op->cb)
+        op->cb(req, e, e ? NULL : op->result, op->ud);
+    op_unref(op);
+}
+
+/* Called first by a stage's callback: 1 when its outcome matters. A stage's error ends the
+ * update with a copy of it. */
+static int op_stage_done(update_op *op, sekha_request *req, const sekha_error *err)
+{
+    if (op->child == req)
+        op->child = NULL;
+    if (!op_running(op)) {
+        op_finish_when_idle(op);
+        return 0;
+    }
+    if (err) {
+        sekha_error *copy = sekha_error_copy(err);
+        op_end(op, copy ? copy : sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL));
+        return 0;
+    }
+    return 1;
+}
+
+/* 1 when the field asked for reads back as asked. "pinned" is the SDKs' word for
+ * importance 10, which a controller may keep as the importance rather than the status. */
+static int field_stored(const update_op *op, const cJSON *ctx, const char *field)
+{
+    if (!strcmp(field, "importance_score")) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx, field);
+        return cJSON_IsNumber(v) && v->valuedouble == (double)op->importance;
+    }
+    const char *want = !strcmp(field, "label") ? op->label
+                     : !strcmp(field, "folder") ? op->folder : op->status;
+    const char *got = sekha__json_str(ctx, field);
+    if (got && !strcmp(got, want))
+        return 1;
+    if (!strcmp(field, "status") && !strcmp(want, "pinned")) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx, "importance_score");
+        return cJSON_IsNumber(v) && v->valuedouble >= 10;
+    }
+    return 0;
+}
+
+/* The result: {conversation_id, updated_fields (asked for and read back as asked),
+ * not_stored (asked for, read back otherwise), stored {label, folder, status,
+ * importance_score as read back}, reported_fields (what the tool claimed), message}. */
+static sekha_mcp_data *op_result(const update_op *op, const sekha_mcp_data *read)
+{
+    static const char *const fields[] = {"label", "folder", "status", "importance_score"};
+    const char *asked[] = {op->label, op->folder, op->status, op->importance ? "" : NULL};
+    /* Read from their text: not a hot path, and the data's tree stays private. */
+    cJSON *ctx = cJSON_Parse(sekha_mcp_data_json(read));
+    cJSON *claimed = cJSON_Parse(sekha_mcp_data_json(op->claimed));
+    cJSON *o = cJSON_CreateObject();
+    cJSON *updated = cJSON_AddArrayToObject(o, "updated_fields");
+    cJSON *missed = cJSON_AddArrayToObject(o, "not_stored");
+    cJSON *stored = cJSON_AddObjectToObject(o, "stored");
+    int ok = o && updated && missed && stored && add_str(o, "conversation_id", op->id);
+    for (size_t i = 0; ok && i < sizeof fields / sizeof *fields; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx, fields[i]);
+        if (v)
+            ok = cJSON_AddItemToObject(stored, fields[i], cJSON_Duplicate(v, 1));
+        if (ok && asked[i])
+            ok = cJSON_AddItemToArray(field_stored(op, ctx, fields[i]) ? updated : missed,
+                                      cJSON_CreateString(fields[i]));
+    }
+    const cJSON *reported = cJSON_GetObjectItemCaseSensitive(claimed, "updated_fields");
+    if (ok && reported)
+        ok = cJSON_AddItemToObject(o, "reported_fields", cJSON_Duplicate(reported, 1));
+    if (ok)
+        ok = add_str(o, "message", sekha__json_str(claimed, "message"));
+    cJSON_Delete(ctx);
+    cJSON_Delete(claimed);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return mcp_data_new(o);
+}
+
+static void op_on_read(sekha_request *req, const sekha_error *err, const sekha_mcp_data *d,
+                       void *ud)
+{
+    update_op *op = ud;
+    if (op_stage_done(op, req, err)) {
+        op->result = op_result(op, d);
+        op_end(op, op->result ? NULL : sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL));
+    }
+    op_unref(op);
+}
+
+/* Starts a stage as a child of the update (same loop, cancelled with it). */
+#define OP_STAGE(op, call)                                                \
+    do {                                                                  \
+        (op)->refs++;                                                     \
+        SEKHA__AS_CHILD((op)->client, (op)->req, (op)->child = (call));   \
+        if (!(op)->child) { /* out of memory: nothing will call back */   \
+            (op)->refs--;                                                 \
+            op_end((op), sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL)); \
+        }                                                                 \
+    } while (0)
+
+static void op_on_updated(sekha_request *req, const sekha_error *err, const sekha_mcp_data *d,
+                          void *ud)
+{
+    update_op *op = ud;
+    if (op_stage_done(op, req, err)) {
+        op->claimed = sekha_mcp_data_copy(d);
+        OP_STAGE(op, sekha_mcp_memory_get_context(op->client, op->id, op_on_read, op));
+    }
+    op_unref(op);
+}
+
+static char *dup_or_null(const char *s, int *ok)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *ok = 0;
+    return d;
 }
 
 sekha_request *sekha_mcp_memory_update(sekha_client *c, const char *conversation_id,
@@ -317,19 +576,41 @@ sekha_request *sekha_mcp_memory_update(sekha_client *c, const char *conversation
         e = invalid("conversation_id must be a UUID");
     if (e)
         return fail(c, e, cb, ud);
-    int64_t importance = 0;
-    sekha__params_int(params, SEKHA_PARAM_IMPORTANCE, &importance);
-    cJSON *b = cJSON_CreateObject();
-    int ok = b && add_str(b, "conversation_id", conversation_id) &&
-             add_str(b, "label", sekha__params_text(params, SEKHA_PARAM_LABEL)) &&
-             add_str(b, "folder", sekha__params_text(params, SEKHA_PARAM_FOLDER)) &&
-             add_str(b, "status", sekha__params_text(params, SEKHA_PARAM_STATUS)) &&
-             (!importance || add_int(b, "importance_score", importance));
-    if (!ok) {
-        cJSON_Delete(b);
-        b = NULL;
+    update_op *op = calloc(1, sizeof *op);
+    int ok = op != NULL;
+    if (ok) {
+        op->client = c;
+        op->cb = cb;
+        op->ud = ud;
+        op->refs = 1;
+        op->id = dup_or_null(conversation_id, &ok);
+        op->label = dup_or_null(sekha__params_text(params, SEKHA_PARAM_LABEL), &ok);
+        op->folder = dup_or_null(sekha__params_text(params, SEKHA_PARAM_FOLDER), &ok);
+        op->status = dup_or_null(sekha__params_text(params, SEKHA_PARAM_STATUS), &ok);
+        sekha__params_int(params, SEKHA_PARAM_IMPORTANCE, &op->importance);
     }
-    return post_tool(c, "memory_update", b, 0, cb, ud);
+    cJSON *b = ok ? cJSON_CreateObject() : NULL;
+    ok = b && add_str(b, "conversation_id", op->id) && add_str(b, "label", op->label) &&
+         add_str(b, "folder", op->folder) && add_str(b, "status", op->status) &&
+         (!op->importance || add_int(b, "importance_score", op->importance));
+    if (ok)
+        op->req = sekha__start_virtual(c, NULL, "mcp memory_update", op_done, op);
+    if (!op || !op->req) {
+        cJSON_Delete(b);
+        if (op)
+            op_unref(op);
+        return fail(c, sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL), cb, ud);
+    }
+    sekha_request *handle = op->req;
+    if (sekha__req(handle)->state != SEKHA_REQ_EXTERNAL) { /* the client is being freed */
+        cJSON_Delete(b);
+        op->stopping = 1;
+        return handle;
+    }
+    sekha__req(handle)->on_cancel = op_on_cancel;
+    sekha__req(handle)->owner_finishes = 1;
+    OP_STAGE(op, post_tool(c, "memory_update", b, 0, op_on_updated, op));
+    return handle;
 }
 
 sekha_request *sekha_mcp_memory_prune(sekha_client *c, const sekha_params *params,

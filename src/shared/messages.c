@@ -401,6 +401,31 @@ sekha_error *sekha__messages_check(const sekha_messages *m, const char *call)
     return why ? sekha__error_new(code, SEKHA_LAYER_LOCAL, "%s: %s", call, why) : NULL;
 }
 
+int sekha__messages_have_parts(const sekha_messages *m)
+{
+    for (size_t i = 0; m && i < m->n; i++)
+        if (m->items[i].has_parts)
+            return 1;
+    return 0;
+}
+
+/* Controllers that read content as a string (the January one) refuse parts with a 422
+ * whose text is serde's "invalid type", which does not say what to change. */
+void sekha__error_plain_text_only(sekha_error *e, const char *what)
+{
+    static const char why[] = "this controller accepts only plain-text message content, not "
+                              "content parts: send the text (sekha_content_text() flattens "
+                              "parts) or use a controller version that takes parts";
+    if (!e || e == &sekha__nomem_error || e->layer != SEKHA_LAYER_HTTP || e->http_status != 422)
+        return;
+    char *detail = strdup(why);
+    if (!detail)
+        return; /* no memory: the plain 422 stays */
+    free(e->detail);
+    e->detail = detail;
+    sekha__error_compose(e, what);
+}
+
 static int put_key(sekha_buf *b, const char *key_and_colon)
 {
     return sekha__buf_puts(b, key_and_colon);

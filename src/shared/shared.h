@@ -48,6 +48,13 @@ struct sekha_messages {
  * message has a part); else a local SEKHA_E_INVALID_ARG "<call>: <why>". */
 sekha_error *sekha__messages_check(const sekha_messages *msgs, const char *call);
 
+/* 1 when a message of msgs (may be NULL) has content parts. */
+int sekha__messages_have_parts(const sekha_messages *msgs);
+
+/* For a request that sent content parts: when e (the request's own error) is an HTTP 422,
+ * says that the controller takes plain-text content only, and recomposes its message. */
+void sekha__error_plain_text_only(sekha_error *e, const char *what);
+
 /* Appends the list as a JSON array of OpenAI-style message objects. Returns 0 or
  * SEKHA_JW_NOMEM (the strings were checked when added). */
 int sekha__messages_write(sekha_buf *b, const sekha_messages *msgs);
