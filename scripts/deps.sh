@@ -15,7 +15,7 @@ ensure_packages() {
 }
 
 # What building and testing libsekha needs.
-BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev
+BUILD_PACKAGES=(gcc clang pkg-config meson ninja-build libcurl4-openssl-dev libsodium-dev libcjson-dev libssl-dev
                 libmicrohttpd-dev libsqlite3-dev libjansson-dev)
 # openssl: a test CA for the TLS tests; iproute2/util-linux: a loopback-only network
 # namespace for the MCP conformance runner; chromium: the token relay example is tested in

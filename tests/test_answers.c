@@ -38,8 +38,9 @@ static void arm(const char *base, const char *method, const char *path, const ch
     cr_assert_eq(ds_proc_fault(&ds, base, rule), 0, "rule rejected: %s", rule);
 }
 
-/* A step answering status with body (any text, escaped here) as content_type. */
-static char *step(int status, const char *content_type, const char *body, int repeat)
+/* The steps of a rule: one answer of status with body (any text, escaped here) as
+ * content_type (caller frees). */
+static char *step(int status, const char *content_type, const char *body)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddNumberToObject(s, "status", status);
@@ -50,7 +51,6 @@ static char *step(int status, const char *content_type, const char *body, int re
     char *text = cJSON_PrintUnformatted(steps);
     cJSON_Delete(steps);
     cr_assert_not_null(text);
-    (void)repeat;
     return text;
 }
 
@@ -149,7 +149,7 @@ Test(answers, cli_temperature_0_is_noted_and_above_2_is_usage)
 Test(answers, a_controller_without_mcp_tool_routes_is_named_as_such)
 {
     char *id = store("kept", "/a");
-    char *s = step(404, "text/plain", "", 1);
+    char *s = step(404, "text/plain", "");
     char rule[512];
     snprintf(rule, sizeof rule, "{\"path\":\"/mcp/tools/*\",\"repeat\":true,\"steps\":%s}", s);
     cr_assert_eq(ds_proc_fault(&ds, NULL, rule), 0);
@@ -179,6 +179,8 @@ Test(answers, a_controller_without_mcp_tool_routes_is_named_as_such)
     cr_assert_eq(o.status, 1, "stdout %s stderr %s", o.out, o.err);
     cr_assert_not_null(strstr(o.err, "serves no MCP tool routes"), "%s", o.err);
     cr_assert_str_eq(o.out, "");
+    cr_assert_not_null(strstr(o.err, "hint: sekha count, sekha list and sekha query"), "%s",
+                       o.err);
     free(id);
 }
 
@@ -209,7 +211,7 @@ static sekha_messages *with_parts(void)
 
 Test(answers, content_parts_refused_with_422_say_the_controller_takes_text_only)
 {
-    char *s = step(422, "text/plain; charset=utf-8", SERDE_422, 0);
+    char *s = step(422, "text/plain; charset=utf-8", SERDE_422);
     arm(NULL, "POST", "/api/v1/conversations", s);
     sekha_messages *m = with_parts();
     sekha_conversation *conv = NULL;
@@ -259,7 +261,7 @@ static void arm_upstream_update(const char *id)
              "[\"label/folder\",\"status\",\"importance_score\"],\"message\":\"Conversation "
              "updated successfully\"},\"error\":null}",
              id);
-    char *s = step(200, "application/json", body, 0);
+    char *s = step(200, "application/json", body);
     arm(NULL, "POST", "/mcp/tools/memory_update", s);
     free(s);
 }
@@ -350,7 +352,7 @@ Test(answers, memory_update_failures_and_cancel_give_one_callback)
 {
     char *id = store("x", "/x");
     /* The update fails: no read-back. */
-    char *s = step(500, "text/plain", "", 0);
+    char *s = step(500, "text/plain", "");
     arm(NULL, "POST", "/mcp/tools/memory_update", s);
     free(s);
     sekha_params *p = update_params();
@@ -362,7 +364,7 @@ Test(answers, memory_update_failures_and_cancel_give_one_callback)
     sekha_error_free(err);
     cr_assert_eq(ds_proc_count(&ds, NULL, "/mcp/tools/memory_get_context"), 0);
     /* The read-back fails: its error is the call's. */
-    s = step(500, "text/plain", "", 0);
+    s = step(500, "text/plain", "");
     char rule[512];
     snprintf(rule, sizeof rule,
              "{\"path\":\"/mcp/tools/memory_get_context\",\"repeat\":true,\"steps\":%s}", s);

@@ -290,3 +290,32 @@ Test(health, cancel_and_bad_arguments)
     cr_assert_eq(sekha_workflow_health_check_sync(NULL, NULL, &out, NULL), SEKHA_E_INVALID_ARG);
     cr_assert_null(out);
 }
+
+/* The bridge's /health names its providers and their circuit breakers: the report shows
+ * each one, and a provider whose breaker is not closed makes a healthy bridge degraded. */
+Test(health, provider_health_is_part_of_the_bridge_report)
+{
+    hrec r = {0};
+    check_sync(wf_options(&ds), 0, &r);
+    cr_assert_eq(r.st[BR], SEKHA_STATUS_HEALTHY, "%s", r.detail[BR]);
+    cr_assert_str_eq(r.detail[BR], "status healthy, provider devserver closed");
+    cJSON *j = cJSON_Parse(r.json);
+    cJSON *br = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "services"), BR);
+    cJSON *prov = cJSON_GetArrayItem(cJSON_GetObjectItem(br, "providers"), 0);
+    cr_assert_not_null(prov, "%s", r.json);
+    cr_assert_str_eq(cJSON_GetObjectItem(prov, "provider")->valuestring, "devserver");
+    cr_assert_str_eq(cJSON_GetObjectItem(prov, "state")->valuestring, "closed");
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "services"),
+                                                          CTL), "providers"));
+    cJSON_Delete(j);
+
+    wf_rule(&ds, ds.bridge_url, "GET", "/health", 0, NULL,
+            "{\"status\":\"healthy\",\"ollama_status\":{\"status\":\"healthy\",\"providers\":"
+            "{\"local\":{\"provider_type\":\"ollama\",\"circuit_breaker\":{\"state\":\"closed\"}},"
+            "\"cloud\":{\"provider_type\":\"openai\",\"circuit_breaker\":{\"state\":\"open\"}}}}}");
+    hrec s = {0};
+    check_sync(wf_options(&ds), 0, &s);
+    cr_assert_eq(s.st[BR], SEKHA_STATUS_DEGRADED, "%s", s.detail[BR]);
+    cr_assert_str_eq(s.detail[BR], "status healthy, provider local closed, provider cloud open");
+    cr_assert_eq(s.overall, SEKHA_STATUS_DEGRADED);
+}

@@ -39,7 +39,7 @@ static inline void wf_rule(const ds_proc *p, const char *base, const char *metho
         cJSON_AddTrueToObject(rule, "repeat");
     cJSON *steps = cJSON_AddArrayToObject(rule, "steps");
     cJSON *s = step ? cJSON_Parse(step) : cJSON_CreateObject();
-    cr_assert_not_null(s, "bad step JSON: %s", step);
+    cr_assert_not_null(s, "bad step JSON: %s", step ? step : "(none)");
     if (body) {
         cJSON_AddNumberToObject(s, "status", 200);
         cJSON_AddStringToObject(s, "body", body);

@@ -5,7 +5,7 @@ _sekha() {
     local cur prev
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local _sekha_commands="store get list count label folder pin archive delete query search context summarize prune suggest-labels metrics rebuild-embeddings complete embed mcp chat health version help"
+    local _sekha_commands="store get list count label folder pin archive delete query search context summarize prune suggest-labels metrics rebuild-embeddings complete embed models providers route mcp chat health version help"
     local common="--controller-url --bridge-url --mcp-url --api-key --bridge-api-key --mcp-api-key --timeout --retries --rate-limit --json --verbose --trace --trace-summary --record --no-traceparent --help"
 
     case $prev in
@@ -14,7 +14,8 @@ _sekha() {
         --controller-url|--bridge-url|--mcp-url|--api-key|--bridge-api-key|--mcp-api-key|\
         --timeout|--retries|--rate-limit|--label|--folder|--limit|--budget|--model|--args|\
         --url|--sse|--stdio|--importance|--page|--page-size|--days|--system|--temperature|\
-        --max-tokens|--context-query|--memory-query|--exclude-folder|--filters)
+        --max-tokens|--context-query|--memory-query|--exclude-folder|--filters|--max-cost|\
+        --context-size)
             return 0 ;;
         --level)
             COMPREPLY=($(compgen -W "daily weekly monthly" -- "$cur")); return 0 ;;
@@ -47,7 +48,11 @@ _sekha() {
             COMPREPLY=($(compgen -W "$_sekha_commands" -- "$cur")); return 0 ;;
         mcp)
             if [[ $cur != -* && $prev == mcp ]]; then
-                COMPREPLY=($(compgen -W "tools call stats search" -- "$cur")); return 0
+                COMPREPLY=($(compgen -W "tools call stats search login logout" -- "$cur")); return 0
+            fi ;;
+        route)
+            if [[ $cur != -* && $prev == route ]]; then
+                COMPREPLY=($(compgen -W "embedding chat_small chat_large chat_smart vision audio image_generation" -- "$cur")); return 0
             fi ;;
     esac
     if [[ $cur == -* ]]; then

@@ -35,7 +35,9 @@ typedef void (*sekha_health_cb)(sekha_request *req, const sekha_error *err,
 
 /** The verdict. Controller: its "status" ("healthy", "degraded", anything else is
  * unhealthy), made degraded when a dependency check is neither "ok" nor "healthy".
- * Bridge: the worse of its "status" and of its provider check (ollama_status.status).
+ * Bridge: the worse of its "status" and of its provider check (ollama_status.status),
+ * made degraded when a provider's circuit breaker is not "closed" (the bridge then
+ * routes around a failing provider, and calls it "healthy" all the same).
  * Never ::SEKHA_STATUS_UNREACHABLE: a report means the service answered.
  * @param h the report.
  * @return the verdict; ::SEKHA_STATUS_UNHEALTHY for NULL. */
@@ -77,6 +79,25 @@ SEKHA_API const char *sekha_health_timestamp(const sekha_health *h);
  * @param h the report.
  * @return the reason (valid while h is), NULL when none was given. */
 SEKHA_API const char *sekha_health_reason(const sekha_health *h);
+
+/** The number of LLM providers the bridge reports (ollama_status.providers); 0 for the
+ * controller, and for a bridge that names none.
+ * @param h the report.
+ * @return the count. */
+SEKHA_API size_t sekha_health_provider_count(const sekha_health *h);
+
+/** The id of provider i ("ollama_local").
+ * @param h the report.
+ * @param i the provider's position, in the order sent.
+ * @return the id (valid while h is), NULL when out of range. */
+SEKHA_API const char *sekha_health_provider_name(const sekha_health *h, size_t i);
+
+/** The state of provider i's circuit breaker: "closed" (working), "open" (failing, not
+ * used) or "half_open" (being tried again).
+ * @param h the report.
+ * @param i the provider's position.
+ * @return the state (valid while h is), NULL when not sent or out of range. */
+SEKHA_API const char *sekha_health_provider_state(const sekha_health *h, size_t i);
 
 /** The report as received.
  * @param h the report.

@@ -64,10 +64,13 @@ typedef enum sekha_param {
     SEKHA_PARAM_EMBED_API = 111,      /**< int: a ::sekha_embed_api value */
     SEKHA_PARAM_TIMEOUT_MS = 112,     /**< int >= 1: a per-call time limit, in ms */
     SEKHA_PARAM_HTTP_FLAGS = 113,     /**< int: SEKHA_HTTP_* bits of a raw request */
+    SEKHA_PARAM_REQUIRE_VISION = 114, /**< int 0/1: route only to a model that takes images */
+    SEKHA_PARAM_CONTEXT_SIZE = 115,   /**< int >= 1: the context window a route needs, in tokens */
     /* ---- real numbers (sekha_params_set_real) ---- */
     SEKHA_PARAM_TEMPERATURE = 200,    /**< real, finite, >= 0: sampling temperature (the
                                        *   bridge calls take at most 2) */
     SEKHA_PARAM_IMPORTANCE_THRESHOLD = 201, /**< real, finite, >= 0: prune below this */
+    SEKHA_PARAM_MAX_COST = 202,       /**< real, finite, >= 0: the most a routed request may cost, USD */
     /* ---- text lists (sekha_params_set_list) ---- */
     SEKHA_PARAM_PREFERRED_LABELS = 300, /**< list: labels to prefer when recalling context */
     SEKHA_PARAM_EXCLUDED_FOLDERS = 301, /**< list: folder prefixes to leave out */

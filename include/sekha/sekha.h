@@ -22,7 +22,9 @@
 #include "sekha/http.h"
 #include "sekha/controller.h"
 #include "sekha/bridge.h"
+#include "sekha/bridge_routes.h"
 #include "sekha/mcp.h"
+#include "sekha/mcp_auth.h"
 #include "sekha/workflows.h"
 
 #endif

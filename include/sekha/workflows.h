@@ -480,7 +480,8 @@ SEKHA_API double sekha_deployment_health_latency_ms(const sekha_deployment_healt
                                                     sekha_service svc);
 
 /** A short human-readable detail of one service's state ("database ok, chroma ok",
- * "connection refused or unreachable", "the MCP key was rejected ...").
+ * "status healthy, provider ollama closed", "connection refused or unreachable", "the MCP
+ * key was rejected ...").
  * @param h the report.
  * @param svc the service.
  * @return the detail (lent by h), never NULL ("" when none). */
@@ -495,7 +496,9 @@ SEKHA_API const sekha_error *sekha_deployment_health_error(const sekha_deploymen
                                                            sekha_service svc);
 
 /** The report as JSON: {"status":..., "services":[{"service","url","status","latency_ms",
- * "detail","error"},...]}, in the order controller, bridge, mcp. Built before the report
+ * "detail","error"},...]}, in the order controller, bridge, mcp; the bridge's entry adds
+ * "providers":[{"provider","state"}] when its report names LLM providers (their circuit
+ * breakers; one not "closed" makes the bridge degraded). Built before the report
  * is handed out, so reading it from several threads at once is safe.
  * @param h the report.
  * @return the JSON text (lent by h), NULL for NULL. */

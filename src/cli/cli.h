@@ -39,6 +39,7 @@ typedef struct cli_command {
 /* Each area file defines one table, ended by an entry whose name is NULL. */
 extern const cli_command cli_controller_commands[];
 extern const cli_command cli_bridge_commands[];
+extern const cli_command cli_bridge_routes_commands[];
 extern const cli_command cli_mcp_commands[];
 extern const cli_command cli_workflow_commands[];
 

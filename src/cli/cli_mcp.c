@@ -1,6 +1,6 @@
 /* sekha mcp ...: the Sekha memory tools (stats, search) over the controller's tool
  * endpoints, and a generic MCP client (tools, call) for any server over Streamable HTTP,
- * legacy SSE or stdio. */
+ * legacy SSE or stdio, with OAuth tokens from `sekha mcp login` (cli_mcp_auth.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "cli_mcp_auth.h"
 
 #define CMD (&cli_mcp_commands[0])
 
@@ -16,6 +17,7 @@ static int run_mcp(cli *c, int argc, char **argv);
 const cli_command cli_mcp_commands[] = {
     {"mcp", run_mcp,
      "mcp tools | call NAME [--args JSON] [--url URL | --sse URL | --stdio CMD] | "
+     "login URL [--open] [--wait S] | logout URL | "
      "stats [--folder F | --label L] | search QUERY [--limit N] [--filters JSON]",
      "MCP: any server's tools (list, call); Sekha memory stats and search",
      "Subcommands:\n"
@@ -30,8 +32,17 @@ const cli_command cli_mcp_commands[] = {
      "  stats                Sekha memory statistics (POST <MCP URL>/mcp/tools/memory_stats)\n"
      "  search QUERY         Sekha memory search (POST <MCP URL>/mcp/tools/memory_search);\n"
      "                       QUERY \"-\" reads the query from stdin (up to 64 MiB)\n"
+     "  login URL            sign in to the MCP server at URL with OAuth: prints the\n"
+     "                       authorization URL, waits for the browser's redirect on\n"
+     "                       http://127.0.0.1:PORT/callback, stores the tokens\n"
+     "  logout URL           forget the tokens stored for URL\n"
+     "Flags of login:\n"
+     "  --open               also open the URL in a browser (xdg-open)\n"
+     "  --wait S             wait at most S seconds for the redirect (default 300)\n"
      "Flags of tools and call (which server; at most one of them):\n"
-     "  --url URL            an MCP server over Streamable HTTP (default: <MCP URL>/mcp)\n"
+     "  --url URL            an MCP server over Streamable HTTP, or the legacy HTTP+SSE\n"
+     "                       transport when it answers so (default: <MCP URL>/mcp); tokens\n"
+     "                       stored by login for URL are used and refreshed\n"
      "  --sse URL            an MCP server over the legacy HTTP+SSE transport\n"
      "  --stdio CMD          start CMD (split into words as a shell would, quotes and\n"
      "                       backslashes only, no expansions) and talk over its stdin/stdout\n"
@@ -51,7 +62,8 @@ const cli_command cli_mcp_commands[] = {
      "  (with --json, as {\"error\":{...,\"tool_result\":...}} on stderr), stdout stays empty.\n"
      "Environment: SEKHA_MCP_URL (the base of the Sekha /mcp/tools/* routes and of the\n"
      "  default /mcp endpoint; the controller URL by default), SEKHA_MCP_API_KEY (falls back\n"
-     "  to SEKHA_API_KEY).\n"
+     "  to SEKHA_API_KEY), SEKHA_MCP_AUTH_FILE (the token file; default\n"
+     "  $XDG_CONFIG_HOME/sekha/mcp-auth.json or ~/.config/sekha/mcp-auth.json, mode 0600).\n"
      "Exit status: 0 done, 1 the server or the tool refused, 2 bad usage or input (e.g.\n"
      "  --args that is not a JSON object; nothing sent), 3 server unreachable or timed out.\n"},
     {0, 0, 0, 0, 0},
@@ -60,6 +72,7 @@ const cli_command cli_mcp_commands[] = {
 /* Where a generic MCP command connects: --url, --sse or --stdio (default: <MCP URL>/mcp). */
 typedef struct target {
     const char *url, *sse, *stdio;
+    cli_mcp_auth *auth; /* stored OAuth state for url or sse, attached to the session */
 } target;
 
 /* Splits a command line the way a shell would for plain words and quotes ('...', "...",
@@ -122,7 +135,7 @@ static void free_argv(char **argv)
 }
 
 /* Opens the session the flags ask for; NULL after printing why. */
-static sekha_mcp_session *open_session(cli *c, const target *t, int *status)
+static sekha_mcp_session *open_session(cli *c, target *t, int *status)
 {
     sekha_client *client = cli_client(c);
     *status = CLI_FAILED;
@@ -149,22 +162,43 @@ static sekha_mcp_session *open_session(cli *c, const target *t, int *status)
         return NULL;
     }
     sekha_mcp_session_set_client_info(s, "sekha-cli", sekha_version());
+    if (!t->stdio) {
+        int why = 0;
+        t->auth = cli_mcp_auth_attach(c, s, t->url ? t->url : t->sse, &why);
+        if (why) {
+            *status = why;
+            sekha_mcp_session_free(s);
+            return NULL;
+        }
+    }
     return s;
 }
 
+/* A refused authorization: say how to sign in. */
+static void login_hint(cli *c, const target *t, const sekha_error *err)
+{
+    const char *url = t->url ? t->url : t->sse;
+    if (url && !c->json && sekha_error_code(err) == SEKHA_E_AUTH)
+        fprintf(stderr, "  hint: %s %s: sign in with: %s mcp login %s\n",
+                t->auth ? "the stored authorization failed for" : "no stored authorization for",
+                url, c->prog, url);
+}
+
 /* Closes and frees the session; a failed close only matters when all else went well. */
-static int close_session(cli *c, sekha_mcp_session *s, int status)
+static int close_session(cli *c, target *t, sekha_mcp_session *s, int status)
 {
     sekha_error *err = NULL;
     if (sekha_mcp_session_close_sync(s, &err) != SEKHA_OK && status == CLI_OK)
         status = cli_fail(c, err);
     sekha_error_free(err);
     sekha_mcp_session_free(s);
+    cli_mcp_auth_free(t->auth); /* after the session: it must outlive it */
+    t->auth = NULL;
     return status;
 }
 
 /* Every page of tools/list, merged into one {"tools":[...]}; NULL after printing why. */
-static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
+static cJSON *all_tools(cli *c, const target *tg, sekha_mcp_session *s, int *status)
 {
     *status = -1; /* out of memory, unless a request failed */
     cJSON *tools = cJSON_CreateArray();
@@ -176,6 +210,7 @@ static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
         sekha_params_set_text(p, SEKHA_PARAM_CURSOR, cursor); /* NULL: the first page */
         if (sekha_mcp_session_list_tools_sync(s, p, &t, &err) != SEKHA_OK) {
             *status = cli_fail(c, err);
+            login_hint(c, tg, err);
             sekha_error_free(err);
             cJSON_Delete(tools);
             free(cursor);
@@ -209,13 +244,13 @@ static cJSON *all_tools(cli *c, sekha_mcp_session *s, int *status)
     return out;
 }
 
-static int cmd_tools(cli *c, const target *t)
+static int cmd_tools(cli *c, target *t)
 {
     int status;
     sekha_mcp_session *s = open_session(c, t, &status);
     if (!s)
         return status;
-    cJSON *all = all_tools(c, s, &status);
+    cJSON *all = all_tools(c, t, s, &status);
     if (all && c->json) {
         char *text = cJSON_PrintUnformatted(all);
         cli_print_json(text ? text : "{}");
@@ -236,7 +271,7 @@ static int cmd_tools(cli *c, const target *t)
         status = CLI_FAILED;
     }
     cJSON_Delete(all);
-    return close_session(c, s, status);
+    return close_session(c, t, s, status);
 }
 
 static void show_progress(sekha_request *req, double progress, double total, const char *message,
@@ -383,7 +418,7 @@ static int call_update(cli *c, const char *args)
     return rc;
 }
 
-static int cmd_call(cli *c, const target *t, const char *name, const char *args)
+static int cmd_call(cli *c, target *t, const char *name, const char *args)
 {
     int rc = check_args(c, args);
     if (rc)
@@ -403,8 +438,9 @@ static int cmd_call(cli *c, const target *t, const char *name, const char *args)
     sekha_params_free(p);
     if (code != SEKHA_OK) {
         status = cli_fail(c, err);
+        login_hint(c, t, err);
         sekha_error_free(err);
-        return close_session(c, s, status);
+        return close_session(c, t, s, status);
     }
     if (sekha_mcp_tool_result_is_error(r)) {
         tool_error(c, name, r);
@@ -417,7 +453,7 @@ static int cmd_call(cli *c, const target *t, const char *name, const char *args)
         status = CLI_OK;
     }
     sekha_mcp_tool_result_free(r);
-    return close_session(c, s, status);
+    return close_session(c, t, s, status);
 }
 
 /* ---- the Sekha memory tools ---- */
@@ -509,6 +545,10 @@ static int memory_cmd(cli *c,
     sekha_error *err = NULL;
     if (call(client, args, &d, &err) != SEKHA_OK) {
         int status = cli_fail(c, err);
+        /* A controller without the tool routes: the same answers over REST. */
+        if (!c->json && sekha_error_http_status(err) == 404)
+            fprintf(stderr, "%s: hint: sekha count, sekha list and sekha query ask the "
+                            "controller's REST API\n", c->prog);
         sekha_error_free(err);
         return status;
     }
@@ -530,19 +570,24 @@ static int run_mcp(cli *c, int argc, char **argv)
     target t = {0};
     const char *args = NULL, *folder = NULL, *label = NULL, *filters = NULL;
     const char *positional = NULL;
-    long limit = 0;
+    long limit = 0, wait_s = -1;
+    int open_browser = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = !strcmp(a, "--url") ? &t.url : !strcmp(a, "--sse") ? &t.sse
                           : !strcmp(a, "--stdio") ? &t.stdio : !strcmp(a, "--args") ? &args
                           : !strcmp(a, "--folder") ? &folder : !strcmp(a, "--label") ? &label
                           : !strcmp(a, "--filters") ? &filters : NULL;
-        if (slot || !strcmp(a, "--limit")) {
+        if (!strcmp(a, "--open")) {
+            open_browser = 1;
+        } else if (slot || !strcmp(a, "--limit") || !strcmp(a, "--wait")) {
             if (i + 1 >= argc)
                 return cli_usage(c, CMD, "%s needs a value", a);
             if (slot)
                 *slot = argv[++i];
-            else if ((limit = cli_parse_long(argv[++i])) <= 0)
+            else if (a[2] == 'w' && ((wait_s = cli_parse_long(argv[++i])) <= 0 || wait_s > 86400))
+                return cli_usage(c, CMD, "--wait needs seconds, 1 to 86400");
+            else if (a[2] == 'l' && (limit = cli_parse_long(argv[++i])) <= 0)
                 return cli_usage(c, CMD, "--limit needs a positive number");
         } else if (a[0] == '-' && a[1] == '-') {
             return cli_usage(c, CMD, "unknown option %s", a);
@@ -554,6 +599,13 @@ static int run_mcp(cli *c, int argc, char **argv)
     }
     if ((t.url != NULL) + (t.sse != NULL) + (t.stdio != NULL) > 1)
         return cli_usage(c, CMD, "use one of --url, --sse and --stdio");
+    int is_login = !strcmp(sub, "login"), is_logout = !strcmp(sub, "logout");
+    if ((open_browser || wait_s > 0) && !is_login)
+        return cli_usage(c, CMD, "--open and --wait belong to mcp login");
+    if ((is_login || is_logout) && positional && !t.url && !t.sse && !t.stdio)
+        return is_login ? cli_mcp_login(c, positional, open_browser,
+                                        wait_s > 0 ? wait_s : CLI_LOGIN_WAIT_S)
+                        : cli_mcp_logout(c, positional);
     if (!strcmp(sub, "tools") && !positional)
         return cmd_tools(c, &t);
     if (!strcmp(sub, "call") && positional)

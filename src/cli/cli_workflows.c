@@ -58,6 +58,8 @@ const cli_command cli_workflow_commands[] = {
      "  --json          print the report as one JSON value: {\"status\":..., \"services\":\n"
      "                  [{\"service\", \"status\", \"url\", \"latency_ms\", \"detail\"...}]}\n"
      "Output: a table (service, status, latency, URL and detail), then the overall status.\n"
+     "  The bridge's detail names each LLM provider and its circuit breaker's state (with\n"
+     "  --json, its \"providers\" array); a breaker not closed makes the bridge degraded.\n"
      "Environment: SEKHA_CONTROLLER_URL, SEKHA_API_KEY, SEKHA_BRIDGE_URL,\n"
      "  SEKHA_BRIDGE_API_KEY, SEKHA_MCP_URL (the base of the /mcp/tools/* routes; the\n"
      "  controller URL by default), SEKHA_MCP_API_KEY (falls back to SEKHA_API_KEY).\n"

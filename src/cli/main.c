@@ -9,7 +9,8 @@
 #include "core/cnum.h"
 
 static const cli_command *const tables[] = {
-    cli_controller_commands, cli_bridge_commands, cli_mcp_commands, cli_workflow_commands};
+    cli_controller_commands, cli_bridge_commands, cli_bridge_routes_commands, cli_mcp_commands,
+    cli_workflow_commands};
 
 const cli_command *cli_find_command(const char *name)
 {

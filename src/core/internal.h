@@ -235,7 +235,15 @@ typedef struct sekha__spec {
      * error answer (status >= 400) before any retry; a code other than SEKHA_OK makes the
      * answer final, with that code, instead of retrying what would fail again. */
     sekha_code (*refine)(int status, const char *body, size_t len);
+    /* A complete "Authorization: ..." line in guarded memory that replaces the service's
+     * key (MCP OAuth tokens, client authentication); it must outlive the request. Linked,
+     * never copied, so the credential stays out of the recycled header buffer. */
+    const char *auth_line;
 } sekha__spec;
+
+/* Internal request flag: both bodies carry credentials (OAuth token and registration
+ * exchanges), so the cassette records them as "[REDACTED]". */
+#define SEKHA__HTTP_SECRET_BODIES 0x10000u
 
 struct sekha_request {
     uint64_t id;
@@ -261,6 +269,7 @@ struct sekha_request {
     size_t n_header_lines;
     struct curl_slist *own_headers; /* nodes over header_lines, chained to the service's */
     struct curl_slist header_nodes[4];
+    struct curl_slist auth_node;    /* sekha__spec.auth_line, when given */
     struct curl_slist *header_heap; /* nodes when there are more lines than header_nodes */
     unsigned flags;
     int idempotent;
@@ -286,6 +295,11 @@ struct sekha_request {
     int held_rc;
     int held_sent;
     int closing;              /* the client is being freed */
+    /* connection reuse by writes (keepalive.c): times libcurl was about to send this
+     * attempt, a re-send was stopped, the Keep-Alive timeout the answer announced */
+    int ka_sends;
+    int ka_blocked;
+    int ka_announced;
     sekha_sse_parser *sse;
     sekha_response resp;
     sekha_error *err;         /* the final error, NULL on success */
@@ -392,6 +406,7 @@ struct sekha_client {
     struct curl_slist *svc_headers[SEKHA_SERVICE_COUNT]; /* shared tail: auth, Expect: */
     char *auth_line[SEKHA_SERVICE_COUNT];               /* guarded "Authorization: ..." */
     char *base_url[SEKHA_SERVICE_COUNT];
+    int ka_timeout_s[SEKHA_SERVICE_COUNT]; /* Keep-Alive timeout heard, 0 = none (keepalive.c) */
     uint64_t next_id;
     sekha_request *first;       /* every request that has not had its final callback */
     size_t pending;

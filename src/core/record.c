@@ -156,7 +156,11 @@ void sekha__record_attempt(sekha_request *r, const char *error)
     path = path ? strchr(path + 3, '/') : NULL;
     rc |= sekha__buf_puts(b, ",\"path\":");
     rc |= sekha__jw_string(b, path ? path : "/");
-    rc |= put_bytes(b, "request_body", r->body.data, r->body.len);
+    int secret = (r->flags & SEKHA__HTTP_SECRET_BODIES) != 0;
+    if (secret)
+        rc |= sekha__buf_printf(b, ",\"request_body\":\"%s\"", redacted);
+    else
+        rc |= put_bytes(b, "request_body", r->body.data, r->body.len);
     if (error) {
         rc |= sekha__buf_puts(b, ",\"status\":0,\"error\":");
         char *fixed = sekha__utf8_repair(error);
@@ -167,7 +171,9 @@ void sekha__record_attempt(sekha_request *r, const char *error)
         rc |= sekha__buf_printf(b, ",\"status\":%d,\"content_type\":", tr->status);
         rc |= sekha__jw_string(b, ct && sekha__utf8_valid(ct, strlen(ct)) ? ct : "");
         rc |= put_headers(b, &r->resp);
-        if (r->is_sse)
+        if (secret)
+            rc |= sekha__buf_printf(b, ",\"body\":\"%s\"", redacted);
+        else if (r->is_sse)
             rc |= put_stream(b, &tr->stream);
         else
             rc |= put_bytes(b, "body", r->resp.body.data, r->resp.body.len);

@@ -2,6 +2,7 @@
  * Every transition happens from the loop (timers or completed transfers), never from
  * inside the call that caused it, so callbacks never re-enter their caller. */
 #include "core/internal.h"
+#include "core/keepalive.h"
 #include "core/retry.h"
 
 #include <stdlib.h>
@@ -135,9 +136,14 @@ static sekha_error *build(sekha_request *r, const sekha__spec *s)
     if (s->body_len > 1024 && add_header(r, "Expect:", "") != 0)
         return &sekha__nomem_error;
     struct curl_slist *tail = c->svc_headers[s->service];
-    if (s->flags & SEKHA_HTTP_NO_AUTH)
+    if ((s->flags & SEKHA_HTTP_NO_AUTH) || s->auth_line)
         tail = c->svc_headers[s->service] && c->auth_line[s->service]
                    ? c->svc_headers[s->service]->next : c->svc_headers[s->service];
+    if (s->auth_line) {
+        r->auth_node.data = (char *)s->auth_line;
+        r->auth_node.next = tail;
+        tail = &r->auth_node;
+    }
     if (link_headers(r, tail) != 0)
         return &sekha__nomem_error;
     if (s->body_len && sekha__buf_append(&r->body, s->body, s->body_len) != 0)
@@ -430,6 +436,9 @@ size_t sekha__request_header_cb(char *buf, size_t size, size_t nitems, void *ud)
         /* a new response begins (after a redirect or a 1xx): forget the previous one */
         sekha__buf_clear(&r->resp.headers);
         r->status_checked = 0;
+        r->ka_announced = 0;
+    } else if (n > 0 && (buf[0] | 0x20) == 'k') {
+        sekha__ka_header(r, buf, n);
     }
     if (r->resp.headers.len + n > MAX_HEADER_BYTES) {
         r->err = sekha__error_new(SEKHA_E_TOO_LARGE, SEKHA_LAYER_TRANSPORT,
@@ -484,11 +493,8 @@ static void configure(CURL *e, sekha_request *r)
             attempt_ms = left < 1 ? 1L : (long)left;
     }
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, attempt_ms);
-    /* libcurl silently re-sends a request whose reused connection dies before any answer
-     * byte, even a POST the server already processed. A non-idempotent request therefore
-     * always gets a fresh connection, where libcurl never does that: at most once, at the
-     * price of a handshake. */
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, r->idempotent ? 0L : 1L);
+    /* which pooled connection a write may take, and no silent re-send (keepalive.c) */
+    sekha__ka_configure(e, r);
     /* wait to multiplex on HTTP/2 rather than open a second connection */
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(r->url, "https", 5) == 0 ? 1L : 0L);
     if (sekha__log_on(r->client, SEKHA_LOG_DEBUG))
@@ -840,6 +846,11 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
         sekha__request_finish(r);
         return;
     }
+    if (rc == CURLE_ABORTED_BY_CALLBACK && r->ka_blocked) {
+        r->err = sekha__ka_unknown_error(r); /* libcurl wanted to re-send a sent write */
+        sekha__request_finish(r);
+        return;
+    }
     if (rc == CURLE_OK && status < 400) {
         if (r->is_sse && !stopped && r->sse && sekha__sse_pending(r->sse))
             r->err = sekha__error_new(SEKHA_E_STREAM_CUT, SEKHA_LAYER_TRANSPORT,
@@ -895,6 +906,7 @@ void sekha__request_on_done(sekha_request *r, CURLcode rc)
     detach(r);
     index_headers(&r->resp);
     r->resp.status = (int)status;
+    sekha__ka_learn(r);
     if (!r->err && r->paused && r->sse) {
         /* The transfer ended while the caller had paused us with events still stashed:
          * hold the outcome until sekha_request_resume() has delivered them. */

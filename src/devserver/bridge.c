@@ -909,6 +909,8 @@ static const struct {
 int ds_bridge_handle(const ds_config *cfg, const ds_request *rq, ds_response *rs,
                      ds_stream **stream)
 {
+    if (ds_bridge_routes_handle(cfg, rq, rs))
+        return 1;
     int path_known = 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(routes[i].path, rq->path))

@@ -34,6 +34,11 @@ typedef struct ds_config {
     char *tls_key_pem;
     const char *replay_path;  /* answer from this cassette only (--replay), NULL = off */
     ds_upstream upstream;     /* --upstream 2026-01|2026-02, DS_UP_NONE by default */
+    int mcp_oauth;            /* the MCP endpoint takes OAuth access tokens (--mcp-oauth) */
+    long mcp_oauth_ttl;       /* their lifetime in seconds (--mcp-oauth-ttl, default 300) */
+    int keepalive_timeout;    /* close connections idle this many seconds, 0 = never */
+    int keepalive_announce;   /* "Keep-Alive: timeout=N" on every answer, 0 = no header */
+    long keepalive_drop_ms;   /* reset a request on a connection idle this long, 0 = never */
 } ds_config;
 
 /* One parsed request, as handed to route handlers. */
@@ -59,7 +64,7 @@ typedef struct ds_response {
     const char *content_type;  /* static string or NULL for none */
     char retry_after[64];      /* Retry-After header value, "" for none */
     char header_name[32];      /* one extra response header (e.g. Mcp-Session-Id), "" for none */
-    char header_value[160];
+    char header_value[1024];  /* room for a Location with code and state */
 } ds_response;
 
 /* Serialises v compactly as the body (application/json) and releases v. */
@@ -97,6 +102,14 @@ int ds_mcp_authorized(const ds_config *cfg, const ds_request *rq, ds_response *r
  * through ds_mcp_tools_handle (mcp_rpc.c). Returns 1 when the path is /mcp (or, with
  * --faults, /_devserver/mcp: what clients sent), else 0. */
 int ds_mcp_rpc_handle(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs);
+
+/* --mcp-oauth (oauth.c): the authorization server and protected resource metadata routes
+ * (1 when the path is one of them, rs filled in), the Bearer access-token check of the MCP
+ * endpoint (1 when authorized, else 0 with a 401 and WWW-Authenticate in rs), and the
+ * release of what was issued at exit. */
+int ds_oauth_handle(const ds_config *cfg, const ds_request *rq, ds_response *rs);
+int ds_oauth_authorized(const ds_config *cfg, const ds_request *rq, ds_response *rs);
+void ds_oauth_shutdown(void);
 
 /* Deterministic local embedding (feature-hashed character n-grams, L2-normalised), shared
  * by semantic search, context assembly and the bridge's embed endpoints. */

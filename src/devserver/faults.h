@@ -131,5 +131,7 @@ void ds_http_shutdown(void);
  * *stream set for an SSE answer), 0 when it is not. */
 int ds_bridge_handle(const ds_config *cfg, const ds_request *rq, ds_response *rs,
                      ds_stream **stream);
+/* The registry and LLM-helper routes (bridge_routes.c): 1 when the path is one of them. */
+int ds_bridge_routes_handle(const ds_config *cfg, const ds_request *rq, ds_response *rs);
 
 #endif

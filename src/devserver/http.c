@@ -34,12 +34,20 @@ static ds_store *g_store;
 static int g_verbose;
 /* Stable addresses to hand MHD as the per-listener closure. */
 static const int g_kinds[2] = { DS_SRV_CONTROLLER, DS_SRV_BRIDGE };
+/* "timeout=N" for the Keep-Alive header, "" when none is announced. */
+static char g_keepalive[32];
+/* Connections each listener accepted (GET /_devserver/connections). */
+static pthread_mutex_t g_conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static long g_conns[2];
 
 void ds_http_init(const ds_config *cfg, ds_store *st, int verbose)
 {
     g_cfg = cfg;
     g_store = st;
     g_verbose = verbose;
+    g_keepalive[0] = '\0';
+    if (cfg->keepalive_announce > 0)
+        snprintf(g_keepalive, sizeof g_keepalive, "timeout=%d", cfg->keepalive_announce);
 }
 
 /* ---------------------------------------------------------------- ds.h helpers */
@@ -176,6 +184,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, ds_response *rs,
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
     if (rs->header_name[0])
         MHD_add_response_header(r, rs->header_name, rs->header_value);
+    if (g_keepalive[0])
+        MHD_add_response_header(r, "Keep-Alive", g_keepalive);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)(rs->status ? rs->status : 500), r);
     MHD_destroy_response(r);
     return ok;
@@ -192,6 +202,8 @@ static enum MHD_Result send_stream(struct MHD_Connection *c, ds_stream *s)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (g_keepalive[0])
+        MHD_add_response_header(r, "Keep-Alive", g_keepalive);
     enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ok;
@@ -277,6 +289,8 @@ static void controller_route(const ds_request *rq, ds_response *rs)
         ds_respond_text(rs, 429, "Rate limit exceeded. Please try again later.");
         return;
     }
+    if (g_cfg->mcp_oauth && ds_oauth_handle(g_cfg, rq, rs))
+        return;
     int is_mcp = !strcmp(rq->path, "/mcp") || starts_with(rq->path, "/mcp/");
     if (g_cfg->api_key && !is_mcp) {
         const char *auth = ds_header(rq, "Authorization");
@@ -401,6 +415,16 @@ static void sse(const ds_request *rq, ds_response *rs, ds_stream **out)
 /* The rule list and the counters themselves: never counted, never faulted. */
 static void control(int kind, const ds_request *rq, ds_response *rs)
 {
+    if (!strcmp(rq->path, "/_devserver/connections")) {
+        pthread_mutex_lock(&g_conn_lock);
+        long n = g_conns[kind];
+        pthread_mutex_unlock(&g_conn_lock);
+        if (strcmp(rq->method, "GET"))
+            ds_respond_error(rs, 405, "use GET");
+        else
+            ds_respond_json(rs, 200, json_pack("{s:I}", "count", (json_int_t)n));
+        return;
+    }
     if (!strcmp(rq->path, "/_devserver/requests")) {
         const char *p = ds_query_arg(rq, "path");
         if (strcmp(rq->method, "GET"))
@@ -557,7 +581,8 @@ static enum MHD_Result apply_step(int kind, const ds_request *rq, const ds_step 
 static enum MHD_Result dispatch(int kind, const ds_request *rq)
 {
     if (g_cfg->faults && (!strcmp(rq->path, "/_devserver/faults")
-                          || !strcmp(rq->path, "/_devserver/requests"))) {
+                          || !strcmp(rq->path, "/_devserver/requests")
+                          || !strcmp(rq->path, "/_devserver/connections"))) {
         ds_response rs;
         memset(&rs, 0, sizeof rs);
         control(kind, rq, &rs);
@@ -638,6 +663,44 @@ static int append(req_state *st, const char *data, size_t n)
     return 0;
 }
 
+/* Per connection (MHD's socket context): when its last answer went out, for
+ * --keepalive-drop. Only the connection's own thread touches it. */
+typedef struct conn_state {
+    long long idle_since_ms;
+} conn_state;
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        free(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    if (g_cfg->keepalive_drop_ms > 0)
+        *socket_context = calloc(1, sizeof(conn_state));
+    pthread_mutex_lock(&g_conn_lock);
+    g_conns[*(const int *)cls]++;
+    pthread_mutex_unlock(&g_conn_lock);
+}
+
+static conn_state *conn_state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* --keepalive-drop: a request on a connection idle that long is reset unread, the way a
+ * middlebox that forgot an idle connection answers its next packet. Unlike a server's own
+ * idle close, the client cannot see it coming: its request has gone out when it learns. */
+static int dropped(struct MHD_Connection *conn)
+{
+    conn_state *cs = g_cfg->keepalive_drop_ms > 0 ? conn_state_of(conn) : NULL;
+    return cs && cs->idle_since_ms && mono_ms() - cs->idle_since_ms >= g_cfg->keepalive_drop_ms;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -651,6 +714,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         *con_cls = st;
         st->begun = 1;
+        if (dropped(conn))
+            return reset_after(conn_fd(conn));
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > BODY_LIMIT) {
@@ -682,8 +747,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     (void)toe;
+    conn_state *cs = g_cfg->keepalive_drop_ms > 0 ? conn_state_of(conn) : NULL;
+    if (cs)
+        cs->idle_since_ms = mono_ms();
     req_state *st = *con_cls;
     if (st) {
         free(st->body);
@@ -714,12 +781,14 @@ struct MHD_Daemon *ds_http_start(int kind, int port, int *bound)
         MHD_OPTION_HTTPS_MEM_CERT, tls ? g_cfg->tls_cert_pem : "",
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)0,
+        /* --keepalive-timeout: a connection idle this long is closed (0: never) */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)g_cfg->keepalive_timeout,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
         /* 1,000+ connection threads: keep each stack modest (still roomy for SQLite). */
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)(1u << 20),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64u * 1024u),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)&g_kinds[kind],
         MHD_OPTION_URI_LOG_CALLBACK, g_cfg->replay_path ? keep_uri : NULL, NULL,
         MHD_OPTION_END);
     if (!d)

@@ -40,6 +40,16 @@ static void usage(FILE *f)
           "  --tls-key FILE      the certificate's PEM private key\n"
           "  --replay FILE       answer only from this cassette, a recorded run (JSON lines,\n"
           "                      see docs/cassette.md); no store, no faults\n"
+          "  --mcp-oauth         the MCP endpoint takes OAuth access tokens from a built-in\n"
+          "                      authorization server (metadata, /register, /authorize that\n"
+          "                      approves at once, /token with PKCE) instead of the MCP key\n"
+          "  --mcp-oauth-ttl S   access token lifetime in seconds (default 300)\n"
+          "  --keepalive-timeout N  close connections idle N seconds (1-3600; default: never)\n"
+          "                      and announce it in a 'Keep-Alive: timeout=N' header\n"
+          "  --keepalive-announce N  announce N instead (0: no Keep-Alive header), to play\n"
+          "                      a server that does not say or misstates its timeout\n"
+          "  --keepalive-drop MS  reset, unanswered, a request that arrives on a connection\n"
+          "                      idle MS milliseconds (a middlebox that forgot it)\n"
           "  --verbose           log libmicrohttpd errors to stderr\n"
           "  --help              show this help\n"
           "Listens on 127.0.0.1 only; prints one JSON line with the URLs when ready.\n",
@@ -106,6 +116,7 @@ static char *read_file(const char *path)
 static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
 {
     int rate_limit_given = 0;
+    int announce = -1; /* --keepalive-announce, -1: the timeout itself */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -115,6 +126,14 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
             return 1;
         } else if (!strcmp(a, "--faults")) {
             cfg->faults = 1;
+        } else if (!strcmp(a, "--mcp-oauth")) {
+            cfg->mcp_oauth = 1;
+        } else if (!strcmp(a, "--mcp-oauth-ttl")) {
+            if (!val || parse_long(val, 1, 86400, &cfg->mcp_oauth_ttl)) {
+                fprintf(stderr, "sekha-devserver: --mcp-oauth-ttl needs seconds 1-86400\n");
+                return 2;
+            }
+            i++;
         } else if (!strcmp(a, "--no-stream")) {
             cfg->no_stream = 1;
         } else if (!strcmp(a, "--verbose")) {
@@ -145,6 +164,26 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
                         val ? "; '" : "", val ? val : "", val ? "' is not one" : "");
                 return 2;
             }
+            i++;
+        } else if (!strcmp(a, "--keepalive-timeout") || !strcmp(a, "--keepalive-announce")) {
+            int timeout = !strcmp(a, "--keepalive-timeout");
+            if (!val || parse_long(val, timeout ? 1 : 0, 3600, &n)) {
+                fprintf(stderr, "sekha-devserver: %s needs seconds, %d-3600\n", a,
+                        timeout ? 1 : 0);
+                return 2;
+            }
+            if (timeout)
+                cfg->keepalive_timeout = (int)n;
+            else
+                announce = (int)n;
+            i++;
+        } else if (!strcmp(a, "--keepalive-drop")) {
+            if (!val || parse_long(val, 1, 3600000L, &n)) {
+                fprintf(stderr, "sekha-devserver: --keepalive-drop needs milliseconds, "
+                                "1-3600000\n");
+                return 2;
+            }
+            cfg->keepalive_drop_ms = n;
             i++;
         } else if (!strcmp(a, "--tls-cert") || !strcmp(a, "--tls-key")) {
             char *pem = val ? read_file(val) : NULL;
@@ -203,6 +242,7 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
         if (cfg->upstream == DS_UP_2026_01 && !rate_limit_given)
             cfg->rate_limit = 1000;
     }
+    cfg->keepalive_announce = announce >= 0 ? announce : cfg->keepalive_timeout;
     if (cfg->port != 0 && cfg->port == cfg->bridge_port) {
         fprintf(stderr, "sekha-devserver: --port and --bridge-port must differ\n");
         return 2;
@@ -229,6 +269,7 @@ int main(int argc, char **argv)
         .port = 8080,
         .bridge_port = 5001,
         .mcp_api_key = "dev_default_key_change_me_1234567890",
+        .mcp_oauth_ttl = 300,
     };
     int verbose = 0;
     int rc = parse_args(argc, argv, &cfg, &verbose);
@@ -308,6 +349,7 @@ int main(int argc, char **argv)
     ds_replay_free();
     ds_faults_shutdown();
     ds_http_shutdown();
+    ds_oauth_shutdown();
     free(cfg.tls_cert_pem);
     free(cfg.tls_key_pem);
     return 0;

@@ -33,6 +33,8 @@ static int key_equal(const char *a, const char *b)
 /* McpAuth: 401 missing, 400 not "Bearer " (case-sensitive, one space), 401 wrong or short. */
 int ds_mcp_authorized(const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
+    if (cfg && cfg->mcp_oauth)
+        return ds_oauth_authorized(cfg, rq, rs);
     const char *h = ds_header(rq, "Authorization");
     if (!h) {
         ds_respond_json(rs, 401, json_pack("{s:s}", "error", "Missing authorization header"));

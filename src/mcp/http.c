@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mcp/mcp_internal.h"
+#include "mcp/oauth.h"
 
 #define ACCEPT_BOTH "application/json, text/event-stream"
 #define LISTEN_MAX_FAILURES 5
@@ -103,6 +103,8 @@ sekha_request *mcp_http_start(mcp_session *s, const mcp_http_req *q, sekha_event
         return NULL;
     int get = strcmp(q->method, "GET") == 0, post = strcmp(q->method, "POST") == 0;
     unsigned flags = s->http_flags;
+    if (s->auth) /* the OAuth token replaces the MCP key, which never goes to such a server */
+        flags |= SEKHA_HTTP_NO_AUTH;
     if (get)
         flags |= SEKHA_HTTP_STREAM | SEKHA_HTTP_IDEMPOTENT | SEKHA_HTTP_NO_DEADLINE; /* open-ended */
     else if (post && q->stream)
@@ -121,6 +123,7 @@ sekha_request *mcp_http_start(mcp_session *s, const mcp_http_req *q, sekha_event
         .flags = flags,
         .parent = q->parent,
         .what = q->what,
+        .auth_line = oauth_line(s),
     };
     return mcp_start_http(s, &spec, on_event, done, ud);
 }
@@ -347,7 +350,9 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
         return; /* answered */
     }
     if (err) {
-        if (was_post && session_gone(call, err))
+        if (was_post && s->auth && oauth_challenged(s, call, err, resp))
+            ; /* re-sent once authorized, or ended by the flow */
+        else if (was_post && session_gone(call, err))
             mcp_session_gone(s, call, take_error(req, err));
         else if (resumable(err) && call->stream.last_id)
             schedule_resume(call);
@@ -383,8 +388,8 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
 
 static void http_send_call(mcp_session *s, mcp_call *call)
 {
-    (void)s;
     mcp_stream_clear(&call->stream);
+    call->auth_gen = s->auth ? s->auth->gen : 0;
     mcp_http_req q = {.method = "POST", .body = call->wire, .session_headers = 1, .stream = 1,
                       .parent = call->req, .what = sekha__req(call->req)->what};
     mcp_http_start_for(call, &q, stream_event, stream_done);

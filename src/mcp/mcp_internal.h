@@ -93,6 +93,7 @@ typedef struct mcp_call {
     int internal;           /* an initialize the session started on its own */
     int resent;             /* already re-sent once after the session was renewed */
     int posted;             /* legacy SSE: the POST went out */
+    int legacy_tried;       /* initialize: the legacy HTTP+SSE transport was tried */
     long id;                /* JSON-RPC id (also the progress token) */
     unsigned gen;           /* session generation it was sent in */
     int sent_with_session;  /* carried an Mcp-Session-Id */
@@ -110,6 +111,10 @@ typedef struct mcp_call {
     mcp_timer timer;
     char **held;            /* initialize events held until the POST's headers are read */
     size_t nheld;
+    /* OAuth (oauth.c): the token generation the call was last sent with, and the retries
+     * it had: one after a 401, a few step-ups after 403 insufficient_scope */
+    unsigned auth_gen;
+    int auth_retried, auth_stepups;
     struct mcp_call *next;
 } mcp_call;
 
@@ -177,6 +182,7 @@ struct sekha_mcp_session {
     /* server requests awaiting the user's answer */
     sekha_mcp_server_request *incoming;
     mcp_timer *timers;      /* armed timers (on the loop's heap) */
+    struct sekha_mcp_auth *auth; /* OAuth, not owned (sekha_mcp_session_set_auth) */
 };
 
 /* ---- session.c: lifetime, loop, timers, transports' entry points ---- */
@@ -248,6 +254,12 @@ sekha_error *mcp_rpc_error(const cJSON *error);
 extern const mcp_transport_ops mcp_http_ops;
 extern const mcp_transport_ops mcp_sse_ops;
 extern const mcp_transport_ops mcp_stdio_ops;
+
+/* Transport discovery (sse.c): a Streamable HTTP session whose initialize got `first`
+ * switches to the legacy HTTP+SSE transport, keeping its own state until the URL answers
+ * with an endpoint event (then it is dropped) or does not (then the session goes back and
+ * the calls fail with `first`, copied, saying what was tried). 0, or -1 without memory. */
+int mcp_sse_probe(mcp_session *s, const sekha_error *first);
 
 /* Shared by the HTTP transports (http.c): the stream bookkeeping of an SSE event (returns
  * 1 when it carried data to dispatch), and the headers a request of this session sends. */

@@ -384,12 +384,38 @@ static void init_over(mcp_session *s, mcp_call *call, const sekha_error *why)
     fail_queued(s, why);
 }
 
+/* Transport discovery, as the specification's backwards-compatibility section says: a
+ * URL given for Streamable HTTP whose initialize POST gets a 4xx (404, 405...) may be a
+ * legacy HTTP+SSE server, so the same initialize is tried there once before it fails.
+ * Not for answers that mean "try again" or "authenticate", and never once the URL spoke
+ * Streamable HTTP. Returns 1 when the call goes on (err taken). */
+static int try_legacy(mcp_call *call, sekha_error *err)
+{
+    mcp_session *s = call->s;
+    int st = err->layer == SEKHA_LAYER_HTTP ? err->http_status : 0;
+    if (s->ops != &mcp_http_ops || s->generation > 0 || call->legacy_tried || s->freed ||
+        s->init_call != call || s->state != MCP_INITIALIZING || call->state != MCP_SENT ||
+        st < 400 || st > 499 || st == 401 || st == 403 || st == 407 || st == 408 || st == 429)
+        return 0;
+    call->legacy_tried = 1;
+    if (mcp_sse_probe(s, err) != 0)
+        return 0;
+    sekha__log(s->c, SEKHA_LOG_INFO, "MCP: initialize got HTTP %d, trying %s as a legacy "
+               "HTTP+SSE endpoint", st, s->url);
+    sekha_error_free(err);
+    mcp_stream_clear(&call->stream);
+    s->ops->send_call(s, call);
+    return 1;
+}
+
 void mcp_call_end(mcp_call *call, sekha_error *err)
 {
     if (call->state == MCP_ENDED) {
         sekha_error_free(err);
         return;
     }
+    if (call->kind == MCP_CALL_INIT && err && try_legacy(call, err))
+        return;
     mcp_session *s = call->s;
     call->state = MCP_ENDED;
     unlink_call(call);

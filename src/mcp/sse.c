@@ -2,7 +2,11 @@
  * event ("endpoint") names where to POST messages; every answer, notification and server
  * request then arrives on that stream ("message" events) while the POSTs get 202. The
  * server ties its session to the GET: when the stream ends the session is gone, the calls
- * waiting on it fail, and the next call connects and initializes anew. */
+ * waiting on it fail, and the next call connects and initializes anew.
+ *
+ * A session made with sekha_mcp_session_new_http() comes here too when its URL turns out
+ * to be a legacy one (transport discovery, see try_legacy in session.c and
+ * mcp_sse_probe below). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,9 +16,59 @@
 typedef struct sse_t {
     sekha_request *stream;
     char *endpoint;         /* absolute POST URL, NULL until the server named it */
+    /* Transport discovery: while a session made for Streamable HTTP tries this transport,
+     * its own transport is kept here, to go back to when the URL is not a legacy one. */
+    const mcp_transport_ops *was_ops;
+    void *was_t;
+    sekha_error *first;     /* why the Streamable HTTP initialize failed */
 } sse_t;
 
 static void post_call(mcp_session *s, mcp_call *call);
+
+/* Releases the Streamable HTTP state kept during discovery; the transport ops only know
+ * s->t, so it is swapped in for the call. */
+static void drop_kept(mcp_session *s, sse_t *t)
+{
+    if (t->was_t) {
+        s->t = t->was_t;
+        t->was_ops->destroy(s);
+        s->t = t;
+    }
+    t->was_t = NULL;
+    t->was_ops = NULL;
+    sekha_error_free(t->first);
+    t->first = NULL;
+}
+
+/* The URL gave no endpoint event: the session goes back to Streamable HTTP (so the next
+ * call tries both again) and the error is the first answer's, saying what else was tried. */
+static sekha_error *probe_failed(mcp_session *s, sse_t *t, const sekha_error *why)
+{
+    sekha_error *e = t->first;
+    t->first = NULL;
+    if (e != &sekha__nomem_error) {
+        sekha_buf b = {0};
+        if (e->detail && *e->detail)
+            sekha__buf_printf(&b, "%s; ", e->detail);
+        if (why && why->layer == SEKHA_LAYER_HTTP)
+            sekha__buf_printf(&b, "not a legacy HTTP+SSE endpoint either (GET: HTTP %d)",
+                              why->http_status);
+        else
+            sekha__buf_printf(&b, "not a legacy HTTP+SSE endpoint either (GET: %s)",
+                              why ? sekha_error_message(why)
+                                  : "the answer was not an SSE stream with an endpoint event");
+        if (b.data) {
+            free(e->detail);
+            e->detail = b.data;
+        }
+        sekha__error_compose(e, s->init_call ? sekha__req(s->init_call->req)->what : NULL);
+    }
+    s->ops = t->was_ops;
+    s->t = t->was_t;
+    free(t->endpoint);
+    free(t);
+    return e;
+}
 
 /* Length of "scheme://host[:port]" in url. */
 static size_t origin_len(const char *url)
@@ -71,6 +125,10 @@ static int stream_event(sekha_request *req, const sekha_sse_event *ev, void *ud)
         }
         free(t->endpoint);
         t->endpoint = url;
+        if (t->was_t) {
+            sekha__log(s->c, SEKHA_LOG_INFO, "MCP: %s is a legacy HTTP+SSE endpoint", s->url);
+            drop_kept(s, t);
+        }
         for (mcp_call *c = s->calls, *next; c; c = next) {
             next = c->next;
             if (c->state == MCP_SENT && !c->posted)
@@ -97,7 +155,9 @@ static void stream_done(sekha_request *req, const sekha_error *err, const sekha_
     if (s->freed || s->state >= MCP_CLOSING)
         return;
     sekha_error *e;
-    if (err) {
+    if (t->was_t) {
+        e = probe_failed(s, t, err);
+    } else if (err) {
         e = sekha_error_copy(err);
         if (!e)
             e = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, NULL);
@@ -202,8 +262,10 @@ static void sse_close(mcp_session *s, mcp_call *closer)
 static void sse_destroy(mcp_session *s)
 {
     sse_t *t = s->t;
-    if (t)
+    if (t) {
+        drop_kept(s, t);
         free(t->endpoint);
+    }
     free(t);
 }
 
@@ -217,6 +279,20 @@ const mcp_transport_ops mcp_sse_ops = {
     .abort = drop_stream,
     .destroy = sse_destroy,
 };
+
+int mcp_sse_probe(mcp_session *s, const sekha_error *first)
+{
+    sse_t *t = calloc(1, sizeof *t);
+    if (!t || !(t->first = sekha_error_copy(first))) {
+        free(t);
+        return -1;
+    }
+    t->was_ops = s->ops;
+    t->was_t = s->t;
+    s->ops = &mcp_sse_ops;
+    s->t = t;
+    return 0;
+}
 
 sekha_mcp_session *sekha_mcp_session_new_sse(sekha_client *c, const char *url, sekha_error **err)
 {

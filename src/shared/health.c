@@ -13,6 +13,8 @@ struct sekha_health {
     const char *status, *version, *timestamp, *reason;
     const char **check_names, **check_status;
     size_t n_checks;
+    const cJSON **providers;    /* the members of ollama_status.providers */
+    size_t n_providers;
     char *json;
 };
 
@@ -21,6 +23,7 @@ static void destroy(sekha_health *h)
     cJSON_Delete(h->root);
     free(h->check_names);
     free(h->check_status);
+    free(h->providers);
     free(h->json);
     free(h);
 }
@@ -72,6 +75,32 @@ static int read_checks(sekha_health *h, const cJSON *checks)
     return 0;
 }
 
+/* The breaker state of a provider entry {provider_type, circuit_breaker: {state}}. */
+static const char *provider_state(const cJSON *p)
+{
+    return sekha__json_str(cJSON_GetObjectItemCaseSensitive(p, "circuit_breaker"), "state");
+}
+
+/* ollama_status.providers: {"id": {...}}; anything else names no provider. */
+static int read_providers(sekha_health *h, const cJSON *providers)
+{
+    int n = cJSON_IsObject(providers) ? cJSON_GetArraySize(providers) : 0;
+    if (n <= 0)
+        return 0;
+    if (!(h->providers = calloc((size_t)n, sizeof *h->providers)))
+        return -1;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, providers) {
+        if (!p->string)
+            continue;
+        h->providers[h->n_providers++] = p;
+        const char *state = provider_state(p);
+        if (state && strcmp(state, "closed") != 0 && h->verdict == SEKHA_STATUS_HEALTHY)
+            h->verdict = SEKHA_STATUS_DEGRADED;
+    }
+    return 0;
+}
+
 /* bridge: the bridge's rule (provider check), else the controller's (status required). */
 static void *decode(const sekha_response *resp, int bridge, const char *what, sekha_error **err)
 {
@@ -115,7 +144,8 @@ static void *decode(const sekha_response *resp, int bridge, const char *what, se
         if (w > h->verdict)
             h->verdict = w;
     }
-    if (read_checks(h, cJSON_GetObjectItemCaseSensitive(root, "checks")) != 0) {
+    if (read_checks(h, cJSON_GetObjectItemCaseSensitive(root, "checks")) != 0 ||
+        (bridge && read_providers(h, cJSON_GetObjectItemCaseSensitive(provider, "providers")))) {
         destroy(h);
         *err = sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "%s", what);
         return NULL;
@@ -191,4 +221,19 @@ const char *sekha_health_reason(const sekha_health *h)
 const char *sekha_health_json(const sekha_health *h)
 {
     return h ? h->json : NULL;
+}
+
+size_t sekha_health_provider_count(const sekha_health *h)
+{
+    return h ? h->n_providers : 0;
+}
+
+const char *sekha_health_provider_name(const sekha_health *h, size_t i)
+{
+    return h && i < h->n_providers ? h->providers[i]->string : NULL;
+}
+
+const char *sekha_health_provider_state(const sekha_health *h, size_t i)
+{
+    return h && i < h->n_providers ? provider_state(h->providers[i]) : NULL;
 }

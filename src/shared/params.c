@@ -52,8 +52,11 @@ static const key_info keys[] = {
     {SEKHA_PARAM_EMBED_API, "embed_api", K_INT, 0, 2},
     {SEKHA_PARAM_TIMEOUT_MS, "timeout_ms", K_INT, 1, 86400000},
     {SEKHA_PARAM_HTTP_FLAGS, "http_flags", K_INT, 0, 0xffff},
+    {SEKHA_PARAM_REQUIRE_VISION, "require_vision", K_INT, 0, 1},
+    {SEKHA_PARAM_CONTEXT_SIZE, "context_size", K_INT, 1, I64_MAX},
     {SEKHA_PARAM_TEMPERATURE, "temperature", K_REAL, 0, 0},
     {SEKHA_PARAM_IMPORTANCE_THRESHOLD, "importance_threshold", K_REAL, 0, 0},
+    {SEKHA_PARAM_MAX_COST, "max_cost", K_REAL, 0, 0},
     {SEKHA_PARAM_PREFERRED_LABELS, "preferred_labels", K_LIST, 0, 0},
     {SEKHA_PARAM_EXCLUDED_FOLDERS, "excluded_folders", K_LIST, 0, 0},
     {SEKHA_PARAM_LABELS, "labels", K_LIST, 0, 0},
@@ -98,7 +101,7 @@ struct sekha_params {
  * (checked against the table, so a key in a gap is unknown). Reads are constant-time. */
 static int index_of(sekha_param key)
 {
-    static const int first[] = {0, 12, 26, 28, 32, 33}; /* slot of each block's first key */
+    static const int first[] = {0, 12, 28, 31, 35, 36}; /* slot of each block's first key */
     static const int base[] = {1, 100, 200, 300, 400, 500};
     int k = (int)key, block = k < 100 ? 0 : k / 100;
     if (k < 1 || block > 5)

@@ -27,6 +27,7 @@ typedef struct probe {
 struct sekha_deployment_health {
     sekha__ref ref;
     probe p[SEKHA_SERVICE_COUNT];
+    sekha_health *bridge; /* the bridge's report, for its providers (NULL: none) */
     char *json;
 };
 
@@ -59,6 +60,7 @@ void sekha_deployment_health_free(sekha_deployment_health *h)
         free(h->p[i].detail);
         sekha_error_free(h->p[i].err);
     }
+    sekha_health_free(h->bridge);
     free(h->json);
     free(h);
 }
@@ -242,11 +244,19 @@ static void on_bridge(sekha_request *req, const sekha_error *err,
             sekha_service_status st = sekha_health_status(r);
             const char *reason = sekha_health_reason(r);
             const char *status = sekha_health_status_text(r);
+            sekha_buf d = {0};
             if (reason)
-                record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "%s", reason);
+                sekha__buf_puts(&d, reason);
             else
-                record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "status %s",
-                       status ? status : "missing");
+                sekha__buf_printf(&d, "status %s", status ? status : "missing");
+            for (size_t i = 0; i < sekha_health_provider_count(r); i++) {
+                const char *state = sekha_health_provider_state(r, i);
+                sekha__buf_printf(&d, ", provider %s %s", sekha_health_provider_name(r, i),
+                                  state ? state : "(state not reported)");
+            }
+            hw->h->bridge = sekha_health_copy(r);
+            record(hw, SEKHA_SERVICE_BRIDGE, st, NULL, "%s", sekha__buf_str(&d));
+            sekha__buf_free(&d);
         }
         report_when_complete(hw);
     }
@@ -318,6 +328,23 @@ static void on_deadline(sekha_request *r)
         }
 }
 
+/* "providers": [{"provider", "state"}] of the bridge's report, when it names any. */
+static void add_providers(cJSON *service, const sekha_health *bridge)
+{
+    size_t n = sekha_health_provider_count(bridge);
+    cJSON *arr = n ? cJSON_AddArrayToObject(service, "providers") : NULL;
+    for (size_t i = 0; arr && i < n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        const char *state = sekha_health_provider_state(bridge, i);
+        cJSON_AddStringToObject(p, "provider", sekha_health_provider_name(bridge, i));
+        if (state)
+            cJSON_AddStringToObject(p, "state", state);
+        else
+            cJSON_AddNullToObject(p, "state");
+        cJSON_AddItemToArray(arr, p);
+    }
+}
+
 static void build_json(health_wf *hw)
 {
     sekha_deployment_health *h = hw->h;
@@ -340,6 +367,8 @@ static void build_json(health_wf *hw)
         else
             cJSON_AddNullToObject(s, "error");
         free(msg);
+        if (i == SEKHA_SERVICE_BRIDGE)
+            add_providers(s, h->bridge);
         cJSON_AddItemToArray(arr, s);
     }
     /* Written like request bodies: numbers in the "C" locale, strings checked. */
