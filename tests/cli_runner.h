@@ -47,9 +47,11 @@ static inline void cli_drain(int fd, char *buf, size_t cap, size_t *len, int *re
 }
 
 /* Runs bin (NULL = $SEKHA_CLI) with args (NULL-terminated, program name excluded). When
- * sig is non-zero it is sent once stdout holds at least sig_after bytes. */
-static inline void cli_exec(const char *bin, const char *const *args, int sig, size_t sig_after,
-                            cli_out *o)
+ * sig is non-zero it is sent once stdout holds at least sig_after bytes and ready (when not
+ * NULL) returns non-zero for ud; ready is asked after each output and every 20 ms of quiet,
+ * a condition polled (say, a request reaching the devserver), never a sleep. */
+static inline void cli_exec_when(const char *bin, const char *const *args, int sig,
+                                 size_t sig_after, int (*ready)(void *), void *ud, cli_out *o)
 {
     if (!bin)
         bin = getenv("SEKHA_CLI");
@@ -77,15 +79,21 @@ static inline void cli_exec(const char *bin, const char *const *args, int sig, s
     close(out[1]);
     close(err[1]);
     int out_open = 1, err_open = 1, sent = 0;
+    double quiet_since = cli_now();
     while (out_open || err_open) {
         struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0},
                               {err_open ? err[0] : -1, POLLIN, 0}};
-        cr_assert_gt(poll(p, 2, 20000), 0, "the program hangs; stdout so far: %s", o->out);
+        int asking = sig && !sent && ready;
+        int n = poll(p, 2, asking ? 20 : 20000);
+        cr_assert(n > 0 || (asking && cli_now() - quiet_since < 20),
+                  "the program hangs; stdout so far: %s", o->out);
+        if (n > 0)
+            quiet_since = cli_now();
         if (p[0].revents)
             cli_drain(out[0], o->out, sizeof o->out, &o->out_len, &o->out_reads, &out_open);
         if (p[1].revents)
             cli_drain(err[0], o->err, sizeof o->err, &o->err_len, NULL, &err_open);
-        if (sig && !sent && o->out_len >= sig_after) {
+        if (sig && !sent && o->out_len >= sig_after && (!ready || ready(ud))) {
             kill(pid, sig);
             sent = 1;
         }
@@ -97,6 +105,13 @@ static inline void cli_exec(const char *bin, const char *const *args, int sig, s
     o->seconds = cli_now() - t0;
     o->signaled = WIFSIGNALED(st);
     o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* cli_exec_when without a condition: sig goes once stdout holds sig_after bytes. */
+static inline void cli_exec(const char *bin, const char *const *args, int sig, size_t sig_after,
+                            cli_out *o)
+{
+    cli_exec_when(bin, args, sig, sig_after, NULL, NULL, o);
 }
 
 /* 1 when text[0..len) (one trailing newline trimmed) is exactly one JSON value. */

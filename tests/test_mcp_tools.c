@@ -31,6 +31,25 @@ static sekha_client *client_with(const char *controller_key, const char *mcp_key
     return c;
 }
 
+/* The February controller mounts no /mcp/tools routes: there every tool call fails with an
+ * error that says so (what a user of that deployment gets), and a test that needs the
+ * routes has nothing more to check. Returns 1 in that case. */
+static int no_tool_routes(void)
+{
+    if (!ds_test_upstream_is("2026-02"))
+        return 0;
+    sekha_client *c = client_with(NULL, DEV_KEY);
+    sekha_mcp_data *d = NULL;
+    sekha_error *err = NULL;
+    cr_assert_neq(sekha_mcp_memory_stats_sync(c, NULL, &d, &err), SEKHA_OK);
+    cr_assert_null(d);
+    cr_assert_not_null(strstr(sekha_error_message(err), "MCP tool routes"), "names what is "
+                       "missing: %s", sekha_error_message(err));
+    sekha_error_free(err);
+    sekha_client_free(c);
+    return 1;
+}
+
 typedef struct got {
     int calls;
     sekha_code code;
@@ -99,6 +118,8 @@ static char *store(sekha_client *c, const char *label, const char *folder, int i
 
 Test(mcp_tools, store_search_context_update_export_prune_stats)
 {
+    if (no_tool_routes())
+        return;
     sekha_client *c = client_with(NULL, DEV_KEY);
     char *id = store(c, "Zebra cache", "/eng/caches", 7);
 
@@ -131,8 +152,20 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
     p = params_of("Zebra cache v2", NULL, 9);
     cr_assert_eq(sekha_mcp_memory_update_sync(c, id, p, &d, NULL), SEKHA_OK);
     sekha_params_free(p);
-    cr_assert_eq(sekha_mcp_data_count(d, "updated_fields"), 2);
-    cr_assert_str_eq(sekha_mcp_data_str(d, "updated_fields.0"), "label");
+    /* The deployed controller saves label and folder only, though it lists the importance
+     * as updated too; the result reports what was really stored. */
+    int saves_all = !ds_test_upstream();
+    if (saves_all) {
+        cr_assert_eq(sekha_mcp_data_count(d, "updated_fields"), 2);
+        cr_assert_str_eq(sekha_mcp_data_str(d, "updated_fields.0"), "label");
+    } else {
+        for (size_t i = 0; i < sekha_mcp_data_count(d, "updated_fields"); i++) {
+            char path[48];
+            snprintf(path, sizeof path, "updated_fields.%zu", i);
+            cr_assert_str_neq(sekha_mcp_data_str(d, path), "importance_score",
+                              "not stored, so not reported: %s", sekha_mcp_data_json(d));
+        }
+    }
     sekha_mcp_data_free(d);
 
     p = sekha_params_new();
@@ -141,7 +174,7 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
     cr_assert_eq(sekha_mcp_memory_export_sync(c, id, p, &d, NULL), SEKHA_OK);
     sekha_params_free(p);
     cr_assert_str_eq(sekha_mcp_data_str(d, "conversation.label"), "Zebra cache v2");
-    cr_assert_eq(sekha_mcp_data_num(d, "conversation.importance_score", 0), 9);
+    cr_assert_eq(sekha_mcp_data_num(d, "conversation.importance_score", 0), saves_all ? 9 : 7);
     cr_assert_eq(sekha_mcp_data_count(d, "messages"), 2);
     cr_assert_str_eq(sekha_mcp_data_str(d, "messages.1.role"), "assistant");
     cr_assert_str_eq(sekha_mcp_data_str(d, "format"), "markdown");
@@ -175,6 +208,8 @@ Test(mcp_tools, store_search_context_update_export_prune_stats)
 
 Test(mcp_tools, mcp_key_falls_back_to_the_controller_key)
 {
+    if (no_tool_routes())
+        return;
     sekha_client *c = client_with(DEV_KEY, NULL);
     sekha_mcp_data *d = NULL;
     sekha_error *err = NULL;
@@ -187,6 +222,8 @@ Test(mcp_tools, mcp_key_falls_back_to_the_controller_key)
 
 Test(mcp_tools, success_false_is_a_service_error_with_the_servers_message)
 {
+    if (no_tool_routes())
+        return;
     sekha_client *c = client_with(NULL, DEV_KEY);
     got g = {0};
     sekha_params *p = params_of("b", "/a", 0);
@@ -240,6 +277,8 @@ Test(mcp_tools, empty_404_and_500_map_to_not_found_and_server)
 
 Test(mcp_tools, missing_wrong_and_malformed_keys_are_auth_errors)
 {
+    if (no_tool_routes())
+        return;
     sekha_client *none = client_with(NULL, NULL);
     got g = {0};
     sekha_mcp_memory_stats(none, NULL, data_cb, &g);
@@ -436,6 +475,8 @@ Test(mcp_tools, a_failed_setter_is_reported_by_the_call)
 
 Test(mcp_tools, store_without_label_or_folder_uses_the_workflow_defaults)
 {
+    if (no_tool_routes())
+        return;
     sekha_client *c = client_with(NULL, DEV_KEY);
     sekha_messages *m = messages();
     sekha_mcp_data *d = NULL;
@@ -483,6 +524,8 @@ static void *read_then_free(void *arg)
 
 Test(mcp_tools, a_copy_kept_from_the_callback_is_read_and_freed_on_other_threads)
 {
+    if (no_tool_routes())
+        return;
     sekha_client *c = client_with(NULL, DEV_KEY);
     free(store(c, "Threads", "/t", 0));
     sekha_mcp_data *kept = NULL;

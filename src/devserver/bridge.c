@@ -146,6 +146,8 @@ typedef struct chat_req {
     json_t *tools;       /* a non-empty array, or NULL (none, or tool_choice "none") */
     const char *model;
     long long max_tokens;
+    double temperature;  /* as sent; has_temperature 0 when absent or null */
+    int has_temperature;
     int stream;
 } chat_req;
 
@@ -200,6 +202,10 @@ static void check_options(json_t *root, json_t *errs, chat_req *cr)
         else if (d > 2)
             verr(errs, "less_than_equal", loc2("temperature"),
                  "Input should be less than or equal to 2.0", v, json_pack("{s:f}", "le", 2.0));
+        else {
+            cr->temperature = d;
+            cr->has_temperature = 1;
+        }
     }
     cr->max_tokens = 2000;
     v = json_object_get(root, "max_tokens");
@@ -667,6 +673,9 @@ static void chat(const ds_config *cfg, const ds_request *rq, ds_response *rs,
         json_decref(root);
         return;
     }
+    /* The real bridge's request model has no tools: it ignores them and answers text. */
+    if (cfg->upstream != DS_UP_NONE)
+        cr.tools = NULL;
     completion *c = complete(&cr);
     json_decref(root);
     if (!c) {
@@ -690,8 +699,16 @@ static void chat(const ds_config *cfg, const ds_request *rq, ds_response *rs,
                     : NULL;
     free(text);
     completion_free(c);
-    if (v)
+    if (v) {
         ds_respond_json(rs, 200, v);
+        /* The echo model has no use for the temperature, so the one it would sample with is
+         * reported in a header: the real bridge sends `request.temperature or 0.7`, which
+         * turns 0 into 0.7; the devserver's own mode keeps what was asked. */
+        double t = !cr.has_temperature || (cfg->upstream != DS_UP_NONE && cr.temperature == 0)
+                       ? 0.7 : cr.temperature;
+        snprintf(rs->header_name, sizeof rs->header_name, "X-Devserver-Temperature");
+        snprintf(rs->header_value, sizeof rs->header_value, "%g", t);
+    }
     else
         respond_detail(rs, 500, "devserver: could not build the completion");
 }

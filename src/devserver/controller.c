@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#define NOT_FOUND_ENTITY "Entity not found: Conversation not found"
-
 static int is_get(const ds_request *rq)
 {
     /* axum's get() also answers HEAD; the plumbing drops the body. */
@@ -33,12 +31,13 @@ static void respond_db_error(ds_response *rs, const char *err)
 }
 
 /* ---- #1 POST /api/v1/conversations */
-static int create_conversation(ds_store *st, const ds_request *rq, ds_response *rs)
+static int create_conversation(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                               ds_response *rs)
 {
-    static const ctl_field fields[] = {
+    const ctl_field fields[] = {
         {"label", CT_STR, CR_REQUIRED},
         {"folder", CT_STR, CR_REQUIRED},
-        {"messages", CT_MSG_VEC, CR_REQUIRED},
+        {"messages", ctl_msg_type(cfg), CR_REQUIRED},
     };
     json_t *body = ctl_body(rq, rs, fields, sizeof fields / sizeof fields[0]);
     if (!body)
@@ -129,9 +128,11 @@ static int query_bool(const ds_request *rq, const char *name, int *out, ds_respo
 /* ---- #3 GET /api/v1/conversations
  * The real controller's filters never match: it builds "label = 'x'" and then applies it as
  * "label CONTAINS that string", and it has no pinned/archived columns, so any filter gives an
- * empty list. The devserver filters correctly instead (label/folder exact, pinned =
- * importance >= 10, archived = status "archived") so clients can test the intended use. */
-static int list_conversations(ds_store *st, const ds_request *rq, ds_response *rs)
+ * empty list. With --upstream the devserver does the same; in its own mode it filters
+ * correctly (label/folder exact, pinned = importance >= 10, archived = status "archived") so
+ * clients can test the intended use. */
+static int list_conversations(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                              ds_response *rs)
 {
     long long page, page_size;
     ds_list_filter f = {ds_query_arg(rq, "label"), ds_query_arg(rq, "folder"), -1, -1};
@@ -146,6 +147,12 @@ static int list_conversations(ds_store *st, const ds_request *rq, ds_response *r
     ds_conv *convs = NULL;
     size_t n = 0;
     long long total = 0;
+    if (cfg->upstream != DS_UP_NONE && (f.label || f.folder || f.pinned >= 0 || f.archived >= 0)) {
+        ds_respond_json(rs, 200, json_pack("{s:[], s:i, s:I, s:I}", "results", "total", 0,
+                                           "page", (json_int_t)page, "page_size",
+                                           (json_int_t)page_size));
+        return 1;
+    }
     /* Both factors are u32, so the product can pass LLONG_MAX; any offset that large is
      * past the end anyway. */
     long long offset = page_size && page - 1 > LLONG_MAX / page_size ? LLONG_MAX
@@ -177,10 +184,12 @@ static int list_conversations(ds_store *st, const ds_request *rq, ds_response *r
 }
 
 /* ---- #4..#7 PUT /api/v1/conversations/{id}/{label|folder|pin|archive} */
-static int update_conversation(ds_store *st, const ds_request *rq, ds_response *rs,
-                               const char *id, const char *action)
+static int update_conversation(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                               ds_response *rs, const char *id, const char *action)
 {
     int rc;
+    char not_found[128];
+    ctl_not_found(cfg, id, not_found, sizeof not_found);
     if (strcmp(action, "label") == 0) {
         static const ctl_field fields[] = {
             {"label", CT_STR, CR_REQUIRED},
@@ -194,7 +203,7 @@ static int update_conversation(ds_store *st, const ds_request *rq, ds_response *
         json_decref(body);
         /* The real handler maps every repository error, not-found included, to 404. */
         if (rc != DS_OK)
-            ds_respond_error(rs, 404, rc == DS_NOTFOUND ? NOT_FOUND_ENTITY : "Database error");
+            ds_respond_error(rs, 404, rc == DS_NOTFOUND ? not_found : "Database error");
         else
             ds_respond_empty(rs, 200);
         return 1;
@@ -220,7 +229,7 @@ static int update_conversation(ds_store *st, const ds_request *rq, ds_response *
     else
         rc = ds_store_update(st, id, NULL, NULL, "archived", DS_KEEP);
     if (rc == DS_NOTFOUND)
-        ds_respond_error(rs, 500, NOT_FOUND_ENTITY);
+        ds_respond_error(rs, 500, not_found);
     else if (rc != DS_OK)
         respond_db_error(rs, NULL);
     else
@@ -265,14 +274,14 @@ static int count_conversations(ds_store *st, const ds_request *rq, ds_response *
 }
 
 /* /api/v1/conversations[...]; rest is what follows "/conversations". */
-static int conversations_route(ds_store *st, const ds_request *rq, ds_response *rs,
-                               const char *rest)
+static int conversations_route(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                               ds_response *rs, const char *rest)
 {
     if (*rest == '\0') {
         if (method_is(rq, "POST"))
-            return create_conversation(st, rq, rs);
+            return create_conversation(st, cfg, rq, rs);
         if (is_get(rq))
-            return list_conversations(st, rq, rs);
+            return list_conversations(st, cfg, rq, rs);
         return not_allowed(rs);
     }
     rest++; /* skip '/' */
@@ -304,14 +313,20 @@ static int conversations_route(ds_store *st, const ds_request *rq, ds_response *
         return not_allowed(rs);
     if (ctl_path_uuid(rest, seg_len, id, rs) != 0)
         return 1;
-    return update_conversation(st, rq, rs, id, action);
+    return update_conversation(st, cfg, rq, rs, id, action);
 }
 
-/* ---- #18 GET /health (the Jan shape: checks per dependency, 503 empty when unhealthy) */
-static int health(ds_store *st, const ds_request *rq, ds_response *rs)
+/* ---- #18 GET /health (the Jan shape: checks per dependency, 503 empty when unhealthy;
+ * the February one always answers 200 with a version and an uptime that stays 0) */
+static int health(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
     if (!is_get(rq))
         return not_allowed(rs);
+    if (cfg->upstream == DS_UP_2026_02) {
+        ds_respond_json(rs, 200, json_pack("{s:s, s:s, s:i}", "status", "healthy", "version",
+                                           "0.1.0", "uptime_seconds", 0));
+        return 1;
+    }
     if (ds_store_ping(st) != DS_OK) {
         ds_respond_empty(rs, 503);
         return 1;
@@ -330,11 +345,22 @@ static int health(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-/* ---- #19 GET /metrics: the real one is a placeholder; these counts are live. */
-static int metrics(ds_store *st, const ds_request *rq, ds_response *rs)
+/* ---- #19 GET /metrics: the real one is a placeholder (January: one Prometheus gauge that
+ * is always 0; February: a JSON note); the devserver's own mode counts live. */
+static int metrics(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
     if (!is_get(rq))
         return not_allowed(rs);
+    if (cfg->upstream == DS_UP_2026_01) {
+        ds_respond_text(rs, 200, "# HELP sekha_conversations_total Total number of conversations\n"
+                                 "# TYPE sekha_conversations_total gauge\n"
+                                 "sekha_conversations_total 0\n");
+        return 1;
+    }
+    if (cfg->upstream == DS_UP_2026_02) {
+        ds_respond_json(rs, 200, json_pack("{s:s}", "metrics", "not_implemented"));
+        return 1;
+    }
     ds_totals t = {0, 0, 0, 0};
     if (ds_store_totals(st, &t) != DS_OK) {
         ds_respond_empty(rs, 500);
@@ -361,16 +387,15 @@ static int metrics(ds_store *st, const ds_request *rq, ds_response *rs)
 
 int ds_controller_handle(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
-    (void)cfg;
     const char *p = rq->path;
     if (strcmp(p, "/health") == 0)
-        return health(st, rq, rs);
+        return health(st, cfg, rq, rs);
     if (strcmp(p, "/metrics") == 0)
-        return metrics(st, rq, rs);
+        return metrics(st, cfg, rq, rs);
     if (strncmp(p, "/api/v1", 7) != 0 || (p[7] != '/' && p[7] != '\0'))
         return 0;
     const char *sub = p + 7;
     if (strncmp(sub, "/conversations", 14) == 0 && (sub[14] == '\0' || sub[14] == '/'))
-        return conversations_route(st, rq, rs, sub + 14);
-    return ctl_search_route(st, rq, rs, sub);
+        return conversations_route(st, cfg, rq, rs, sub + 14);
+    return ctl_search_route(st, cfg, rq, rs, sub);
 }

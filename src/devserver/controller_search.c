@@ -25,8 +25,10 @@ static void respond_prefixed_error(ds_response *rs, int status, const char *pref
 }
 
 /* ---- #10 POST /api/v1/query */
-static int semantic_query(ds_store *st, const ds_request *rq, ds_response *rs)
+static int semantic_query(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                          ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"filters", CT_ANY, CR_OPTION},
@@ -72,8 +74,10 @@ static int semantic_query(ds_store *st, const ds_request *rq, ds_response *rs)
 }
 
 /* ---- #11 POST /api/v1/search/fts */
-static int full_text_search(ds_store *st, const ds_request *rq, ds_response *rs)
+static int full_text_search(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                            ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"limit", CT_USIZE, CR_DEFAULT},
@@ -156,8 +160,10 @@ static int in_list(const json_t *arr, const char *s, int prefix)
  * conversation's own score for every candidate (the real one uses 5 for semantic hits), the
  * weights use importance/10 and label match 0/1 so all three terms are on a 0..1 scale, and
  * ties break on query similarity so the query still matters. */
-static int assemble_context(ds_store *st, const ds_request *rq, ds_response *rs)
+static int assemble_context(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                            ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"preferred_labels", CT_STR_VEC, CR_REQUIRED},
@@ -302,7 +308,7 @@ static char *extractive_summary(const ds_conv *c, const ds_msg *msgs, size_t n, 
     return s;
 }
 
-static int summarize(ds_store *st, const ds_request *rq, ds_response *rs)
+static int summarize(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs)
 {
     static const ctl_field fields[] = {
         {"conversation_id", CT_UUID, CR_REQUIRED},
@@ -325,7 +331,12 @@ static int summarize(ds_store *st, const ds_request *rq, ds_response *rs)
     } else {
         ctl_uuid(body, "conversation_id", id);
         rc = ds_store_get(st, id, &c);
-        if (rc == DS_NOTFOUND)
+        char not_found[128];
+        ctl_not_found(cfg, id, not_found, sizeof not_found);
+        /* The real summarizer's RepositoryError::NotFound goes out as a 500. */
+        if (rc == DS_NOTFOUND && cfg->upstream != DS_UP_NONE)
+            ds_respond_error(rs, 500, not_found);
+        else if (rc == DS_NOTFOUND)
             ds_respond_error(rs, 404, "Conversation not found");
         else if (rc != DS_OK)
             ds_respond_error(rs, 500, "Database error: cannot read conversation");
@@ -341,9 +352,12 @@ static int summarize(ds_store *st, const ds_request *rq, ds_response *rs)
     char *summary = extractive_summary(&c, msgs, n, max);
     char now[DS_TS_LEN];
     ds_now_naive(now);
-    ds_respond_json(rs, 200,
-                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "conversation_id", id, "level", level,
-                              "summary", summary, "generated_at", now, "model", k_model));
+    /* The real SummaryResponse has no model field. */
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "conversation_id", id, "level", level,
+                            "summary", summary, "generated_at", now);
+    if (out && cfg->upstream == DS_UP_NONE)
+        json_object_set_new(out, "model", json_string(k_model));
+    ds_respond_json(rs, 200, out);
     free(summary);
     ds_msgs_free(msgs, n);
     ds_conv_clear(&c);
@@ -412,8 +426,10 @@ json_t *ctl_prune_suggestions(ds_store *st, long long threshold_days, int spaced
     return out;
 }
 
-static int prune_dry_run(ds_store *st, const ds_request *rq, ds_response *rs)
+static int prune_dry_run(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {{"threshold_days", CT_I64, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
     if (!body)
@@ -429,7 +445,8 @@ static int prune_dry_run(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-static int prune_execute(ds_store *st, const ds_request *rq, ds_response *rs)
+static int prune_execute(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
     static const ctl_field fields[] = {{"conversation_ids", CT_UUID_VEC, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
@@ -444,8 +461,9 @@ static int prune_execute(ds_store *st, const ds_request *rq, ds_response *rs)
         ds_uuid_parse(json_string_value(e), id);
         int rc = ds_store_update(st, id, NULL, NULL, "archived", DS_KEEP);
         if (rc != DS_OK) {
-            ds_respond_error(rs, 500, rc == DS_NOTFOUND ? "Entity not found: Conversation not found"
-                                                        : "Database error");
+            char not_found[128];
+            ctl_not_found(cfg, id, not_found, sizeof not_found);
+            ds_respond_error(rs, 500, rc == DS_NOTFOUND ? not_found : "Database error");
             failed = 1;
             break;
         }
@@ -565,7 +583,8 @@ static void add_suggestion(json_t *arr, const char *label, int existing, const c
                                          "reason", reason));
 }
 
-static int suggest_labels(ds_store *st, const ds_request *rq, ds_response *rs)
+static int suggest_labels(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                          ds_response *rs)
 {
     static const ctl_field fields[] = {{"conversation_id", CT_UUID, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
@@ -639,22 +658,28 @@ static int suggest_labels(ds_store *st, const ds_request *rq, ds_response *rs)
     free(text);
     ds_strv_free(labels, nl);
     ds_msgs_free(msgs, n);
-    ds_respond_json(rs, 200, json_pack("{s:s, s:o, s:s}", "conversation_id", id, "suggestions",
-                                       sugg, "model", k_model));
+    /* The real LabelSuggestResponse has no model field. */
+    json_t *out = json_pack("{s:s, s:o}", "conversation_id", id, "suggestions", sugg);
+    if (out && cfg->upstream == DS_UP_NONE)
+        json_object_set_new(out, "model", json_string(k_model));
+    ds_respond_json(rs, 200, out);
     return 1;
 }
 
 /* ---- routing for everything under /api/v1 except /conversations */
 
-typedef int (*route_fn)(ds_store *, const ds_request *, ds_response *);
+typedef int (*route_fn)(ds_store *, const ds_config *, const ds_request *, ds_response *);
 
-static int rebuild_route(ds_store *st, const ds_request *rq, ds_response *rs)
+static int rebuild_route(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
+    (void)cfg;
     (void)rq;
     return rebuild_embeddings(st, rs);
 }
 
-int ctl_search_route(ds_store *st, const ds_request *rq, ds_response *rs, const char *sub)
+int ctl_search_route(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs,
+                     const char *sub)
 {
     static const struct {
         const char *path;
@@ -676,7 +701,7 @@ int ctl_search_route(ds_store *st, const ds_request *rq, ds_response *rs, const 
             ds_respond_empty(rs, 405);
             return 1;
         }
-        return routes[i].fn(st, rq, rs);
+        return routes[i].fn(st, cfg, rq, rs);
     }
     ds_respond_empty(rs, 404);
     return 1;

@@ -22,7 +22,8 @@ typedef enum {
     CT_ANY,       /* serde_json::Value */
     CT_STR_VEC,   /* Vec<String> */
     CT_UUID_VEC,  /* Vec<Uuid> */
-    CT_MSG_VEC    /* Vec<MessageDto> (content: string or parts) */
+    CT_MSG_VEC,   /* Vec<MessageDto> (content: string or parts) */
+    CT_MSG_VEC_STR /* Vec<MessageDto> of the January controller (content: String only) */
 } ctl_type;
 
 typedef enum {
@@ -82,7 +83,15 @@ int ctl_semantic(ds_store *st, const char *query, size_t limit, json_t *filters,
 json_t *ctl_prune_suggestions(ds_store *st, long long threshold_days, int spaced,
                               long long *savings);
 
+/* The messages field type of the create routes for that stack (parts or strings only). */
+ctl_type ctl_msg_type(const ds_config *cfg);
+
+/* The text of RepositoryError::NotFound for a conversation: the upstream controllers name
+ * the UUID, the devserver's own mode does not. */
+void ctl_not_found(const ds_config *cfg, const char *id, char *out, size_t cap);
+
 /* Route handlers split across files. Each returns 1 (handled). */
-int ctl_search_route(ds_store *st, const ds_request *rq, ds_response *rs, const char *sub);
+int ctl_search_route(ds_store *st, const ds_config *cfg, const ds_request *rq, ds_response *rs,
+                     const char *sub);
 
 #endif

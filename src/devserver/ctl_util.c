@@ -87,7 +87,8 @@ static const char *expected(ctl_type t)
     case CT_ANY: return "any valid JSON value";
     case CT_STR_VEC:
     case CT_UUID_VEC:
-    case CT_MSG_VEC: return "a sequence";
+    case CT_MSG_VEC:
+    case CT_MSG_VEC_STR: return "a sequence";
     }
     return "a value";
 }
@@ -196,6 +197,7 @@ static int check_value(const json_t *v, ctl_type t, const char *path, char *msg,
         }
         return 0;
     case CT_MSG_VEC:
+    case CT_MSG_VEC_STR:
         if (!json_is_array(v))
             break;
         json_array_foreach(v, i, e) {
@@ -219,6 +221,11 @@ static int check_value(const json_t *v, ctl_type t, const char *path, char *msg,
             }
             if (!content) {
                 snprintf(msg, cap, "%s: missing field `content`", sub);
+                return -1;
+            }
+            if (t == CT_MSG_VEC_STR && !json_is_string(content)) {
+                snprintf(sub + strlen(sub), sizeof sub - strlen(sub), ".content");
+                type_error(msg, cap, sub, content, CT_STR);
                 return -1;
             }
             if (!content_ok(content)) {
@@ -613,4 +620,17 @@ int ctl_semantic(ds_store *st, const char *query, size_t limit, json_t *filters,
     *out = all;
     *n = kept < limit ? kept : limit;
     return DS_OK;
+}
+
+ctl_type ctl_msg_type(const ds_config *cfg)
+{
+    return cfg && cfg->upstream == DS_UP_2026_01 ? CT_MSG_VEC_STR : CT_MSG_VEC;
+}
+
+void ctl_not_found(const ds_config *cfg, const char *id, char *out, size_t cap)
+{
+    if (cfg && cfg->upstream != DS_UP_NONE)
+        snprintf(out, cap, "Entity not found: Conversation %s not found", id);
+    else
+        snprintf(out, cap, "Entity not found: Conversation not found");
 }

@@ -11,6 +11,15 @@
 
 struct MHD_Connection;
 
+/* Which deployed stack the server imitates (--upstream). DS_UP_NONE is the devserver's own,
+ * kinder behaviour (the demo's); the others reproduce what the real services at those
+ * versions do, quirks included, so a test passing against them means something. */
+typedef enum {
+    DS_UP_NONE = 0,
+    DS_UP_2026_01,  /* controller 9e9dca0 (January 2026) + the non-streaming bridge */
+    DS_UP_2026_02   /* February controller: no /mcp/tools routes, no limiter, content parts */
+} ds_upstream;
+
 /* Server-wide settings parsed from the command line. */
 typedef struct ds_config {
     int port;                 /* controller port (0 = any free port) */
@@ -24,6 +33,7 @@ typedef struct ds_config {
     char *tls_cert_pem;       /* both listeners speak HTTPS when set (--tls-cert/--tls-key) */
     char *tls_key_pem;
     const char *replay_path;  /* answer from this cassette only (--replay), NULL = off */
+    ds_upstream upstream;     /* --upstream 2026-01|2026-02, DS_UP_NONE by default */
     int mcp_oauth;            /* the MCP endpoint takes OAuth access tokens (--mcp-oauth) */
     long mcp_oauth_ttl;       /* their lifetime in seconds (--mcp-oauth-ttl, default 300) */
     int keepalive_timeout;    /* close connections idle this many seconds, 0 = never */

@@ -305,7 +305,8 @@ static void controller_route(const ds_request *rq, ds_response *rs)
     }
     if (ds_mcp_rpc_handle(g_store, g_cfg, rq, rs))
         return;
-    if (ds_mcp_tools_handle(g_store, g_cfg, rq, rs))
+    /* The February controller mounts no /mcp/tools routes: they fall to the bare 404. */
+    if (g_cfg->upstream != DS_UP_2026_02 && ds_mcp_tools_handle(g_store, g_cfg, rq, rs))
         return;
     if (ds_controller_handle(g_store, g_cfg, rq, rs))
         return;

@@ -9,6 +9,7 @@
  * SEKHA_* variable of that meaning: mcp_url is SEKHA_MCP_URL, the base of the
  * /mcp/tools/<tool> routes (the controller itself); mcp_jsonrpc_url is the JSON-RPC
  * endpoint an MCP client connects to; mcp_api_key is the SEKHA_MCP_API_KEY it accepts.
+ * With --upstream the line ends with "upstream":"<version>".
  * SIGTERM or SIGINT stops it cleanly (exit 0), stalled and endless connections included. */
 #include "faults.h"
 #include "replay.h"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
           "  --api-key KEY       require 'Authorization: Bearer KEY' on controller REST routes\n"
           "  --mcp-api-key KEY   MCP tool key (default dev_default_key_change_me_1234567890)\n"
           "  --no-stream         the bridge ignores \"stream\": true, like the real bridge\n"
+          "  --upstream VERSION  behave like the deployed stack of that version, quirks\n"
+          "                      included: 2026-01 or 2026-02 (default: the devserver's own,\n"
+          "                      kinder behaviour; see sekha-devserver(1))\n"
           "  --tls-cert FILE     serve HTTPS with this PEM certificate (needs --tls-key)\n"
           "  --tls-key FILE      the certificate's PEM private key\n"
           "  --replay FILE       answer only from this cassette, a recorded run (JSON lines,\n"
@@ -111,6 +115,7 @@ static char *read_file(const char *path)
 /* Returns 0 to run, 1 after --help, 2 on a bad command line. */
 static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
 {
+    int rate_limit_given = 0;
     int announce = -1; /* --keepalive-announce, -1: the timeout itself */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -146,6 +151,19 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
                 return 2;
             }
             cfg->rate_limit = n;
+            rate_limit_given = 1;
+            i++;
+        } else if (!strcmp(a, "--upstream")) {
+            if (val && !strcmp(val, "2026-01")) {
+                cfg->upstream = DS_UP_2026_01;
+            } else if (val && !strcmp(val, "2026-02")) {
+                cfg->upstream = DS_UP_2026_02;
+            } else {
+                fprintf(stderr, "sekha-devserver: --upstream needs a stack version: 2026-01 "
+                                "(January controller) or 2026-02 (February controller)%s%s%s\n",
+                        val ? "; '" : "", val ? val : "", val ? "' is not one" : "");
+                return 2;
+            }
             i++;
         } else if (!strcmp(a, "--keepalive-timeout") || !strcmp(a, "--keepalive-announce")) {
             int timeout = !strcmp(a, "--keepalive-timeout");
@@ -206,6 +224,23 @@ static int parse_args(int argc, char **argv, ds_config *cfg, int *verbose)
         fprintf(stderr, "sekha-devserver: --replay answers from the cassette only; "
                         "it does not combine with --faults\n");
         return 2;
+    }
+    if (cfg->replay_path && cfg->upstream != DS_UP_NONE) {
+        fprintf(stderr, "sekha-devserver: --replay answers from the cassette only; "
+                        "it does not combine with --upstream\n");
+        return 2;
+    }
+    if (cfg->upstream == DS_UP_2026_02 && rate_limit_given) {
+        fprintf(stderr, "sekha-devserver: --rate-limit: the 2026-02 controller has no rate "
+                        "limiter\n");
+        return 2;
+    }
+    if (cfg->upstream != DS_UP_NONE) {
+        /* No bridge version streams. The January controller limits every caller without
+         * X-Forwarded-For to one shared window of 1000 requests a minute by default. */
+        cfg->no_stream = 1;
+        if (cfg->upstream == DS_UP_2026_01 && !rate_limit_given)
+            cfg->rate_limit = 1000;
     }
     cfg->keepalive_announce = announce >= 0 ? announce : cfg->keepalive_timeout;
     if (cfg->port != 0 && cfg->port == cfg->bridge_port) {
@@ -297,6 +332,8 @@ int main(int argc, char **argv)
            "\"mcp_url\":\"%s://127.0.0.1:%d\",\"mcp_jsonrpc_url\":\"%s://127.0.0.1:%d/mcp\",",
            scheme, cport, scheme, bport, scheme, cport, scheme, cport);
     print_json_string("mcp_api_key", cfg.mcp_api_key);
+    if (cfg.upstream != DS_UP_NONE)
+        printf(",\"upstream\":\"%s\"", cfg.upstream == DS_UP_2026_01 ? "2026-01" : "2026-02");
     fputs("}\n", stdout);
     fflush(stdout);
 

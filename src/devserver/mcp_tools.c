@@ -60,12 +60,13 @@ static json_t *spaced(const char *ts)
     return json_string(out);
 }
 
-static int memory_store(ds_store *st, const ds_request *rq, ds_response *rs)
+static int memory_store(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                        ds_response *rs)
 {
-    static const ctl_field fields[] = {
+    const ctl_field fields[] = {
         {"label", CT_STR, CR_REQUIRED},
         {"folder", CT_STR, CR_REQUIRED},
-        {"messages", CT_MSG_VEC, CR_REQUIRED},
+        {"messages", ctl_msg_type(cfg), CR_REQUIRED},
         {"importance_score", CT_I32, CR_OPTION},
     };
     json_t *body = ctl_body(rq, rs, fields, sizeof fields / sizeof fields[0]);
@@ -90,8 +91,10 @@ static int memory_store(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-static int memory_search(ds_store *st, const ds_request *rq, ds_response *rs)
+static int memory_search(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"query", CT_STR, CR_REQUIRED},
         {"filters", CT_ANY, CR_OPTION},
@@ -129,9 +132,39 @@ static int memory_search(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-/* Unlike the real tool (which reports status and importance but saves neither), the
- * devserver applies every field it reports; the response shape is unchanged. */
-static int memory_update(ds_store *st, const ds_request *rq, ds_response *rs)
+/* The real tool saves label and folder only (as one "label/folder" entry), yet lists status
+ * and importance_score as updated and checks neither; --upstream does the same. The
+ * devserver's own mode applies every field it reports. */
+static int upstream_update(ds_store *st, json_t *body, ds_response *rs)
+{
+    char id[DS_UUID_LEN + 1];
+    ctl_uuid(body, "conversation_id", id);
+    const char *label = ctl_str(body, "label");
+    const char *folder = ctl_str(body, "folder");
+    ds_conv c;
+    int rc = ds_store_get(st, id, &c);
+    if (rc == DS_OK && (label || folder))
+        rc = ds_store_update(st, id, label ? label : c.label, folder ? folder : c.folder, NULL,
+                             DS_KEEP);
+    if (rc != DS_OK) {
+        ds_respond_empty(rs, rc == DS_NOTFOUND ? 404 : 500);
+        return 1;
+    }
+    ds_conv_clear(&c);
+    json_t *updated = json_array();
+    if (label || folder)
+        json_array_append_new(updated, json_string("label/folder"));
+    if (ctl_str(body, "status"))
+        json_array_append_new(updated, json_string("status"));
+    if (json_is_integer(json_object_get(body, "importance_score")))
+        json_array_append_new(updated, json_string("importance_score"));
+    respond_ok(rs, json_pack("{s:s, s:o, s:s}", "conversation_id", id, "updated_fields", updated,
+                             "message", "Conversation updated successfully"));
+    return 1;
+}
+
+static int memory_update(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
     static const ctl_field fields[] = {
         {"conversation_id", CT_UUID, CR_REQUIRED},
@@ -143,6 +176,11 @@ static int memory_update(ds_store *st, const ds_request *rq, ds_response *rs)
     json_t *body = ctl_body(rq, rs, fields, sizeof fields / sizeof fields[0]);
     if (!body)
         return 1;
+    if (cfg->upstream != DS_UP_NONE) {
+        upstream_update(st, body, rs);
+        json_decref(body);
+        return 1;
+    }
     char id[DS_UUID_LEN + 1];
     ctl_uuid(body, "conversation_id", id);
     const char *label = ctl_str(body, "label");
@@ -186,7 +224,8 @@ static int memory_update(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-static int memory_prune(ds_store *st, const ds_request *rq, ds_response *rs)
+static int memory_prune(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                        ds_response *rs)
 {
     static const ctl_field fields[] = {
         {"threshold_days", CT_I64, CR_DEFAULT},
@@ -199,9 +238,12 @@ static int memory_prune(ds_store *st, const ds_request *rq, ds_response *rs)
     double threshold = ctl_num(body, "importance_threshold", 5.0);
     long long savings = 0;
     json_t *s = ctl_prune_suggestions(st, days, 1, &savings);
-    if (!s)
+    /* The real tool builds its LLM client from the Ollama URL, so the preview of the first
+     * candidate fails and the whole call is a bare 500; only "nothing to prune" succeeds. */
+    if (!s || (cfg->upstream != DS_UP_NONE && json_array_size(s) > 0)) {
+        json_decref(s);
         ds_respond_empty(rs, 500);
-    else
+    } else
         respond_ok(rs, json_pack("{s:I, s:o, s:I, s:I, s:o}", "threshold_days", (json_int_t)days,
                                  "importance_threshold", ctl_f32(threshold), "total_suggestions",
                                  (json_int_t)json_array_size(s), "estimated_token_savings",
@@ -234,8 +276,10 @@ static int load_conversation(ds_store *st, const json_t *body, ds_conv *c, ds_re
     return -1;
 }
 
-static int memory_get_context(ds_store *st, const ds_request *rq, ds_response *rs)
+static int memory_get_context(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                              ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {{"conversation_id", CT_UUID, CR_REQUIRED}};
     json_t *body = ctl_body(rq, rs, fields, 1);
     if (!body)
@@ -249,8 +293,10 @@ static int memory_get_context(ds_store *st, const ds_request *rq, ds_response *r
     return 1;
 }
 
-static int memory_export(ds_store *st, const ds_request *rq, ds_response *rs)
+static int memory_export(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                         ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"conversation_id", CT_UUID, CR_REQUIRED},
         {"format", CT_STR, CR_OPTION},
@@ -289,8 +335,10 @@ static int memory_export(ds_store *st, const ds_request *rq, ds_response *rs)
     return 1;
 }
 
-static int memory_stats(ds_store *st, const ds_request *rq, ds_response *rs)
+static int memory_stats(ds_store *st, const ds_config *cfg, const ds_request *rq,
+                        ds_response *rs)
 {
+    (void)cfg;
     static const ctl_field fields[] = {
         {"folder", CT_STR, CR_OPTION},
         {"label", CT_STR, CR_OPTION},
@@ -333,7 +381,7 @@ int ds_mcp_tools_handle(ds_store *st, const ds_config *cfg, const ds_request *rq
 {
     static const struct {
         const char *name;
-        int (*fn)(ds_store *, const ds_request *, ds_response *);
+        int (*fn)(ds_store *, const ds_config *, const ds_request *, ds_response *);
     } tools[] = {
         {"memory_store", memory_store},
         {"memory_search", memory_search},
@@ -356,7 +404,7 @@ int ds_mcp_tools_handle(ds_store *st, const ds_config *cfg, const ds_request *rq
         }
         if (!ds_mcp_authorized(cfg, rq, rs))
             return 1;
-        return tools[i].fn(st, rq, rs);
+        return tools[i].fn(st, cfg, rq, rs);
     }
     ds_respond_empty(rs, 404);
     return 1;

@@ -123,6 +123,18 @@ static int read_until(int fd, char *out, size_t outlen, int at_line)
     }
 }
 
+const char *ds_test_upstream(void)
+{
+    const char *v = getenv("SEKHA_TEST_UPSTREAM");
+    return v && *v ? v : NULL;
+}
+
+int ds_test_upstream_is(const char *version)
+{
+    const char *v = ds_test_upstream();
+    return v && version && strcmp(v, version) == 0;
+}
+
 static int start_with(ds_proc *p, int faults, const char *const *extra_args)
 {
     memset(p, 0, sizeof *p);
@@ -132,9 +144,12 @@ static int start_with(ds_proc *p, int faults, const char *const *extra_args)
         return -1;
     }
     size_t nextra = 0;
+    int own_upstream = 0;
     while (extra_args && extra_args[nextra])
-        nextra++;
-    const char **argv = calloc(nextra + 7, sizeof *argv);
+        own_upstream |= !strcmp(extra_args[nextra++], "--upstream");
+    /* A test that names its own stack keeps it; replay has no stack to imitate. */
+    const char *upstream = faults && !own_upstream ? ds_test_upstream() : NULL;
+    const char **argv = calloc(nextra + 9, sizeof *argv);
     if (!argv)
         return -1;
     size_t a = 0;
@@ -145,6 +160,10 @@ static int start_with(ds_proc *p, int faults, const char *const *extra_args)
     argv[a++] = "0";
     if (faults)
         argv[a++] = "--faults";
+    if (upstream) {
+        argv[a++] = "--upstream";
+        argv[a++] = upstream;
+    }
     for (size_t i = 0; i < nextra; i++)
         argv[a++] = extra_args[i];
     argv[a] = NULL;

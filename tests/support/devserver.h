@@ -13,9 +13,19 @@ typedef struct ds_proc {
     char mcp_api_key[128];     /* SEKHA_MCP_API_KEY the devserver accepts */
 } ds_proc;
 
-/* Forks and execs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --faults [extra_args...]
- * (extra_args is NULL-terminated, or NULL), waits up to 10 s for its ready line and fills
- * in the URLs. Returns 0 on success; on failure the child (if any) is gone and p->pid is 0. */
+/* The stack the devservers imitate in this run: $SEKHA_TEST_UPSTREAM ("2026-01",
+ * "2026-02"), or NULL for the devserver's own mode. Tests whose outcome depends on an
+ * upstream quirk branch on it. */
+const char *ds_test_upstream(void);
+
+/* 1 when this run's devservers imitate that stack ("2026-01", "2026-02"), else 0. */
+int ds_test_upstream_is(const char *version);
+
+/* Forks and execs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --faults [--upstream V]
+ * [extra_args...] (extra_args is NULL-terminated, or NULL; --upstream V when
+ * $SEKHA_TEST_UPSTREAM is set and extra_args name no --upstream of their own), waits up to
+ * 10 s for its ready line and fills in the URLs. Returns 0 on success; on failure the child
+ * (if any) is gone and p->pid is 0. */
 int ds_proc_start(ds_proc *p, const char *const *extra_args);
 
 /* Like ds_proc_start, but runs $SEKHA_DEVSERVER_BIN --port 0 --bridge-port 0 --replay
