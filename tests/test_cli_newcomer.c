@@ -70,8 +70,8 @@ Test(cli_newcomer, readme_path_works_against_the_devserver)
     run(&o, (const char *const[]){"health", NULL}, feb ? 1 : 0);
     const char *mcp = health_line(o.out, "mcp");
     cr_assert_not_null(mcp, "no mcp line in: %s", o.out);
-    cr_assert(strncmp(mcp + strspn(mcp + 3, " ") + 3, feb ? "unhealthy" : "healthy",
-                      feb ? 9 : 7) == 0, "%s", o.out);
+    cr_assert(strncmp(mcp + strspn(mcp + 3, " ") + 3, feb ? "degraded" : "healthy",
+                      feb ? 8 : 7) == 0, "%s", o.out);
 
     run(&o, (const char *const[]){"store", "--label", "Lisbon trip", "--folder", "/travel",
                                   "--message", "user:I fly to Lisbon on 12 May, TP1351 at 07:40.",

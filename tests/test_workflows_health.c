@@ -72,19 +72,19 @@ static void check_sync(sekha_options *o, long timeout_ms, hrec *r)
 
 enum { CTL = SEKHA_SERVICE_CONTROLLER, BR = SEKHA_SERVICE_BRIDGE, MCP = SEKHA_SERVICE_MCP };
 
-/* The February controller serves no /mcp/tools routes: its MCP check is unhealthy and says
- * why, and the whole verdict with it. */
+/* The February controller serves no /mcp/tools routes: its MCP check is degraded (a missing
+ * part, not a failing service) and says why, and the whole verdict with it. */
 static int feb(void) { return ds_test_upstream_is("2026-02"); }
 
 static sekha_service_status want_overall(sekha_service_status otherwise)
 {
-    return feb() && otherwise < SEKHA_STATUS_UNHEALTHY ? SEKHA_STATUS_UNHEALTHY : otherwise;
+    return feb() && otherwise < SEKHA_STATUS_DEGRADED ? SEKHA_STATUS_DEGRADED : otherwise;
 }
 
 static void expect_mcp_fine(const hrec *r)
 {
     if (feb()) {
-        cr_assert_eq(r->st[MCP], SEKHA_STATUS_UNHEALTHY, "%s", r->detail[MCP]);
+        cr_assert_eq(r->st[MCP], SEKHA_STATUS_DEGRADED, "%s", r->detail[MCP]);
         cr_assert_not_null(strstr(r->detail[MCP], "no MCP tool routes"), "%s", r->detail[MCP]);
     } else {
         cr_assert_eq(r->st[MCP], SEKHA_STATUS_HEALTHY, "%s", r->detail[MCP]);
@@ -116,7 +116,7 @@ Test(health, every_service_healthy_async_and_sync)
     cJSON *j = cJSON_Parse(r.json);
     cr_assert_not_null(j, "%s", r.json);
     cr_assert_str_eq(cJSON_GetObjectItem(j, "status")->valuestring,
-                     feb() ? "unhealthy" : "healthy");
+                     feb() ? "degraded" : "healthy");
     cJSON *services = cJSON_GetObjectItem(j, "services");
     cr_assert_eq(cJSON_GetArraySize(services), 3);
     cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(services, 1), "service")->valuestring,
@@ -216,6 +216,17 @@ Test(health, degraded_states_and_other_controller_versions)
     cr_assert_eq(s.st[CTL], SEKHA_STATUS_HEALTHY);
     cr_assert_str_eq(s.detail[CTL], "version 2.0.0");
     cr_assert_eq(s.st[MCP], SEKHA_STATUS_DEGRADED, "%s", s.detail[MCP]);
+
+    /* A controller without the MCP tool routes answers 404: the part is missing, the
+     * service is not failing, and the detail says what to use instead. */
+    wf_rule(&ds, ds.controller_url, "POST", "/mcp/tools/memory_stats", 0,
+            "{\"status\":404,\"body\":\"\"}", NULL);
+    hrec t = {0};
+    check_sync(wf_options(&ds), 0, &t);
+    cr_assert_eq(t.st[MCP], SEKHA_STATUS_DEGRADED, "%s", t.detail[MCP]);
+    cr_assert_not_null(strstr(t.detail[MCP], "no MCP tool routes"), "%s", t.detail[MCP]);
+    cr_assert_not_null(strstr(t.detail[MCP], "REST API"), "%s", t.detail[MCP]);
+    cr_assert_eq(t.overall, SEKHA_STATUS_DEGRADED);
 }
 
 Test(health, a_silent_service_is_unreachable_at_the_deadline)

@@ -273,9 +273,13 @@ static void on_raw_probe(sekha_request *req, const sekha_error *err, const sekha
         const char *hint = NULL;
         if (mcp && sekha_error_code(err) == SEKHA_E_AUTH)
             hint = " (check the MCP key: SEKHA_MCP_API_KEY, or SEKHA_API_KEY)";
-        else if (mcp && sekha_error_code(err) == SEKHA_E_NOT_FOUND)
-            hint = " (no MCP tool routes here; newer controllers dropped them)";
-        if (err)
+        if (mcp && sekha_error_http_status(err) == 404)
+            /* The controller answered; it only lacks the tool routes (newer controllers
+             * dropped them), so a missing part, not a failing service. */
+            record(hw, SEKHA_SERVICE_MCP, SEKHA_STATUS_DEGRADED, err,
+                   "HTTP 404: no MCP tool routes here; newer controllers dropped them "
+                   "(use the REST API)");
+        else if (err)
             record_failure(hw, mcp ? SEKHA_SERVICE_MCP : SEKHA_SERVICE_CONTROLLER, err, hint);
         else if (mcp)
             judge_mcp(hw, resp);
