@@ -1,7 +1,7 @@
 /* sekha-devserver controller routes: the router for the 19 REST routes plus the
  * conversation routes (#1-#9), /health and /metrics. The search, context and maintenance
  * routes live in controller_search.c. Status codes, empty bodies and error texts follow the
- * real controller (sekha-wire-contract.md section 1.2), including its quirks. */
+ * real controller, including its quirks (docs/devserver.md lists the differences). */
 #include "ctl.h"
 
 #include <stdio.h>
