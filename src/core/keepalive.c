@@ -104,9 +104,8 @@ void sekha__ka_learn(sekha_request *r)
         r->client->ka_timeout_s[r->service] = r->ka_announced;
 }
 
-sekha_error *sekha__ka_unknown_error(const sekha_request *r)
+sekha_error *sekha__ka_unknown_error(void)
 {
-    (void)r;
     /* the code's own text says what this means for the write; this says what happened */
     return sekha__error_new(SEKHA_E_OUTCOME_UNKNOWN, SEKHA_LAYER_TRANSPORT,
                             "the reused connection closed before any answer arrived");

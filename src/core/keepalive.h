@@ -18,6 +18,6 @@ void sekha__ka_learn(sekha_request *r);
 
 /* The error of a write whose re-send the guard stopped: it had been sent on a connection
  * that then died without an answer, so it may have been applied. */
-sekha_error *sekha__ka_unknown_error(const sekha_request *r);
+sekha_error *sekha__ka_unknown_error(void);
 
 #endif

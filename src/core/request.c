@@ -847,7 +847,7 @@ static void complete(sekha_request *r, CURLcode rc, long status, int sent)
         return;
     }
     if (rc == CURLE_ABORTED_BY_CALLBACK && r->ka_blocked) {
-        r->err = sekha__ka_unknown_error(r); /* libcurl wanted to re-send a sent write */
+        r->err = sekha__ka_unknown_error(); /* libcurl wanted to re-send a sent write */
         sekha__request_finish(r);
         return;
     }
