@@ -207,6 +207,15 @@ static sekha_code list_tools(sekha_client *c, sekha_mcp_auth *a, char *msg, size
     return rc;
 }
 
+/* A client that records to a new file made from the template (it becomes its path). */
+static sekha_client *recording_client(char *path_template)
+{
+    int fd = mkstemp(path_template);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    return new_client(path_template);
+}
+
 static int has_param(const char *url, const char *name, const char *want)
 {
     char *v = oauth_query_param(url, name, 0);
@@ -220,10 +229,7 @@ Test(mcp_auth, authorization_code_flow_with_registration_pkce_and_resource)
     serve_prm(NULL, "[\"mcp:tools\"]");
     serve_as("[\"mcp:tools\",\"offline_access\"]");
     char cassette[] = "/tmp/sekha-oauth-cassette-XXXXXX";
-    int fd = mkstemp(cassette);
-    cr_assert_geq(fd, 0);
-    close(fd);
-    sekha_client *c = new_client(cassette);
+    sekha_client *c = recording_client(cassette);
     az_rec az = {.mode = GOOD_STATE};
     saved sv = {0};
     sekha_mcp_auth *a = new_auth(&az, &sv);
@@ -396,10 +402,7 @@ Test(mcp_auth, client_credentials_need_no_user_with_a_secret_or_a_private_key)
     serve_prm(NULL, "[\"mcp:tools\"]");
     serve_as("[\"mcp:tools\",\"offline_access\"]");
     char cassette[] = "/tmp/sekha-oauth-cc-XXXXXX";
-    int fd = mkstemp(cassette);
-    cr_assert_geq(fd, 0);
-    close(fd);
-    sekha_client *c = new_client(cassette);
+    sekha_client *c = recording_client(cassette);
     az_rec az = {.mode = REFUSE};
     char *pem = new_p256_pem();
     for (int with_key = 0; with_key < 2; with_key++) {
