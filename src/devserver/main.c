@@ -14,6 +14,8 @@
 #include "faults.h"
 #include "replay.h"
 
+#include <sodium.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -277,6 +279,11 @@ int main(int argc, char **argv)
         free(cfg.tls_cert_pem);
         free(cfg.tls_key_pem);
         return rc == 1 ? 0 : 2;
+    }
+    /* The OAuth endpoint's random codes and tokens and its PKCE hashes come from libsodium. */
+    if (cfg.mcp_oauth && sodium_init() < 0) {
+        fprintf(stderr, "sekha-devserver: libsodium failed to initialise\n");
+        return 1;
     }
 
     /* Blocked before any thread exists so every MHD thread inherits the mask and the
