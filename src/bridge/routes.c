@@ -153,12 +153,6 @@ int sekha__route_put_str(sekha_buf *b, const char *key, const char *value)
     return rc | sekha__jw_string(b, value);
 }
 
-static sekha_error *params_only(const sekha_params *p, const char *call,
-                                const sekha_param *allowed)
-{
-    return sekha__params_check(p, call, allowed);
-}
-
 #define NOMEM(what) sekha__error_new(SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "%s", what)
 
 /* ------------------------------------------------------------------------ models */
@@ -232,7 +226,7 @@ sekha_request *sekha_bridge_models(sekha_client *c, const sekha_params *params,
 {
     if (!c)
         return NULL;
-    sekha_error *e = params_only(params, "sekha_bridge_models", (const sekha_param[]){0});
+    sekha_error *e = sekha__params_check(params, "sekha_bridge_models", (const sekha_param[]){0});
     if (e)
         return sekha__call_fail(c, NULL, &sekha__route_models_call, e, (sekha__fn)cb, ud);
     return sekha__route_start(c, "GET", "/api/v1/models", NULL, 0, &sekha__route_models_call,
@@ -324,7 +318,7 @@ sekha_request *sekha_bridge_tasks(sekha_client *c, const sekha_params *params,
 {
     if (!c)
         return NULL;
-    sekha_error *e = params_only(params, "sekha_bridge_tasks", (const sekha_param[]){0});
+    sekha_error *e = sekha__params_check(params, "sekha_bridge_tasks", (const sekha_param[]){0});
     if (e)
         return sekha__call_fail(c, NULL, &sekha__route_tasks_call, e, (sekha__fn)cb, ud);
     return sekha__route_start(c, "GET", "/api/v1/tasks", NULL, 0, &sekha__route_tasks_call, (sekha__fn)cb,
@@ -418,7 +412,7 @@ sekha_request *sekha_bridge_route(sekha_client *c, const char *task, const sekha
 {
     if (!c)
         return NULL;
-    sekha_error *e = params_only(params, "sekha_bridge_route",
+    sekha_error *e = sekha__params_check(params, "sekha_bridge_route",
                                  (const sekha_param[]){SEKHA_PARAM_MODEL,
                                                        SEKHA_PARAM_REQUIRE_VISION,
                                                        SEKHA_PARAM_MAX_COST,
@@ -549,7 +543,7 @@ sekha_request *sekha_bridge_providers(sekha_client *c, const sekha_params *param
 {
     if (!c)
         return NULL;
-    sekha_error *e = params_only(params, "sekha_bridge_providers", (const sekha_param[]){0});
+    sekha_error *e = sekha__params_check(params, "sekha_bridge_providers", (const sekha_param[]){0});
     if (e)
         return sekha__call_fail(c, NULL, &sekha__route_providers_call, e, (sekha__fn)cb, ud);
     return sekha__route_start(c, "GET", "/api/v1/health/providers", NULL, 1, &sekha__route_providers_call,
