@@ -160,6 +160,7 @@ static void destroy(sekha_client *c)
     if (c->sync_loop) {
         sekha__loop_cleanup(c->sync_loop);
         free(c->sync_loop);
+        c->sync_loop = NULL; /* the main loop's socket closes below look at it */
     }
     if (c->main.multi || c->main.epfd >= 0)
         sekha__loop_cleanup(&c->main);
@@ -398,6 +399,11 @@ static void configure_handle(const sekha_client *c, CURL *e)
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sekha__request_header_cb);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* the loops learn which sockets they will hear closing (loop.c) */
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, sekha__loop_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)c);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, sekha__loop_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)c);
     if (!c->proxy_env) {
         /* No proxy in the environment (read when the client was made): say so once, or
          * libcurl looks up five variables for every request. */

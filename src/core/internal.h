@@ -177,6 +177,8 @@ typedef struct sekha_loop {
     size_t requests;        /* requests attached to this loop */
     sekha__watch **watches; /* extra fds (not libcurl's) */
     size_t nwatches, watches_cap;
+    uint8_t *fds;           /* per libcurl socket: its epoll registration (loop.c) */
+    size_t fds_cap;
 } sekha_loop;
 
 int sekha__loop_init(sekha_loop *l, sekha_client *c);
@@ -192,6 +194,11 @@ void sekha__loop_socket_ready(sekha_loop *l, int fd, int events);
  * or -1. In mode B the fd goes to the user's watch hook like libcurl's sockets. */
 int sekha__loop_watch(sekha_loop *l, sekha__watch *w);
 void sekha__loop_unwatch(sekha_loop *l, sekha__watch *w);
+/* libcurl's socket open and close callbacks, set on every easy handle (clientp = the
+ * client): they tell the loops which sockets libcurl will close through them. */
+curl_socket_t sekha__loop_open_socket(void *client, curlsocktype purpose,
+                                      struct curl_sockaddr *address);
+int sekha__loop_close_socket(void *client, curl_socket_t fd);
 /* Arms a request timer on the loop. */
 void sekha__loop_arm(sekha_loop *l, sekha_timer *t, int64_t deadline);
 void sekha__loop_disarm(sekha_loop *l, sekha_timer *t);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define MAX_EVENTS 64
@@ -18,9 +19,77 @@ static sekha_request *request_of_timer(sekha_timer *t)
     return (sekha_request *)((char *)t - offsetof(sekha_request, timer));
 }
 
+/* Registrations of libcurl's sockets in the built-in epoll set. A request that ends hands
+ * its connection back to libcurl's pool with CURL_POLL_REMOVE, and the next request on that
+ * connection asks for CURL_POLL_IN again: deregistering and registering each time is two
+ * epoll_ctl calls per request, a measurable share of a small request's cost. So a socket
+ * that leaves with read interest only stays registered, PARKED, when it is one of ours
+ * (opened through sekha__loop_open_socket, so its close comes through
+ * sekha__loop_close_socket, which deregisters it first). A parked socket that becomes
+ * readable (the server closed the idle connection) is deregistered then: libcurl finds the
+ * connection dead when it next looks. Sockets libcurl closes out of our sight (its resolver's
+ * socket pair) are deregistered at once, as before. Stale state cannot mislead: a number
+ * reused by a new socket is reset when that socket is opened. */
+enum { FD_IN = 1, FD_OUT = 2, FD_PARKED = 4, FD_OURS = 8 };
+#define FD_TABLE_MAX (1u << 20) /* beyond, sockets are simply not parked */
+
+static uint8_t fd_bits(const sekha_loop *l, int fd)
+{
+    return fd >= 0 && (size_t)fd < l->fds_cap ? l->fds[fd] : 0;
+}
+
+/* The slot for fd, growing the table; NULL when it cannot (then nothing is parked). */
+static uint8_t *fd_slot(sekha_loop *l, int fd)
+{
+    if (fd < 0 || (size_t)fd >= FD_TABLE_MAX)
+        return NULL;
+    if ((size_t)fd >= l->fds_cap) {
+        size_t cap = l->fds_cap ? l->fds_cap : 64;
+        while (cap <= (size_t)fd)
+            cap *= 2;
+        uint8_t *p = realloc(l->fds, cap);
+        if (!p)
+            return NULL;
+        memset(p + l->fds_cap, 0, cap - l->fds_cap);
+        l->fds = p;
+        l->fds_cap = cap;
+    }
+    return &l->fds[fd];
+}
+
+static void fd_deregister(sekha_loop *l, int fd)
+{
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (fd_bits(l, fd))
+        l->fds[fd] &= FD_OURS;
+}
+
+static void fd_register(sekha_loop *l, int fd, int want)
+{
+    uint8_t had = fd_bits(l, fd);
+    if ((had & (FD_IN | FD_OUT)) == want) {
+        l->fds[fd] = had & ~FD_PARKED; /* taken back from the pool: nothing to tell epoll */
+        return;
+    }
+    struct epoll_event ee = {0};
+    ee.data.fd = fd;
+    ee.events = (want & FD_IN ? EPOLLIN : 0) | (want & FD_OUT ? EPOLLOUT : 0);
+    int rc;
+    if (had & (FD_IN | FD_OUT)) {
+        if ((rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ee)) != 0 && errno == ENOENT)
+            rc = epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ee);
+    } else if ((rc = epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ee)) != 0 && errno == EEXIST) {
+        rc = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ee);
+    }
+    uint8_t *slot = fd_slot(l, fd);
+    if (slot)
+        *slot = (uint8_t)((had & FD_OURS) | (rc == 0 ? want : 0));
+}
+
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     (void)easy;
+    (void)socketp;
     sekha_loop *l = userp;
     if (l->external) {
         int ev = 0;
@@ -34,28 +103,52 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         return 0;
     }
     if (what == CURL_POLL_REMOVE) {
-        if (socketp) {
-            epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL);
-            curl_multi_assign(l->multi, s, NULL);
-        }
+        /* write interest would wake every poll: only a reader is parked */
+        if ((fd_bits(l, s) & ~FD_PARKED) == (FD_OURS | FD_IN))
+            l->fds[s] |= FD_PARKED;
+        else
+            fd_deregister(l, s);
         return 0;
     }
-    struct epoll_event ee = {0};
-    ee.data.fd = s;
-    if (what & CURL_POLL_IN)
-        ee.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT)
-        ee.events |= EPOLLOUT;
-    if (socketp) {
-        if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ee) != 0 && errno == ENOENT)
-            epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ee);
-    } else {
-        if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ee) != 0 && errno == EEXIST)
-            epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ee);
-        /* any non-NULL marker: "this socket is in our epoll set" */
-        curl_multi_assign(l->multi, s, l);
-    }
+    fd_register(l, s, (what & CURL_POLL_IN ? FD_IN : 0) | (what & CURL_POLL_OUT ? FD_OUT : 0));
     return 0;
+}
+
+static void loop_socket_opened(sekha_loop *l, int fd)
+{
+    uint8_t *slot = l && !l->external ? fd_slot(l, fd) : NULL;
+    if (slot)
+        *slot = FD_OURS; /* whatever the number held before is gone */
+}
+
+static void loop_socket_closing(sekha_loop *l, int fd)
+{
+    uint8_t b = l ? fd_bits(l, fd) : 0;
+    if (b & (FD_IN | FD_OUT))
+        fd_deregister(l, fd); /* before close: a forked child may still hold the socket */
+    if (b)
+        l->fds[fd] = 0;
+}
+
+curl_socket_t sekha__loop_open_socket(void *client, curlsocktype purpose,
+                                      struct curl_sockaddr *address)
+{
+    (void)purpose;
+    sekha_client *c = client;
+    int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    loop_socket_opened(&c->main, fd);
+    loop_socket_opened(c->sync_loop, fd);
+    return fd;
+}
+
+int sekha__loop_close_socket(void *client, curl_socket_t fd)
+{
+    sekha_client *c = client;
+    loop_socket_closing(&c->main, fd);
+    loop_socket_closing(c->sync_loop, fd);
+    return close(fd);
 }
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
@@ -100,6 +193,9 @@ void sekha__loop_cleanup(sekha_loop *l)
         close(l->epfd);
     sekha__heap_free(&l->timers);
     free(l->watches);
+    free(l->fds);
+    l->fds = NULL;
+    l->fds_cap = 0;
     l->watches = NULL;
     l->nwatches = l->watches_cap = 0;
     l->multi = NULL;
@@ -296,6 +392,8 @@ void sekha__loop_socket_ready(sekha_loop *l, int fd, int events)
         ssize_t n = read(fd, &v, sizeof v); /* drain; the value does not matter */
         (void)n;
         l->client->woken = 1;
+    } else if (fd_bits(l, fd) & FD_PARKED) {
+        fd_deregister(l, fd); /* pooled and idle: libcurl is not listening */
     } else {
         int flags = 0;
         if (events & SEKHA_WATCH_READ)
