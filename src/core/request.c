@@ -380,7 +380,8 @@ size_t sekha__request_write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     sekha_request *r = ud;
     size_t n = size * nmemb;
-    r->last_activity_ms = sekha__now_ms();
+    if (r->flags & SEKHA_HTTP_STREAM) /* only streams time out on idling */
+        r->last_activity_ms = sekha__now_ms();
     if (r->err || r->stopped)
         return 0; /* libcurl may hand over held data once more after the stream ended */
     if (!r->status_checked)
@@ -432,7 +433,8 @@ size_t sekha__request_header_cb(char *buf, size_t size, size_t nitems, void *ud)
     sekha_request *r = ud;
     size_t n = size * nitems;
     if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        r->last_activity_ms = sekha__now_ms(); /* once per response is enough for idling */
+        if (r->flags & SEKHA_HTTP_STREAM) /* once per response is enough for idling */
+            r->last_activity_ms = sekha__now_ms();
         /* a new response begins (after a redirect or a 1xx): forget the previous one */
         sekha__buf_clear(&r->resp.headers);
         r->status_checked = 0;
@@ -474,7 +476,7 @@ static void set_method(CURL *e, const sekha_request *r)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 }
 
-static void configure(CURL *e, sekha_request *r)
+static void configure(CURL *e, sekha_request *r, int64_t now)
 {
     const sekha_options *o = r->client->opts;
     /* A reused handle may still hold another request's parsed URL, which would win. */
@@ -488,7 +490,7 @@ static void configure(CURL *e, sekha_request *r)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     long attempt_ms = (r->flags & SEKHA_HTTP_STREAM) ? 0L : o->attempt_timeout_ms;
     if (attempt_ms && r->deadline_ms) {
-        int64_t left = r->deadline_ms - sekha__now_ms();
+        int64_t left = r->deadline_ms - now;
         if (left < attempt_ms)
             attempt_ms = left < 1 ? 1L : (long)left;
     }
@@ -521,9 +523,9 @@ static void attempt_start(sekha_request *r)
         r->tr->headers_us = 0;
         sekha__buf_clear(&r->tr->stream);
     }
-    configure(e, r);
-    r->easy = e;
     int64_t now = sekha__now_ms();
+    configure(e, r, now);
+    r->easy = e;
     if (r->attempts++ == 0)
         r->first_attempt_ms = now;
     r->last_activity_ms = now;
