@@ -61,7 +61,8 @@ void bench_multi_cleanup(bench_multi *m);
  * as their CA file with verification on. */
 const char *bench_ca_file(void);
 
-/* Sets CURLOPT_CAINFO to bench_ca_file() when there is one. */
+/* Sets CURLOPT_CAINFO to bench_ca_file() when there is one, and the upload buffer size
+ * libsekha's handles use (bench_util.c says why). */
 void bench_easy_tls(CURL *e);
 
 /* Applies what every raw libcurl bench transfer shares: URL, JSON POST body, headers,

@@ -118,3 +118,39 @@ Test(tls, insecure_option_skips_verification)
     cr_assert_eq(get_health(p.controller_url, NULL, 1, &err), SEKHA_OK, "%s", sekha_error_message(err));
     ds_proc_stop(&p);
 }
+
+/* A body many times libsekha's 16 KiB upload buffer (through which libcurl copies HTTPS
+ * requests) arrives whole: stored, then found by the word at its very end, unchanged. */
+Test(tls, body_larger_than_the_upload_buffer_arrives_whole)
+{
+    ds_proc p;
+    start_tls(&p, "good");
+    char ca[256];
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    sekha_options *o = test_options(&p);
+    cr_assert_eq(sekha_options_set_ca_file(o, ca), SEKHA_OK);
+    sekha_client *c = test_client(o);
+    sekha_options_free(o);
+    size_t n = 200 * 1024;
+    char *text = malloc(n + 32);
+    cr_assert_not_null(text);
+    for (size_t i = 0; i < n; i++)
+        text[i] = i % 64 == 63 ? ' ' : (char)('a' + i % 26);
+    strcpy(text + n, " zebratailmarker");
+    sekha_messages *m = msgs_of(NULL, text);
+    sekha_error *err = NULL;
+    cr_assert_eq(sekha_controller_create_conversation_sync(c, m, NULL, NULL, &err), SEKHA_OK,
+                 "%s", sekha_error_message(err));
+    sekha_stored_messages *found = NULL;
+    cr_assert_eq(sekha_controller_full_text_search_sync(c, "zebratailmarker", NULL, &found, &err),
+                 SEKHA_OK, "%s", sekha_error_message(err));
+    cr_assert_eq(sekha_stored_messages_count(found), 1);
+    const char *got = sekha_stored_message_content(sekha_stored_messages_at(found, 0));
+    cr_assert(got && strcmp(got, text) == 0, "the stored text differs (%zu bytes of %zu)",
+              got ? strlen(got) : 0, strlen(text));
+    sekha_stored_messages_free(found);
+    sekha_messages_free(m);
+    free(text);
+    sekha_client_free(c);
+    ds_proc_stop(&p);
+}

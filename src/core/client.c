@@ -399,6 +399,13 @@ static void configure_handle(const sekha_client *c, CURL *e)
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sekha__request_header_cb);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Over HTTPS libcurl copies each request into its upload buffer, allocated and freed
+     * per request: 16 KiB (one TLS record, libcurl's minimum) instead of the default 64 KiB
+     * keeps that churn small enough that glibc's heap is not trimmed and regrown (brk and
+     * page faults) over and over with many requests in flight. Bodies are never read
+     * through it otherwise (no read callbacks), so larger ones just go out a record at a
+     * time, as TLS sends them anyway. */
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     /* the loops learn which sockets they will hear closing (loop.c) */
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, sekha__loop_open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)c);
