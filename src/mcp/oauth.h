@@ -120,6 +120,8 @@ void oauth_fail(oauth_flow *f, sekha_code code, sekha_layer layer, const char *f
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* Step what ran out of memory: SEKHA_E_NOMEM, "<what>: out of memory". Ends the flow. */
+void oauth_fail_nomem(oauth_flow *f, const char *what);
 /* A request of step what failed: transport errors keep their code, answers become
  * SEKHA_E_AUTH with the server's OAuth error when it gave one. Ends the flow. */
 void oauth_fail_request(oauth_flow *f, const char *what, const sekha_error *err,

@@ -54,7 +54,7 @@ void oauth_flow_run(oauth_flow *f)
         rc |= add_url(f, origin, "/.well-known/oauth-protected-resource", "");
     free(origin);
     if (rc != 0) {
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "protected resource metadata: out of memory");
+        oauth_fail_nomem(f, "protected resource metadata");
         return;
     }
     prm_next(f);
@@ -97,7 +97,7 @@ static void prm_done(sekha_request *req, const sekha_error *err, const sekha_res
              oauth_dup(&a->prm_url, f->urls[f->iurl - 1]);
     cJSON_Delete(j);
     if (rc != 0) {
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "protected resource metadata: out of memory");
+        oauth_fail_nomem(f, "protected resource metadata");
         return;
     }
     f->legacy = 0;
@@ -117,7 +117,7 @@ static void prm_next(oauth_flow *f)
     oauth_clear_urls(f);
     char *origin = oauth_origin(f->s->url);
     if (!origin) {
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "protected resource metadata: out of memory");
+        oauth_fail_nomem(f, "protected resource metadata");
         return;
     }
     free(a->issuer);
@@ -196,7 +196,7 @@ static void asm_next(oauth_flow *f)
         }
         free(origin);
         if (rc != 0) {
-            oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "authorization server metadata: no memory");
+            oauth_fail_nomem(f, "authorization server metadata");
             return;
         }
     }
@@ -213,7 +213,7 @@ static void asm_next(oauth_flow *f)
         return;
     }
     if (legacy_defaults(f) != 0) {
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "authorization server metadata: no memory");
+        oauth_fail_nomem(f, "authorization server metadata");
         return;
     }
     oauth_grant_begin(f);

@@ -136,6 +136,11 @@ void oauth_fail(oauth_flow *f, sekha_code code, sekha_layer layer, const char *f
     oauth_flow_end(f, sekha__error_new(code, layer, "MCP authorization: %s", msg));
 }
 
+void oauth_fail_nomem(oauth_flow *f, const char *what)
+{
+    oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "%s: out of memory", what);
+}
+
 /* A request failed at step what: transport errors keep their code, answers become
  * SEKHA_E_AUTH with the server's OAuth error when it gave one. */
 void oauth_fail_request(oauth_flow *f, const char *what, const sekha_error *err,
@@ -281,7 +286,7 @@ static void register_done(sekha_request *req, const sekha_error *err, const sekh
         sodium_memzero(sec->valuestring, strlen(sec->valuestring));
     cJSON_Delete(j);
     if (rc != 0) {
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "client registration: out of memory");
+        oauth_fail_nomem(f, "client registration");
         return;
     }
     a->preregistered = 0;
@@ -305,7 +310,7 @@ static int identify(oauth_flow *f)
                                                          "client_id_metadata_document_supported");
     if (a->cimd_url && cJSON_IsTrue(cimd)) {
         if (oauth_dup(&a->client_id, a->cimd_url) || oauth_dup(&a->token_method, "none")) {
-            oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "client identity: out of memory");
+            oauth_fail_nomem(f, "client identity");
             return -1;
         }
         a->preregistered = 0;
@@ -335,7 +340,7 @@ static int identify(oauth_flow *f)
     if (!text || sekha__buf_puts(&b, text) != 0) {
         free(text);
         oauth_wipe(&b);
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "client registration: out of memory");
+        oauth_fail_nomem(f, "client registration");
         return -1;
     }
     free(text);
@@ -440,7 +445,7 @@ static void token_request(oauth_flow *f, sekha_buf *form)
     }
     if (rc != 0) {
         oauth_wipe(form);
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token endpoint: out of memory");
+        oauth_fail_nomem(f, "token endpoint");
         return;
     }
     oauth_request(f, "POST", oauth_jstr(a->as_meta, "token_endpoint"), form, 0, "MCP auth: token endpoint",
@@ -471,7 +476,7 @@ static void idp_done(sekha_request *req, const sekha_error *err, const sekha_res
           oauth_form_add(&form, "assertion", f->jag) | oauth_form_add(&form, "scope", f->scope);
     if (rc != 0) {
         oauth_wipe(&form);
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token exchange: out of memory");
+        oauth_fail_nomem(f, "token exchange");
         return;
     }
     token_request(f, &form);
@@ -496,7 +501,7 @@ static void exchange_begin(oauth_flow *f)
              oauth_form_add(&form, "client_id", a->idp_client_id);
     if (rc != 0) {
         oauth_wipe(&form);
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token exchange: out of memory");
+        oauth_fail_nomem(f, "token exchange");
         return;
     }
     oauth_request(f, "POST", a->idp_token_endpoint, &form, 0, "MCP auth: token exchange", idp_done);
@@ -539,7 +544,7 @@ static void authorize_begin(oauth_flow *f)
         free(az);
         sekha__buf_free(&q);
         sekha__buf_free(&url);
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "authorization: out of memory");
+        oauth_fail_nomem(f, "authorization");
         return;
     }
     sekha__buf_free(&q);
@@ -559,7 +564,7 @@ static void code_token(oauth_flow *f, const char *code)
              oauth_form_add(&form, "code_verifier", f->verifier);
     if (rc != 0) {
         oauth_wipe(&form);
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token endpoint: out of memory");
+        oauth_fail_nomem(f, "token endpoint");
         return;
     }
     token_request(f, &form);
@@ -656,7 +661,7 @@ void oauth_grant_begin(oauth_flow *f)
     if (identify(f) <= 0)
         return;
     if (choose_scope(f) != 0) {
-        oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "scope: out of memory");
+        oauth_fail_nomem(f, "scope");
         return;
     }
     if (a->refresh_token && !f->stepup && !f->refresh_tried) {
@@ -666,7 +671,7 @@ void oauth_grant_begin(oauth_flow *f)
         if (oauth_form_add(&form, "grant_type", "refresh_token") != 0 ||
             oauth_form_add(&form, "refresh_token", a->refresh_token) != 0) {
             oauth_wipe(&form);
-            oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "token refresh: out of memory");
+            oauth_fail_nomem(f, "token refresh");
             return;
         }
         token_request(f, &form);
@@ -680,7 +685,7 @@ void oauth_grant_begin(oauth_flow *f)
         if (oauth_form_add(&form, "grant_type", "client_credentials") != 0 ||
             oauth_form_add(&form, "scope", f->scope) != 0) {
             oauth_wipe(&form);
-            oauth_fail(f, SEKHA_E_NOMEM, SEKHA_LAYER_LOCAL, "client credentials: out of memory");
+            oauth_fail_nomem(f, "client credentials");
             return;
         }
         token_request(f, &form);
