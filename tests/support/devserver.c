@@ -288,6 +288,15 @@ int ds_proc_stop(ds_proc *p)
     return reap(pid);
 }
 
+void ds_proc_stop_or_abort(ds_proc *p)
+{
+    int rc = ds_proc_stop(p);
+    if (rc != 0 && rc != -1) {
+        fprintf(stderr, "devserver exited with status %d\n", rc);
+        abort();
+    }
+}
+
 typedef struct body_buf {
     char data[512];
     size_t len;

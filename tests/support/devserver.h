@@ -41,6 +41,11 @@ int ds_proc_replay_fails(const char *cassette, char *out, size_t outlen);
  * number when it died from a signal, -1 when there was nothing to stop. */
 int ds_proc_stop(ds_proc *p);
 
+/* ds_proc_stop for a suite's .fini: a non-zero exit is how a sanitizer in the server (a
+ * leak, undefined behaviour) reaches the tests, and Criterion ignores failed expectations
+ * in .fini but not a crash, so that exit aborts. */
+void ds_proc_stop_or_abort(ds_proc *p);
+
 /* POSTs rule_json to <url_base>/_devserver/faults. url_base is p->controller_url or
  * p->bridge_url (NULL = controller). Returns 0 when the server accepted the rule. */
 int ds_proc_fault(const ds_proc *p, const char *url_base, const char *rule_json);
